@@ -1,0 +1,14 @@
+# The two quick-start commands (see README.md) and a few conveniences.
+.PHONY: run test dev check
+
+run:    ## install what is missing, build and serve on http://127.0.0.1:3000 (SQLite)
+	scripts/run.sh
+
+test:   ## install what is missing, run every check and test (Rust, PostgreSQL, Playwright)
+	scripts/test.sh
+
+dev:    ## rebuild and reload on every change
+	scripts/setup.sh && TESSERA_ALLOW_SIGNUP=true cargo leptos watch
+
+check:  ## fast feedback while editing
+	cargo check --all-targets && cargo check -p tessera-frontend --target wasm32-unknown-unknown

@@ -1,0 +1,36 @@
+import { expect, test } from "@playwright/test";
+import { openHydrated, watchConsole } from "./support";
+
+test("the start page is rendered on the server", async ({ request }) => {
+  const response = await request.get("/");
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-type"]).toContain("text/html");
+  const html = await response.text();
+  expect(html).toContain("<h1>Tessera</h1>");
+  expect(html).toContain("/pkg/tessera.js");
+});
+
+test("the page hydrates and a server function reads the database", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/");
+
+  await page.getByRole("button", { name: "Check the database" }).click();
+  await expect(page.getByTestId("database-answer")).toHaveText(
+    /^The sqlite database answered: \d+ registered users?\.$/,
+  );
+  expect(problems).toEqual([]);
+});
+
+test("an unknown page answers 404 with a readable page", async ({ page }) => {
+  const problems = watchConsole(page);
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("the health check reports the database", async ({ request }) => {
+  const response = await request.get("/healthz");
+  expect(response.status()).toBe(200);
+  expect(await response.json()).toEqual({ status: "ok", database: "ok" });
+});

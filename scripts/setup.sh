@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what building and testing Tessera needs, skipping whatever is
+# already there at the wanted version. Safe to run again and again.
+#
+#   scripts/setup.sh          build tools: wasm32 target, cargo-leptos, wasm-bindgen-cli
+#   scripts/setup.sh --test   the above, plus Debian's chromium and the npm packages of end2end/
+#
+# Only the package registries are reachable from our machines (crates.io, npm,
+# Debian), so every tool is built or installed from them; nothing downloads a
+# prebuilt binary from GitHub.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+
+want_tests=false
+[[ "${1:-}" == "--test" ]] && want_tests=true
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v cargo >/dev/null; then
+    echo "cargo is missing: install Rust with rustup first (https://rustup.rs)" >&2
+    exit 1
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null || true)" != *" $CARGO_LEPTOS_VERSION"* ]]; then
+    # no_downloads: fail loudly rather than fetch tools from GitHub.
+    step "installing cargo-leptos $CARGO_LEPTOS_VERSION from source (about 20 minutes on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *" $WASM_BINDGEN_VERSION"* ]]; then
+    step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION from source (about 4 minutes)"
+    # Its lock file names a crate version the registry lacks: install unlocked,
+    # choosing versions that the installed rustc supports.
+    CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+        cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [[ ! -x end2end/node_modules/.bin/wasm-opt ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+    # npm's binaryen provides wasm-opt for release builds (Debian's is too old
+    # and produces broken bundles); Playwright comes with it.
+    step "installing the npm packages of end2end/"
+    (cd end2end && npm ci --no-audit --no-fund)
+fi
+
+if $want_tests; then
+    missing=()
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+    command -v brotli >/dev/null || missing+=(brotli)
+    if ((${#missing[@]})); then
+        step "installing ${missing[*]} from Debian"
+        as_root apt-get update -q
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
+    fi
+fi

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is missing, then run every check and
+# test: formatting, clippy (server and browser code), the Rust tests on SQLite
+# and PostgreSQL, the release build, and the Playwright suite in Chromium.
+#
+# PostgreSQL: tests create (and drop) a database of their own on
+# TESSERA_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"   # npm's wasm-opt
+# cargo-leptos compiles the server with this set; giving `cargo test` the same
+# environment lets it reuse that build instead of compiling leptos twice.
+export LEPTOS_OUTPUT_NAME=tessera
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+started=$SECONDS
+timed() { printf '    (%ds so far)\n' $((SECONDS - started)); }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (server side and browser side)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy -p tessera-frontend --target wasm32-unknown-unknown -- -D warnings
+timed
+
+step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
+cargo test --release
+timed
+
+step "cargo leptos build --release"
+cargo leptos build --release
+scripts/bundle-size.sh
+timed
+
+step "Playwright in Chromium"
+(cd end2end && npx playwright test)
+timed

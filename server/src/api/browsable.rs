@@ -1,0 +1,137 @@
+//! Like DRF's browsable API: a browser that opens an API URL (it asks for
+//! `text/html`) gets a readable page showing the same status and JSON, with
+//! a short explanation, instead of raw JSON. Programs (curl, HTTPie, axios)
+//! don't list `text/html` in `Accept` and get the JSON untouched.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+const MAX_RENDERED_BYTES: usize = 256 * 1024;
+
+pub async fn render_html_for_browsers(request: Request, next: Next) -> Response {
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !wants_html || !is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_RENDERED_BYTES).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let pretty = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    let page = page(&method, &path, parts.status, &pretty);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Response::from_parts(parts, Body::from(page))
+}
+
+fn describe(path: &str) -> (&'static str, &'static str) {
+    match path {
+        "/api/token/" => (
+            "Obtain a token pair",
+            r#"POST {"username": "…", "password": "…"} → {"refresh": "…", "access": "…"}"#,
+        ),
+        "/api/token/refresh/" => (
+            "Refresh",
+            r#"POST {"refresh": "…"} → {"access": "…", "refresh": "…"} (the old refresh token is retired)"#,
+        ),
+        "/api/token/verify/" => ("Verify a token", r#"POST {"token": "…"} → {} when valid"#),
+        "/api/token/blacklist/" => (
+            "Log out",
+            r#"POST {"refresh": "…"} → {}: the session's refresh and access tokens stop working"#,
+        ),
+        "/hello/" => (
+            "Hello",
+            "GET with the header Authorization: Bearer <access token> → {\"message\": \"Hello, World!\"}",
+        ),
+        _ => ("Tessera API", "See the endpoints listed below."),
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn page(
+    method: &axum::http::Method,
+    path: &str,
+    status: axum::http::StatusCode,
+    json: &str,
+) -> String {
+    let (title, usage) = describe(path);
+    let reason = status.canonical_reason().unwrap_or("");
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} – Tessera API</title>
+<link rel="stylesheet" href="/pkg/tessera.css">
+<link rel="icon" type="image/svg+xml" href="/favicon.svg">
+</head>
+<body>
+<header class="site-header"><nav aria-label="Main"><a class="brand" href="/">Tessera</a><a href="/login">Log in</a></nav></header>
+<main id="main">
+<section class="card api-page">
+<h1>{title}</h1>
+<p class="lead">This is an API endpoint of Tessera, made for programs. Usage: <code>{usage}</code></p>
+<p><strong>{method} {path}</strong></p>
+<p>HTTP {code} {reason}</p>
+<pre class="json">{json}</pre>
+<h2>Endpoints</h2>
+<ul>
+<li><code>POST /api/token/</code> – log in</li>
+<li><code>POST /api/token/refresh/</code> – new access token</li>
+<li><code>POST /api/token/verify/</code> – check a token</li>
+<li><code>POST /api/token/blacklist/</code> – log out</li>
+<li><code>GET /hello/</code> – a protected resource</li>
+</ul>
+<p>People log in on the <a href="/login">login page</a>.</p>
+</section>
+</main>
+</body>
+</html>
+"#,
+        title = escape(title),
+        usage = escape(usage),
+        method = escape(method.as_str()),
+        path = escape(path),
+        code = status.as_u16(),
+        reason = escape(reason),
+        json = escape(json),
+    )
+}

@@ -1,0 +1,210 @@
+//! The API's one error type and its one mapping to HTTP: status, body (compact
+//! JSON, shaped exactly as DRF + simplejwt shape it) and, on 401,
+//! `WWW-Authenticate`.
+
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use tessera::{AuthError, TokenError};
+
+const WWW_AUTHENTICATE: &str = r#"Bearer realm="api""#;
+
+/// Field-level validation messages, in the order the fields are declared.
+pub type FieldErrors = Vec<(&'static str, String)>;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 `{"field":["message"],…}`
+    Fields(FieldErrors),
+    /// 400 `{"detail":"JSON parse error - …"}`
+    Malformed(String),
+    /// 400 `{"non_field_errors":["…"]}`
+    NonField(String),
+    /// 401 `{"detail":"…"}`
+    Unauthorized(&'static str),
+    /// 401 `{"detail":"…","code":"…"}`
+    UnauthorizedCode(String, &'static str),
+    /// 401 for a protected route's token, with simplejwt's `messages` list.
+    AccessTokenRefused(TokenError),
+    /// 404 `{"detail":"Not found."}`
+    NotFound,
+    /// 405 `{"detail":"Method \"GET\" not allowed."}`
+    MethodNotAllowed(Method, &'static str),
+    /// 413
+    PayloadTooLarge(usize),
+    /// 415 `{"detail":"Unsupported media type \"text/plain\" in request."}`
+    UnsupportedMediaType(String),
+    /// 500; the cause is logged, never sent.
+    Internal,
+}
+
+impl ApiError {
+    pub const CREDENTIALS_NOT_PROVIDED: Self =
+        Self::Unauthorized("Authentication credentials were not provided.");
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Fields(_) | Self::Malformed(_) | Self::NonField(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) | Self::UnauthorizedCode(..) | Self::AccessTokenRefused(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A failure of `POST /api/token/refresh/` or `/blacklist/`.
+    pub fn from_refresh(error: AuthError) -> Self {
+        match error {
+            AuthError::Token(error) => Self::UnauthorizedCode(error.to_string(), "token_not_valid"),
+            AuthError::NoActiveAccountForToken => {
+                Self::Unauthorized("No active account found for the given token.")
+            }
+            other => Self::from_unexpected(other),
+        }
+    }
+
+    /// A failure of `POST /api/token/verify/`: a revoked token is a
+    /// validation error there, as in simplejwt.
+    pub fn from_verify(error: AuthError) -> Self {
+        match error {
+            AuthError::Token(TokenError::Blacklisted) => {
+                Self::NonField("Token is blacklisted".into())
+            }
+            other => Self::from_refresh(other),
+        }
+    }
+
+    /// A failure of `POST /api/token/`.
+    pub fn from_login(error: AuthError) -> Self {
+        match error {
+            AuthError::BadCredentials => {
+                Self::Unauthorized("No active account found with the given credentials")
+            }
+            AuthError::PasswordTooLong => Self::Fields(vec![(
+                "password",
+                format!(
+                    "Ensure this field has no more than {} characters.",
+                    tessera::password::MAX_PASSWORD_BYTES
+                ),
+            )]),
+            other => Self::from_unexpected(other),
+        }
+    }
+
+    /// A failure to authenticate a protected route's access token.
+    pub fn from_access(error: AuthError) -> Self {
+        match error {
+            AuthError::Token(error) => Self::AccessTokenRefused(error),
+            AuthError::NoUserInToken => {
+                Self::UnauthorizedCode(error.to_string(), "token_not_valid")
+            }
+            AuthError::UserNotFound => Self::UnauthorizedCode(error.to_string(), "user_not_found"),
+            AuthError::UserInactive => Self::UnauthorizedCode(error.to_string(), "user_inactive"),
+            other => Self::from_unexpected(other),
+        }
+    }
+
+    fn from_unexpected(error: AuthError) -> Self {
+        tracing::error!(%error, "request failed");
+        Self::Internal
+    }
+}
+
+/// `{"detail":…}` and friends, serialized in declaration order.
+#[derive(Serialize)]
+struct Detail<'a> {
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    messages: Option<[TokenMessage<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct TokenMessage<'a> {
+    token_class: &'a str,
+    token_type: &'a str,
+    message: &'a str,
+}
+
+struct OrderedFields<'a>(&'a [(&'static str, String)]);
+
+impl Serialize for OrderedFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (field, message) in self.0 {
+            map.serialize_entry(field, &[message])?;
+        }
+        map.end()
+    }
+}
+
+fn detail(detail: &str) -> Detail<'_> {
+    Detail {
+        detail,
+        code: None,
+        messages: None,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            Self::Fields(fields) => serde_json::to_string(&OrderedFields(fields)),
+            Self::NonField(message) => {
+                serde_json::to_string(&OrderedFields(&[("non_field_errors", message.clone())]))
+            }
+            Self::Malformed(message) => serde_json::to_string(&detail(message)),
+            Self::Unauthorized(message) => serde_json::to_string(&detail(message)),
+            Self::UnauthorizedCode(message, code) => serde_json::to_string(&Detail {
+                detail: message,
+                code: Some(code),
+                messages: None,
+            }),
+            Self::AccessTokenRefused(error) => {
+                let message = error.to_string();
+                serde_json::to_string(&Detail {
+                    detail: "Given token not valid for any token type",
+                    code: Some("token_not_valid"),
+                    messages: Some([TokenMessage {
+                        token_class: "AccessToken",
+                        token_type: "access",
+                        message: &message,
+                    }]),
+                })
+            }
+            Self::NotFound => serde_json::to_string(&detail("Not found.")),
+            Self::MethodNotAllowed(method, _) => {
+                serde_json::to_string(&detail(&format!("Method \"{method}\" not allowed.")))
+            }
+            Self::PayloadTooLarge(limit) => serde_json::to_string(&detail(&format!(
+                "Request body is too large: the limit is {limit} bytes."
+            ))),
+            Self::UnsupportedMediaType(media_type) => serde_json::to_string(&detail(&format!(
+                "Unsupported media type \"{media_type}\" in request."
+            ))),
+            Self::Internal => serde_json::to_string(&detail("A server error occurred.")),
+        }
+        .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
+
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(WWW_AUTHENTICATE),
+            );
+        }
+        if let Self::MethodNotAllowed(_, allow) = &self {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}

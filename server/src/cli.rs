@@ -1,0 +1,179 @@
+//! The command line: `tessera` serves; subcommands manage users and tokens.
+
+use std::io::BufRead;
+
+use clap::{Args, Parser, Subcommand};
+use tessera::{AuthError, TokenService};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tessera",
+    version,
+    about = "JSON Web Token authentication server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: tessera::Config,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web app and the API (the default).
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage refresh tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user (ids start at 1, in creation order).
+    Add(PasswordArgs),
+    /// Set a user's password; all their sessions are logged out.
+    Passwd(PasswordArgs),
+    /// Stop a user from logging in; all their sessions are logged out.
+    Deactivate { username: String },
+    /// Let a deactivated user log in again.
+    Activate { username: String },
+    /// List users.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct PasswordArgs {
+    pub username: String,
+    /// Read the password from the first line of standard input instead of
+    /// prompting (for scripts).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Delete expired refresh tokens and sessions (the server also does
+    /// this every hour).
+    Flush,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+    #[error("could not read the password: {0}")]
+    Input(#[from] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Runs a user or token subcommand and prints its outcome.
+pub async fn run_admin(service: &TokenService, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve => unreachable!("serve is not an admin command"),
+        Command::User(UserCommand::Add(args)) => {
+            let username = checked_username(&args.username)?;
+            let password = read_password(&args)?;
+            let id =
+                service
+                    .create_user(username, &password)
+                    .await
+                    .map_err(|error| match error {
+                        AuthError::UsernameTaken => {
+                            CliError::Usage(format!("a user named {username:?} already exists"))
+                        }
+                        other => other.into(),
+                    })?;
+            println!("created user {username:?} with id {id}");
+        }
+        Command::User(UserCommand::Passwd(args)) => {
+            let password = read_password(&args)?;
+            service
+                .set_password(&args.username, &password)
+                .await
+                .map_err(|error| no_such_user(error, &args.username))?;
+            println!(
+                "password of {:?} changed; their sessions are logged out",
+                args.username
+            );
+        }
+        Command::User(UserCommand::Deactivate { username }) => {
+            service
+                .set_active(&username, false)
+                .await
+                .map_err(|error| no_such_user(error, &username))?;
+            println!("{username:?} deactivated; their sessions are logged out");
+        }
+        Command::User(UserCommand::Activate { username }) => {
+            service
+                .set_active(&username, true)
+                .await
+                .map_err(|error| no_such_user(error, &username))?;
+            println!("{username:?} activated");
+        }
+        Command::User(UserCommand::List) => {
+            println!("{:>6}  {:<24} {:<8} last login", "id", "username", "active");
+            for user in service.list_users().await? {
+                let last_login = user
+                    .last_login
+                    .map_or_else(|| "never".to_owned(), |at| format!("{at} (unix)"));
+                println!(
+                    "{:>6}  {:<24} {:<8} {}",
+                    user.id,
+                    user.username,
+                    if user.is_active { "yes" } else { "no" },
+                    last_login
+                );
+            }
+        }
+        Command::Tokens(TokensCommand::Flush) => {
+            let deleted = service.flush_expired().await.map_err(AuthError::from)?;
+            println!("deleted {deleted} expired refresh token(s)");
+        }
+    }
+    Ok(())
+}
+
+fn no_such_user(error: AuthError, username: &str) -> CliError {
+    match error {
+        AuthError::NoSuchUser => CliError::Usage(format!("no user named {username:?}")),
+        other => other.into(),
+    }
+}
+
+fn checked_username(username: &str) -> Result<&str, CliError> {
+    let trimmed = username.trim();
+    if trimmed.is_empty() || trimmed.len() > 150 || trimmed.chars().any(char::is_control) {
+        return Err(CliError::Usage(
+            "a username has 1 to 150 characters and no control characters".into(),
+        ));
+    }
+    Ok(trimmed)
+}
+
+fn read_password(args: &PasswordArgs) -> Result<String, CliError> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        let first = rpassword::prompt_password(format!("Password for {}: ", args.username))?;
+        let again = rpassword::prompt_password("Password (again): ")?;
+        if first != again {
+            return Err(CliError::Usage("the passwords do not match".into()));
+        }
+        first
+    };
+    if password.is_empty() {
+        return Err(CliError::Usage("the password may not be empty".into()));
+    }
+    if password.len() < 8 {
+        // Django's createsuperuser warns and goes on; so do we.
+        eprintln!("warning: this password is shorter than 8 characters");
+    }
+    Ok(password)
+}

@@ -1,0 +1,66 @@
+//! The whole HTTP surface in one place.
+
+use std::time::Duration;
+
+use axum::{body::Body, http::Request, routing::get, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::{api, health, AppState};
+
+/// Builds the application: API, health checks, pages, server functions and
+/// static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(tessera_app::App);
+    let leptos_options = state.leptos_options.clone();
+    let tokens = state.tokens.clone();
+
+    Router::new()
+        .route("/livez", get(health::livez))
+        .route("/healthz", get(health::healthz))
+        .merge(api::routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(tokens.clone());
+                provide_context(tokens.store().clone());
+            },
+            move || tessera_app::shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            tessera_app::shell,
+        ))
+        .layer(request_log())
+        .with_state(state)
+}
+
+/// One log line per request: method, path (never the query string, which
+/// could carry secrets), status and latency.
+fn request_log() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&Request<Body>) -> Span + Clone,
+    (),
+    impl Fn(&axum::http::Response<Body>, Duration, &Span) + Clone,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+            )
+        })
+        .on_request(())
+        .on_response(
+            |response: &axum::http::Response<Body>, latency: Duration, _span: &Span| {
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    latency_ms = format_args!("{:.2}", latency.as_secs_f64() * 1e3),
+                    "response"
+                );
+            },
+        )
+}

@@ -1,0 +1,190 @@
+//! Rows of the `users` table.
+
+use super::{on_pool, Store, StoreError};
+use crate::now_unix;
+
+/// A user as the login path needs it, password hash included.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub is_active: bool,
+}
+
+/// A user as listings show it: no hash.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub is_active: bool,
+    pub created_at: i64,
+    pub last_login: Option<i64>,
+}
+
+impl Store {
+    /// Inserts an active user; `Conflict` when the name is taken.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<i64, StoreError> {
+        let sql = "INSERT INTO users (username, password_hash, is_active, created_at) \
+                   VALUES ($1, $2, TRUE, $3) RETURNING id";
+        on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(username)
+            .bind(password_hash)
+            .bind(now_unix())
+            .fetch_one(pool)
+            .await)
+        .map_err(StoreError::from_insert)
+    }
+
+    pub async fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let sql = "SELECT id, username, password_hash, is_active FROM users WHERE username = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(sql)
+            .bind(username)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn find_user_summary(&self, id: i64) -> Result<Option<UserSummary>, StoreError> {
+        let sql = "SELECT id, username, is_active, created_at, last_login FROM users WHERE id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
+            sql
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        let sql = "SELECT id, username, is_active, created_at, last_login FROM users ORDER BY id";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
+            sql
+        )
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM users"
+        )
+        .fetch_one(pool)
+        .await)?)
+    }
+}
+
+/// What the in-memory registry keeps of each user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserState {
+    pub id: i64,
+    pub is_active: bool,
+    /// Tokens issued at or before this second are void.
+    pub tokens_revoked_at: Option<i64>,
+}
+
+/// One row of the change log.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuthEvent {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub session_id: Option<String>,
+}
+
+impl Store {
+    pub async fn user_state(&self, id: i64) -> Result<Option<UserState>, StoreError> {
+        let sql = "SELECT id, is_active, tokens_revoked_at FROM users WHERE id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserState>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn all_user_states(&self) -> Result<Vec<UserState>, StoreError> {
+        let sql = "SELECT id, is_active, tokens_revoked_at FROM users";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserState>(sql)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// After a successful login: stamps `last_login` and stores a stronger
+    /// hash when the old one used outdated parameters.
+    pub async fn record_login(
+        &self,
+        id: i64,
+        now: i64,
+        rehash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE users SET last_login = $1, password_hash = COALESCE($2, password_hash) WHERE id = $3";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(now)
+            .bind(rehash)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Changes what may authenticate as a user and voids every token issued
+    /// so far: new password hash and/or new active flag, all sessions
+    /// revoked, a change-log row for the other processes. Returns the
+    /// sessions revoked, or `None` when there is no such user.
+    pub async fn update_credentials(
+        &self,
+        username: &str,
+        password_hash: Option<&str>,
+        is_active: Option<bool>,
+        now: i64,
+        because: &str,
+    ) -> Result<Option<(i64, Vec<super::RevokedSession>)>, StoreError> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "UPDATE users SET password_hash = COALESCE($1, password_hash), \
+                 is_active = COALESCE($2, is_active), tokens_revoked_at = $3 \
+                 WHERE username = $4 RETURNING id",
+            )
+            .bind(password_hash)
+            .bind(is_active)
+            .bind(now)
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = id else {
+                return Ok(None);
+            };
+            let revoked = sqlx::query_as::<_, super::RevokedSession>(
+                "UPDATE sessions SET revoked_at = $1, revoked_because = $2 \
+                 WHERE user_id = $3 AND revoked_at IS NULL AND expires_at > $1 \
+                 RETURNING id, expires_at",
+            )
+            .bind(now)
+            .bind(because)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, NULL, $2)",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some((id, revoked)))
+        })
+    }
+
+    /// Change-log rows written at or after `since` (seconds).
+    pub async fn events_since(&self, since: i64) -> Result<Vec<AuthEvent>, StoreError> {
+        let sql =
+            "SELECT id, user_id, session_id FROM auth_events WHERE created_at >= $1 ORDER BY id";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, AuthEvent>(sql)
+            .bind(since)
+            .fetch_all(pool)
+            .await)?)
+    }
+}

@@ -1,0 +1,489 @@
+//! JSON Web Tokens: minting and verifying simplejwt-shaped access and refresh
+//! tokens. This module knows the cryptography and the claims; whether a token
+//! has been revoked is the registry's and the store's business.
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::hex::random_id;
+
+/// The header every token carries, byte for byte as PyJWT writes it.
+const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+const ALGORITHM: Algorithm = Algorithm::HS256;
+
+/// Longer tokens are rejected before any parsing: ours are about 300 bytes.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+
+    /// simplejwt's class name for this type, as its error bodies show it.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Self::Access => "AccessToken",
+            Self::Refresh => "RefreshToken",
+        }
+    }
+}
+
+/// Why a token was refused, with simplejwt's wording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("Token is invalid")]
+    Invalid,
+    #[error("Token is expired")]
+    Expired,
+    #[error("Token has no 'exp' claim")]
+    NoExpiry,
+    #[error("Token has no id")]
+    NoId,
+    #[error("Token has no type")]
+    NoType,
+    #[error("Token has wrong type")]
+    WrongType,
+    #[error("Token is blacklisted")]
+    Blacklisted,
+}
+
+/// The `user_id` claim as found in a verified token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserClaim {
+    Missing,
+    /// Present but not an id this server could have issued.
+    Unrecognized,
+    Id(i64),
+}
+
+/// The claims of a token whose signature and lifetime have been checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims {
+    pub token_type: Option<String>,
+    pub exp: i64,
+    pub iat: Option<i64>,
+    pub jti: String,
+    pub user: UserClaim,
+    /// The session (refresh-token family) the token belongs to. Tokens minted
+    /// by Tessera always have one; a token minted elsewhere with our key may not.
+    pub sid: Option<String>,
+}
+
+/// A freshly minted token and the claims the store needs to remember.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MintedToken {
+    pub token: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// What to put in a new token.
+#[derive(Clone, Debug)]
+pub struct TokenSpec<'a> {
+    pub token_type: TokenType,
+    pub user_id: i64,
+    pub session_id: &'a str,
+    pub iat: i64,
+    pub exp: i64,
+    /// `None`: a fresh random id.
+    pub jti: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OutgoingClaims<'a> {
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    jti: &'a str,
+    user_id: String,
+    sid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+}
+
+/// Everything is optional here: absence is reported with simplejwt's
+/// messages after the signature has been checked, not as a parse error.
+#[derive(Deserialize)]
+struct IncomingClaims {
+    token_type: Option<Value>,
+    exp: Option<Value>,
+    iat: Option<Value>,
+    jti: Option<Value>,
+    user_id: Option<Value>,
+    sid: Option<Value>,
+}
+
+/// Signs and verifies tokens with one key and one algorithm.
+pub struct TokenCodec {
+    encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
+    validation: Validation,
+    encoded_header: String,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl std::fmt::Debug for TokenCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("TokenCodec")
+            .field("algorithm", &ALGORITHM)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCodec {
+    pub fn new(
+        key: &[u8],
+        leeway_secs: u64,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<Self, jsonwebtoken::errors::Error> {
+        // RFC 8725 §3.1: exactly one algorithm per key; `none` and the other
+        // HMAC sizes are refused before any signature work.
+        let mut validation = Validation::new(ALGORITHM);
+        validation.leeway = leeway_secs;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        // `exp` may be missing here so that simplejwt's own message can be
+        // given for it; iss/aud become required when configured.
+        let mut required = Vec::new();
+        if let Some(issuer) = &issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        if let Some(audience) = &audience {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
+        Ok(Self {
+            encoding_key: EncodingKey::from_secret(key)?,
+            decoding_key: DecodingKey::from_secret(key)?,
+            validation,
+            encoded_header: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(HEADER_JSON),
+            issuer,
+            audience,
+        })
+    }
+
+    pub fn mint(&self, spec: &TokenSpec<'_>) -> MintedToken {
+        let jti = spec.jti.map_or_else(random_id, str::to_owned);
+        let claims = OutgoingClaims {
+            token_type: spec.token_type.as_str(),
+            exp: spec.exp,
+            iat: spec.iat,
+            jti: &jti,
+            user_id: spec.user_id.to_string(),
+            sid: spec.session_id,
+            iss: self.issuer.as_deref(),
+            aud: self.audience.as_deref(),
+        };
+        let payload = serde_json::to_vec(&claims).expect("claims always serialize");
+        let mut token = String::with_capacity(self.encoded_header.len() + payload.len() * 2 + 48);
+        token.push_str(&self.encoded_header);
+        token.push('.');
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), &self.encoding_key, ALGORITHM)
+            .expect("HMAC signing cannot fail with a valid key");
+        token.push('.');
+        token.push_str(&signature);
+        MintedToken {
+            token,
+            jti,
+            iat: spec.iat,
+            exp: spec.exp,
+        }
+    }
+
+    /// Verifies signature, lifetime and the claims simplejwt requires, in
+    /// simplejwt's order, so the first problem found is the one reported.
+    /// `expected`: the token type required, or `None` for any (`verify/`).
+    pub fn verify(&self, token: &str, expected: Option<TokenType>) -> Result<Claims, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Invalid);
+        }
+        let data =
+            jsonwebtoken::decode::<IncomingClaims>(token, &self.decoding_key, &self.validation)
+                .map_err(|error| match error.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid,
+                })?;
+        let claims = data.claims;
+
+        let exp = match claims.exp {
+            None => return Err(TokenError::NoExpiry),
+            Some(value) => as_integer(&value).ok_or(TokenError::Invalid)?,
+        };
+        let jti = match claims.jti {
+            None => return Err(TokenError::NoId),
+            Some(Value::String(jti)) => jti,
+            Some(other) => other.to_string(),
+        };
+        let token_type = match (claims.token_type, expected) {
+            (None, Some(_)) => return Err(TokenError::NoType),
+            (Some(Value::String(found)), Some(expected)) if found != expected.as_str() => {
+                return Err(TokenError::WrongType)
+            }
+            (Some(Value::String(found)), _) => Some(found),
+            (Some(_), Some(_)) => return Err(TokenError::WrongType),
+            (Some(other), None) => Some(other.to_string()),
+            (None, None) => None,
+        };
+        let iat = match claims.iat {
+            None => None,
+            Some(value) => Some(as_integer(&value).ok_or(TokenError::Invalid)?),
+        };
+        let user = match claims.user_id {
+            None | Some(Value::Null) => UserClaim::Missing,
+            Some(Value::String(text)) => {
+                text.parse().map_or(UserClaim::Unrecognized, UserClaim::Id)
+            }
+            Some(Value::Number(number)) => number
+                .as_i64()
+                .map_or(UserClaim::Unrecognized, UserClaim::Id),
+            Some(_) => UserClaim::Unrecognized,
+        };
+        let sid = match claims.sid {
+            None => None,
+            Some(Value::String(sid)) => Some(sid),
+            Some(_) => return Err(TokenError::Invalid),
+        };
+        Ok(Claims {
+            token_type,
+            exp,
+            iat,
+            jti,
+            user,
+            sid,
+        })
+    }
+}
+
+/// A JSON number as whole seconds (PyJWT truncates floats the same way).
+fn as_integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(number) => number
+            .as_i64()
+            .or_else(|| number.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::now_unix;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-test-key";
+
+    fn codec() -> TokenCodec {
+        TokenCodec::new(KEY, 0, None, None).unwrap()
+    }
+
+    fn spec(token_type: TokenType, exp_in: i64) -> TokenSpec<'static> {
+        let now = now_unix();
+        TokenSpec {
+            token_type,
+            user_id: 7,
+            session_id: "s1",
+            iat: now,
+            exp: now + exp_in,
+            jti: None,
+        }
+    }
+
+    fn b64(json: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// Signs arbitrary header and payload JSON with the test key.
+    fn forge(header: &str, payload: &str, key: &[u8]) -> String {
+        let message = format!("{}.{}", b64(header), b64(payload));
+        let signature = jsonwebtoken::crypto::sign(
+            message.as_bytes(),
+            &EncodingKey::from_secret(key).unwrap(),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{message}.{signature}")
+    }
+
+    fn payload_with(fields: &str) -> String {
+        format!(r#"{{"exp":{},{fields}}}"#, now_unix() + 60)
+    }
+
+    #[test]
+    fn minted_tokens_have_pyjwt_header_and_simplejwt_claims() {
+        let minted = codec().mint(&spec(TokenType::Access, 300));
+        let parts: Vec<&str> = minted.token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[0])
+            .unwrap();
+        assert_eq!(header, HEADER_JSON.as_bytes());
+        let payload: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(parts[1])
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(payload["token_type"], "access");
+        assert_eq!(payload["user_id"], "7");
+        assert_eq!(payload["jti"].as_str().unwrap().len(), 32);
+        assert!(payload["exp"].is_i64() && payload["iat"].is_i64());
+    }
+
+    #[test]
+    fn a_minted_token_verifies_with_its_type() {
+        let codec = codec();
+        let minted = codec.mint(&spec(TokenType::Refresh, 300));
+        let claims = codec
+            .verify(&minted.token, Some(TokenType::Refresh))
+            .unwrap();
+        assert_eq!(claims.user, UserClaim::Id(7));
+        assert_eq!(claims.jti, minted.jti);
+        assert_eq!(claims.sid.as_deref(), Some("s1"));
+        assert_eq!(
+            codec.verify(&minted.token, Some(TokenType::Access)),
+            Err(TokenError::WrongType)
+        );
+        assert!(codec.verify(&minted.token, None).is_ok());
+    }
+
+    #[test]
+    fn minting_twice_with_the_same_claims_gives_the_same_token() {
+        let codec = codec();
+        let mut spec = spec(TokenType::Refresh, 300);
+        spec.jti = Some("0123456789abcdef0123456789abcdef");
+        assert_eq!(codec.mint(&spec).token, codec.mint(&spec).token);
+    }
+
+    #[test]
+    fn expired_tokens_are_expired_unless_within_leeway() {
+        let minted = codec().mint(&spec(TokenType::Access, -10));
+        assert_eq!(
+            codec().verify(&minted.token, None),
+            Err(TokenError::Expired)
+        );
+        let lenient = TokenCodec::new(KEY, 30, None, None).unwrap();
+        assert!(lenient.verify(&minted.token, None).is_ok());
+    }
+
+    #[test]
+    fn another_key_or_a_tampered_token_is_invalid() {
+        let minted = codec().mint(&spec(TokenType::Access, 300));
+        let other =
+            TokenCodec::new(b"another-key-another-key-another-key!", 0, None, None).unwrap();
+        assert_eq!(other.verify(&minted.token, None), Err(TokenError::Invalid));
+        let mut tampered = minted.token.clone();
+        tampered.insert(tampered.len() / 2, 'x');
+        assert_eq!(codec().verify(&tampered, None), Err(TokenError::Invalid));
+        for junk in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c",
+            "a.b.c.d",
+            "...",
+            &"x".repeat(200_000),
+        ] {
+            assert_eq!(
+                codec().verify(junk, None),
+                Err(TokenError::Invalid),
+                "{junk:.20}"
+            );
+        }
+    }
+
+    #[test]
+    fn alg_none_and_other_algorithms_are_refused() {
+        let payload = payload_with(r#""token_type":"access","jti":"j","user_id":"1""#);
+        let unsigned = format!(
+            "{}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(&payload)
+        );
+        assert_eq!(codec().verify(&unsigned, None), Err(TokenError::Invalid));
+        let message = format!(
+            "{}.{}",
+            b64(r#"{"alg":"HS512","typ":"JWT"}"#),
+            b64(&payload)
+        );
+        let signature = jsonwebtoken::crypto::sign(
+            message.as_bytes(),
+            &EncodingKey::from_secret(KEY).unwrap(),
+            Algorithm::HS512,
+        )
+        .unwrap();
+        let hs512 = format!("{message}.{signature}");
+        assert_eq!(codec().verify(&hs512, None), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn missing_claims_are_reported_in_simplejwts_order() {
+        let header = HEADER_JSON;
+        let check = |payload: &str, expected: Option<TokenType>| {
+            codec().verify(&forge(header, payload, KEY), expected)
+        };
+        assert_eq!(
+            check(
+                r#"{"token_type":"access","jti":"j","user_id":"1"}"#,
+                Some(TokenType::Access)
+            ),
+            Err(TokenError::NoExpiry)
+        );
+        assert_eq!(
+            check(
+                &payload_with(r#""token_type":"access","user_id":"1""#),
+                Some(TokenType::Access)
+            ),
+            Err(TokenError::NoId)
+        );
+        assert_eq!(
+            check(
+                &payload_with(r#""jti":"j","user_id":"1""#),
+                Some(TokenType::Access)
+            ),
+            Err(TokenError::NoType)
+        );
+        let numeric = check(
+            &payload_with(r#""token_type":"access","jti":"j","user_id":1"#),
+            Some(TokenType::Access),
+        );
+        assert_eq!(numeric.unwrap().user, UserClaim::Id(1));
+        let no_user = check(
+            &payload_with(r#""token_type":"access","jti":"j""#),
+            Some(TokenType::Access),
+        );
+        assert_eq!(no_user.unwrap().user, UserClaim::Missing);
+    }
+
+    #[test]
+    fn issuer_and_audience_are_set_and_required_when_configured() {
+        let strict = TokenCodec::new(KEY, 0, Some("tessera".into()), Some("api".into())).unwrap();
+        let minted = strict.mint(&spec(TokenType::Access, 300));
+        assert!(strict.verify(&minted.token, None).is_ok());
+        let plain = codec().mint(&spec(TokenType::Access, 300));
+        assert_eq!(strict.verify(&plain.token, None), Err(TokenError::Invalid));
+        // A token meant for someone else is not ours to accept either.
+        assert_eq!(
+            codec().verify(&minted.token, None),
+            Err(TokenError::Invalid)
+        );
+    }
+}
