@@ -31,6 +31,8 @@ pub enum AuthError {
     PasswordTooLong,
     #[error("a user with that username already exists")]
     UsernameTaken,
+    #[error("a username has 1 to 150 characters and no control characters")]
+    InvalidUsername,
     #[error("no such user")]
     NoSuchUser,
     #[error(transparent)]
@@ -68,6 +70,15 @@ pub struct AuthenticatedUser {
     pub user_id: i64,
     pub session_id: Option<String>,
     pub claims: Claims,
+}
+
+/// Django's rule, minus its character whitelist: 1 to 150 characters, no
+/// control characters, no surrounding whitespace.
+pub fn is_valid_username(username: &str) -> bool {
+    let length = username.chars().count();
+    (1..=150).contains(&length)
+        && username.trim() == username
+        && !username.chars().any(char::is_control)
 }
 
 /// Token lifetimes and rotation policy, in seconds.
@@ -169,7 +180,13 @@ impl TokenService {
             return Err(AuthError::PasswordTooLong);
         }
         let inner = &*self.inner;
-        let user = inner.store.find_user_by_name(username).await?;
+        // A NUL can't be in any stored name (and PostgreSQL refuses it in
+        // text): such a name is simply unknown, and costs a hash all the same.
+        let user = if username.contains('\0') {
+            None
+        } else {
+            inner.store.find_user_by_name(username).await?
+        };
         // Always hash, even for an unknown user, so timing reveals nothing.
         let verdict = inner
             .hasher
@@ -187,6 +204,12 @@ impl TokenService {
             .store
             .record_login(user.id, now, rehash.as_deref())
             .await?;
+        // The user may have been created by another process a moment ago.
+        inner.registry.put_user(UserState {
+            id: user.id,
+            is_active: user.is_active,
+            tokens_revoked_at: user.tokens_revoked_at,
+        });
 
         let policy = inner.policy;
         let session_id = crate::hex::random_id();
@@ -316,7 +339,8 @@ impl TokenService {
             // revocation; report what the caller would see next time.
             return Err(TokenError::Blacklisted.into());
         };
-        if now - rotated_at <= inner.policy.rotation_overlap {
+        let overlap = inner.policy.rotation_overlap;
+        if overlap > 0 && now - rotated_at <= overlap {
             if let Some(successor) = inner.store.find_refresh_token(successor_jti).await? {
                 // Only the immediate predecessor of the current token may be
                 // replayed: a successor already rotated in turn means a fork.
@@ -496,6 +520,9 @@ impl TokenService {
     /// Creates an active user. Length rules beyond "not empty, not over
     /// 1024 bytes" belong to the caller (the CLI accepts `123`, sign-up doesn't).
     pub async fn create_user(&self, username: &str, password: &str) -> Result<i64, AuthError> {
+        if !is_valid_username(username) {
+            return Err(AuthError::InvalidUsername);
+        }
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::PasswordTooLong);
         }

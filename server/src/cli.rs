@@ -147,10 +147,8 @@ fn no_such_user(error: AuthError, username: &str) -> CliError {
 
 fn checked_username(username: &str) -> Result<&str, CliError> {
     let trimmed = username.trim();
-    if trimmed.is_empty() || trimmed.len() > 150 || trimmed.chars().any(char::is_control) {
-        return Err(CliError::Usage(
-            "a username has 1 to 150 characters and no control characters".into(),
-        ));
+    if !tessera::service::is_valid_username(trimmed) {
+        return Err(CliError::Usage(AuthError::InvalidUsername.to_string()));
     }
     Ok(trimmed)
 }

@@ -21,7 +21,12 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             tracing::warn!(%error, "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "error", "database": "unreachable" })),
+                Json(json!({
+                    "status": "error",
+                    "database": "unreachable",
+                    // sqlx's messages name the failure, never credentials.
+                    "reason": error.to_string(),
+                })),
             )
         }
     }

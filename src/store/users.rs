@@ -10,6 +10,7 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub is_active: bool,
+    pub tokens_revoked_at: Option<i64>,
 }
 
 /// A user as listings show it: no hash.
@@ -41,7 +42,7 @@ impl Store {
     }
 
     pub async fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let sql = "SELECT id, username, password_hash, is_active FROM users WHERE username = $1";
+        let sql = "SELECT id, username, password_hash, is_active, tokens_revoked_at FROM users WHERE username = $1";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(sql)
             .bind(username)
             .fetch_optional(pool)

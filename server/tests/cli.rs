@@ -1,0 +1,212 @@
+//! The `tessera` command line, run as a separate process against the
+//! database of a running server.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{access_refused, spawn_app, TempDir};
+
+fn tessera(
+    database_url: &str,
+    secret_file: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("TESSERA_SECRET_KEY", support::SECRET)
+        .env("TESSERA_SECRET_KEY_FILE", secret_file)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tessera binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn run(
+    database_url: &str,
+    secret_file: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> Output {
+    let (url, file) = (database_url.to_owned(), secret_file.to_owned());
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        tessera(&url, &file, &args, &stdin)
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn user_add_works_on_a_fresh_checkout_and_ids_start_at_one() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}/nested/folder/tessera.db", dir.0.display());
+    let secret = dir.0.join("secret.key");
+    let added = run(
+        &url,
+        &secret,
+        &["user", "add", "vitor", "--password-stdin"],
+        "123\n",
+    )
+    .await;
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(stdout(&added).contains("with id 1"), "{}", stdout(&added));
+    assert!(String::from_utf8_lossy(&added.stderr).contains("shorter than 8"));
+    let second = run(
+        &url,
+        &secret,
+        &["user", "add", "wanda", "--password-stdin"],
+        "a longer one\n",
+    )
+    .await;
+    assert!(stdout(&second).contains("with id 2"));
+
+    let duplicate = run(
+        &url,
+        &secret,
+        &["user", "add", "vitor", "--password-stdin"],
+        "x\n",
+    )
+    .await;
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+
+    let empty = run(
+        &url,
+        &secret,
+        &["user", "add", "xena", "--password-stdin"],
+        "\n",
+    )
+    .await;
+    assert!(!empty.status.success());
+
+    let list = run(&url, &secret, &["user", "list"], "").await;
+    let text = stdout(&list);
+    assert!(text.contains("vitor") && text.contains("wanda"), "{text}");
+
+    let flush = run(&url, &secret, &["tokens", "flush"], "").await;
+    assert!(flush.status.success());
+}
+
+#[tokio::test]
+async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
+    let app = spawn_app().await;
+    // The test server has no maintenance task: sync as the real one does.
+    let syncing = app.service.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = syncing.sync().await;
+        }
+    });
+    let secret = app.config.secret_key_file.clone();
+    let added = run(
+        &app.database_url,
+        &secret,
+        &["user", "add", "vitor", "--password-stdin"],
+        "123\n",
+    )
+    .await;
+    assert!(added.status.success());
+
+    // The server did not create this user, yet it can log in at once (the
+    // login reads the database) and use its token once the sync has run.
+    let (access, refresh) = app.tokens("vitor", "123").await;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let reply = app.hello(&access).await;
+        if reply.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new user never became known: {}",
+            reply.text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let deactivated = run(
+        &app.database_url,
+        &secret,
+        &["user", "deactivate", "vitor"],
+        "",
+    )
+    .await;
+    assert!(deactivated.status.success());
+    let started = Instant::now();
+    loop {
+        let reply = app.hello(&access).await;
+        if reply.status == 401 {
+            assert_eq!(
+                reply.text(),
+                r#"{"detail":"User is inactive","code":"user_inactive"}"#
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "deactivation took over 2 s to arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.refresh(&refresh).await.status, 401);
+
+    let activated = run(
+        &app.database_url,
+        &secret,
+        &["user", "activate", "vitor"],
+        "",
+    )
+    .await;
+    assert!(activated.status.success());
+    let changed = run(
+        &app.database_url,
+        &secret,
+        &["user", "passwd", "vitor", "--password-stdin"],
+        "new password\n",
+    )
+    .await;
+    assert!(changed.status.success());
+    let (access, _) = app.tokens("vitor", "new password").await;
+    assert_eq!(app.hello(&access).await.status, 200);
+    let again = run(
+        &app.database_url,
+        &secret,
+        &["user", "passwd", "vitor", "--password-stdin"],
+        "newer password\n",
+    )
+    .await;
+    assert!(again.status.success());
+    let started = Instant::now();
+    while app.hello(&access).await.text() != access_refused("Token is blacklisted") {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "password change took over 2 s to arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

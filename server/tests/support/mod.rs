@@ -1,0 +1,224 @@
+//! Test harness: the whole application on a real listener (port 0) against a
+//! fresh database, spoken to over raw HTTP/1.1 so that tests can send exactly
+//! the bytes a hostile client would.
+
+#![allow(dead_code)]
+
+pub mod http;
+pub mod postgres;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use leptos::prelude::LeptosOptions;
+use serde_json::Value;
+use tessera::{Config, Store, TokenService};
+use tessera_server::{router, AppState};
+
+pub use http::Reply;
+
+pub const SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub service: TokenService,
+    pub config: Config,
+    pub database_url: String,
+    _database: Option<postgres::TempDatabase>,
+    _dir: TempDir,
+}
+
+/// A folder removed when the test ends.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tessera-test-{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            tessera::hex::random_id()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts the application on SQLite with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Engine::Sqlite, |_| {}).await
+}
+
+/// Starts the application on `engine`, after `adjust` has changed the settings.
+pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = TempDir::new();
+    let (database_url, database) = match engine {
+        Engine::Sqlite => (format!("sqlite://{}/tessera.db", dir.0.display()), None),
+        Engine::Postgres => {
+            let database = postgres::TempDatabase::create().await;
+            (database.url.clone(), Some(database))
+        }
+    };
+    let mut config = Config::defaults_with_database(&database_url);
+    config.secret_key = Some(SECRET.to_owned());
+    config.secret_key_file = dir.0.join("secret.key");
+    adjust(&mut config);
+    let store = Store::open(&config.database_url)
+        .await
+        .expect("database opens");
+    let service = TokenService::start(&config, store)
+        .await
+        .expect("service starts");
+    let leptos_options = LeptosOptions::builder()
+        .output_name("tessera")
+        .site_root(dir.0.display().to_string())
+        .build();
+    let app = router(AppState {
+        tokens: service.clone(),
+        leptos_options,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    TestApp {
+        addr,
+        service,
+        config,
+        database_url,
+        _database: database,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn add_user(&self, username: &str, password: &str) -> i64 {
+        self.service
+            .create_user(username, password)
+            .await
+            .expect("user created")
+    }
+
+    pub async fn send(&self, raw: impl AsRef<[u8]>) -> Reply {
+        http::send(self.addr, raw.as_ref()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &str) -> Reply {
+        self.send(http::request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        ))
+        .await
+    }
+
+    pub async fn post_form(&self, path: &str, body: &str) -> Reply {
+        self.send(http::request(
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        ))
+        .await
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(http::request("GET", path, headers, b"")).await
+    }
+
+    pub async fn hello(&self, access: &str) -> Reply {
+        self.get("/hello/", &[("Authorization", &format!("Bearer {access}"))])
+            .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        let body = serde_json::json!({ "username": username, "password": password }).to_string();
+        self.post_json("/api/token/", &body).await
+    }
+
+    /// Logs in and returns `(access, refresh)`.
+    pub async fn tokens(&self, username: &str, password: &str) -> (String, String) {
+        let reply = self.login(username, password).await;
+        assert_eq!(reply.status, 200, "login failed: {}", reply.text());
+        let body = reply.json();
+        (str_field(&body, "access"), str_field(&body, "refresh"))
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> Reply {
+        self.post_json(
+            "/api/token/refresh/",
+            &serde_json::json!({ "refresh": refresh }).to_string(),
+        )
+        .await
+    }
+
+    pub async fn verify(&self, token: &str) -> Reply {
+        self.post_json(
+            "/api/token/verify/",
+            &serde_json::json!({ "token": token }).to_string(),
+        )
+        .await
+    }
+
+    pub async fn blacklist(&self, refresh: &str) -> Reply {
+        self.post_json(
+            "/api/token/blacklist/",
+            &serde_json::json!({ "refresh": refresh }).to_string(),
+        )
+        .await
+    }
+}
+
+pub fn str_field(body: &Value, name: &str) -> String {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {name:?} in {body}"))
+        .to_owned()
+}
+
+/// The decoded payload of a JWT (no verification).
+pub fn payload(token: &str) -> Value {
+    use base64::Engine as _;
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The simplejwt body of a refused access token.
+pub fn access_refused(message: &str) -> String {
+    format!(
+        r#"{{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{{"token_class":"AccessToken","token_type":"access","message":"{message}"}}]}}"#
+    )
+}
+
+/// Signs arbitrary header and payload JSON with `key` (HS256).
+pub fn forge(header: &str, payload: &str, key: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    let message = format!("{}.{}", b64(header), b64(payload));
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &jsonwebtoken::EncodingKey::from_secret(key).unwrap(),
+        jsonwebtoken::Algorithm::HS256,
+    )
+    .unwrap();
+    format!("{message}.{signature}")
+}
