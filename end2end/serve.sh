@@ -12,4 +12,6 @@ export LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_OUTPUT_NAME=tessera
 export LEPTOS_SITE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
 export RUST_LOG="${RUST_LOG:-warn}"
+# A known user, created the way an operator would (the CLI creates the database).
+printf '%s\n' "${E2E_PASSWORD:-e2e-password}" | target/release/tessera user add "${E2E_USER:-e2e}" --password-stdin >/dev/null
 exec target/release/tessera

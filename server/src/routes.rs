@@ -33,34 +33,30 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             tessera_app::shell,
         ))
-        .layer(request_log())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response),
+        )
         .with_state(state)
 }
 
-/// One log line per request: method, path (never the query string, which
-/// could carry secrets), status and latency.
-fn request_log() -> TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&Request<Body>) -> Span + Clone,
-    (),
-    impl Fn(&axum::http::Response<Body>, Duration, &Span) + Clone,
-> {
-    TraceLayer::new_for_http()
-        .make_span_with(|request: &Request<Body>| {
-            tracing::info_span!(
-                "request",
-                method = %request.method(),
-                path = %request.uri().path(),
-            )
-        })
-        .on_request(())
-        .on_response(
-            |response: &axum::http::Response<Body>, latency: Duration, _span: &Span| {
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    latency_ms = format_args!("{:.2}", latency.as_secs_f64() * 1e3),
-                    "response"
-                );
-            },
-        )
+/// The span of one request: method and path (never the query string,
+/// which could carry secrets).
+fn request_span(request: &Request<Body>) -> Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
+
+/// One log line per response: status and latency, inside the request's span.
+fn log_response(response: &axum::http::Response<Body>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = format_args!("{:.2}", latency.as_secs_f64() * 1e3),
+        "response"
+    );
 }
