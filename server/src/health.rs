@@ -1,13 +1,27 @@
 //! Liveness and readiness probes.
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::AppState;
 
+/// Fields in the order people read them (`status` first).
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
 /// `GET /livez`: the process answers; no I/O.
 pub async fn livez() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+    Json(Health {
+        status: "ok",
+        database: None,
+        reason: None,
+    })
 }
 
 /// `GET /healthz`: the process answers and so does the database.
@@ -15,18 +29,22 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store().ping().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({ "status": "ok", "database": "ok" })),
+            Json(Health {
+                status: "ok",
+                database: Some("ok"),
+                reason: None,
+            }),
         ),
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
-                    "status": "error",
-                    "database": "unreachable",
+                Json(Health {
+                    status: "error",
+                    database: Some("unreachable"),
                     // sqlx's messages name the failure, never credentials.
-                    "reason": error.to_string(),
-                })),
+                    reason: Some(error.to_string()),
+                }),
             )
         }
     }

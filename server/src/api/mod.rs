@@ -55,6 +55,19 @@ pub fn routes() -> Router<AppState> {
         ))
 }
 
+#[derive(serde::Serialize)]
+struct ObtainedPair {
+    refresh: String,
+    access: String,
+}
+
+#[derive(serde::Serialize)]
+struct RefreshedPair {
+    access: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh: Option<String>,
+}
+
 const POST_ONLY: &str = "POST, OPTIONS";
 
 /// Token endpoints accept POST (and OPTIONS, as DRF views do).
@@ -95,7 +108,12 @@ async fn obtain_pair(
         .login(username.trim(), &password)
         .await
         .map_err(ApiError::from_login)?;
-    Ok(Json(json!({ "refresh": pair.refresh, "access": pair.access })).into_response())
+    // simplejwt's key order: refresh first.
+    Ok(Json(ObtainedPair {
+        refresh: pair.refresh.unwrap_or_default(),
+        access: pair.access,
+    })
+    .into_response())
 }
 
 /// `POST /api/token/refresh/` `{refresh}` → `{access, refresh}` (`refresh`
@@ -115,11 +133,11 @@ async fn refresh(
         .refresh(&token)
         .await
         .map_err(ApiError::from_refresh)?;
-    let body = match pair.refresh {
-        Some(refresh) => json!({ "access": pair.access, "refresh": refresh }),
-        None => json!({ "access": pair.access }),
-    };
-    Ok(Json(body).into_response())
+    Ok(Json(RefreshedPair {
+        access: pair.access,
+        refresh: pair.refresh,
+    })
+    .into_response())
 }
 
 /// `POST /api/token/verify/` `{token}` → `{}`.
