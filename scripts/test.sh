@@ -25,6 +25,7 @@ cargo fmt --all --check
 step "cargo clippy (server side and browser side)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy -p tessera-frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p tessera-bench --all-targets -- -D warnings
 timed
 
 step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
@@ -38,4 +39,9 @@ timed
 
 step "Playwright in Chromium"
 (cd end2end && npx playwright test)
+timed
+
+# Benchmarks are measured, not asserted (see bench/): only check they build.
+step "cargo bench --no-run"
+cargo bench -p tessera-bench --no-run
 timed

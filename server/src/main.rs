@@ -41,7 +41,7 @@ async fn serve(service: TokenService) -> Result<(), Box<dyn std::error::Error>> 
         leptos_options.output_name = "tessera".into();
     }
     tracing::info!(engine = service.store().engine(), "database ready");
-    spawn_maintenance(service.clone());
+    let maintenance = spawn_maintenance(service.clone());
 
     let addr = leptos_options.site_addr;
     let app = router(AppState {
@@ -53,15 +53,18 @@ async fn serve(service: TokenService) -> Result<(), Box<dyn std::error::Error>> 
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    for task in maintenance {
+        task.abort();
+    }
     Ok(())
 }
 
 /// Background upkeep: pick up other processes' changes every second (the
 /// CLI's `deactivate` reaches a running server within two), and delete
 /// expired tokens every hour.
-fn spawn_maintenance(service: TokenService) {
+fn spawn_maintenance(service: TokenService) -> [tokio::task::JoinHandle<()>; 2] {
     let syncing = service.clone();
-    tokio::spawn(async move {
+    let sync = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -71,7 +74,7 @@ fn spawn_maintenance(service: TokenService) {
             }
         }
     });
-    tokio::spawn(async move {
+    let flush = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
@@ -82,6 +85,7 @@ fn spawn_maintenance(service: TokenService) {
             }
         }
     });
+    [sync, flush]
 }
 
 async fn shutdown_signal() {

@@ -172,6 +172,12 @@ async fn logout_on_one_instance_reaches_another_within_two_seconds(engine: Engin
 
     let (access, refresh) = first.tokens("alice", "pw").await;
     assert!(second.authenticate(&access).is_ok());
+
+    // A user created on one instance is known to the other after a sync.
+    first.add_user("bob", "pw").await;
+    second.sync().await.unwrap();
+    let (bobs_access, _) = first.tokens("bob", "pw").await;
+    assert!(second.authenticate(&bobs_access).is_ok());
     assert_eq!(first.blacklist(&refresh).await.status, 200);
     second.sync().await.unwrap();
     assert!(

@@ -24,21 +24,36 @@ pub struct UserSummary {
 }
 
 impl Store {
-    /// Inserts an active user; `Conflict` when the name is taken.
+    /// Inserts an active user; `Conflict` when the name is taken. A change-log
+    /// row tells the other server processes about the new user.
     pub async fn create_user(
         &self,
         username: &str,
         password_hash: &str,
     ) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO users (username, password_hash, is_active, created_at) \
-                   VALUES ($1, $2, TRUE, $3) RETURNING id";
-        on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+        let now = now_unix();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, password_hash, is_active, created_at) \
+                 VALUES ($1, $2, TRUE, $3) RETURNING id",
+            )
             .bind(username)
             .bind(password_hash)
-            .bind(now_unix())
-            .fetch_one(pool)
-            .await)
-        .map_err(StoreError::from_insert)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from_insert)?;
+            sqlx::query(
+                "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, NULL, $2)",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     pub async fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {

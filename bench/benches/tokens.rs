@@ -1,0 +1,97 @@
+//! Microbenchmarks of the token paths: `cargo bench`.
+//!
+//! Run `cargo bench --bench tokens` and compare the figures side by side:
+//! minting and verifying are microseconds, argon2 is milliseconds, and
+//! `authenticate` (what every protected request pays) should cost about what
+//! `verify` costs, since the revocation check is in memory.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use tessera::password::PasswordHasher;
+use tessera::tokens::{TokenCodec, TokenSpec, TokenType};
+use tessera::{now_unix, Config, Store, TokenService};
+
+const KEY: &[u8] = b"benchmark-key-benchmark-key-benchmark-key-0123456789";
+
+fn spec(now: i64) -> TokenSpec<'static> {
+    TokenSpec {
+        token_type: TokenType::Access,
+        user_id: 1,
+        session_id: "0123456789abcdef0123456789abcdef",
+        iat: now,
+        exp: now + 300,
+        jti: None,
+    }
+}
+
+fn tokens(c: &mut Criterion) {
+    let codec = TokenCodec::new(KEY, 0, None, None).unwrap();
+    let now = now_unix();
+    let token = codec.mint(&spec(now)).token;
+
+    c.bench_function("token_mint_access", |b| {
+        b.iter(|| codec.mint(black_box(&spec(now))))
+    });
+    c.bench_function("token_verify_access", |b| {
+        b.iter(|| {
+            codec
+                .verify(black_box(&token), Some(TokenType::Access))
+                .unwrap()
+        })
+    });
+
+    // The full check of a protected route: signature, claims, session and
+    // user standing (in memory).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
+    let (service, access) = runtime.block_on(async {
+        let mut config =
+            Config::defaults_with_database(format!("sqlite://{}/bench.db", dir.display()));
+        config.secret_key = Some(String::from_utf8(KEY.to_vec()).unwrap());
+        let store = Store::open(&config.database_url).await.unwrap();
+        let service = TokenService::start(&config, store).await.unwrap();
+        service
+            .create_user("bench", "benchmark password")
+            .await
+            .unwrap();
+        let pair = service.login("bench", "benchmark password").await.unwrap();
+        (service, pair.access)
+    });
+    c.bench_function("authenticate_access", |b| {
+        b.iter(|| service.authenticate(black_box(&access)).unwrap())
+    });
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn passwords(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let hasher = PasswordHasher::owasp(1);
+    let hash = runtime.block_on(hasher.hash("benchmark password")).unwrap();
+    let mut group = c.benchmark_group("argon2id_owasp");
+    group.sample_size(10);
+    group.bench_function("hash", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(hasher.hash(black_box("benchmark password")))
+                .unwrap()
+        })
+    });
+    group.bench_function("verify", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(hasher.verify(black_box("benchmark password"), Some(&hash)))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tokens, passwords);
+criterion_main!(benches);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Load benchmark on loopback: starts the release server on a fresh SQLite
+# database and measures it with wrk (Debian's package), printing stable
+# `name value` lines, then the ratios the targets are stated in.
+#
+#   bench/load.sh            (after `cargo leptos build --release`)
+#
+# Each case runs DURATION seconds (default 10) with 2 wrk threads, at 32 and
+# 256 connections. Client and server share the machine's cores, as in the
+# reference figures of issue 5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+PORT=${PORT:-3200}
+BASE="http://127.0.0.1:$PORT"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+[[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
+export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
+printf 'benchmark password\n' | target/release/tessera user add bench --password-stdin >/dev/null
+target/release/tessera &
+server=$!
+for _ in $(seq 50); do curl -sf "$BASE/livez" >/dev/null && break; sleep 0.1; done
+
+rss_kb() { awk "/^$1:/ { print \$2 }" "/proc/$server/status"; }
+echo "rss_idle_kb $(rss_kb VmRSS)"
+
+login_body='{"username":"bench","password":"benchmark password"}'
+access=$(curl -sf -H 'Content-Type: application/json' -d "$login_body" "$BASE/api/token/" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+
+cat > "$work/login.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$login_body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+# run NAME CONNECTIONS URL [wrk args…]: prints NAME_cCONNECTIONS_rps / _p50_ms / _p99_ms
+run() {
+    local name=$1 connections=$2 url=$3
+    shift 3
+    local out
+    out=$(wrk -t2 -c"$connections" -d"${DURATION}s" --latency "$@" "$url")
+    local rps p50 p99 non2xx
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
+    echo "${name}_c${connections}_rps $rps"
+    echo "${name}_c${connections}_p50 $p50"
+    echo "${name}_c${connections}_p99 $p99"
+    [[ -z $non2xx ]] || echo "${name}_c${connections}_non2xx $non2xx"
+    eval "${name}_c${connections}=$rps"
+}
+
+for c in 32 256; do
+    run livez "$c" "$BASE/livez"
+    run hello "$c" "$BASE/hello/" -H "Authorization: Bearer $access"
+done
+run login 32 "$BASE/api/token/" -s "$work/login.lua"
+echo "rss_peak_kb $(rss_kb VmHWM)"
+
+ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
+echo "ratio_hello_over_livez_c32 $(ratio "$hello_c32" "$livez_c32")"
+echo "ratio_hello_over_livez_c256 $(ratio "$hello_c256" "$livez_c256")"
