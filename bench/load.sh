@@ -16,6 +16,8 @@ PORT=${PORT:-3200}
 BASE="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
+cargo build --release -q -p tessera-bench --bin refresh_chain
+chain=target/release/refresh_chain
 
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -60,9 +62,35 @@ run() {
 for c in 32 256; do
     run livez "$c" "$BASE/livez"
     run hello "$c" "$BASE/hello/" -H "Authorization: Bearer $access"
+    # Every request a real rotation: each connection follows its own chain.
+    "$chain" "$BASE" "$c" "$DURATION" bench "benchmark password"
 done
+echo "rss_after_c256_kb $(rss_kb VmHWM)"
 run login 32 "$BASE/api/token/" -s "$work/login.lua"
+
+# /hello/ while logins saturate the password hasher.
+wrk -t1 -c16 -d"$((DURATION + 2))s" -s "$work/login.lua" "$BASE/api/token/" >/dev/null &
+flood=$!
+sleep 1
+run hello_under_login 32 "$BASE/hello/" -H "Authorization: Bearer $access"
+wait "$flood"
 echo "rss_peak_kb $(rss_kb VmHWM)"
+
+# The same rotation load on PostgreSQL, when a local server answers.
+if psql -h 127.0.0.1 -U postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    pg_db="tessera_bench_$$"
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $pg_db"
+    pg_port=$((PORT + 1))
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" LEPTOS_SITE_ADDR="127.0.0.1:$pg_port" \
+        sh -c 'printf "benchmark password\n" | target/release/tessera user add bench --password-stdin >/dev/null'
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" LEPTOS_SITE_ADDR="127.0.0.1:$pg_port" \
+        target/release/tessera &
+    pg_server=$!
+    for _ in $(seq 50); do curl -sf "http://127.0.0.1:$pg_port/livez" >/dev/null && break; sleep 0.1; done
+    "$chain" "http://127.0.0.1:$pg_port" 32 "$DURATION" bench "benchmark password" | sed 's/^refresh_rotate/pg_refresh_rotate/'
+    kill "$pg_server"; wait "$pg_server" 2>/dev/null || true
+    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $pg_db WITH (FORCE)"
+fi
 
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 echo "ratio_hello_over_livez_c32 $(ratio "$hello_c32" "$livez_c32")"

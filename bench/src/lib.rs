@@ -1,1 +1,1 @@
-//! Benchmarks live in `benches/` and `load.sh`; this crate has no code of its own.
+//! Benchmarks live in `benches/` (criterion), `src/bin/refresh_chain.rs` and `load.sh`.

@@ -17,6 +17,10 @@ pub async fn render_html_for_browsers(request: Request, next: Next) -> Response 
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_html {
+        // Programs: nothing to do, and nothing to allocate on the hot path.
+        return next.run(request).await;
+    }
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let response = next.run(request).await;
@@ -24,7 +28,7 @@ pub async fn render_html_for_browsers(request: Request, next: Next) -> Response 
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if !wants_html || !is_json {
+    if !is_json {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -1,0 +1,143 @@
+//! Load client for refresh-token rotation: each connection logs in once, then
+//! refreshes in a loop with the refresh token of its previous response, so
+//! every request is a real rotation (a conditional UPDATE and an INSERT).
+//! wrk cannot do this: its Lua state is shared by the connections of a thread.
+//!
+//!   refresh_chain BASE_URL CONNECTIONS SECONDS USERNAME PASSWORD
+//!
+//! Prints `refresh_rotate_c<N>_rps`, `_p50`, `_p99` and `_errors` lines.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+struct Connection {
+    reader: BufReader<TcpStream>,
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            reader: BufReader::new(stream),
+        })
+    }
+
+    /// One keep-alive POST of a JSON body; returns status and body.
+    async fn post(&mut self, path: &str, body: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.reader.get_mut().write_all(request.as_bytes()).await?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).await?;
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).await?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).await?;
+        Ok((status, body))
+    }
+}
+
+fn field(body: &[u8], name: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value[name].as_str().map(str::to_owned)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 6 {
+        eprintln!("usage: refresh_chain BASE_URL CONNECTIONS SECONDS USERNAME PASSWORD");
+        std::process::exit(2);
+    }
+    let addr: SocketAddr = args[1]
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("BASE_URL is http://IP:PORT");
+    let connections: usize = args[2].parse().expect("CONNECTIONS is a number");
+    let seconds: u64 = args[3].parse().expect("SECONDS is a number");
+    let login = serde_json::json!({ "username": args[4], "password": args[5] }).to_string();
+
+    // Log every connection in first (logins are slow by design), then start
+    // all chains at once.
+    let mut chains = Vec::new();
+    for _ in 0..connections {
+        let mut connection = Connection::open(addr).await.expect("connect");
+        let (status, body) = connection.post("/api/token/", &login).await.expect("login");
+        assert_eq!(
+            status,
+            200,
+            "login failed: {}",
+            String::from_utf8_lossy(&body)
+        );
+        chains.push((
+            connection,
+            field(&body, "refresh").expect("a refresh token"),
+        ));
+    }
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = chains
+        .into_iter()
+        .map(|(mut connection, mut refresh)| {
+            tokio::spawn(async move {
+                let (mut latencies, mut errors) = (Vec::new(), 0u64);
+                while Instant::now() < deadline {
+                    let body = format!(r#"{{"refresh":"{refresh}"}}"#);
+                    let sent = Instant::now();
+                    match connection.post("/api/token/refresh/", &body).await {
+                        Ok((200, reply)) => {
+                            latencies.push(sent.elapsed());
+                            match field(&reply, "refresh") {
+                                Some(next) => refresh = next,
+                                None => return (latencies, errors + 1),
+                            }
+                        }
+                        _ => return (latencies, errors + 1),
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for task in tasks {
+        let (mut own, own_errors) = task.await.expect("chain task");
+        latencies.append(&mut own);
+        errors += own_errors;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    let name = format!("refresh_rotate_c{connections}");
+    println!("{name}_rps {:.2}", latencies.len() as f64 / elapsed);
+    println!("{name}_p50 {:.2}ms", percentile(0.50));
+    println!("{name}_p99 {:.2}ms", percentile(0.99));
+    println!("{name}_errors {errors}");
+}
