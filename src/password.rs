@@ -1,7 +1,7 @@
 //! Password hashing: argon2id with OWASP's parameters, on a small pool of
 //! dedicated threads.
 //!
-//! Each hasher thread owns its 19 MiB argon2 work area for its whole life.
+//! Each hasher thread keeps its 19 MiB argon2 work area once allocated.
 //! Hashing on tokio's blocking pool instead allocates and frees that area on
 //! whichever thread runs the job, and glibc keeps the freed memory in one
 //! arena per thread: under a login flood the process grew past 500 MB. With
@@ -70,11 +70,13 @@ impl PasswordHasher {
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..threads.max(1) {
             let queue = Arc::clone(&queue);
-            let block_count = params.block_count();
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
-                    let mut blocks = vec![Block::default(); block_count];
+                    // Allocated by the first job, then kept: an idle
+                    // server holds no argon2 memory, a busy one exactly
+                    // threads × m_cost.
+                    let mut blocks = Vec::new();
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = match queue.lock() {

@@ -103,7 +103,7 @@ async fn main() {
         .into_iter()
         .map(|(mut connection, mut refresh)| {
             tokio::spawn(async move {
-                let (mut latencies, mut errors) = (Vec::new(), 0u64);
+                let (mut latencies, errors) = (Vec::new(), 0u64);
                 while Instant::now() < deadline {
                     let body = format!(r#"{{"refresh":"{refresh}"}}"#);
                     let sent = Instant::now();
