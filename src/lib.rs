@@ -13,6 +13,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod tokens;
+pub mod verified_cache;
 
 pub use config::Config;
 pub use service::{AuthError, AuthenticatedUser, Policy, TokenPair, TokenService};

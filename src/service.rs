@@ -114,6 +114,8 @@ struct Inner {
     codec: TokenCodec,
     hasher: PasswordHasher,
     registry: Registry,
+    verified: crate::verified_cache::VerifiedCache,
+    leeway: i64,
     policy: Policy,
 }
 
@@ -145,7 +147,8 @@ impl TokenService {
         )?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let hasher = PasswordHasher::owasp(config.max_concurrent_hashes.unwrap_or(cores));
-        Self::from_parts(store, codec, hasher, Policy::from_config(config)).await
+        let leeway = config.leeway.as_secs();
+        Self::from_parts(store, codec, hasher, Policy::from_config(config), leeway).await
     }
 
     pub async fn from_parts(
@@ -153,6 +156,7 @@ impl TokenService {
         codec: TokenCodec,
         hasher: PasswordHasher,
         policy: Policy,
+        leeway: i64,
     ) -> Result<Self, StartError> {
         let registry = Registry::load(&store, now_unix()).await?;
         Ok(Self {
@@ -161,6 +165,8 @@ impl TokenService {
                 codec,
                 hasher,
                 registry,
+                verified: Default::default(),
+                leeway,
                 policy,
             }),
         })
@@ -475,10 +481,15 @@ impl TokenService {
     /// Checks an access token for a protected route: signature, lifetime,
     /// type, revocation, and that its user exists and is active. Memory only.
     pub fn authenticate(&self, access_token: &str) -> Result<AuthenticatedUser, AuthError> {
-        let claims = self
-            .inner
-            .codec
-            .verify(access_token, Some(TokenType::Access))?;
+        let inner = &*self.inner;
+        let claims = match inner.verified.get(access_token, now_unix(), inner.leeway) {
+            Some(claims) => claims,
+            None => {
+                let claims = inner.codec.verify(access_token, Some(TokenType::Access))?;
+                inner.verified.insert(access_token, &claims);
+                claims
+            }
+        };
         let user_id = match claims.user {
             UserClaim::Missing => return Err(AuthError::NoUserInToken),
             UserClaim::Unrecognized => return Err(AuthError::UserNotFound),
