@@ -46,6 +46,11 @@ impl StoreError {
     }
 }
 
+/// Appends a row to the change log: `$1` user id, `$2` session id (either may
+/// be NULL), `$3` time. Every revoking write and every new user goes through it.
+pub(crate) const APPEND_EVENT: &str =
+    "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, $2, $3)";
+
 /// A pool of connections to the configured database.
 #[derive(Clone, Debug)]
 pub enum Store {

@@ -176,7 +176,8 @@ impl Store {
             .rows_affected()
                 == 1;
             if revoked {
-                sqlx::query("INSERT INTO auth_events (user_id, session_id, created_at) VALUES (NULL, $1, $2)")
+                sqlx::query(super::APPEND_EVENT)
+                    .bind(None::<i64>)
                     .bind(session_id)
                     .bind(now)
                     .execute(&mut *tx)

@@ -44,13 +44,12 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::from_insert)?;
-            sqlx::query(
-                "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, NULL, $2)",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(super::APPEND_EVENT)
+                .bind(Some(id))
+                .bind(None::<&str>)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(id)
         })
@@ -182,13 +181,12 @@ impl Store {
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, NULL, $2)",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(super::APPEND_EVENT)
+                .bind(Some(id))
+                .bind(None::<&str>)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(Some((id, revoked)))
         })
