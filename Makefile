@@ -1,5 +1,5 @@
 # The two quick-start commands (see README.md) and a few conveniences.
-.PHONY: run test dev check
+.PHONY: run test dev check screenshots
 
 run:    ## install what is missing, build and serve on http://127.0.0.1:3000 (SQLite)
 	scripts/run.sh
@@ -12,3 +12,6 @@ dev:    ## rebuild and reload on every change
 
 check:  ## fast feedback while editing
 	cargo check --all-targets && cargo check -p tessera-frontend --target wasm32-unknown-unknown
+
+screenshots:  ## refresh docs/screenshots/ from the Playwright suite (after make test)
+	mkdir -p docs/screenshots && cd end2end && SCREENSHOTS=1 npx playwright test -g screenshots

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the release server for the browser tests: fresh SQLite database,
-# short token lifetimes, a known user. Run from the repository root.
+# short token lifetimes (access 3 s, refresh 20 s, so the suite sees many
+# expiries), sign-up open, a known user. Run from the repository root.
 set -euo pipefail
 data=target/e2e
 rm -rf "$data"
@@ -12,6 +13,9 @@ export LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_OUTPUT_NAME=tessera
 export LEPTOS_SITE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
 export RUST_LOG="${RUST_LOG:-warn}"
+export TESSERA_ACCESS_TOKEN_LIFETIME="${E2E_ACCESS_LIFETIME:-3s}"
+export TESSERA_REFRESH_TOKEN_LIFETIME="${E2E_REFRESH_LIFETIME:-20s}"
+export TESSERA_ALLOW_SIGNUP=true
 # A known user, created the way an operator would (the CLI creates the database).
 printf '%s\n' "${E2E_PASSWORD:-e2e-password}" | target/release/tessera user add "${E2E_USER:-e2e}" --password-stdin >/dev/null
 exec target/release/tessera

@@ -61,6 +61,10 @@ pub struct Config {
     #[arg(long, env = "TESSERA_ALLOW_SIGNUP", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_signup: bool,
 
+    /// Shortest password sign-up accepts (the CLI, run by an operator, accepts any).
+    #[arg(long, env = "TESSERA_MIN_PASSWORD_LENGTH", default_value_t = 8)]
+    pub min_password_length: usize,
+
     /// Most password hashes computed at once (each takes 19 MiB and one core).
     /// Defaults to the number of cores.
     #[arg(long, env = "TESSERA_MAX_CONCURRENT_HASHES")]

@@ -4,6 +4,7 @@
 //! to the simplejwt-compatible REST API and `tessera-app` to Leptos server
 //! functions, so every rule is written exactly once.
 
+pub mod bearer;
 pub mod config;
 pub mod duration;
 pub mod hex;

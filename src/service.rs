@@ -35,6 +35,10 @@ pub enum AuthError {
     InvalidUsername,
     #[error("no such user")]
     NoSuchUser,
+    #[error("sign-up is closed on this server")]
+    SignupClosed,
+    #[error("the password must have at least {0} characters")]
+    PasswordTooShort(usize),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -89,6 +93,8 @@ pub struct Policy {
     pub session_lifetime: i64,
     pub rotate_refresh_tokens: bool,
     pub rotation_overlap: i64,
+    pub allow_signup: bool,
+    pub min_password_length: usize,
 }
 
 impl Policy {
@@ -99,6 +105,8 @@ impl Policy {
             session_lifetime: config.session_lifetime.as_secs(),
             rotate_refresh_tokens: config.rotate_refresh_tokens,
             rotation_overlap: config.rotation_overlap.as_secs(),
+            allow_signup: config.allow_signup,
+            min_password_length: config.min_password_length,
         }
     }
 }
@@ -217,12 +225,18 @@ impl TokenService {
             tokens_revoked_at: user.tokens_revoked_at,
         });
 
+        self.issue_session(user.id, now).await
+    }
+
+    /// A new session (refresh family) for a user whose identity was just proven.
+    async fn issue_session(&self, user_id: i64, now: i64) -> Result<TokenPair, AuthError> {
+        let inner = &*self.inner;
         let policy = inner.policy;
         let session_id = crate::hex::random_id();
         let session_expires_at = now + policy.session_lifetime;
         let refresh = inner.codec.mint(&TokenSpec {
             token_type: TokenType::Refresh,
-            user_id: user.id,
+            user_id,
             session_id: &session_id,
             iat: now,
             exp: (now + policy.refresh_lifetime).min(session_expires_at),
@@ -232,14 +246,14 @@ impl TokenService {
             .store
             .start_session(
                 &session_id,
-                user.id,
+                user_id,
                 now,
                 session_expires_at,
                 &refresh.jti,
                 refresh.exp,
             )
             .await?;
-        let access = self.mint_access(user.id, &session_id, now);
+        let access = self.mint_access(user_id, &session_id, now);
         Ok(TokenPair {
             access,
             refresh: Some(refresh.token),
@@ -553,6 +567,33 @@ impl TokenService {
             tokens_revoked_at: None,
         });
         Ok(id)
+    }
+
+    /// Self-service sign-up (UI): when the server allows it, creates the user
+    /// with a password of at least the configured length and logs them in.
+    pub async fn sign_up(&self, username: &str, password: &str) -> Result<TokenPair, AuthError> {
+        let policy = self.inner.policy;
+        if !policy.allow_signup {
+            return Err(AuthError::SignupClosed);
+        }
+        if password.chars().count() < policy.min_password_length {
+            return Err(AuthError::PasswordTooShort(policy.min_password_length));
+        }
+        let id = self.create_user(username, password).await?;
+        let now = now_unix();
+        self.inner.store.record_login(id, now, None).await?;
+        self.issue_session(id, now).await
+    }
+
+    /// When a session ends at the latest, whatever its rotations (the
+    /// absolute cap); `None` for an unknown session.
+    pub async fn session_expires_at(&self, session_id: &str) -> Result<Option<i64>, AuthError> {
+        Ok(self
+            .inner
+            .store
+            .session_state(session_id)
+            .await?
+            .map(|(_, expires_at)| expires_at))
     }
 
     /// Sets a new password; every session of the user is logged out.

@@ -16,23 +16,24 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
     let tokens = state.tokens.clone();
+    // Pages and server functions find the core in their context; the 404
+    // page renders the whole app too, so it needs the same context.
+    let provide_core = move || {
+        provide_context(tokens.clone());
+        provide_context(tokens.store().clone());
+    };
 
     Router::new()
         .route("/livez", get(health::livez))
         .route("/healthz", get(health::healthz))
         .merge(api::routes())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(tokens.clone());
-                provide_context(tokens.store().clone());
-            },
-            move || tessera_app::shell(leptos_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            tessera_app::shell,
-        ))
+        .leptos_routes_with_context(&state, routes, provide_core.clone(), move || {
+            tessera_app::shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_core, tessera_app::shell))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

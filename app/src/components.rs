@@ -1,0 +1,141 @@
+//! Pieces shared by the pages: the guard of protected pages, the watcher
+//! that sends an ended session to the login page, and the navigation's
+//! login state.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+
+use crate::api::SignupRules;
+use crate::display::login_url;
+use crate::session::{use_session, AuthState};
+
+/// Which of the three shapes the state has: views keyed on it don't re-render
+/// on every token rotation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginStatus {
+    Unknown,
+    LoggedOut,
+    LoggedIn,
+}
+
+pub fn use_login_status() -> Memo<LoginStatus> {
+    let session = use_session();
+    Memo::new(move |_| match session.state() {
+        AuthState::Unknown => LoginStatus::Unknown,
+        AuthState::LoggedOut | AuthState::Expired => LoginStatus::LoggedOut,
+        AuthState::LoggedIn(_) => LoginStatus::LoggedIn,
+    })
+}
+
+fn replace() -> NavigateOptions {
+    NavigateOptions {
+        replace: true,
+        ..Default::default()
+    }
+}
+
+/// Renders its children only when logged in. The server and the first
+/// browser render show a neutral placeholder (the server cannot see the
+/// tokens); logged out, it goes to the login page, which comes back here.
+#[component]
+pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let status = use_login_status();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        // An ended session is the watcher's (it adds the message).
+        if session.state() == AuthState::LoggedOut {
+            let path = location.pathname.get_untracked();
+            navigate(&login_url(&path, false), replace());
+        }
+    });
+    move || match status.get() {
+        LoginStatus::LoggedIn => children().into_any(),
+        _ => view! {
+            <p class="placeholder" aria-busy="true" data-testid="checking-session">
+                "Checking your session…"
+            </p>
+        }
+        .into_any(),
+    }
+}
+
+/// When a refresh is refused anywhere, shows the login page with "Your
+/// session has expired" and a way back.
+#[component]
+pub fn SessionWatcher() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.state() == AuthState::Expired {
+            let path = location.pathname.get_untracked();
+            if path != "/login" {
+                navigate(&login_url(&path, true), replace());
+            }
+        }
+    });
+}
+
+/// The right side of the navigation: who is logged in and the logout
+/// button, or the login and sign-up links.
+#[component]
+pub fn AuthNav(signup: Resource<Option<SignupRules>>) -> impl IntoView {
+    let session = use_session();
+    let status = use_login_status();
+    let username = Memo::new(move |_| session.username());
+    let busy = RwSignal::new(false);
+    let logout = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            session.logout().await;
+            busy.set(false);
+        });
+    };
+    let signup_link = move || {
+        signup
+            .get()
+            .flatten()
+            .filter(|policy| policy.open)
+            .map(|_| {
+                view! {
+                    <A href="/signup" attr:class="nav-link">
+                        "Sign up"
+                    </A>
+                }
+            })
+    };
+
+    view! {
+        <div class="auth-nav" data-testid="auth-nav" data-status=move || format!("{:?}", status.get())>
+            {move || match status.get() {
+                LoginStatus::Unknown => ().into_any(),
+                LoginStatus::LoggedIn => view! {
+                    <span class="whoami" data-testid="whoami">
+                        {move || username.get().unwrap_or_else(|| "Logged in".to_owned())}
+                    </span>
+                    <button
+                        type="button"
+                        class="button button-quiet"
+                        data-testid="logout"
+                        disabled=move || busy.get()
+                        on:click=logout
+                    >
+                        "Log out"
+                    </button>
+                }
+                .into_any(),
+                LoginStatus::LoggedOut => view! {
+                    <A href="/login" attr:class="nav-link" attr:data-testid="login-link">
+                        "Log in"
+                    </A>
+                    <Transition fallback=|| ()>{signup_link}</Transition>
+                }
+                .into_any(),
+            }}
+        </div>
+    }
+}

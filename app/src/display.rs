@@ -1,0 +1,144 @@
+//! Small formatting helpers for what the pages show: durations, dates, and
+//! the `next=` parameter of the login page.
+
+/// "4 m 59 s", "23 h 5 m", "6 d 23 h": the two largest units, for countdowns.
+pub fn duration(total_seconds: i64) -> String {
+    let seconds = total_seconds.max(0);
+    let (days, hours, minutes, secs) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+        seconds % 60,
+    );
+    if days > 0 {
+        format!("{days} d {hours} h")
+    } else if hours > 0 {
+        format!("{hours} h {minutes} m")
+    } else if minutes > 0 {
+        format!("{minutes} m {secs} s")
+    } else {
+        format!("{secs} s")
+    }
+}
+
+/// "in 4 m 59 s" or "expired 3 s ago", from milliseconds left.
+pub fn countdown(remaining_ms: i64) -> String {
+    if remaining_ms > 0 {
+        // Round up: "in 0 s" would read as expired.
+        format!("in {}", duration((remaining_ms + 999) / 1000))
+    } else {
+        format!("expired {} ago", duration(-remaining_ms / 1000))
+    }
+}
+
+/// Unix seconds as `2026-11-28 22:30:05 UTC` (proleptic Gregorian calendar).
+pub fn utc(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let second_of_day = unix_seconds.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        second_of_day / 3_600,
+        second_of_day % 3_600 / 60,
+        second_of_day % 60
+    )
+}
+
+/// Where to go after logging in: a path on this site, never another origin
+/// (`//evil.example`, `/\evil.example`, `https://…` all fall back to `/hello`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/hello".to_owned(),
+    }
+}
+
+/// The login page's address that leads back to `path` afterwards.
+pub fn login_url(path: &str, expired: bool) -> String {
+    let mut url = format!("/login?next={}", percent_encode(path));
+    if expired {
+        url.push_str("&reason=expired");
+    }
+    url
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_show_two_units() {
+        assert_eq!(duration(0), "0 s");
+        assert_eq!(duration(299), "4 m 59 s");
+        assert_eq!(duration(86_399), "23 h 59 m");
+        assert_eq!(duration(7 * 86_400 - 1), "6 d 23 h");
+        assert_eq!(countdown(1), "in 1 s");
+        assert_eq!(countdown(-3_500), "expired 3 s ago");
+    }
+
+    #[test]
+    fn formats_utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_905_005), "2026-11-28 22:30:05 UTC");
+        assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/tokens")), "/tokens");
+        assert_eq!(safe_next(Some("/hello?x=1")), "/hello?x=1");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/hello", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/hello");
+    }
+
+    #[test]
+    fn login_url_encodes_the_path() {
+        assert_eq!(login_url("/hello", false), "/login?next=/hello");
+        assert_eq!(
+            login_url("/a b&c", true),
+            "/login?next=/a%20b%26c&reason=expired"
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! `AuthFailure`: the one error type of the UI's server functions. It travels
+//! as JSON with a real HTTP status (401, not 500), and the browser gets the
+//! same enum back, so a page can tell an expired session from a wrong
+//! password from an unreachable server.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Why a token was refused: the UI reacts differently to each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenProblem {
+    /// Past its `exp`.
+    Expired,
+    /// Revoked: logged out, rotated, or the user's sessions were ended.
+    Revoked,
+    /// Not a token of ours: bad signature, malformed, wrong type.
+    Invalid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AuthFailure {
+    /// Wrong username or password (or an inactive account: same answer).
+    #[error("No active account found with the given credentials")]
+    BadCredentials,
+    /// A protected call arrived without a token.
+    #[error("Authentication credentials were not provided.")]
+    NotLoggedIn,
+    /// The token was refused; `message` is simplejwt's wording.
+    #[error("{message}")]
+    TokenRefused {
+        problem: TokenProblem,
+        message: String,
+    },
+    /// The account behind a valid token is inactive or gone.
+    #[error("{0}")]
+    AccountUnavailable(String),
+    /// One input is wrong; `field` names it.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("A user with that username already exists.")]
+    UsernameTaken,
+    #[error("Sign-up is closed on this server.")]
+    SignupClosed,
+    /// The call itself was malformed (a missing or undecodable argument).
+    #[error("The request was malformed: {0}")]
+    BadRequest(String),
+    /// The browser could not reach the server (offline, server down).
+    #[error("The server could not be reached. Check your connection and try again.")]
+    Offline(String),
+    /// Anything else; the server logs the cause and sends no detail.
+    #[error("Something went wrong on the server. Please try again.")]
+    Server(String),
+}
+
+impl AuthFailure {
+    /// The HTTP status the server answers this failure with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadCredentials
+            | Self::NotLoggedIn
+            | Self::TokenRefused { .. }
+            | Self::AccountUnavailable(_) => 401,
+            Self::Invalid { .. } | Self::BadRequest(_) => 400,
+            Self::SignupClosed => 403,
+            Self::UsernameTaken => 409,
+            Self::Offline(_) => 503,
+            Self::Server(_) => 500,
+        }
+    }
+
+    /// True when the session behind the call is over: refreshing once may
+    /// help for an access token, and for a refresh token nothing will.
+    pub fn ends_session(&self) -> bool {
+        matches!(
+            self,
+            Self::NotLoggedIn | Self::TokenRefused { .. } | Self::AccountUnavailable(_)
+        )
+    }
+}
+
+impl FromServerFnError for AuthFailure {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        let failure = match error {
+            ServerFnErrorErr::Request(message) => Self::Offline(message),
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                Self::BadRequest(message)
+            }
+            other => Self::Server(other.to_string()),
+        };
+        // On the server this runs when the arguments don't decode: answer 400, not 500.
+        #[cfg(feature = "ssr")]
+        failure.set_response_status();
+        failure
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AuthFailure {
+    /// Makes the server function's response carry this failure's status
+    /// (and, for 401, `WWW-Authenticate` as the REST API does).
+    pub(crate) fn set_response_status(&self) {
+        use axum::http::{header, HeaderValue, StatusCode};
+        let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        response.set_status(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="api""#),
+            );
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_core {
+    use super::{AuthFailure, TokenProblem};
+    use tessera::{AuthError, TokenError};
+
+    impl From<AuthError> for AuthFailure {
+        /// The one mapping from the core's errors to the UI's.
+        fn from(error: AuthError) -> Self {
+            match error {
+                AuthError::BadCredentials => Self::BadCredentials,
+                AuthError::Token(token) => {
+                    let problem = match token {
+                        TokenError::Expired => TokenProblem::Expired,
+                        TokenError::Blacklisted => TokenProblem::Revoked,
+                        _ => TokenProblem::Invalid,
+                    };
+                    Self::TokenRefused {
+                        problem,
+                        message: token.to_string(),
+                    }
+                }
+                AuthError::NoUserInToken => Self::TokenRefused {
+                    problem: TokenProblem::Invalid,
+                    message: error.to_string(),
+                },
+                AuthError::UserNotFound
+                | AuthError::UserInactive
+                | AuthError::NoActiveAccountForToken => Self::AccountUnavailable(error.to_string()),
+                AuthError::PasswordTooLong | AuthError::PasswordTooShort(_) => Self::Invalid {
+                    field: "password".into(),
+                    message: capitalized(&error.to_string()),
+                },
+                AuthError::InvalidUsername => Self::Invalid {
+                    field: "username".into(),
+                    message: capitalized(&error.to_string()),
+                },
+                AuthError::UsernameTaken => Self::UsernameTaken,
+                AuthError::SignupClosed => Self::SignupClosed,
+                AuthError::NoSuchUser | AuthError::Store(_) | AuthError::Password(_) => {
+                    leptos::logging::error!("server function failed: {error}");
+                    Self::Server("internal error".into())
+                }
+            }
+        }
+    }
+
+    fn capitalized(message: &str) -> String {
+        let mut chars = message.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+            None => String::new(),
+        }
+    }
+}

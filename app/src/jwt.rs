@@ -1,0 +1,162 @@
+//! Reading a JWT in the browser, for display and for timing refreshes. This
+//! trusts nothing: the signature is the server's business, and a token that
+//! does not decode is simply treated as no token.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+
+/// A token split into its three dot-separated parts, with the first two decoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodedJwt {
+    pub encoded_header: String,
+    pub encoded_payload: String,
+    pub signature: String,
+    /// The decoded header and payload, pretty-printed in the token's own key order.
+    pub header: String,
+    pub payload: String,
+    pub times: TokenTimes,
+}
+
+/// The claims that say when a token lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct TokenTimes {
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl TokenTimes {
+    /// Seconds the token was issued for.
+    pub fn lifetime(&self) -> i64 {
+        (self.exp - self.iat).max(0)
+    }
+}
+
+/// Splits and decodes a compact JWS; `None` unless it has three parts, a JSON
+/// header and a JSON payload with integer `iat` and `exp`.
+pub fn decode(token: &str) -> Option<DecodedJwt> {
+    let mut parts = token.split('.');
+    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let decode_json = |part: &str| -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
+        Some(text)
+    };
+    let payload_json = decode_json(payload)?;
+    let times = serde_json::from_str::<TokenTimes>(&payload_json).ok()?;
+    Some(DecodedJwt {
+        encoded_header: header.to_owned(),
+        encoded_payload: payload.to_owned(),
+        signature: signature.to_owned(),
+        header: pretty(&decode_json(header)?),
+        payload: pretty(&payload_json),
+        times,
+    })
+}
+
+/// Indents valid JSON text, keeping its key order (a parsed map would sort
+/// the keys, and the inspector shows the token as it is).
+pub fn pretty(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let closes_at_once = matches!(chars.peek(), Some('}' | ']'));
+                if !closes_at_once {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                if !out.ends_with(['{', '[']) {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `iat`/`exp` pair of a token, if it has one.
+pub fn times(token: &str) -> Option<TokenTimes> {
+    decode(token).map(|decoded| decoded.times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Header {"alg":"HS256","typ":"JWT"}, payload {"token_type":"access","exp":20,"iat":10,"jti":"j","user_id":"1"}.
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwiZXhwIjoyMCwiaWF0IjoxMCwianRpIjoiaiIsInVzZXJfaWQiOiIxIn0.c2ln";
+
+    #[test]
+    fn decodes_header_payload_and_times() {
+        let decoded = decode(TOKEN).expect("decodes");
+        assert_eq!(
+            decoded.header,
+            "{\n  \"alg\": \"HS256\",\n  \"typ\": \"JWT\"\n}"
+        );
+        assert!(decoded
+            .payload
+            .starts_with("{\n  \"token_type\": \"access\",\n  \"exp\": 20,"));
+        assert_eq!(decoded.times, TokenTimes { iat: 10, exp: 20 });
+        assert_eq!(decoded.times.lifetime(), 10);
+        assert_eq!(decoded.signature, "c2ln");
+    }
+
+    #[test]
+    fn pretty_printing_keeps_order_strings_and_nesting() {
+        assert_eq!(pretty(r#"{"b":1,"a":[1,2],"e":{},"s":"x,{\"y\":1}"}"#),
+            "{\n  \"b\": 1,\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": {},\n  \"s\": \"x,{\\\"y\\\":1}\"\n}");
+        assert_eq!(pretty("[]"), "[]");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_token() {
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "!!!.???.sig",
+            "e30.e30.sig",
+            "garbage",
+        ] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
+    }
+}

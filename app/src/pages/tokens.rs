@@ -1,0 +1,161 @@
+//! `/tokens`: the inspector. The tokens this browser holds, split into their
+//! three parts, decoded, with live countdowns: a JWT explained with real data.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::components::RequireLogin;
+use crate::display::{countdown, utc};
+use crate::jwt;
+use crate::session::{now_ms, use_session, StoredTokens};
+
+#[component]
+pub fn Tokens() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Your tokens"</h1>
+            <RequireLogin>
+                <Inspector />
+            </RequireLogin>
+        </section>
+    }
+}
+
+#[component]
+fn Inspector() -> impl IntoView {
+    let session = use_session();
+    let now = RwSignal::new(now_ms());
+    if let Ok(ticker) =
+        set_interval_with_handle(move || now.set(now_ms()), Duration::from_millis(250))
+    {
+        on_cleanup(move || ticker.clear());
+    }
+    let tokens = Memo::new(move |_| session.tokens());
+    let profile = LocalResource::new(move || async move { session.call(crate::api::me).await });
+    let busy = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<String>);
+    let refresh_now = move |_| {
+        busy.set(true);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let message = match session.refresh_now().await {
+                Ok(()) => "New tokens received: the old refresh token is now retired.".to_owned(),
+                Err(failure) => failure.to_string(),
+            };
+            outcome.set(Some(message));
+            busy.set(false);
+        });
+    };
+
+    let session_cap = move || {
+        let profile = profile.get()?.ok()?;
+        let cap = profile.session_expires_at?;
+        let server_now = tokens.get()?.server_now(now.get())?;
+        Some(view! {
+            <p data-testid="session-cap">
+                "Logged in as " <strong>{profile.username}</strong> " (user id " {profile.id}
+                {profile.last_login.map(|at| format!(", last login {}", utc(at)))} "). "
+                "The session ends " {countdown((cap - server_now) * 1000)} " at the latest ("
+                {utc(cap)} "), however often it is refreshed."
+            </p>
+        })
+    };
+
+    view! {
+        <p class="muted">
+            "A JWT is three base64url parts joined by dots: a header, a payload of claims, and an "
+            "HMAC-SHA256 signature over the first two. Anyone can read the first two; only the server "
+            "can make the third. This browser keeps both tokens in localStorage under "
+            <code>{crate::session::STORAGE_KEY}</code> "."
+        </p>
+        <Suspense fallback=|| ()>{session_cap}</Suspense>
+        <div class="toolbar">
+            <button
+                type="button"
+                class="button"
+                data-testid="refresh-now"
+                disabled=move || busy.get()
+                on:click=refresh_now
+            >
+                {move || if busy.get() { "Refreshing…" } else { "Refresh now" }}
+            </button>
+            <p class="status" role="status" aria-live="polite" data-testid="refresh-outcome">
+                {move || outcome.get()}
+            </p>
+        </div>
+        {move || {
+            tokens
+                .get()
+                .map(|stored| {
+                    view! {
+                        <TokenCard kind="access" title="Access token" stored=stored.clone() now />
+                        <TokenCard kind="refresh" title="Refresh token" stored now />
+                    }
+                })
+        }}
+    }
+}
+
+#[component]
+fn TokenCard(
+    kind: &'static str,
+    title: &'static str,
+    stored: StoredTokens,
+    now: RwSignal<i64>,
+) -> impl IntoView {
+    let token = if kind == "access" {
+        stored.access.clone()
+    } else {
+        stored.refresh.clone()
+    };
+    let expires_at = stored.expires_at(&token);
+    let Some(decoded) = jwt::decode(&token) else {
+        return view! {
+            <article class="token" data-testid=format!("{kind}-token")>
+                <h2>{title}</h2>
+                <p class="form-error">"This token cannot be decoded."</p>
+            </article>
+        }
+        .into_any();
+    };
+    let remaining = move || expires_at.map(|at| countdown(at - now.get()));
+    let expired = move || expires_at.is_some_and(|at| at <= now.get());
+
+    view! {
+        <article class="token" data-testid=format!("{kind}-token")>
+            <h2>
+                {title} " "
+                <span
+                    class="countdown"
+                    class:expired=expired
+                    data-testid=format!("{kind}-countdown")
+                >
+                    "expires "
+                    {remaining}
+                </span>
+            </h2>
+            <p class="encoded" data-testid=format!("{kind}-encoded")>
+                <span class="jwt-header">{decoded.encoded_header}</span>
+                "."
+                <span class="jwt-payload">{decoded.encoded_payload}</span>
+                "."
+                <span class="jwt-signature">{decoded.signature}</span>
+            </p>
+            <div class="decoded">
+                <div>
+                    <h3 class="jwt-header-label">"Header"</h3>
+                    <pre data-testid=format!("{kind}-header")>{decoded.header}</pre>
+                </div>
+                <div>
+                    <h3 class="jwt-payload-label">"Payload"</h3>
+                    <pre data-testid=format!("{kind}-payload")>{decoded.payload}</pre>
+                    <p class="muted">
+                        "Issued " {utc(decoded.times.iat)} ", expires " {utc(decoded.times.exp)} "."
+                    </p>
+                </div>
+            </div>
+        </article>
+    }
+    .into_any()
+}

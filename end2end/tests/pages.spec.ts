@@ -1,0 +1,93 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
+
+async function expectNoAxeViolations(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const summary = results.violations.map((violation) => ({
+    id: violation.id,
+    impact: violation.impact,
+    targets: violation.nodes.map((node) => node.target.join(" ")),
+  }));
+  expect(summary).toEqual([]);
+}
+
+test("sign-up creates an account, logs it in, and refuses a taken name", async ({ page }) => {
+  const problems = watchConsole(page);
+  const name = `user-${Date.now()}`;
+  await openHydrated(page, "/signup");
+  await expect(page.getByLabel("Password")).toHaveAttribute("minlength", "8");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("a-long-enough-password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/hello$/);
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(page.getByTestId("whoami")).toHaveText(name);
+  expect((await storedTokens(page))!.username).toBe(name);
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await openHydrated(page, "/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("another-long-password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("username-error")).toHaveText("A user with that username already exists.");
+  await expect(page.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
+  expect(unexpected(problems).filter((problem) => !problem.includes("status of 409"))).toEqual([]);
+});
+
+test("the server enforces the password rule even without the browser's check", async ({ page }) => {
+  await openHydrated(page, "/signup");
+  await page.getByLabel("Password").evaluate((input) => input.removeAttribute("minlength"));
+  await page.getByLabel("Username").fill(`short-${Date.now()}`);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("password-error")).toHaveText("The password must have at least 8 characters.");
+  expect(await storedTokens(page)).toBeNull();
+});
+
+test("the pages have no accessibility violations", async ({ page }) => {
+  const problems = watchConsole(page);
+  for (const path of ["/", "/login", "/login?reason=expired", "/signup"]) {
+    await openHydrated(page, path);
+    await expectNoAxeViolations(page);
+  }
+  await logIn(page, "/hello");
+  await expect(page.getByTestId("greeting")).toBeVisible();
+  await expectNoAxeViolations(page);
+  await openHydrated(page, "/tokens");
+  await expect(page.getByTestId("session-cap")).toBeVisible();
+  await expectNoAxeViolations(page);
+  await openHydrated(page, "/");
+  await expectNoAxeViolations(page);
+  expect(problems).toEqual([]);
+});
+
+test("the pages work on a phone-sized screen", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  await logIn(page, "/tokens");
+  await expect(page.getByTestId("access-countdown")).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
+
+// Screenshots for README.md: `SCREENSHOTS=1 npx playwright test -g screenshots`
+// (or `make screenshots`) writes them to docs/screenshots/.
+test("screenshots", async ({ page }) => {
+  test.skip(!process.env.SCREENSHOTS, "set SCREENSHOTS=1 to refresh docs/screenshots");
+  const shoot = (name: string) => page.screenshot({ path: `../docs/screenshots/${name}.png`, fullPage: true });
+  await page.setViewportSize({ width: 1000, height: 720 });
+  await openHydrated(page, "/");
+  await shoot("home");
+  await openHydrated(page, "/login?next=/hello");
+  await shoot("login");
+  await logIn(page, "/hello");
+  await expect(page.getByTestId("greeting")).toBeVisible();
+  await page.getByTestId("burst").click();
+  await expect(page.getByTestId("burst-outcome")).toHaveText("5 of 5 calls answered.");
+  await shoot("hello");
+  await openHydrated(page, "/tokens");
+  await expect(page.getByTestId("session-cap")).toBeVisible();
+  await shoot("tokens");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shoot("tokens-phone");
+});

@@ -1,0 +1,247 @@
+import { expect, test } from "@playwright/test";
+import {
+  PASSWORD,
+  STORAGE_KEY,
+  USER,
+  claims,
+  countHelloCalls,
+  logIn,
+  openHydrated,
+  recordRefreshes,
+  sleep,
+  storedTokens,
+  unexpected,
+  watchConsole,
+} from "./support";
+
+// serve.sh runs the server with 3 s access tokens and 20 s refresh tokens.
+const ACCESS_LIFETIME_MS = 3_000;
+const REFRESH_LIFETIME_MS = 20_000;
+
+test("login leads to the greeting, a reload keeps the session, logout ends it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/hello");
+  await expect(page).toHaveURL(/\/login\?next=\/hello$/);
+
+  await page.getByLabel("Username").fill(USER);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/hello$/);
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(page.getByTestId("whoami")).toHaveText(USER);
+  const tokens = await storedTokens(page);
+  expect(claims(tokens!.access)).toMatchObject({ token_type: "access", user_id: "1" });
+  expect(claims(tokens!.refresh)).toMatchObject({ token_type: "refresh", user_id: "1" });
+
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true");
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login\?next=\/hello$/);
+  expect(await storedTokens(page)).toBeNull();
+  // The refresh token is revoked on the server, not just forgotten here.
+  const refused = await page.request.post("/api/token/refresh/", { data: { refresh: tokens!.refresh } });
+  expect(refused.status()).toBe(401);
+
+  await openHydrated(page, "/tokens");
+  await expect(page).toHaveURL(/\/login\?next=\/tokens$/);
+  expect(problems).toEqual([]);
+});
+
+test("wrong credentials show the server's message and store nothing", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/login");
+  await page.getByLabel("Username").fill(USER);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("No active account found with the given credentials");
+  expect(await storedTokens(page)).toBeNull();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("login works with the keyboard alone", async ({ page }) => {
+  await openHydrated(page, "/login?next=/tokens");
+  await page.getByLabel("Username").focus();
+  await page.keyboard.type(USER);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/tokens$/);
+});
+
+test("?next= never leads to another site", async ({ page }) => {
+  await logIn(page, "//evil.example/steal");
+  await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/hello$/);
+});
+
+test("after the access token expired, /hello loads with exactly one refresh", async ({ context }) => {
+  const page = await context.newPage();
+  await logIn(page);
+  const before = (await storedTokens(page))!;
+  await page.close(); // no tab left to refresh in the background
+
+  await sleep(ACCESS_LIFETIME_MS + 500);
+  const refreshes = recordRefreshes(context);
+  const next = await context.newPage();
+  const problems = watchConsole(next);
+  await openHydrated(next, "/hello");
+  await expect(next.getByTestId("greeting")).toHaveText("Hello, World!");
+  expect(refreshes).toEqual([before.refresh]);
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("five calls with an expired access token share one refresh", async ({ page, context }) => {
+  const problems = watchConsole(page);
+  // A paused clock stops the proactive refresh: the tab keeps its access token
+  // past its real expiry, so all five calls go out with it and are refused.
+  await page.clock.install();
+  await logIn(page, "/hello");
+  // Pause right away, long before the proactive refresh is due (~1.8 s).
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 5);
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  const stale = (await storedTokens(page))!;
+  await sleep(ACCESS_LIFETIME_MS + 500);
+
+  const refreshes = recordRefreshes(context);
+  const hellos = countHelloCalls(page);
+  await page.getByTestId("burst").click();
+  await expect(page.getByTestId("burst-outcome")).toHaveText("5 of 5 calls answered.");
+  expect(refreshes).toEqual([stale.refresh]);
+  expect(hellos.count).toBe(10); // five refused, five retried
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("two tabs stay logged in across many expiries and never rotate one token twice", async ({ context }) => {
+  test.setTimeout(60_000);
+  const refreshes = recordRefreshes(context);
+  const first = await context.newPage();
+  const second = await context.newPage();
+  const problems = [...[first, second].map(watchConsole)];
+  await logIn(first, "/hello");
+  await openHydrated(second, "/tokens");
+  await expect(second.getByTestId("access-countdown")).toBeVisible();
+
+  // About four access lifetimes, with both tabs busy: bursts of calls in the
+  // first, page changes in the second (client-side navigation; a reload in
+  // the middle of a refresh would lose its answer, see the overlap option).
+  for (let round = 0; round < 4; round += 1) {
+    await first.getByTestId("burst").click();
+    await expect(first.getByTestId("burst-outcome")).toHaveText("5 of 5 calls answered.");
+    await second.getByRole("link", { name: "Hello", exact: true }).click();
+    await expect(second.getByTestId("greeting")).toHaveText("Hello, World!");
+    await second.getByRole("link", { name: "Tokens", exact: true }).click();
+    await expect(second.getByTestId("access-countdown")).toBeVisible();
+    await sleep(ACCESS_LIFETIME_MS);
+  }
+
+  expect(refreshes.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(refreshes).size).toBe(refreshes.length);
+  for (const page of [first, second]) {
+    await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+  }
+  await first.getByRole("link", { name: "Hello", exact: true }).click();
+  await expect(first.getByTestId("greeting")).toHaveText("Hello, World!");
+  expect(problems.flat()).toEqual([]);
+});
+
+test("logout and login in one tab show in the other without a reload", async ({ context }) => {
+  const first = await context.newPage();
+  const second = await context.newPage();
+  await logIn(first);
+  await openHydrated(second, "/");
+  await expect(second.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+
+  await first.getByRole("button", { name: "Log out" }).click();
+  await expect(second.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
+  await expect(second.getByTestId("home-state")).toContainText("You are not logged in");
+
+  await logIn(first);
+  await expect(second.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+  await expect(second.getByTestId("whoami")).toHaveText(USER);
+});
+
+test("a session revoked on the server leads to the login page with a message", async ({ page }) => {
+  const problems = watchConsole(page);
+  await logIn(page, "/hello");
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  const { refresh } = (await storedTokens(page))!;
+  // The API's logout: revokes the whole session (a token already rotated
+  // counts as reuse, which revokes it all the same).
+  await page.request.post("/api/token/blacklist/", { data: { refresh } });
+
+  await expect(page).toHaveURL(/\/login\?next=\/hello&reason=expired$/, { timeout: 10_000 });
+  await expect(page.getByTestId("session-expired")).toHaveText("Your session has expired. Please log in again.");
+  expect(await storedTokens(page)).toBeNull();
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("an expired refresh token leads to the login page with a message", async ({ context }) => {
+  test.setTimeout(60_000);
+  const page = await context.newPage();
+  await logIn(page);
+  await page.close(); // nothing refreshes while no tab is open
+  await sleep(REFRESH_LIFETIME_MS + 1_500);
+
+  const next = await context.newPage();
+  const problems = watchConsole(next);
+  await openHydrated(next, "/tokens");
+  await expect(next).toHaveURL(/\/login\?next=\/tokens&reason=expired$/);
+  await expect(next.getByTestId("session-expired")).toBeVisible();
+  expect(await storedTokens(next)).toBeNull();
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("tampered tokens lead back to the login page without a crash", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/");
+  await page.evaluate((key) => {
+    const forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiMSJ9.Zm9yZ2Vk";
+    localStorage.setItem(key, JSON.stringify({ access: forged, refresh: forged, issued_at: Date.now() }));
+  }, STORAGE_KEY);
+  await openHydrated(page, "/hello");
+  await expect(page).toHaveURL(/\/login\?next=\/hello&reason=expired$/);
+  expect(await storedTokens(page)).toBeNull();
+
+  // Not even JSON: simply logged out.
+  await page.evaluate((key) => localStorage.setItem(key, "}{ not json"), STORAGE_KEY);
+  await openHydrated(page, "/hello");
+  await expect(page).toHaveURL(/\/login\?next=\/hello$/);
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("the inspector shows the real tokens, decoded, counting down", async ({ page }) => {
+  const problems = watchConsole(page);
+  await logIn(page, "/tokens");
+  await expect(page.getByTestId("access-countdown")).toBeVisible();
+  // The page re-renders on every rotation (every ~2 s here): compare until both agree.
+  await expect
+    .poll(async () => {
+      const shown = (await page.getByTestId("access-payload").textContent())!;
+      // Shown in the token's own key order.
+      return shown.replace(/\s+/g, "") === JSON.stringify(claims((await storedTokens(page))!.access));
+    })
+    .toBe(true);
+  const tokens = (await storedTokens(page))!;
+  expect(claims(tokens.access)).toMatchObject({ token_type: "access", user_id: "1" });
+  expect(JSON.parse((await page.getByTestId("access-header").textContent())!)).toEqual({
+    alg: "HS256",
+    typ: "JWT",
+  });
+  await expect(page.getByTestId("refresh-payload")).toContainText('"token_type": "refresh"');
+  await expect(page.getByTestId("session-cap")).toContainText("The session ends in");
+
+  // The countdown moves, and the proactive refresh replaces the access token.
+  const firstReading = await page.getByTestId("refresh-countdown").textContent();
+  await expect(page.getByTestId("refresh-countdown")).not.toHaveText(firstReading!);
+  await expect
+    .poll(async () => (await storedTokens(page))!.access, { timeout: ACCESS_LIFETIME_MS * 2 })
+    .not.toBe(tokens.access);
+
+  const beforeButton = (await storedTokens(page))!.refresh;
+  await page.getByTestId("refresh-now").click();
+  await expect(page.getByTestId("refresh-outcome")).toContainText("New tokens received");
+  expect((await storedTokens(page))!.refresh).not.toBe(beforeButton);
+  expect(problems).toEqual([]);
+});
