@@ -14,7 +14,13 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 PORT=${PORT:-3200}
 BASE="http://127.0.0.1:$PORT"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+    echo "==> installing wrk from Debian" >&2
+    sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+    sudo_if_needed apt-get install -y -q wrk >/dev/null || {
+        sudo_if_needed apt-get update -q && sudo_if_needed apt-get install -y -q wrk
+    }
+fi
 [[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
 cargo build --release -q -p tessera-bench --bin refresh_chain
 chain=target/release/refresh_chain

@@ -229,6 +229,12 @@ impl TokenCodec {
             None => return Err(TokenError::NoExpiry),
             Some(value) => as_integer(&value).ok_or(TokenError::Invalid)?,
         };
+        // jsonwebtoken accepts a token during its `exp` second (`exp < now`
+        // fails); PyJWT, comparing with a fractional clock, refuses it from
+        // `exp` on. Whole seconds: `exp <= now` is exactly PyJWT's verdict.
+        if exp <= crate::now_unix() - self.validation.leeway as i64 {
+            return Err(TokenError::Expired);
+        }
         let jti = match claims.jti {
             None => return Err(TokenError::NoId),
             Some(Value::String(jti)) => jti,
@@ -382,6 +388,15 @@ mod tests {
         );
         let lenient = TokenCodec::new(KEY, 30, None, None).unwrap();
         assert!(lenient.verify(&minted.token, None).is_ok());
+    }
+
+    #[test]
+    fn a_token_is_expired_from_its_exp_second_on_as_in_pyjwt() {
+        let minted = codec().mint(&spec(TokenType::Access, 0));
+        assert_eq!(
+            codec().verify(&minted.token, None),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]

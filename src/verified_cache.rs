@@ -21,7 +21,7 @@ pub struct VerifiedCache {
 
 impl VerifiedCache {
     /// The claims of `token` if it was verified before and has not expired
-    /// (`exp` plus `leeway` still ahead of `now`, as jsonwebtoken judges it).
+    /// (`exp` plus `leeway` still ahead of `now`, as the codec judges it).
     pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Claims> {
         let entries = self
             .entries
@@ -29,7 +29,7 @@ impl VerifiedCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries
             .get(token)
-            .filter(|claims| claims.exp >= now - leeway)
+            .filter(|claims| claims.exp > now - leeway)
             .cloned()
     }
 
@@ -65,8 +65,8 @@ mod tests {
     fn remembers_until_expiry_only() {
         let cache = VerifiedCache::default();
         cache.insert("token", &claims(100));
-        assert_eq!(cache.get("token", 100, 0), Some(claims(100)));
-        assert_eq!(cache.get("token", 101, 0), None);
+        assert_eq!(cache.get("token", 99, 0), Some(claims(100)));
+        assert_eq!(cache.get("token", 100, 0), None);
         assert_eq!(cache.get("token", 101, 5), Some(claims(100)));
         assert_eq!(cache.get("other", 50, 0), None);
     }

@@ -94,12 +94,12 @@ test("after the access token expired, /hello loads with exactly one refresh", as
 
 test("five calls with an expired access token share one refresh", async ({ page, context }) => {
   const problems = watchConsole(page);
-  // A paused clock stops the proactive refresh: the tab keeps its access token
-  // past its real expiry, so all five calls go out with it and are refused.
+  // A stopped clock stops the proactive refresh (the page never sees time
+  // pass, so the token never looks due): the tab keeps its access token past
+  // its real expiry, so all five calls go out with it and are refused.
   await page.clock.install();
   await logIn(page, "/hello");
-  // Pause right away, long before the proactive refresh is due (~1.8 s).
-  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 5);
+  await page.clock.setFixedTime(await page.evaluate(() => Date.now()));
   await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
   const stale = (await storedTokens(page))!;
   await sleep(ACCESS_LIFETIME_MS + 500);
