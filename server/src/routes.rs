@@ -18,10 +18,7 @@ pub fn router(state: AppState) -> Router {
     let tokens = state.tokens.clone();
     // Pages and server functions find the core in their context; the 404
     // page renders the whole app too, so it needs the same context.
-    let provide_core = move || {
-        provide_context(tokens.clone());
-        provide_context(tokens.store().clone());
-    };
+    let provide_core = move || provide_context(tokens.clone());
 
     Router::new()
         .route("/livez", get(health::livez))
