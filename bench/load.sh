@@ -63,11 +63,35 @@ run() {
     echo "${name}_c${connections}_p99 $p99"
     [[ -z $non2xx ]] || echo "${name}_c${connections}_non2xx $non2xx"
     eval "${name}_c${connections}=$rps"
+    echo "$rps" >"$work/last_rps"
 }
+wrk_rps() { cat "$work/last_rps"; }
 
+# Throughput here drifts by ±15 % from one run to the next (two cores shared
+# with the client), so livez and hello alternate, ROUNDS times each, and the
+# ratio is taken between the medians. `livez_bearer` is livez with the same
+# Authorization header, i.e. the same bytes on the wire as hello: hello over
+# it is the cost of the token check alone.
+ROUNDS=${ROUNDS:-3}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for c in 32 256; do
-    run livez "$c" "$BASE/livez"
-    run hello "$c" "$BASE/hello/" -H "Authorization: Bearer $access"
+    livez_rounds=() hello_rounds=() bearer_rounds=()
+    for round in $(seq "$ROUNDS"); do
+        run livez "$c" "$BASE/livez" | sed "s/^livez_c${c}_/livez_c${c}_round${round}_/"
+        livez_rounds+=("$(wrk_rps)")
+        run livez_bearer "$c" "$BASE/livez" -H "Authorization: Bearer $access" \
+            | sed "s/^livez_bearer_c${c}_/livez_bearer_c${c}_round${round}_/"
+        bearer_rounds+=("$(wrk_rps)")
+        run hello "$c" "$BASE/hello/" -H "Authorization: Bearer $access" \
+            | sed "s/^hello_c${c}_/hello_c${c}_round${round}_/"
+        hello_rounds+=("$(wrk_rps)")
+    done
+    eval "livez_c$c=$(median "${livez_rounds[@]}")"
+    eval "livez_bearer_c$c=$(median "${bearer_rounds[@]}")"
+    eval "hello_c$c=$(median "${hello_rounds[@]}")"
+    echo "livez_c${c}_rps $(eval echo "\$livez_c$c")"
+    echo "livez_bearer_c${c}_rps $(eval echo "\$livez_bearer_c$c")"
+    echo "hello_c${c}_rps $(eval echo "\$hello_c$c")"
     # Every request a real rotation: each connection follows its own chain.
     "$chain" "$BASE" "$c" "$DURATION" bench "benchmark password"
 done
@@ -101,3 +125,6 @@ fi
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 echo "ratio_hello_over_livez_c32 $(ratio "$hello_c32" "$livez_c32")"
 echo "ratio_hello_over_livez_c256 $(ratio "$hello_c256" "$livez_c256")"
+echo "ratio_hello_over_livez_bearer_c32 $(ratio "$hello_c32" "$livez_bearer_c32")"
+echo "ratio_hello_over_livez_bearer_c256 $(ratio "$hello_c256" "$livez_bearer_c256")"
+scripts/bundle-size.sh 2>/dev/null || echo "wasm_bytes_brotli unknown (no release bundle)"

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod hex;
 pub mod password;
 pub mod registry;
+pub mod rotation_queue;
 pub mod secret;
 pub mod service;
 pub mod store;

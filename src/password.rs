@@ -8,6 +8,12 @@
 //! dedicated threads memory stays at threads × 19 MiB, the number of hashes at
 //! once is bounded by construction, and logins never occupy the blocking pool
 //! that the rest of the server uses.
+//!
+//! The hasher threads also run at a lower scheduling priority (nice
+//! `HASHER_NICENESS`): a hash is a 20 ms burst of pure CPU, and at equal
+//! priority a login flood made every other request wait for its share of a
+//! core behind it. Lowered, the hashers still use every core left idle, so
+//! login throughput is unchanged when nothing else runs.
 
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -73,6 +79,7 @@ impl PasswordHasher {
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
+                    lower_own_priority();
                     // Allocated by the first job, then kept: an idle
                     // server holds no argon2 memory, a busy one exactly
                     // threads × m_cost.
@@ -146,6 +153,32 @@ impl PasswordHasher {
         });
         self.jobs.send(job).map_err(|_| PasswordError::Stopped)?;
         answer.await.map_err(|_| PasswordError::Stopped)
+    }
+}
+
+/// How much hasher threads yield to the rest of the server: at nice 10 a
+/// thread weighs about a tenth of a normal one, so a request that wakes up
+/// gets the core within a fraction of a hash instead of after it.
+const HASHER_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's priority. Linux applies `setpriority` to a
+/// single thread when given its thread id; lowering needs no privilege.
+/// Elsewhere, and if it fails, the thread keeps the normal priority.
+fn lower_own_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let niceness = std::env::var("TESSERA_HASHER_NICE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(HASHER_NICENESS);
+        // SAFETY: plain system calls on the calling thread, no pointers.
+        let outcome = unsafe {
+            let thread = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, niceness)
+        };
+        if outcome != 0 {
+            tracing::debug!("could not lower the password hasher's priority");
+        }
     }
 }
 

@@ -123,6 +123,7 @@ struct Inner {
     hasher: PasswordHasher,
     registry: Registry,
     verified: crate::verified_cache::VerifiedCache,
+    rotations: crate::rotation_queue::RotationQueue,
     leeway: i64,
     policy: Policy,
 }
@@ -167,8 +168,11 @@ impl TokenService {
         leeway: i64,
     ) -> Result<Self, StartError> {
         let registry = Registry::load(&store, now_unix()).await?;
+        let rotations =
+            crate::rotation_queue::RotationQueue::start(store.clone(), policy.refresh_lifetime);
         Ok(Self {
             inner: Arc::new(Inner {
+                rotations,
                 store,
                 codec,
                 hasher,
@@ -307,15 +311,7 @@ impl TokenService {
         }
 
         let successor_jti = crate::hex::random_id();
-        let outcome = inner
-            .store
-            .rotate_refresh_token(
-                &claims.jti,
-                &successor_jti,
-                now,
-                inner.policy.refresh_lifetime,
-            )
-            .await?;
+        let outcome = inner.rotations.rotate(&claims.jti, &successor_jti).await?;
         match outcome {
             RotateOutcome::Rotated(rotated) => {
                 let refresh = inner.codec.mint(&TokenSpec {

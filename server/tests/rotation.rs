@@ -5,6 +5,8 @@ mod support;
 
 use std::collections::HashSet;
 
+use tessera::store::Rotation;
+
 use support::{access_refused, payload, spawn_app_with, str_field, Engine, TestApp};
 
 /// Runs each scenario once per engine.
@@ -28,6 +30,8 @@ on_both_engines!(
     within_the_overlap_window_a_retry_gets_the_same_successor,
     the_overlap_window_never_forks_a_second_branch,
     logout_on_one_instance_reaches_another_within_two_seconds,
+    one_batch_settles_each_rotation_as_if_alone,
+    forty_sessions_rotating_at_once_keep_their_own_chains,
 );
 
 async fn app(engine: Engine) -> TestApp {
@@ -187,4 +191,103 @@ async fn logout_on_one_instance_reaches_another_within_two_seconds(engine: Engin
         ),
         "the other instance sees the logout after one sync (the server syncs every second)"
     );
+}
+
+fn jti(token: &str) -> String {
+    payload(token)["jti"].as_str().unwrap().to_owned()
+}
+
+fn rotation(jti: &str, successor: &str) -> Rotation {
+    Rotation {
+        jti: jti.to_owned(),
+        successor: successor.to_owned(),
+    }
+}
+
+/// The grouped statement (what the rotation queue sends under load): in one
+/// batch, a current token rotates and every other kind is left untouched.
+async fn one_batch_settles_each_rotation_as_if_alone(engine: Engine) {
+    let app = app(engine).await;
+    let bob = app.add_user("bob", "pw").await;
+    let (_, current) = app.tokens("bob", "pw").await;
+    let (_, retired) = app.tokens("alice", "pw").await;
+    assert_eq!(app.refresh(&retired).await.status, 200);
+    let (_, logged_out) = app.tokens("alice", "pw").await;
+    assert_eq!(app.blacklist(&logged_out).await.status, 200);
+
+    let now = tessera::now_unix();
+    let store = app.service.store();
+    let rotated = store
+        .rotate_refresh_tokens(
+            &[
+                rotation("no-such-token", "s1"),
+                rotation(&jti(&retired), "s2"),
+                rotation(&jti(&current), "s3"),
+                rotation(&jti(&logged_out), "s4"),
+            ],
+            now,
+            3600,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rotated.len(), 1, "{rotated:?}");
+    let winner = &rotated[0];
+    assert_eq!(winner.parent, jti(&current));
+    assert_eq!(winner.user_id, bob);
+    assert_eq!(
+        winner.session_id,
+        payload(&current)["sid"].as_str().unwrap()
+    );
+    assert_eq!((winner.issued_at, winner.expires_at), (now, now + 3600));
+
+    // The parent is retired with its successor named; the others are as before.
+    let parent = store
+        .find_refresh_token(&jti(&current))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(parent.successor.as_deref(), Some("s3"));
+    assert_eq!(parent.rotated_at, Some(now));
+    let child = store.find_refresh_token("s3").await.unwrap().unwrap();
+    assert_eq!((child.user_id, child.rotated_at), (bob, None));
+    for absent in ["s1", "s2", "s4"] {
+        assert!(store.find_refresh_token(absent).await.unwrap().is_none());
+    }
+    let untouched = store
+        .find_refresh_token(&jti(&logged_out))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(untouched.rotated_at, None);
+}
+
+/// Enough concurrent rotations that they share batches: each session's
+/// chain stays its own and every token rotates exactly once.
+async fn forty_sessions_rotating_at_once_keep_their_own_chains(engine: Engine) {
+    let app = std::sync::Arc::new(app(engine).await);
+    let mut chains = Vec::new();
+    for _ in 0..40 {
+        let app = app.clone();
+        let (_, first) = app.tokens("alice", "pw").await;
+        chains.push(tokio::spawn(async move {
+            let session = payload(&first)["sid"].clone();
+            let mut refresh = first;
+            for _ in 0..5 {
+                let reply = app.refresh(&refresh).await;
+                assert_eq!(reply.status, 200, "{}", reply.text());
+                let next = str_field(&reply.json(), "refresh");
+                assert_eq!(payload(&next)["sid"], session);
+                refresh = next;
+            }
+            refresh
+        }));
+    }
+    for chain in chains {
+        let last = chain.await.unwrap();
+        assert_eq!(
+            app.refresh(&last).await.status,
+            200,
+            "the chain's end is current"
+        );
+    }
 }

@@ -1,12 +1,13 @@
 //! The database: SQLite (embedded default) or PostgreSQL (shared by several
 //! server instances), behind one API. Queries are written once in the SQL both
 //! engines understand (`$1` placeholders, `BIGINT` Unix-second timestamps); the
-//! `on_pool!` macro runs the same statement on whichever pool is configured.
+//! `on_pool!` (reads) and `on_writer!` (writes) macros run the same statement
+//! on whichever pool is configured.
 
 mod sessions;
 mod users;
 
-pub use sessions::{RefreshRecord, RevokedSession, RotateOutcome, Rotated};
+pub use sessions::{RefreshRecord, RevokedSession, RotateOutcome, Rotated, Rotation};
 pub use users::{AuthEvent, User, UserState, UserSummary};
 
 use std::path::Path;
@@ -35,6 +36,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A grouped write failed; every request of the group gets its text.
+    #[error("database error: {0}")]
+    Batch(String),
 }
 
 impl StoreError {
@@ -51,23 +55,45 @@ impl StoreError {
 pub(crate) const APPEND_EVENT: &str =
     "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, $2, $3)";
 
-/// A pool of connections to the configured database.
+/// Connections to the configured database.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    /// SQLite admits one writer at a time, and a connection that finds the
+    /// write lock taken sleeps in SQLite's busy handler (1, 2, 5, 10 ms…) even
+    /// if the lock frees a microsecond later. So every write of this process
+    /// goes through one connection, and writers wait in the pool's queue,
+    /// which hands the connection on the moment the previous write ends.
+    /// Reads (WAL: never blocked by the writer) have a pool of their own.
+    Sqlite {
+        reads: SqlitePool,
+        writes: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
-/// Runs one expression against the concrete pool, whichever engine it is.
+/// Runs one read-only expression against the concrete pool, whichever engine
+/// it is.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Sqlite { reads: $pool, .. } => $body,
             $crate::store::Store::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// Like `on_pool!`, for expressions that write: on SQLite they take the one
+/// writing connection.
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite { writes: $pool, .. } => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
 
 impl Store {
     /// Connects (creating a SQLite file and its folder if needed) and brings
@@ -90,11 +116,16 @@ impl Store {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
             create_parent_folder(options.get_filename())?;
-            let pool = SqlitePoolOptions::new()
+            // The writer first: it creates the file and switches it to WAL.
+            let writes = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let reads = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            Ok(Self::Sqlite(pool))
+            Ok(Self::Sqlite { reads, writes })
         } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(database_url)?;
             let pool = PgPoolOptions::new()
@@ -110,7 +141,9 @@ impl Store {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Self::Sqlite { writes, .. } => {
+                sqlx::migrate!("./migrations/sqlite").run(writes).await?
+            }
             Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -119,7 +152,7 @@ impl Store {
     /// The engine's name, for logs and the health check.
     pub fn engine(&self) -> &'static str {
         match self {
-            Self::Sqlite(_) => "sqlite",
+            Self::Sqlite { .. } => "sqlite",
             Self::Postgres(_) => "postgres",
         }
     }
@@ -134,7 +167,13 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        match self {
+            Self::Sqlite { reads, writes } => {
+                reads.close().await;
+                writes.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! Login sessions (refresh-token families) and their refresh tokens.
 //!
-//! Rotation consumes a token with one conditional UPDATE inside the
-//! transaction that inserts its successor: of N concurrent refreshes of one
-//! token exactly one changes a row, whatever the engine.
+//! Rotation consumes a token and inserts its successor in one statement that
+//! finds the token current: of N concurrent refreshes of one token exactly one
+//! changes a row, whatever the engine.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, on_writer, Store, StoreError};
 
 /// A refresh token as recorded, with its session's state.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -20,15 +20,25 @@ pub struct RefreshRecord {
     pub session_revoked_at: Option<i64>,
 }
 
-/// The successor created by a rotation.
+/// One rotation asked for: retire `jti`, with `successor` as the new jti.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    pub jti: String,
+    pub successor: String,
+}
+
+/// The successor created by a rotation.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Rotated {
+    /// The jti the successor replaces.
+    pub parent: String,
     pub user_id: i64,
     pub session_id: String,
     pub issued_at: i64,
     pub expires_at: i64,
 }
 
+/// What became of one rotation (see `RotationQueue::rotate`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RotateOutcome {
     Rotated(Rotated),
@@ -55,7 +65,7 @@ impl Store {
         first_jti: &str,
         first_expires_at: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -81,65 +91,78 @@ impl Store {
         Ok(())
     }
 
-    /// Retires `jti` in favour of `successor_jti` if, and only if, it is the
-    /// current, unexpired token of a live session.
-    pub async fn rotate_refresh_token(
+    /// Many rotations in one statement, so one round trip and one commit
+    /// whatever their number (`RotationQueue` gathers them). Returns the
+    /// rotations that took place, each naming its `parent`; the others found
+    /// their token not current. The `jti`s must be distinct.
+    ///
+    /// PostgreSQL consumes the tokens and inserts the successors in one
+    /// data-modifying CTE; concurrent rotations of one token queue on its row
+    /// lock and re-check `rotated_at IS NULL`, so one wins. SQLite (no DML in
+    /// CTEs) inserts the successors with an `INSERT … SELECT` that finds their
+    /// parents current, and a trigger (migration 0002) retires each parent
+    /// within the same statement; a writing statement holds SQLite's write
+    /// lock from its first read, so nothing can rotate in between.
+    pub async fn rotate_refresh_tokens(
         &self,
-        jti: &str,
-        successor_jti: &str,
+        rotations: &[Rotation],
         now: i64,
         refresh_lifetime: i64,
-    ) -> Result<RotateOutcome, StoreError> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            // The write comes first so that SQLite takes its write lock at
-            // once (a read-then-write transaction could fail to upgrade).
-            let consumed = sqlx::query(
-                "UPDATE refresh_tokens SET rotated_at = $1, successor = $2 \
-                 WHERE jti = $3 AND rotated_at IS NULL AND expires_at > $1",
-            )
-            .bind(now)
-            .bind(successor_jti)
-            .bind(jti)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if consumed != 1 {
-                return Ok(RotateOutcome::NotCurrent);
+    ) -> Result<Vec<Rotated>, StoreError> {
+        const SQLITE: &str = "INSERT INTO refresh_tokens (jti, session_id, parent, issued_at, expires_at) \
+             SELECT r.value ->> 1, t.session_id, t.jti, $1, MIN($1 + $2, s.expires_at) \
+             FROM json_each($3) r \
+             JOIN refresh_tokens t ON t.jti = r.value ->> 0 \
+             JOIN sessions s ON s.id = t.session_id \
+             WHERE t.rotated_at IS NULL AND t.expires_at > $1 \
+             AND s.revoked_at IS NULL AND s.expires_at > $1 \
+             RETURNING parent, session_id, \
+             (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id) AS user_id, \
+             issued_at, expires_at";
+        const POSTGRES: &str = "WITH consumed AS ( \
+                 UPDATE refresh_tokens t SET rotated_at = $1, successor = r.successor \
+                 FROM unnest($3::text[], $4::text[]) AS r (jti, successor), sessions s \
+                 WHERE t.jti = r.jti AND t.rotated_at IS NULL AND t.expires_at > $1 \
+                 AND s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > $1 \
+                 RETURNING t.jti AS parent, r.successor, t.session_id, s.expires_at AS session_expires_at) \
+             INSERT INTO refresh_tokens (jti, session_id, parent, issued_at, expires_at) \
+             SELECT successor, session_id, parent, $1, LEAST($1 + $2, session_expires_at) FROM consumed \
+             RETURNING parent, session_id, \
+             (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id) AS user_id, \
+             issued_at, expires_at";
+        if rotations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = match self {
+            Self::Sqlite { writes, .. } => {
+                let pairs: Vec<[&str; 2]> = rotations
+                    .iter()
+                    .map(|r| [r.jti.as_str(), r.successor.as_str()])
+                    .collect();
+                let pairs = serde_json::to_string(&pairs)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))?;
+                sqlx::query_as::<_, Rotated>(SQLITE)
+                    .bind(now)
+                    .bind(refresh_lifetime)
+                    .bind(pairs)
+                    .fetch_all(writes)
+                    .await?
             }
-            let session: Option<(String, i64, i64)> = sqlx::query_as(
-                "SELECT s.id, s.user_id, s.expires_at FROM sessions s \
-                 JOIN refresh_tokens t ON t.session_id = s.id \
-                 WHERE t.jti = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
-            )
-            .bind(jti)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((session_id, user_id, session_expires_at)) = session else {
-                // Dropping the transaction rolls the UPDATE back.
-                return Ok(RotateOutcome::NotCurrent);
-            };
-            let expires_at = (now + refresh_lifetime).min(session_expires_at);
-            sqlx::query(
-                "INSERT INTO refresh_tokens (jti, session_id, parent, issued_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(successor_jti)
-            .bind(&session_id)
-            .bind(jti)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(RotateOutcome::Rotated(Rotated {
-                user_id,
-                session_id,
-                issued_at: now,
-                expires_at,
-            }))
-        })
+            Self::Postgres(pool) => {
+                let (jtis, successors): (Vec<&str>, Vec<&str>) = rotations
+                    .iter()
+                    .map(|r| (r.jti.as_str(), r.successor.as_str()))
+                    .unzip();
+                sqlx::query_as::<_, Rotated>(POSTGRES)
+                    .bind(now)
+                    .bind(refresh_lifetime)
+                    .bind(jtis)
+                    .bind(successors)
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        Ok(rows)
     }
 
     pub async fn find_refresh_token(&self, jti: &str) -> Result<Option<RefreshRecord>, StoreError> {
@@ -162,7 +185,7 @@ impl Store {
         now: i64,
         because: &str,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let revoked = sqlx::query(
                 "UPDATE sessions SET revoked_at = $1, revoked_because = $2 \
@@ -223,7 +246,7 @@ impl Store {
     /// Deletes refresh tokens and sessions past their expiry, and change-log
     /// rows older than a day. Returns how many tokens went.
     pub async fn flush_expired(&self, now: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= $1")
                 .bind(now)

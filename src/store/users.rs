@@ -1,6 +1,6 @@
 //! Rows of the `users` table.
 
-use super::{on_pool, Store, StoreError};
+use super::{on_pool, on_writer, Store, StoreError};
 use crate::now_unix;
 
 /// A user as the login path needs it, password hash included.
@@ -32,7 +32,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<i64, StoreError> {
         let now = now_unix();
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (username, password_hash, is_active, created_at) \
@@ -133,7 +133,7 @@ impl Store {
         rehash: Option<&str>,
     ) -> Result<(), StoreError> {
         let sql = "UPDATE users SET last_login = $1, password_hash = COALESCE($2, password_hash) WHERE id = $3";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |pool| sqlx::query(sql)
             .bind(now)
             .bind(rehash)
             .bind(id)
@@ -155,7 +155,7 @@ impl Store {
         now: i64,
         because: &str,
     ) -> Result<Option<(i64, Vec<super::RevokedSession>)>, StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: Option<i64> = sqlx::query_scalar(
                 "UPDATE users SET password_hash = COALESCE($1, password_hash), \

@@ -1,0 +1,116 @@
+//! Group commit for refresh-token rotations.
+//!
+//! A rotation is a write, and each write through sqlx is a round trip to the
+//! database connection (a worker thread, for SQLite): under load the server
+//! spent its time switching threads, not rotating (`perf`, issue 5). Here one
+//! task owns rotating: it takes every rotation that is waiting, runs them as
+//! one statement (`Store::rotate_refresh_tokens`) and answers each. Alone, a
+//! rotation goes at once; under load the batches grow by themselves while the
+//! previous one is in the database, so nobody waits for a timer.
+
+use std::collections::{HashMap, HashSet};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{RotateOutcome, Rotation, Store, StoreError};
+
+/// Rotations per statement at most: bounds the statement's parameters when
+/// thousands are waiting.
+const MAX_BATCH: usize = 256;
+
+struct Request {
+    rotation: Rotation,
+    answer: oneshot::Sender<Result<RotateOutcome, StoreError>>,
+}
+
+/// Cheap to clone; the task stops when the last clone is dropped.
+#[derive(Clone, Debug)]
+pub struct RotationQueue {
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl RotationQueue {
+    /// Starts the rotating task on the current tokio runtime.
+    pub fn start(store: Store, refresh_lifetime: i64) -> Self {
+        let (requests, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run(store, refresh_lifetime, queue));
+        Self { requests }
+    }
+
+    /// Retires `jti` in favour of `successor` if, and only if, it is the
+    /// current, unexpired token of a live session. Concurrent calls end as
+    /// if they had run one after the other.
+    pub async fn rotate(&self, jti: &str, successor: &str) -> Result<RotateOutcome, StoreError> {
+        let (answer, outcome) = oneshot::channel();
+        let rotation = Rotation {
+            jti: jti.to_owned(),
+            successor: successor.to_owned(),
+        };
+        self.requests
+            .send(Request { rotation, answer })
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Database(sqlx::Error::PoolClosed)
+}
+
+async fn run(store: Store, refresh_lifetime: i64, mut queue: mpsc::UnboundedReceiver<Request>) {
+    // A second request for a jti already in the batch waits for the next
+    // batch, so it sees the first one committed and loses, as it would have
+    // one after the other.
+    let mut deferred: Vec<Request> = Vec::new();
+    loop {
+        let mut waiting = std::mem::take(&mut deferred);
+        if waiting.is_empty() {
+            match queue.recv().await {
+                Some(request) => waiting.push(request),
+                None => return,
+            }
+        }
+        while waiting.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(request) => waiting.push(request),
+                Err(_) => break,
+            }
+        }
+        let mut seen = HashSet::with_capacity(waiting.len());
+        let (batch, later): (Vec<Request>, Vec<Request>) = waiting
+            .into_iter()
+            .partition(|request| seen.insert(request.rotation.jti.clone()));
+        deferred = later;
+        run_batch(&store, refresh_lifetime, batch).await;
+    }
+}
+
+async fn run_batch(store: &Store, refresh_lifetime: i64, batch: Vec<Request>) {
+    let rotations: Vec<Rotation> = batch.iter().map(|r| r.rotation.clone()).collect();
+    let result = store
+        .rotate_refresh_tokens(&rotations, crate::now_unix(), refresh_lifetime)
+        .await;
+    match result {
+        Ok(rotated) => {
+            let mut by_parent: HashMap<String, _> = rotated
+                .into_iter()
+                .map(|rotated| (rotated.parent.clone(), rotated))
+                .collect();
+            for request in batch {
+                let outcome = match by_parent.remove(&request.rotation.jti) {
+                    Some(rotated) => RotateOutcome::Rotated(rotated),
+                    None => RotateOutcome::NotCurrent,
+                };
+                // A caller that went away (client disconnected) needs no answer.
+                let _ = request.answer.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, rotations = batch.len(), "rotating refresh tokens failed");
+            let text = error.to_string();
+            for request in batch {
+                let _ = request.answer.send(Err(StoreError::Batch(text.clone())));
+            }
+        }
+    }
+}
