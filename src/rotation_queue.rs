@@ -7,6 +7,11 @@
 //! one statement (`Store::rotate_refresh_tokens`) and answers each. Alone, a
 //! rotation goes at once; under load the batches grow by themselves while the
 //! previous one is in the database, so nobody waits for a timer.
+//!
+//! Only SQLite, which has one writer anyway, goes through the task.
+//! PostgreSQL rotates on its pool of connections in parallel, one statement
+//! per rotation: funnelled through one task it did 2 240 req/s against
+//! 4 080 in parallel (`refresh_chain`, 32 connections).
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,38 +23,65 @@ use crate::store::{RotateOutcome, Rotation, Store, StoreError};
 /// thousands are waiting.
 const MAX_BATCH: usize = 256;
 
-struct Request {
+pub struct Request {
     rotation: Rotation,
     answer: oneshot::Sender<Result<RotateOutcome, StoreError>>,
 }
 
 /// Cheap to clone; the task stops when the last clone is dropped.
 #[derive(Clone, Debug)]
-pub struct RotationQueue {
-    requests: mpsc::UnboundedSender<Request>,
+pub enum RotationQueue {
+    /// SQLite: rotations go to the grouping task.
+    Grouped(mpsc::UnboundedSender<Request>),
+    /// PostgreSQL: each rotation runs on its own connection.
+    Direct { store: Store, refresh_lifetime: i64 },
 }
 
 impl RotationQueue {
-    /// Starts the rotating task on the current tokio runtime.
+    /// Starts the rotating task (SQLite) on the current tokio runtime.
     pub fn start(store: Store, refresh_lifetime: i64) -> Self {
-        let (requests, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(store, refresh_lifetime, queue));
-        Self { requests }
+        match store {
+            Store::Sqlite { .. } => {
+                let (requests, queue) = mpsc::unbounded_channel();
+                tokio::spawn(run(store, refresh_lifetime, queue));
+                Self::Grouped(requests)
+            }
+            Store::Postgres(_) => Self::Direct {
+                store,
+                refresh_lifetime,
+            },
+        }
     }
 
     /// Retires `jti` in favour of `successor` if, and only if, it is the
     /// current, unexpired token of a live session. Concurrent calls end as
     /// if they had run one after the other.
     pub async fn rotate(&self, jti: &str, successor: &str) -> Result<RotateOutcome, StoreError> {
-        let (answer, outcome) = oneshot::channel();
         let rotation = Rotation {
             jti: jti.to_owned(),
             successor: successor.to_owned(),
         };
-        self.requests
-            .send(Request { rotation, answer })
-            .map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
+        match self {
+            Self::Grouped(requests) => {
+                let (answer, outcome) = oneshot::channel();
+                requests
+                    .send(Request { rotation, answer })
+                    .map_err(|_| stopped())?;
+                outcome.await.map_err(|_| stopped())?
+            }
+            Self::Direct {
+                store,
+                refresh_lifetime,
+            } => {
+                let mut rotated = store
+                    .rotate_refresh_tokens(&[rotation], crate::now_unix(), *refresh_lifetime)
+                    .await?;
+                Ok(match rotated.pop() {
+                    Some(rotated) => RotateOutcome::Rotated(rotated),
+                    None => RotateOutcome::NotCurrent,
+                })
+            }
+        }
     }
 }
 
