@@ -1,6 +1,6 @@
 //! Load client for refresh-token rotation: each connection logs in once, then
 //! refreshes in a loop with the refresh token of its previous response, so
-//! every request is a real rotation (a conditional UPDATE and an INSERT).
+//! every request is a real rotation (a database write).
 //! wrk cannot do this: its Lua state is shared by the connections of a thread.
 //!
 //!   refresh_chain BASE_URL CONNECTIONS SECONDS USERNAME PASSWORD
