@@ -17,40 +17,45 @@ use std::collections::{HashMap, HashSet};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{RotateOutcome, Rotation, Store, StoreError};
+use crate::store::{RotateOutcome, Rotated, Rotation, Store, StoreError};
 
 /// Rotations per statement at most: bounds the statement's parameters when
 /// thousands are waiting.
 const MAX_BATCH: usize = 256;
 
-pub struct Request {
+type Answer = oneshot::Sender<Result<RotateOutcome, StoreError>>;
+
+struct Request {
     rotation: Rotation,
-    answer: oneshot::Sender<Result<RotateOutcome, StoreError>>,
+    answer: Answer,
 }
 
-/// Cheap to clone; the task stops when the last clone is dropped.
+/// Cheap to clone; the SQLite task stops when the last clone is dropped.
 #[derive(Clone, Debug)]
-pub enum RotationQueue {
+pub struct RotationQueue(Route);
+
+#[derive(Clone, Debug)]
+enum Route {
     /// SQLite: rotations go to the grouping task.
     Grouped(mpsc::UnboundedSender<Request>),
-    /// PostgreSQL: each rotation runs on its own connection.
+    /// PostgreSQL: each rotation runs on a connection of its own.
     Direct { store: Store, refresh_lifetime: i64 },
 }
 
 impl RotationQueue {
-    /// Starts the rotating task (SQLite) on the current tokio runtime.
+    /// Starts the grouping task (SQLite) on the current tokio runtime.
     pub fn start(store: Store, refresh_lifetime: i64) -> Self {
-        match store {
+        Self(match store {
             Store::Sqlite { .. } => {
                 let (requests, queue) = mpsc::unbounded_channel();
                 tokio::spawn(run(store, refresh_lifetime, queue));
-                Self::Grouped(requests)
+                Route::Grouped(requests)
             }
-            Store::Postgres(_) => Self::Direct {
+            Store::Postgres(_) => Route::Direct {
                 store,
                 refresh_lifetime,
             },
-        }
+        })
     }
 
     /// Retires `jti` in favour of `successor` if, and only if, it is the
@@ -61,20 +66,24 @@ impl RotationQueue {
             jti: jti.to_owned(),
             successor: successor.to_owned(),
         };
-        match self {
-            Self::Grouped(requests) => {
+        match &self.0 {
+            Route::Grouped(requests) => {
                 let (answer, outcome) = oneshot::channel();
                 requests
                     .send(Request { rotation, answer })
                     .map_err(|_| stopped())?;
                 outcome.await.map_err(|_| stopped())?
             }
-            Self::Direct {
+            Route::Direct {
                 store,
                 refresh_lifetime,
             } => {
                 let mut rotated = store
-                    .rotate_refresh_tokens(&[rotation], crate::now_unix(), *refresh_lifetime)
+                    .rotate_refresh_tokens(
+                        std::slice::from_ref(&rotation),
+                        crate::now_unix(),
+                        *refresh_lifetime,
+                    )
                     .await?;
                 Ok(match rotated.pop() {
                     Some(rotated) => RotateOutcome::Rotated(rotated),
@@ -87,6 +96,14 @@ impl RotationQueue {
 
 fn stopped() -> StoreError {
     StoreError::Database(sqlx::Error::PoolClosed)
+}
+
+/// What became of `rotation`, given the rotations that took place.
+fn outcome_of(rotation: &Rotation, rotated: &mut HashMap<String, Rotated>) -> RotateOutcome {
+    match rotated.remove(&rotation.jti) {
+        Some(rotated) => RotateOutcome::Rotated(rotated),
+        None => RotateOutcome::NotCurrent,
+    }
 }
 
 async fn run(store: Store, refresh_lifetime: i64, mut queue: mpsc::UnboundedReceiver<Request>) {
@@ -118,30 +135,29 @@ async fn run(store: Store, refresh_lifetime: i64, mut queue: mpsc::UnboundedRece
 }
 
 async fn run_batch(store: &Store, refresh_lifetime: i64, batch: Vec<Request>) {
-    let rotations: Vec<Rotation> = batch.iter().map(|r| r.rotation.clone()).collect();
+    let (rotations, answers): (Vec<Rotation>, Vec<Answer>) = batch
+        .into_iter()
+        .map(|request| (request.rotation, request.answer))
+        .unzip();
     let result = store
         .rotate_refresh_tokens(&rotations, crate::now_unix(), refresh_lifetime)
         .await;
     match result {
         Ok(rotated) => {
-            let mut by_parent: HashMap<String, _> = rotated
+            let mut rotated = rotated
                 .into_iter()
                 .map(|rotated| (rotated.parent.clone(), rotated))
                 .collect();
-            for request in batch {
-                let outcome = match by_parent.remove(&request.rotation.jti) {
-                    Some(rotated) => RotateOutcome::Rotated(rotated),
-                    None => RotateOutcome::NotCurrent,
-                };
+            for (rotation, answer) in rotations.iter().zip(answers) {
                 // A caller that went away (client disconnected) needs no answer.
-                let _ = request.answer.send(Ok(outcome));
+                let _ = answer.send(Ok(outcome_of(rotation, &mut rotated)));
             }
         }
         Err(error) => {
-            tracing::error!(%error, rotations = batch.len(), "rotating refresh tokens failed");
+            tracing::error!(%error, rotations = rotations.len(), "rotating refresh tokens failed");
             let text = error.to_string();
-            for request in batch {
-                let _ = request.answer.send(Err(StoreError::Batch(text.clone())));
+            for answer in answers {
+                let _ = answer.send(Err(StoreError::Batch(text.clone())));
             }
         }
     }

@@ -1,4 +1,4 @@
--- Rotation in one statement (see Store::rotate_refresh_token): inserting a
+-- Rotation in one statement (see Store::rotate_refresh_tokens): inserting a
 -- successor retires its parent. PostgreSQL does the same with a
 -- data-modifying CTE and needs no trigger.
 CREATE TRIGGER refresh_tokens_retire_parent
