@@ -8,7 +8,7 @@ test:   ## install what is missing, run every check and test (Rust, PostgreSQL, 
 	scripts/test.sh
 
 dev:    ## rebuild and reload on every change
-	scripts/setup.sh && TESSERA_ALLOW_SIGNUP=true cargo leptos watch
+	scripts/setup.sh && TESSERA_ALLOW_SIGNUP=true cargo leptos watch --split
 
 check:  ## fast feedback while editing
 	cargo check --all-targets && cargo check -p tessera-frontend --target wasm32-unknown-unknown

@@ -1,12 +1,41 @@
 #!/usr/bin/env bash
-# Prints the size of the release wasm bundle: raw, gzip -9 and brotli -q 11.
+# Prints the size of the release wasm: raw, gzip -9 and brotli -q 11.
+#
+# The build splits the bundle (`cargo leptos build --release --split`):
+#   wasm_bytes_*               the main module, which every page loads first
+#   wasm_route_<page>_brotli   what showing <page> adds (its page file plus the
+#                              shared chunks it needs), fetched in parallel
+#   wasm_total_brotli          every wasm file of the site
+# Each file is compressed on its own, as a server would send it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-wasm=target/site/pkg/tessera.wasm
-[[ -f $wasm ]] || { echo "no $wasm: run cargo leptos build --release first" >&2; exit 1; }
-raw=$(stat -c %s "$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
-br=$(brotli -q 11 -c "$wasm" | wc -c)
-echo "wasm_bytes_raw $raw"
-echo "wasm_bytes_gzip $gz"
-echo "wasm_bytes_brotli $br"
+pkg=target/site/pkg
+wasm=$pkg/tessera.wasm
+[[ -f $wasm ]] || { echo "no $wasm: run cargo leptos build --release --split first" >&2; exit 1; }
+brotli_size() { brotli -q 11 -c "$1" | wc -c; }
+echo "wasm_bytes_raw $(stat -c %s "$wasm")"
+echo "wasm_bytes_gzip $(gzip -9 -c "$wasm" | wc -c)"
+echo "wasm_bytes_brotli $(brotli_size "$wasm")"
+
+manifest=$pkg/__wasm_split_manifest.json
+[[ -f $manifest ]] || exit 0
+declare -A sizes
+total=0
+for file in "$pkg"/*.wasm; do
+    name=$(basename "$file" .wasm)
+    sizes[$name]=$(brotli_size "$file")
+    total=$((total + sizes[$name]))
+done
+# The manifest maps each split function to the files it needs:
+# {"__tokens_route_view_<hash>": ["chunk_7", …, "split___tokens_route_view_<hash>"], …}
+python3 - "$manifest" <<'PY' | while read -r page files; do
+import json, re, sys
+for split, files in sorted(json.load(open(sys.argv[1])).items()):
+    page = re.sub(r"^__(\w+?)_route_view_\d+$", r"\1", split)
+    print(page, " ".join(files))
+PY
+    sum=0
+    for name in $files; do sum=$((sum + sizes[$name])); done
+    echo "wasm_route_${page}_brotli $sum"
+done
+echo "wasm_total_brotli $total"

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"   # npm's wasm-opt
 export TESSERA_ALLOW_SIGNUP="${TESSERA_ALLOW_SIGNUP:-true}"
-exec cargo leptos serve --release "$@"
+exec cargo leptos serve --release --split "$@"

@@ -32,8 +32,8 @@ step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
 cargo test --release
 timed
 
-step "cargo leptos build --release"
-cargo leptos build --release
+step "cargo leptos build --release --split"
+cargo leptos build --release --split
 scripts/bundle-size.sh
 timed
 

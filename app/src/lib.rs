@@ -11,13 +11,14 @@ pub mod display;
 pub mod failure;
 pub mod jwt;
 mod pages;
+mod routes;
 pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    StaticSegment,
+    Lazy, StaticSegment,
 };
 
 use components::{AuthNav, SessionWatcher};
@@ -43,12 +44,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The browser's entry: hydrates the page the server rendered, then loads
+/// the session from localStorage. Pages are separate wasm files (`cargo
+/// leptos --split`), so hydration waits for the current page's file, which
+/// the server already asked the browser to preload.
+#[cfg(feature = "hydrate")]
+pub async fn hydrate() {
+    let body = leptos::tachys::dom::body();
+    leptos::mount::hydrate_from_async(body, App).await.forget();
+    session::hydration_finished();
+}
+
 /// The root component: the session, the navigation and the routed pages.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
     let signup = Resource::new(|| (), |_| async { api::signup_policy().await.ok() });
+    provide_context(signup);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/tessera.css" />
@@ -74,11 +87,11 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main">
                 <Routes fallback=pages::NotFound>
-                    <Route path=StaticSegment("") view=pages::Home />
-                    <Route path=StaticSegment("login") view=pages::Login />
-                    <Route path=StaticSegment("signup") view=move || view! { <pages::Signup signup /> } />
-                    <Route path=StaticSegment("hello") view=pages::Hello />
-                    <Route path=StaticSegment("tokens") view=pages::Tokens />
+                    <Route path=StaticSegment("") view={Lazy::<routes::HomeRoute>::new()} />
+                    <Route path=StaticSegment("login") view={Lazy::<routes::LoginRoute>::new()} />
+                    <Route path=StaticSegment("signup") view={Lazy::<routes::SignupRoute>::new()} />
+                    <Route path=StaticSegment("hello") view={Lazy::<routes::HelloRoute>::new()} />
+                    <Route path=StaticSegment("tokens") view={Lazy::<routes::TokensRoute>::new()} />
                 </Routes>
             </main>
         </Router>

@@ -127,6 +127,13 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
+/// Called once hydration is over: until then the state stays `Unknown`, as
+/// the server rendered it.
+#[cfg(feature = "hydrate")]
+pub fn hydration_finished() {
+    browser::hydration_finished();
+}
+
 /// The access token the next protected request should carry (read by `AuthClient`).
 pub fn stored_access_token() -> Option<String> {
     #[cfg(feature = "hydrate")]
@@ -304,7 +311,7 @@ mod browser {
     //! localStorage, the `storage` event, the refresh timer, single flight
     //! and the Web Lock: everything here runs in the browser only.
 
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::future::Future;
     use std::rc::Rc;
     use std::time::Duration;
@@ -331,6 +338,13 @@ mod browser {
     const PROPAGATION_POLLS: usize = 20;
     const PROPAGATION_POLL: Duration = Duration::from_millis(25);
 
+    /// Hydration is over: the state may now follow localStorage.
+    pub fn hydration_finished() {
+        if let Some(session) = HYDRATING.take() {
+            session.state.set(stored_state());
+        }
+    }
+
     pub fn read() -> Option<StoredTokens> {
         LocalStorage::get(STORAGE_KEY).ok()
     }
@@ -352,13 +366,22 @@ mod browser {
         }
     }
 
-    pub fn start(session: Session) {
-        // After hydration, so the first render matches the server's.
-        Effect::new(move |_| session.state.set(stored_state()));
+    thread_local! {
+        /// The page's session while hydration runs. Hydration waits for the
+        /// page's own wasm file, so effects run before it ends: the state
+        /// must stay `Unknown` until then or the page would no longer match
+        /// the server's HTML.
+        static HYDRATING: Cell<Option<Session>> = const { Cell::new(None) };
+    }
 
-        // Another tab logged in, out, or refreshed.
+    pub fn start(session: Session) {
+        HYDRATING.set(Some(session));
+
+        // Another tab logged in, out, or refreshed (read afresh after
+        // hydration anyway).
         let listener = window_event_listener(leptos::ev::storage, move |event| {
-            if event.key().is_none_or(|key| key == STORAGE_KEY) {
+            let hydrating = HYDRATING.get().is_some();
+            if !hydrating && event.key().is_none_or(|key| key == STORAGE_KEY) {
                 let next = stored_state();
                 if session.state.with_untracked(|state| *state != next) {
                     session.state.set(next);

@@ -22,6 +22,33 @@ test("the page hydrates and a server function reads the database", async ({ page
   expect(problems).toEqual([]);
 });
 
+test("each page's code arrives when the page is first shown", async ({ page }) => {
+  const problems = watchConsole(page);
+  const wasmFiles: string[] = [];
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.endsWith(".wasm")) wasmFiles.push(path);
+  });
+  const pageFile = (name: string) => wasmFiles.some((path) => path.includes(`__${name}_route_view_`));
+
+  // The start page: the main module and the start page's own file, nothing of the others.
+  await openHydrated(page, "/");
+  expect(wasmFiles).toContain("/pkg/tessera.wasm");
+  expect(pageFile("home")).toBe(true);
+  expect(["login", "signup", "hello", "tokens"].filter(pageFile)).toEqual([]);
+
+  // Following a link fetches the next page's file, once.
+  await page.getByRole("link", { name: "Log in" }).first().click();
+  await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await expect(page.getByLabel("Username")).toBeEditable();
+  expect(pageFile("login")).toBe(true);
+  await page.goBack();
+  await page.getByRole("link", { name: "Log in" }).first().click();
+  await expect(page.getByLabel("Username")).toBeEditable();
+  expect(wasmFiles.filter((path) => path.includes("__login_route_view_"))).toHaveLength(1);
+  expect(problems).toEqual([]);
+});
+
 test("an unknown page answers 404 with a readable page", async ({ page }) => {
   const problems = watchConsole(page);
   const response = await page.goto("/no/such/page");

@@ -3,8 +3,10 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(tessera_app::App);
-    // Hydration above is synchronous: from here on every button is live. The
-    // marker lets browser tests (and curious humans) know that moment.
-    let _ = leptos::tachys::dom::body().set_attribute("data-hydrated", "true");
+    wasm_bindgen_futures::spawn_local(async {
+        tessera_app::hydrate().await;
+        // From here on every button is live. The marker lets browser tests
+        // (and curious humans) know that moment.
+        let _ = leptos::tachys::dom::body().set_attribute("data-hydrated", "true");
+    });
 }
