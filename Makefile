@@ -1,4 +1,5 @@
 # The two quick-start commands (see README.md) and a few conveniences.
+SHELL := /bin/bash
 .PHONY: run test dev check screenshots
 
 run:    ## install what is missing, build and serve on http://127.0.0.1:3000 (SQLite)
@@ -8,7 +9,7 @@ test:   ## install what is missing, run every check and test (Rust, PostgreSQL, 
 	scripts/test.sh
 
 dev:    ## rebuild and reload on every change
-	scripts/setup.sh && TESSERA_ALLOW_SIGNUP=true cargo leptos watch --split
+	scripts/setup.sh && . scripts/build-env.sh && TESSERA_ALLOW_SIGNUP=true cargo leptos watch --split
 
 check:  ## fast feedback while editing
 	cargo check --all-targets && cargo check -p tessera-frontend --target wasm32-unknown-unknown

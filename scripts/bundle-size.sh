@@ -3,8 +3,10 @@
 #
 # The build splits the bundle (`cargo leptos build --release --split`):
 #   wasm_bytes_*               the main module, which every page loads first
-#   wasm_route_<page>_brotli   what showing <page> adds (its page file plus the
+#   wasm_page_<page>_brotli    what showing <page> adds (its page file plus the
 #                              shared chunks it needs), fetched in parallel
+#   wasm_calls_<name>_brotli   the same for other code loaded on first use
+#                              (the session's refresh and logout)
 #   wasm_total_brotli          every wasm file of the site
 # Each file is compressed on its own, as a server would send it.
 set -euo pipefail
@@ -31,11 +33,12 @@ done
 python3 - "$manifest" <<'PY' | while read -r page files; do
 import json, re, sys
 for split, files in sorted(json.load(open(sys.argv[1])).items()):
-    page = re.sub(r"^__(\w+?)_route_view_\d+$", r"\1", split)
-    print(page, " ".join(files))
+    page = re.fullmatch(r"__(\w+?)_route_view_\d+", split)
+    label = f"page_{page[1]}" if page else f"calls_{split}"
+    print(label, " ".join(files))
 PY
     sum=0
     for name in $files; do sum=$((sum + sizes[$name])); done
-    echo "wasm_route_${page}_brotli $sum"
+    echo "wasm_${page}_brotli $sum"
 done
 echo "wasm_total_brotli $total"

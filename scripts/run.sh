@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="$PWD/end2end/node_modules/.bin:$PATH"   # npm's wasm-opt
+source scripts/build-env.sh   # npm's wasm-opt, short paths in the wasm
 export TESSERA_ALLOW_SIGNUP="${TESSERA_ALLOW_SIGNUP:-true}"
 exec cargo leptos serve --release --split "$@"

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
-export PATH="$PWD/end2end/node_modules/.bin:$PATH"   # npm's wasm-opt
+source scripts/build-env.sh   # npm's wasm-opt, short paths in the wasm
 # cargo-leptos compiles the server with this set; giving `cargo test` the same
 # environment lets it reuse that build instead of compiling leptos twice.
 export LEPTOS_OUTPUT_NAME=tessera

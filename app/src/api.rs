@@ -37,10 +37,50 @@ pub struct Profile {
 }
 
 /// Whether anyone may create an account, and the rule for its password.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Fixed for the life of the server process, so known without a round trip:
+/// the server reads its configuration, and writes the rules on `<body>` (see
+/// [`crate::shell`]) where the browser reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignupRules {
     pub open: bool,
     pub min_password_length: usize,
+}
+
+impl SignupRules {
+    /// The `<body>` attributes that carry the rules to the browser.
+    pub const OPEN_ATTRIBUTE: &str = "data-signup-open";
+    pub const MIN_PASSWORD_LENGTH_ATTRIBUTE: &str = "data-min-password-length";
+
+    /// The server's rules; `None` only when they cannot be known (no core in
+    /// the context, or a page that does not come from this server).
+    pub fn current() -> Option<Self> {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<tessera::TokenService>().map(|service| {
+                let policy = service.policy();
+                Self {
+                    open: policy.allow_signup,
+                    min_password_length: policy.min_password_length,
+                }
+            })
+        }
+        #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+        {
+            let body = leptos::tachys::dom::body();
+            Some(Self {
+                open: body.get_attribute(Self::OPEN_ATTRIBUTE)?.parse().ok()?,
+                min_password_length: body
+                    .get_attribute(Self::MIN_PASSWORD_LENGTH_ATTRIBUTE)?
+                    .parse()
+                    .ok()?,
+            })
+        }
+        #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+        {
+            None
+        }
+    }
 }
 
 /// Counts the registered users: a round trip browser → server → database.
@@ -118,16 +158,6 @@ pub async fn me() -> Result<Profile, AuthFailure> {
         date_joined: summary.created_at,
         last_login: summary.last_login,
         session_expires_at,
-    })
-}
-
-/// Rendered on the server so the sign-up page and link appear only when open.
-#[server]
-pub async fn signup_policy() -> Result<SignupRules, AuthFailure> {
-    let policy = token_service()?.policy();
-    Ok(SignupRules {
-        open: policy.allow_signup,
-        min_password_length: policy.min_password_length,
     })
 }
 

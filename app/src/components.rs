@@ -83,7 +83,7 @@ pub fn SessionWatcher() -> impl IntoView {
 /// The right side of the navigation: who is logged in and the logout
 /// button, or the login and sign-up links.
 #[component]
-pub fn AuthNav(signup: Resource<Option<SignupRules>>) -> impl IntoView {
+pub fn AuthNav() -> impl IntoView {
     let session = use_session();
     let status = use_login_status();
     let username = Memo::new(move |_| session.username());
@@ -95,19 +95,7 @@ pub fn AuthNav(signup: Resource<Option<SignupRules>>) -> impl IntoView {
             busy.set(false);
         });
     };
-    let signup_link = move || {
-        signup
-            .get()
-            .flatten()
-            .filter(|policy| policy.open)
-            .map(|_| {
-                view! {
-                    <A href="/signup" attr:class="nav-link">
-                        "Sign up"
-                    </A>
-                }
-            })
-    };
+    let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
 
     view! {
         <div class="auth-nav" data-testid="auth-nav" data-status=move || format!("{:?}", status.get())>
@@ -132,7 +120,14 @@ pub fn AuthNav(signup: Resource<Option<SignupRules>>) -> impl IntoView {
                     <A href="/login" attr:class="nav-link" attr:data-testid="login-link">
                         "Log in"
                     </A>
-                    <Transition fallback=|| ()>{signup_link}</Transition>
+                    {signup_open
+                        .then(|| {
+                            view! {
+                                <A href="/signup" attr:class="nav-link">
+                                    "Sign up"
+                                </A>
+                            }
+                        })}
                 }
                 .into_any(),
             }}

@@ -97,6 +97,15 @@ impl FromServerFnError for AuthFailure {
     }
 }
 
+/// A page's or a call's wasm file could not be fetched (`cargo leptos
+/// --split`): the network is the problem, as when a request cannot be sent.
+#[cfg(feature = "hydrate")]
+impl From<leptos::wasm_split::SplitLoaderError> for AuthFailure {
+    fn from(error: leptos::wasm_split::SplitLoaderError) -> Self {
+        Self::Offline(error.to_string())
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl AuthFailure {
     /// Makes the server function's response carry this failure's status

@@ -35,27 +35,39 @@ impl TokenTimes {
 /// Splits and decodes a compact JWS; `None` unless it has three parts, a JSON
 /// header and a JSON payload with integer `iat` and `exp`.
 pub fn decode(token: &str) -> Option<DecodedJwt> {
-    let mut parts = token.split('.');
-    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let decode_json = |part: &str| -> Option<String> {
-        let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
-        Some(text)
-    };
-    let payload_json = decode_json(payload)?;
+    let (header, payload, signature) = parts(token)?;
+    let header_json = json_text(header)?;
+    let payload_json = json_text(payload)?;
     let times = serde_json::from_str::<TokenTimes>(&payload_json).ok()?;
     Some(DecodedJwt {
         encoded_header: header.to_owned(),
         encoded_payload: payload.to_owned(),
         signature: signature.to_owned(),
-        header: pretty(&decode_json(header)?),
+        header: pretty(&header_json),
         payload: pretty(&payload_json),
         times,
     })
+}
+
+/// The `iat`/`exp` pair of a token that [`decode`] accepts. The session asks
+/// often (every refresh decision), so this skips the pretty-printing.
+pub fn times(token: &str) -> Option<TokenTimes> {
+    let (header, payload, _) = parts(token)?;
+    json_text(header)?;
+    serde_json::from_str(&json_text(payload)?).ok()
+}
+
+fn parts(token: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = token.split('.');
+    let three = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some(three)
+}
+
+/// A base64url part decoded to text that is valid JSON.
+fn json_text(part: &str) -> Option<String> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(part).ok()?).ok()?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
+    Some(text)
 }
 
 /// Indents valid JSON text, keeping its key order (a parsed map would sort
@@ -110,11 +122,6 @@ pub fn pretty(json: &str) -> String {
         }
     }
     out
-}
-
-/// The `iat`/`exp` pair of a token, if it has one.
-pub fn times(token: &str) -> Option<TokenTimes> {
-    decode(token).map(|decoded| decoded.times)
 }
 
 #[cfg(test)]

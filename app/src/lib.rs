@@ -15,7 +15,6 @@ mod routes;
 pub mod session;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     Lazy, StaticSegment,
@@ -23,8 +22,10 @@ use leptos_router::{
 
 use components::{AuthNav, SessionWatcher};
 
-/// The HTML document around the app; rendered on the server only.
+/// The HTML document around the app; rendered on the server only. `<body>`
+/// carries the sign-up rules to the browser (see [`api::SignupRules`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let signup = api::SignupRules::current();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,9 +36,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
-                <MetaTags />
+                // Plain tags rather than leptos_meta's components: no page
+                // changes them, and the browser bundle is smaller without.
+                <link id="leptos" rel="stylesheet" href="/pkg/tessera.css" />
+                <title>"Tessera"</title>
             </head>
-            <body>
+            <body
+                data-signup-open=signup.map(|rules| rules.open.to_string())
+                data-min-password-length=signup.map(|rules| rules.min_password_length.to_string())
+            >
                 <App />
             </body>
         </html>
@@ -58,14 +65,9 @@ pub async fn hydrate() {
 /// The root component: the session, the navigation and the routed pages.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     session::provide_session();
-    let signup = Resource::new(|| (), |_| async { api::signup_policy().await.ok() });
-    provide_context(signup);
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/tessera.css" />
-        <Title text="Tessera" />
         <Router>
             <SessionWatcher />
             <a class="skip-link" href="#main">
@@ -82,7 +84,7 @@ pub fn App() -> impl IntoView {
                     <A href="/tokens" attr:class="nav-link">
                         "Tokens"
                     </A>
-                    <AuthNav signup />
+                    <AuthNav />
                 </nav>
             </header>
             <main id="main">

@@ -7,7 +7,6 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-use crate::api::SignupRules;
 use crate::pages;
 
 macro_rules! lazy_page {
@@ -29,23 +28,6 @@ macro_rules! lazy_page {
 
 lazy_page!(HomeRoute, pages::Home);
 lazy_page!(LoginRoute, pages::Login);
+lazy_page!(SignupRoute, pages::Signup);
 lazy_page!(HelloRoute, pages::Hello);
 lazy_page!(TokensRoute, pages::Tokens);
-
-/// Sign-up needs the server's sign-up rules, which the navigation loads too.
-pub struct SignupRoute {
-    rules: Resource<Option<SignupRules>>,
-}
-
-#[lazy_route]
-impl LazyRoute for SignupRoute {
-    fn data() -> Self {
-        Self {
-            rules: expect_context(),
-        }
-    }
-
-    fn view(this: Self) -> AnyView {
-        view! { <pages::Signup signup=this.rules /> }.into_any()
-    }
-}

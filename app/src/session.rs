@@ -200,7 +200,11 @@ impl Session {
     pub async fn logout(&self) {
         let stored = self.forget(AuthState::LoggedOut);
         if let Some(tokens) = stored {
-            if let Err(failure) = crate::api::logout(tokens.refresh).await {
+            #[cfg(feature = "hydrate")]
+            let sent = browser::send_logout(tokens.refresh).await;
+            #[cfg(not(feature = "hydrate"))]
+            let sent = crate::api::logout(tokens.refresh).await;
+            if let Err(failure) = sent {
                 leptos::logging::warn!("logout: {failure}");
             }
         }
@@ -345,6 +349,36 @@ mod browser {
         }
     }
 
+    // The session's work with the server sits behind split points (`cargo
+    // leptos --split`): its code, and the server-function client under it,
+    // leave the main module that every page waits for, and arrive with the
+    // first page that talks to the server or the first refresh. A file that
+    // cannot be fetched is an `Offline` failure, like a request that cannot
+    // be sent.
+
+    /// Joins the refresh in flight or starts one.
+    #[leptos::wasm_split::wasm_split(
+        session_calls,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        return_wrapper(let call = _; { call.await } -> Result<StoredTokens, AuthFailure>)
+    )]
+    pub fn refresh_single_flight(
+        stale_access: String,
+    ) -> LocalBoxFuture<'static, Result<StoredTokens, AuthFailure>> {
+        Box::pin(join_or_start_refresh(stale_access))
+    }
+
+    #[leptos::wasm_split::wasm_split(
+        session_calls,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        return_wrapper(let call = _; { call.await } -> Result<(), AuthFailure>)
+    )]
+    pub fn send_logout(refresh: String) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
+        Box::pin(crate::api::logout(refresh))
+    }
+
     pub fn read() -> Option<StoredTokens> {
         LocalStorage::get(STORAGE_KEY).ok()
     }
@@ -424,8 +458,7 @@ mod browser {
         });
     }
 
-    /// Joins the refresh in flight or starts one.
-    pub async fn refresh_single_flight(stale_access: String) -> Result<StoredTokens, AuthFailure> {
+    async fn join_or_start_refresh(stale_access: String) -> Result<StoredTokens, AuthFailure> {
         let running = IN_FLIGHT.with(|slot| slot.borrow().clone());
         let flight = running.unwrap_or_else(|| {
             let flight = async move {

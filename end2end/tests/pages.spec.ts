@@ -17,6 +17,9 @@ test("sign-up creates an account, logs it in, and refuses a taken name", async (
   const name = `user-${Date.now()}`;
   await openHydrated(page, "/signup");
   await expect(page.getByLabel("Password")).toHaveAttribute("minlength", "8");
+  // serve.sh opens sign-up: the navigation links to it while logged out.
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Sign up" })).toBeVisible();
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill("a-long-enough-password");
   await page.getByRole("button", { name: "Create account" }).click();
@@ -25,6 +28,7 @@ test("sign-up creates an account, logs it in, and refuses a taken name", async (
   await expect(page.getByTestId("whoami")).toHaveText(name);
   expect((await storedTokens(page))!.username).toBe(name);
 
+  await expect(nav.getByRole("link", { name: "Sign up" })).toHaveCount(0);
   await page.getByRole("button", { name: "Log out" }).click();
   await openHydrated(page, "/signup");
   await page.getByLabel("Username").fill(name);

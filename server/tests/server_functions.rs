@@ -6,7 +6,7 @@ mod support;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 use support::{payload, spawn_app, spawn_app_with, str_field, Engine, Reply, TestApp};
-use tessera_app::api::{Hello, Login, Logout, Me, RefreshTokens, SignUp, SignupPolicy};
+use tessera_app::api::{Hello, Login, Logout, Me, RefreshTokens, SignUp};
 
 fn form(fields: &[(&str, &str)]) -> String {
     fields
@@ -275,16 +275,27 @@ async fn sign_up_checks_the_password_and_the_name_then_logs_in() {
 }
 
 #[tokio::test]
-async fn the_signup_policy_is_public() {
-    let app = spawn_app_with(Engine::Sqlite, |config| {
-        config.allow_signup = true;
-        config.min_password_length = 12;
-    })
-    .await;
-    let reply = call(&app, SignupPolicy::PATH, &[]).await;
-    assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.json(),
-        json!({"open": true, "min_password_length": 12})
-    );
+async fn pages_carry_the_signup_rules_to_the_browser() {
+    // No round trip for them: the server writes them on <body>, where the
+    // browser reads them (for the navigation's link, shown once the browser
+    // knows the login state), and renders the form accordingly.
+    for open in [true, false] {
+        let app = spawn_app_with(Engine::Sqlite, |config| {
+            config.allow_signup = open;
+            config.min_password_length = 12;
+        })
+        .await;
+        let login = app.get("/login", &[("Accept", "text/html")]).await;
+        assert_eq!(login.status, 200);
+        let html = login.text();
+        assert!(
+            html.contains(&format!(r#"data-signup-open="{open}""#)),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-min-password-length="12""#), "{html}");
+
+        let signup = app.get("/signup", &[("Accept", "text/html")]).await.text();
+        assert_eq!(signup.contains(r#"minlength="12""#), open, "{signup}");
+        assert_eq!(signup.contains("signup-closed"), !open, "{signup}");
+    }
 }
