@@ -245,3 +245,27 @@ test("the inspector shows the real tokens, decoded, counting down", async ({ pag
   expect((await storedTokens(page))!.refresh).not.toBe(beforeButton);
   expect(problems).toEqual([]);
 });
+
+test("a refresh whose code cannot be fetched is offline: tokens kept, and it works once back", async ({ page }) => {
+  const problems = watchConsole(page);
+  // The session's refresh code is a wasm file of its own (cargo leptos
+  // --split), fetched on first use: make that fetch fail.
+  const refreshCode = "**/pkg/split_session_calls*.wasm";
+  await page.route(refreshCode, (route) => route.abort("internetdisconnected"));
+  await logIn(page, "/tokens");
+  const before = (await storedTokens(page))!;
+
+  await page.getByTestId("refresh-now").click();
+  await expect(page.getByTestId("refresh-outcome")).toContainText("The server could not be reached");
+  expect((await storedTokens(page))!.refresh).toBe(before.refresh);
+  await expect(page.getByTestId("whoami")).toHaveText(USER);
+
+  // Not a dead page: once the file arrives, the same button rotates.
+  await page.unroute(refreshCode);
+  await page.getByTestId("refresh-now").click();
+  await expect(page.getByTestId("refresh-outcome")).toContainText("New tokens received");
+  expect((await storedTokens(page))!.refresh).not.toBe(before.refresh);
+  const aborted = (problem: string) =>
+    problem.includes("ERR_INTERNET_DISCONNECTED") || problem.includes("Failed to fetch");
+  expect(unexpected(problems).filter((problem) => !aborted(problem))).toEqual([]);
+});
