@@ -73,7 +73,7 @@ pub struct TokenPair {
 pub struct AuthenticatedUser {
     pub user_id: i64,
     pub session_id: Option<String>,
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
 }
 
 /// Django's rule, minus its character whitelist: 1 to 150 characters, no
@@ -495,8 +495,8 @@ impl TokenService {
         let claims = match inner.verified.get(access_token, now_unix(), inner.leeway) {
             Some(claims) => claims,
             None => {
-                let claims = inner.codec.verify(access_token, Some(TokenType::Access))?;
-                inner.verified.insert(access_token, &claims);
+                let claims = Arc::new(inner.codec.verify(access_token, Some(TokenType::Access))?);
+                inner.verified.insert(access_token, Arc::clone(&claims));
                 claims
             }
         };

@@ -46,7 +46,7 @@ async fn serve(service: TokenService) -> Result<(), Box<dyn std::error::Error>> 
     let addr = leptos_options.site_addr;
     let app = router(AppState {
         tokens: service,
-        leptos_options,
+        leptos_options: leptos_options.into(),
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::{body::Body, http::Request, routing::get, Router};
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -25,7 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .merge(api::routes())
         .leptos_routes_with_context(&state, routes, provide_core.clone(), move || {
-            tessera_app::shell(leptos_options.clone())
+            tessera_app::shell(LeptosOptions::clone(&leptos_options))
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -89,7 +89,7 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Config)) ->
         .build();
     let app = router(AppState {
         tokens: service.clone(),
-        leptos_options,
+        leptos_options: leptos_options.into(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
