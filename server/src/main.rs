@@ -50,7 +50,7 @@ async fn serve(service: TokenService) -> Result<(), Box<dyn std::error::Error>> 
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
+    axum::serve(listener, axum::ServiceExt::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     for task in maintenance {

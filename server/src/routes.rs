@@ -5,14 +5,19 @@ use std::time::Duration;
 use axum::{body::Body, http::Request, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::Layer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::{api, health, AppState};
 
+/// The application as axum serves it: the router inside the browsable-API
+/// service (see `api::BrowsableLayer`). Serve it with `into_make_service()`.
+pub type App = api::Browsable<Router>;
+
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState) -> App {
     let routes = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
     let tokens = state.tokens.clone();
@@ -20,7 +25,7 @@ pub fn router(state: AppState) -> Router {
     // page renders the whole app too, so it needs the same context.
     let provide_core = move || provide_context(tokens.clone());
 
-    Router::new()
+    let routes = Router::new()
         .route("/livez", get(health::livez))
         .route("/healthz", get(health::healthz))
         .merge(api::routes())
@@ -37,7 +42,8 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 .on_response(log_response),
         )
-        .with_state(state)
+        .with_state(state);
+    api::BrowsableLayer.layer(routes)
 }
 
 /// The span of one request: method and path (never the query string,

@@ -7,6 +7,7 @@ mod browsable;
 mod error;
 
 pub use auth_user::AuthUser;
+pub use browsable::{Browsable, BrowsableLayer};
 pub use error::ApiError;
 
 use axum::body::Body;
@@ -23,7 +24,7 @@ use error::FieldErrors;
 use crate::AppState;
 
 /// The API routes. A browser asking for HTML gets a readable page instead of
-/// raw JSON (see `browsable`).
+/// raw JSON: [`BrowsableLayer`], around the whole router.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/token/", any(obtain_pair))
@@ -50,9 +51,6 @@ pub fn routes() -> Router<AppState> {
             any(|| async { Redirect::permanent("/api/token/blacklist/") }),
         )
         .route("/api/", get(|| async { ApiError::NotFound }))
-        .layer(axum::middleware::from_fn(
-            browsable::render_html_for_browsers,
-        ))
 }
 
 #[derive(serde::Serialize)]
