@@ -3,7 +3,7 @@
 # database and measures it with wrk (Debian's package), printing stable
 # `name value` lines, then the ratios the targets are stated in.
 #
-#   bench/load.sh            (after `cargo leptos build --release`)
+#   bench/load.sh            (after `cargo leptos build --release --split`)
 #
 # Each case runs DURATION seconds (default 10) with 2 wrk threads, at 32 and
 # 256 connections. Client and server share the machine's cores, as in the
@@ -21,7 +21,7 @@ if ! command -v wrk >/dev/null; then
         sudo_if_needed apt-get update -q && sudo_if_needed apt-get install -y -q wrk
     }
 fi
-[[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release" >&2; exit 1; }
+[[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
 cargo build --release -q -p tessera-bench --bin refresh_chain
 chain=target/release/refresh_chain
 
