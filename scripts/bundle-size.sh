@@ -29,12 +29,11 @@ for file in "$pkg"/*.wasm; do
     total=$((total + sizes[$name]))
 done
 # The manifest maps each split function to the files it needs:
-# {"__tokens_route_view_<hash>": ["chunk_7", …, "split___tokens_route_view_<hash>"], …}
+# {"page_tokens": ["chunk_7", …, "split_page_tokens"], "session_calls": […], …}
 python3 - "$manifest" <<'PY' | while read -r page files; do
-import json, re, sys
+import json, sys
 for split, files in sorted(json.load(open(sys.argv[1])).items()):
-    page = re.fullmatch(r"__(\w+?)_route_view_\d+", split)
-    label = f"page_{page[1]}" if page else f"calls_{split}"
+    label = split if split.startswith("page_") else f"calls_{split}"
     print(label, " ".join(files))
 PY
     sum=0

@@ -29,7 +29,7 @@ test("each page's code arrives when the page is first shown", async ({ page }) =
     const path = new URL(response.url()).pathname;
     if (path.endsWith(".wasm")) wasmFiles.push(path);
   });
-  const pageFile = (name: string) => wasmFiles.some((path) => path.includes(`__${name}_route_view_`));
+  const pageFile = (name: string) => wasmFiles.some((path) => path.includes(`/split_page_${name}`));
 
   // The start page: the main module and the start page's own file, nothing of the others.
   await openHydrated(page, "/");
@@ -45,8 +45,37 @@ test("each page's code arrives when the page is first shown", async ({ page }) =
   await page.goBack();
   await page.getByRole("link", { name: "Log in" }).first().click();
   await expect(page.getByLabel("Username")).toBeEditable();
-  expect(wasmFiles.filter((path) => path.includes("__login_route_view_"))).toHaveLength(1);
+  expect(wasmFiles.filter((path) => path.includes("/split_page_login"))).toHaveLength(1);
   expect(problems).toEqual([]);
+});
+
+test("a page whose code cannot be fetched says so, and the rest of the app keeps working", async ({ page }) => {
+  const problems = watchConsole(page);
+  const loginCode = "**/pkg/split_page_login*.wasm";
+  await page.route(loginCode, (route) => route.abort("internetdisconnected"));
+  await openHydrated(page, "/");
+
+  await page.getByRole("link", { name: "Log in" }).first().click();
+  await expect(page.getByTestId("page-unavailable")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "This page could not be loaded" })).toBeVisible();
+  await expect(page).toHaveURL(/\/login$/);
+
+  // Not a dead app: other pages still come up through the router.
+  await page.getByRole("link", { name: "Tessera" }).first().click();
+  await expect(page.getByRole("button", { name: "Check the database" })).toBeVisible();
+  await page.getByRole("button", { name: "Check the database" }).click();
+  await expect(page.getByTestId("database-answer")).toContainText("The sqlite database answered");
+
+  // Once the file can be fetched, "Try again" brings the page up.
+  await page.getByRole("link", { name: "Log in" }).first().click();
+  await expect(page.getByTestId("page-unavailable")).toBeVisible();
+  await page.unroute(loginCode);
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Try again" }).click()]);
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true");
+  await expect(page.getByLabel("Username")).toBeEditable();
+  const aborted = (problem: string) =>
+    problem.includes("ERR_INTERNET_DISCONNECTED") || problem.includes("Failed to fetch");
+  expect(problems.filter((problem) => !aborted(problem))).toEqual([]);
 });
 
 test("an unknown page answers 404 with a readable page", async ({ page }) => {
