@@ -72,8 +72,16 @@ pub struct TokenPair {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthenticatedUser {
     pub user_id: i64,
-    pub session_id: Option<String>,
+    /// Shared with the verified-token cache: no copy per request.
     pub claims: Arc<Claims>,
+}
+
+impl AuthenticatedUser {
+    /// The login session the token belongs to; tokens minted before
+    /// sessions existed (or by another issuer) have none.
+    pub fn session_id(&self) -> Option<&str> {
+        self.claims.sid.as_deref()
+    }
 }
 
 /// Django's rule, minus its character whitelist: 1 to 150 characters, no
@@ -510,11 +518,7 @@ impl TokenService {
             .registry
             .standing(user_id, claims.sid.as_deref(), claims.iat)
         {
-            Standing::Active => Ok(AuthenticatedUser {
-                user_id,
-                session_id: claims.sid.clone(),
-                claims,
-            }),
+            Standing::Active => Ok(AuthenticatedUser { user_id, claims }),
             Standing::SessionRevoked | Standing::TokenRevoked => {
                 Err(TokenError::Blacklisted.into())
             }

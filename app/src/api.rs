@@ -148,7 +148,7 @@ pub async fn me() -> Result<Profile, AuthFailure> {
         .await
         .map_err(reject)?
         .ok_or_else(|| reject(tessera::AuthError::UserNotFound))?;
-    let session_expires_at = match &user.session_id {
+    let session_expires_at = match user.session_id() {
         Some(session) => service.session_expires_at(session).await.map_err(reject)?,
         None => None,
     };

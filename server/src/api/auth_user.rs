@@ -4,15 +4,21 @@
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use tessera::bearer::{parse_authorization, Credentials};
-use tessera::{AuthError, TokenError};
+use tessera::{AuthError, AuthenticatedUser, TokenError};
 
 use super::error::ApiError;
 use crate::AppState;
 
 #[derive(Clone, Debug)]
-pub struct AuthUser {
-    pub user_id: i64,
-    pub session_id: Option<String>,
+pub struct AuthUser(pub AuthenticatedUser);
+
+/// A handler reads `user.user_id` or `user.session_id()` directly.
+impl std::ops::Deref for AuthUser {
+    type Target = AuthenticatedUser;
+
+    fn deref(&self) -> &AuthenticatedUser {
+        &self.0
+    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -42,9 +48,6 @@ impl FromRequestParts<AppState> for AuthUser {
             .tokens
             .authenticate(token)
             .map_err(ApiError::from_access)?;
-        Ok(Self {
-            user_id: user.user_id,
-            session_id: user.session_id,
-        })
+        Ok(Self(user))
     }
 }
