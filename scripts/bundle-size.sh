@@ -8,36 +8,96 @@
 #   wasm_calls_<name>_brotli   the same for other code loaded on first use
 #                              (the session's refresh and logout)
 #   wasm_total_brotli          every wasm file of the site
+#   wasm_main_data_share       the main module's constant data over the whole
+#                              program's: well below 1 when the split moved the
+#                              pages' constants into their files
 # Each file is compressed on its own, as a server would send it.
+#
+#   scripts/bundle-size.sh --check   also fails when the main module is over
+#                                    MAX_MAIN_BROTLI (default 150000, issue 5's
+#                                    target) or the split kept every constant
+#                                    in it. The build is byte-identical across
+#                                    checkouts, so this is a deterministic check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+check=false
+[[ "${1:-}" == "--check" ]] && check=true
+max_main=${MAX_MAIN_BROTLI:-150000}
 pkg=target/site/pkg
 wasm=$pkg/tessera.wasm
+unsplit=target/front/wasm32-unknown-unknown/wasm-release/tessera_frontend.wasm
 [[ -f $wasm ]] || { echo "no $wasm: run cargo leptos build --release --split first" >&2; exit 1; }
 brotli_size() { brotli -q 11 -c "$1" | wc -c; }
+main_brotli=$(brotli_size "$wasm")
 echo "wasm_bytes_raw $(stat -c %s "$wasm")"
 echo "wasm_bytes_gzip $(gzip -9 -c "$wasm" | wc -c)"
-echo "wasm_bytes_brotli $(brotli_size "$wasm")"
+echo "wasm_bytes_brotli $main_brotli"
+
+# The size of a module's data section (section id 11), from its headers.
+data_share=$(python3 - "$wasm" "$unsplit" <<'PY'
+import os, sys
+
+def data_section_size(path):
+    wasm = open(path, "rb").read()
+    def leb(at):
+        value = shift = 0
+        while True:
+            byte = wasm[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value, at
+    at = 8
+    while at < len(wasm):
+        section, size_at = wasm[at], at + 1
+        size, at = leb(size_at)
+        if section == 11:
+            return size
+        at += size
+    return 0
+
+main, unsplit = sys.argv[1:3]
+whole = data_section_size(unsplit) if os.path.exists(unsplit) else 0
+print(f"{data_section_size(main) / whole:.2f}" if whole else "unknown")
+PY
+)
+echo "wasm_main_data_share $data_share"
 
 manifest=$pkg/__wasm_split_manifest.json
-[[ -f $manifest ]] || exit 0
-declare -A sizes
-total=0
-for file in "$pkg"/*.wasm; do
-    name=$(basename "$file" .wasm)
-    sizes[$name]=$(brotli_size "$file")
-    total=$((total + sizes[$name]))
-done
-# The manifest maps each split function to the files it needs:
-# {"page_tokens": ["chunk_7", …, "split_page_tokens"], "session_calls": […], …}
-python3 - "$manifest" <<'PY' | while read -r page files; do
+if [[ -f $manifest ]]; then
+    declare -A sizes
+    total=0
+    for file in "$pkg"/*.wasm; do
+        name=$(basename "$file" .wasm)
+        sizes[$name]=$(brotli_size "$file")
+        total=$((total + sizes[$name]))
+    done
+    # The manifest maps each split function to the files it needs:
+    # {"page_tokens": ["chunk_7", …, "split_page_tokens"], "session_calls": […], …}
+    python3 - "$manifest" <<'PY' | while read -r page files; do
 import json, sys
 for split, files in sorted(json.load(open(sys.argv[1])).items()):
     label = split if split.startswith("page_") else f"calls_{split}"
     print(label, " ".join(files))
 PY
-    sum=0
-    for name in $files; do sum=$((sum + sizes[$name])); done
-    echo "wasm_${page}_brotli $sum"
-done
-echo "wasm_total_brotli $total"
+        sum=0
+        for name in $files; do sum=$((sum + sizes[$name])); done
+        echo "wasm_${page}_brotli $sum"
+    done
+    echo "wasm_total_brotli $total"
+fi
+
+if $check; then
+    problems=()
+    ((main_brotli <= max_main)) || problems+=("the main wasm module is $main_brotli bytes with brotli, over $max_main")
+    # 0.95 and above: wasm-split found no room to repack the data segment and
+    # kept it whole (see SPLIT_HEADROOM in frontend/src/lib.rs).
+    if [[ $data_share != unknown ]] && python3 -c "import sys; sys.exit(0 if $data_share >= 0.95 else 1)"; then
+        problems+=("the split kept every constant in the main module (data share $data_share)")
+    fi
+    if ((${#problems[@]})); then
+        printf 'bundle check failed: %s\n' "${problems[@]}" >&2
+        exit 1
+    fi
+fi

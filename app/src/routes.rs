@@ -8,7 +8,7 @@
 //! `#[lazy_route]`, whose loader panics when a file cannot be fetched: on
 //! wasm a panic aborts the module, so one dropped request would leave every
 //! link dead until a reload. Here a failed fetch shows
-//! [`PageUnavailable`] in the page's place, the rest of the app keeps
+//! [`PageUnavailable`](crate::pages::PageUnavailable) in the page's place, the rest of the app keeps
 //! working, and the next visit to the page fetches the file again.
 
 use leptos::prelude::*;
@@ -22,7 +22,7 @@ macro_rules! lazy_page {
         mod $module {
             use super::*;
 
-            // The file is `split_<module>…wasm`; `load` fetches it without
+            // In the file `split_<module>…wasm`; `load` fetches it without
             // rendering, `render` fetches it if needed, then renders.
             #[wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible, preload(load))]
             pub fn render() -> Result<AnyView, SplitLoaderError> {
@@ -49,7 +49,7 @@ macro_rules! lazy_page {
                 leptos::prefetch_lazy_fn_on_server(stringify!($module));
                 $module::render()
                     .await
-                    .unwrap_or_else(|_| PageUnavailable().into_any())
+                    .unwrap_or_else(|_| crate::pages::PageUnavailable().into_any())
             }
         }
     };
@@ -60,24 +60,3 @@ lazy_page!(LoginRoute, page_login, crate::pages::Login);
 lazy_page!(SignupRoute, page_signup, crate::pages::Signup);
 lazy_page!(HelloRoute, page_hello, crate::pages::Hello);
 lazy_page!(TokensRoute, page_tokens, crate::pages::Tokens);
-
-/// In place of a page whose code could not be fetched (offline, server
-/// restarting). Only the browser can get here: the server renders pages
-/// directly.
-#[component]
-fn PageUnavailable() -> impl IntoView {
-    let reload = |_| {
-        // The router has already moved to the page's address, so a reload
-        // asks the server for this page afresh.
-        let _ = window().location().reload();
-    };
-    view! {
-        <section class="card" data-testid="page-unavailable">
-            <h1>"This page could not be loaded"</h1>
-            <p role="alert">"Its code did not arrive: check your connection, then try again."</p>
-            <button type="button" class="button" on:click=reload>
-                "Try again"
-            </button>
-        </section>
-    }
-}

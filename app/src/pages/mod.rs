@@ -4,13 +4,13 @@ mod form;
 mod hello;
 mod home;
 mod login;
-mod not_found;
+mod notice;
 mod signup;
 mod tokens;
 
 pub use hello::Hello;
 pub use home::Home;
 pub use login::Login;
-pub use not_found::NotFound;
+pub use notice::{NotFound, PageUnavailable};
 pub use signup::Signup;
 pub use tokens::Tokens;
