@@ -13,20 +13,11 @@ cd "$(dirname "$0")/.."
 N=${N:-2000}
 PORT=${PORT:-3300}
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
-[[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
+source bench/server.sh
 
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
-export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
-printf 'benchmark password\n' | target/release/tessera user add bench --password-stdin >/dev/null
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/profile" \
-    target/release/tessera >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/livez" >/dev/null && break; sleep 0.5; done
-access=$(curl -sf -H 'Content-Type: application/json' \
-    -d '{"username":"bench","password":"benchmark password"}' "http://127.0.0.1:$PORT/api/token/" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+prepare_bench_server "$PORT"
+start_bench_server valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/profile"
+access=$(bench_access_token)
 
 # requests PATH COUNT [TOKEN]: COUNT keep-alive GETs, each answered 200.
 requests() {

@@ -13,7 +13,6 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
 PORT=${PORT:-3200}
-BASE="http://127.0.0.1:$PORT"
 if ! command -v wrk >/dev/null; then
     echo "==> installing wrk from Debian" >&2
     sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -21,29 +20,20 @@ if ! command -v wrk >/dev/null; then
         sudo_if_needed apt-get update -q && sudo_if_needed apt-get install -y -q wrk
     }
 fi
-[[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
+source bench/server.sh
+prepare_bench_server "$PORT"
 cargo build --release -q -p tessera-bench --bin refresh_chain
 chain=target/release/refresh_chain
-
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
-export LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
-printf 'benchmark password\n' | target/release/tessera user add bench --password-stdin >/dev/null
-target/release/tessera &
-server=$!
-for _ in $(seq 50); do curl -sf "$BASE/livez" >/dev/null && break; sleep 0.1; done
+start_bench_server
 
 rss_kb() { awk "/^$1:/ { print \$2 }" "/proc/$server/status"; }
 echo "rss_idle_kb $(rss_kb VmRSS)"
 
-login_body='{"username":"bench","password":"benchmark password"}'
-access=$(curl -sf -H 'Content-Type: application/json' -d "$login_body" "$BASE/api/token/" \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+access=$(bench_access_token)
 
 cat > "$work/login.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '$login_body'
+wrk.body = '$BENCH_LOGIN_BODY'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
@@ -93,7 +83,7 @@ for c in 32 256; do
     echo "livez_bearer_c${c}_rps $(eval echo "\$livez_bearer_c$c")"
     echo "hello_c${c}_rps $(eval echo "\$hello_c$c")"
     # Every request a real rotation: each connection follows its own chain.
-    "$chain" "$BASE" "$c" "$DURATION" bench "benchmark password"
+    "$chain" "$BASE" "$c" "$DURATION" "$BENCH_USER" "$BENCH_PASSWORD"
 done
 echo "rss_after_c256_kb $(rss_kb VmHWM)"
 run login 32 "$BASE/api/token/" -s "$work/login.lua"
@@ -112,12 +102,12 @@ if psql -h 127.0.0.1 -U postgres -c 'SELECT 1' >/dev/null 2>&1; then
     psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $pg_db"
     pg_port=$((PORT + 1))
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" LEPTOS_SITE_ADDR="127.0.0.1:$pg_port" \
-        sh -c 'printf "benchmark password\n" | target/release/tessera user add bench --password-stdin >/dev/null'
+        target/release/tessera user add "$BENCH_USER" --password-stdin <<<"$BENCH_PASSWORD" >/dev/null
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" LEPTOS_SITE_ADDR="127.0.0.1:$pg_port" \
         target/release/tessera &
     pg_server=$!
     for _ in $(seq 50); do curl -sf "http://127.0.0.1:$pg_port/livez" >/dev/null && break; sleep 0.1; done
-    "$chain" "http://127.0.0.1:$pg_port" 32 "$DURATION" bench "benchmark password" | sed 's/^refresh_rotate/pg_refresh_rotate/'
+    "$chain" "http://127.0.0.1:$pg_port" 32 "$DURATION" "$BENCH_USER" "$BENCH_PASSWORD" | sed 's/^refresh_rotate/pg_refresh_rotate/'
     kill "$pg_server"; wait "$pg_server" 2>/dev/null || true
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $pg_db WITH (FORCE)"
 fi

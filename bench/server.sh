@@ -1,0 +1,45 @@
+# Sourced by the benchmark scripts: a release server on a fresh SQLite
+# database in a temporary directory, with one user to log in as.
+#
+#   prepare_bench_server PORT    makes $work (the directory) and the database
+#                                with the user; sets $BASE and the server's env
+#   start_bench_server [WRAPPER…]  starts `WRAPPER… target/release/tessera`
+#                                (for example under valgrind), sets $server,
+#                                and returns once /livez answers
+#   bench_access_token           prints a fresh access token of that user
+#
+# The server is stopped and the directory removed when the script exits.
+
+BENCH_USER=bench
+BENCH_PASSWORD="benchmark password"
+BENCH_LOGIN_BODY="{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}"
+
+prepare_bench_server() {
+    local port=$1
+    [[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
+    work=$(mktemp -d)
+    trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+    BASE="http://127.0.0.1:$port"
+    export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
+    export LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
+    printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER" --password-stdin >/dev/null
+}
+
+start_bench_server() {
+    "$@" target/release/tessera >"$work/server.log" 2>&1 &
+    server=$!
+    # Up to a minute: under valgrind the start-up alone takes seconds.
+    for _ in $(seq 600); do
+        curl -sf "$BASE/livez" >/dev/null && return 0
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "the server did not come up:" >&2
+    cat "$work/server.log" >&2
+    exit 1
+}
+
+bench_access_token() {
+    curl -sf -H 'Content-Type: application/json' -d "$BENCH_LOGIN_BODY" "$BASE/api/token/" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])'
+}
