@@ -498,12 +498,20 @@ impl TokenService {
 
     /// Checks an access token for a protected route: signature, lifetime,
     /// type, revocation, and that its user exists and is active. Memory only.
-    pub fn authenticate(&self, access_token: &str) -> Result<AuthenticatedUser, AuthError> {
+    /// Takes the header's bytes as they came: a token that is not UTF-8 is
+    /// invalid, and one seen before skips that check too (270 instructions
+    /// of a request's 20 000, callgrind, issue 5).
+    pub fn authenticate(
+        &self,
+        access_token: impl AsRef<[u8]>,
+    ) -> Result<AuthenticatedUser, AuthError> {
         let inner = &*self.inner;
+        let access_token = access_token.as_ref();
         let claims = match inner.verified.get(access_token, now_unix(), inner.leeway) {
             Some(claims) => claims,
             None => {
-                let claims = Arc::new(inner.codec.verify(access_token, Some(TokenType::Access))?);
+                let text = std::str::from_utf8(access_token).map_err(|_| TokenError::Invalid)?;
+                let claims = Arc::new(inner.codec.verify(text, Some(TokenType::Access))?);
                 inner.verified.insert(access_token, Arc::clone(&claims));
                 claims
             }

@@ -17,13 +17,14 @@ const CAPACITY: usize = 16_384;
 
 #[derive(Debug, Default)]
 pub struct VerifiedCache {
-    entries: RwLock<HashMap<Box<str>, Arc<Claims>, SignatureTail>>,
+    entries: RwLock<HashMap<Box<[u8]>, Arc<Claims>, SignatureTail>>,
 }
 
 impl VerifiedCache {
     /// The claims of `token` if it was verified before and has not expired
     /// (`exp` plus `leeway` still ahead of `now`, as the codec judges it).
-    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Arc<Claims>> {
+    /// Keyed by the header's bytes, so a hit needs no UTF-8 check either.
+    pub fn get(&self, token: &[u8], now: i64, leeway: i64) -> Option<Arc<Claims>> {
         let entries = self
             .entries
             .read()
@@ -34,7 +35,7 @@ impl VerifiedCache {
             .cloned()
     }
 
-    pub fn insert(&self, token: &str, claims: Arc<Claims>) {
+    pub fn insert(&self, token: &[u8], claims: Arc<Claims>) {
         let mut entries = self
             .entries
             .write()
@@ -100,18 +101,18 @@ mod tests {
     #[test]
     fn remembers_until_expiry_only() {
         let cache = VerifiedCache::default();
-        cache.insert("token", Arc::new(claims(100)));
-        assert_eq!(cache.get("token", 99, 0).as_deref(), Some(&claims(100)));
-        assert_eq!(cache.get("token", 100, 0), None);
-        assert_eq!(cache.get("token", 101, 5).as_deref(), Some(&claims(100)));
-        assert_eq!(cache.get("other", 50, 0), None);
+        cache.insert(b"token", Arc::new(claims(100)));
+        assert_eq!(cache.get(b"token", 99, 0).as_deref(), Some(&claims(100)));
+        assert_eq!(cache.get(b"token", 100, 0), None);
+        assert_eq!(cache.get(b"token", 101, 5).as_deref(), Some(&claims(100)));
+        assert_eq!(cache.get(b"other", 50, 0), None);
     }
 
     #[test]
     fn never_grows_past_its_capacity() {
         let cache = VerifiedCache::default();
         for i in 0..CAPACITY + 10 {
-            cache.insert(&format!("token-{i}"), Arc::new(claims(100)));
+            cache.insert(format!("token-{i}").as_bytes(), Arc::new(claims(100)));
         }
         assert!(cache.entries.read().unwrap().len() <= CAPACITY);
     }
@@ -119,9 +120,9 @@ mod tests {
     #[test]
     fn tokens_sharing_a_tail_are_still_told_apart() {
         let cache = VerifiedCache::default();
-        cache.insert("a.b.signature", Arc::new(claims(100)));
-        assert_eq!(cache.get("x.y.signature", 50, 0), None);
-        assert_eq!(cache.get("signature", 50, 0), None);
-        assert!(cache.get("a.b.signature", 50, 0).is_some());
+        cache.insert(b"a.b.signature", Arc::new(claims(100)));
+        assert_eq!(cache.get(b"x.y.signature", 50, 0), None);
+        assert_eq!(cache.get(b"signature", 50, 0), None);
+        assert!(cache.get(b"a.b.signature", 50, 0).is_some());
     }
 }

@@ -203,7 +203,5 @@ fn authenticated() -> Result<tessera::AuthenticatedUser, AuthFailure> {
         }
         None | Some(Credentials::Absent) => return Err(reject(AuthFailure::NotLoggedIn)),
     };
-    let token = std::str::from_utf8(token)
-        .map_err(|_| reject(tessera::AuthError::Token(tessera::TokenError::Invalid)))?;
     token_service()?.authenticate(token).map_err(reject)
 }

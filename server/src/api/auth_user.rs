@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use tessera::bearer::{parse_authorization, Credentials};
-use tessera::{AuthError, AuthenticatedUser, TokenError};
+use tessera::AuthenticatedUser;
 
 use super::error::ApiError;
 use crate::AppState;
@@ -42,8 +42,6 @@ impl FromRequestParts<AppState> for AuthUser {
             }
             Some(Credentials::Bearer(token)) => token,
         };
-        let token = std::str::from_utf8(token)
-            .map_err(|_| ApiError::from_access(AuthError::Token(TokenError::Invalid)))?;
         let user = state
             .tokens
             .authenticate(token)
