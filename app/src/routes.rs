@@ -8,8 +8,9 @@
 //! `#[lazy_route]`, whose loader panics when a file cannot be fetched: on
 //! wasm a panic aborts the module, so one dropped request would leave every
 //! link dead until a reload. Here a failed fetch shows
-//! [`PageUnavailable`](crate::pages::PageUnavailable) in the page's place, the rest of the app keeps
-//! working, and the next visit to the page fetches the file again.
+//! [`PageUnavailable`](crate::pages::PageUnavailable) in the page's place,
+//! the rest of the app keeps working, and the next visit to the page fetches
+//! the file again.
 
 use leptos::prelude::*;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
