@@ -114,9 +114,9 @@ if psql -h 127.0.0.1 -U postgres -c 'SELECT 1' >/dev/null 2>&1; then
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" LEPTOS_SITE_ADDR="127.0.0.1:$pg_port" \
         target/release/tessera user add "$BENCH_USER" --password-stdin <<<"$BENCH_PASSWORD" >/dev/null
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" LEPTOS_SITE_ADDR="127.0.0.1:$pg_port" \
-        target/release/tessera &
+        target/release/tessera >"$work/pg_server.log" 2>&1 &
     pg_server=$!
-    for _ in $(seq 50); do curl -sf "http://127.0.0.1:$pg_port/livez" >/dev/null && break; sleep 0.1; done
+    wait_until_live "http://127.0.0.1:$pg_port" "$pg_server" "$work/pg_server.log"
     "$chain" "http://127.0.0.1:$pg_port" 32 "$DURATION" "$BENCH_USER" "$BENCH_PASSWORD" | sed 's/^refresh_rotate/pg_refresh_rotate/'
     kill "$pg_server"; wait "$pg_server" 2>/dev/null || true
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $pg_db WITH (FORCE)"

@@ -6,6 +6,7 @@
 #   start_bench_server [WRAPPER…]  starts `WRAPPER… target/release/tessera`
 #                                (for example under valgrind), sets $server,
 #                                and returns once /livez answers
+#   wait_until_live BASE PID LOG  for another server the script starts itself
 #   bench_access_token           prints a fresh access token of that user
 #
 # The server is stopped and the directory removed when the script exits.
@@ -28,14 +29,21 @@ prepare_bench_server() {
 start_bench_server() {
     "$@" target/release/tessera >"$work/server.log" 2>&1 &
     server=$!
-    # Up to a minute: under valgrind the start-up alone takes seconds.
+    wait_until_live "$BASE" "$server" "$work/server.log"
+}
+
+# wait_until_live BASE PID LOG: returns once BASE/livez answers; exits with
+# LOG shown if process PID ends first or a minute passes (under valgrind the
+# start-up alone takes seconds).
+wait_until_live() {
+    local base=$1 pid=$2 log=$3
     for _ in $(seq 600); do
-        curl -sf "$BASE/livez" >/dev/null && return 0
-        kill -0 "$server" 2>/dev/null || break
+        curl -sf "$base/livez" >/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    echo "the server did not come up:" >&2
-    cat "$work/server.log" >&2
+    echo "the server at $base did not come up:" >&2
+    cat "$log" >&2
     exit 1
 }
 
