@@ -1,31 +1,35 @@
-//! Tessera's core: configuration, the database store, passwords and tokens.
+//! Tessera's core: tokens, passwords, the store, and the rules of
+//! authentication, configured by plain [`Settings`].
 //!
-//! Nothing here knows about HTTP or the UI: `tessera-server` adapts these rules
-//! to the simplejwt-compatible REST API and `tessera-app` to Leptos server
-//! functions, so every rule is written exactly once.
+//! Nothing here knows about HTTP, the command line or the UI: `tessera-server`
+//! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
+//! to Leptos server functions, so every rule is written exactly once.
+//!
+//! [`Tessera`] holds two capabilities over one shared core: [`Sessions`]
+//! (log in, refresh, verify, log out, authenticate) and [`Accounts`]
+//! (create, sign up, set password, (de)activate, list).
 
+pub mod accounts;
 pub mod bearer;
-pub mod config;
-pub mod duration;
+pub mod clock;
+mod core;
+pub mod error;
 pub mod hex;
 pub mod password;
 pub mod registry;
 pub mod rotation_queue;
 pub mod secret;
-pub mod service;
+pub mod sessions;
+pub mod settings;
 pub mod store;
 pub mod tokens;
 pub mod verified_cache;
 
-pub use config::Config;
-pub use service::{AuthError, AuthenticatedUser, Policy, TokenPair, TokenService};
+pub use accounts::Accounts;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use core::{Tessera, TokenPair};
+pub use error::{AuthError, StartError};
+pub use sessions::{AuthenticatedUser, Sessions};
+pub use settings::{Policy, Settings};
 pub use store::{Store, StoreError};
 pub use tokens::TokenError;
-
-/// Seconds since the Unix epoch, the unit of every timestamp Tessera stores.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}

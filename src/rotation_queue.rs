@@ -27,6 +27,8 @@ type Answer = oneshot::Sender<Result<RotateOutcome, StoreError>>;
 
 struct Request {
     rotation: Rotation,
+    /// The instant of the refresh that asked for it.
+    now: i64,
     answer: Answer,
 }
 
@@ -61,7 +63,13 @@ impl RotationQueue {
     /// Retires `jti` in favour of `successor` if, and only if, it is the
     /// current, unexpired token of a live session. Concurrent calls end as
     /// if they had run one after the other.
-    pub async fn rotate(&self, jti: &str, successor: &str) -> Result<RotateOutcome, StoreError> {
+    /// `now` is the refresh's instant: the successor is issued then.
+    pub async fn rotate(
+        &self,
+        jti: &str,
+        successor: &str,
+        now: i64,
+    ) -> Result<RotateOutcome, StoreError> {
         let rotation = Rotation {
             jti: jti.to_owned(),
             successor: successor.to_owned(),
@@ -70,7 +78,11 @@ impl RotationQueue {
             Route::Grouped(requests) => {
                 let (answer, outcome) = oneshot::channel();
                 requests
-                    .send(Request { rotation, answer })
+                    .send(Request {
+                        rotation,
+                        now,
+                        answer,
+                    })
                     .map_err(|_| stopped())?;
                 outcome.await.map_err(|_| stopped())?
             }
@@ -79,11 +91,7 @@ impl RotationQueue {
                 refresh_lifetime,
             } => {
                 let mut rotated = store
-                    .rotate_refresh_tokens(
-                        std::slice::from_ref(&rotation),
-                        crate::now_unix(),
-                        *refresh_lifetime,
-                    )
+                    .rotate_refresh_tokens(std::slice::from_ref(&rotation), now, *refresh_lifetime)
                     .await?;
                 Ok(match rotated.pop() {
                     Some(rotated) => RotateOutcome::Rotated(rotated),
@@ -135,12 +143,15 @@ async fn run(store: Store, refresh_lifetime: i64, mut queue: mpsc::UnboundedRece
 }
 
 async fn run_batch(store: &Store, refresh_lifetime: i64, batch: Vec<Request>) {
+    // One statement, one instant: the latest of the batch's refreshes,
+    // which all arrived within the previous batch's round trip.
+    let now = batch.iter().map(|request| request.now).max().unwrap_or(0);
     let (rotations, answers): (Vec<Rotation>, Vec<Answer>) = batch
         .into_iter()
         .map(|request| (request.rotation, request.answer))
         .unzip();
     let result = store
-        .rotate_refresh_tokens(&rotations, crate::now_unix(), refresh_lifetime)
+        .rotate_refresh_tokens(&rotations, now, refresh_lifetime)
         .await;
     match result {
         Ok(rotated) => {

@@ -122,16 +122,22 @@ struct IncomingClaims {
     token_type: Option<Value>,
     exp: Option<Value>,
     iat: Option<Value>,
+    nbf: Option<Value>,
     jti: Option<Value>,
     user_id: Option<Value>,
     sid: Option<Value>,
+    iss: Option<Value>,
+    aud: Option<Value>,
 }
 
 /// Signs and verifies tokens with one key and one algorithm.
 pub struct TokenCodec {
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
+    /// Checks the signature and the algorithm only: every time-dependent
+    /// claim is checked here, against the caller's clock.
     validation: Validation,
+    leeway: i64,
     encoded_header: String,
     issuer: Option<String>,
     audience: Option<String>,
@@ -154,31 +160,29 @@ impl TokenCodec {
         audience: Option<String>,
     ) -> Result<Self, jsonwebtoken::errors::Error> {
         // RFC 8725 §3.1: exactly one algorithm per key; `none` and the other
-        // HMAC sizes are refused before any signature work.
+        // HMAC sizes are refused before any signature work. jsonwebtoken
+        // would read the wall clock for `exp`/`nbf`: those, `iss` and `aud`
+        // are checked in `verify`, in PyJWT's order, at the caller's `now`.
         let mut validation = Validation::new(ALGORITHM);
-        validation.leeway = leeway_secs;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        // `exp` may be missing here so that simplejwt's own message can be
-        // given for it; iss/aud become required when configured.
-        let mut required = Vec::new();
-        if let Some(issuer) = &issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
-        }
-        if let Some(audience) = &audience {
-            validation.set_audience(&[audience]);
-            required.push("aud");
-        }
-        validation.set_required_spec_claims(&required);
+        validation.leeway = 0;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims::<&str>(&[]);
         Ok(Self {
             encoding_key: EncodingKey::from_secret(key)?,
             decoding_key: DecodingKey::from_secret(key)?,
             validation,
+            leeway: i64::try_from(leeway_secs).unwrap_or(i64::MAX),
             encoded_header: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(HEADER_JSON),
             issuer,
             audience,
         })
+    }
+
+    /// The clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub fn leeway(&self) -> i64 {
+        self.leeway
     }
 
     pub fn mint(&self, spec: &TokenSpec<'_>) -> MintedToken {
@@ -211,30 +215,41 @@ impl TokenCodec {
     }
 
     /// Verifies signature, lifetime and the claims simplejwt requires, in
-    /// simplejwt's order, so the first problem found is the one reported.
+    /// simplejwt's order (PyJWT's registered claims first: `nbf`, `exp`,
+    /// `iss`, `aud`), so the first problem found is the one reported.
     /// `expected`: the token type required, or `None` for any (`verify/`).
-    pub fn verify(&self, token: &str, expected: Option<TokenType>) -> Result<Claims, TokenError> {
+    /// `now`: the instant of the request, in Unix seconds.
+    pub fn verify(
+        &self,
+        token: &str,
+        expected: Option<TokenType>,
+        now: i64,
+    ) -> Result<Claims, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
-        let data =
+        let claims =
             jsonwebtoken::decode::<IncomingClaims>(token, &self.decoding_key, &self.validation)
-                .map_err(|error| match error.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                    _ => TokenError::Invalid,
-                })?;
-        let claims = data.claims;
+                .map_err(|_| TokenError::Invalid)?
+                .claims;
 
-        let exp = match claims.exp {
-            None => return Err(TokenError::NoExpiry),
-            Some(value) => as_integer(&value).ok_or(TokenError::Invalid)?,
+        if let Some(nbf) = &claims.nbf {
+            let nbf = as_integer(nbf).ok_or(TokenError::Invalid)?;
+            if nbf > now.saturating_add(self.leeway) {
+                return Err(TokenError::Invalid);
+            }
+        }
+        let exp = match &claims.exp {
+            None => None,
+            Some(value) => Some(as_integer(value).ok_or(TokenError::Invalid)?),
         };
-        // jsonwebtoken accepts a token during its `exp` second (`exp < now`
-        // fails); PyJWT, comparing with a fractional clock, refuses it from
-        // `exp` on. Whole seconds: `exp <= now` is exactly PyJWT's verdict.
-        if exp <= crate::now_unix() - self.validation.leeway as i64 {
+        // PyJWT, comparing with a fractional clock, refuses a token from its
+        // `exp` second on: in whole seconds that is `exp <= now`.
+        if exp.is_some_and(|exp| exp <= now.saturating_sub(self.leeway)) {
             return Err(TokenError::Expired);
         }
+        self.check_issuer_and_audience(&claims)?;
+        let exp = exp.ok_or(TokenError::NoExpiry)?;
         let jti = match claims.jti {
             None => return Err(TokenError::NoId),
             Some(Value::String(jti)) => jti,
@@ -278,6 +293,28 @@ impl TokenCodec {
             sid,
         })
     }
+
+    /// PyJWT's rules: a configured issuer must match; a token naming an
+    /// audience is refused unless it names the configured one.
+    fn check_issuer_and_audience(&self, claims: &IncomingClaims) -> Result<(), TokenError> {
+        if let Some(issuer) = &self.issuer {
+            match &claims.iss {
+                Some(Value::String(found)) if found == issuer => {}
+                _ => return Err(TokenError::Invalid),
+            }
+        }
+        let names = |wanted: &str| match &claims.aud {
+            Some(Value::String(found)) => found == wanted,
+            Some(Value::Array(found)) => found.iter().any(|value| value == wanted),
+            _ => false,
+        };
+        match (&self.audience, &claims.aud) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(TokenError::Invalid),
+            (Some(audience), _) if names(audience) => Ok(()),
+            (Some(_), _) => Err(TokenError::Invalid),
+        }
+    }
 }
 
 /// A JSON number as whole seconds (PyJWT truncates floats the same way).
@@ -293,7 +330,11 @@ fn as_integer(value: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::now_unix;
+    use crate::clock::{Clock, SystemClock};
+
+    fn now_unix() -> i64 {
+        SystemClock.now()
+    }
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-test-key";
 
@@ -359,16 +400,16 @@ mod tests {
         let codec = codec();
         let minted = codec.mint(&spec(TokenType::Refresh, 300));
         let claims = codec
-            .verify(&minted.token, Some(TokenType::Refresh))
+            .verify(&minted.token, Some(TokenType::Refresh), now_unix())
             .unwrap();
         assert_eq!(claims.user, UserClaim::Id(7));
         assert_eq!(claims.jti, minted.jti);
         assert_eq!(claims.sid.as_deref(), Some("s1"));
         assert_eq!(
-            codec.verify(&minted.token, Some(TokenType::Access)),
+            codec.verify(&minted.token, Some(TokenType::Access), now_unix()),
             Err(TokenError::WrongType)
         );
-        assert!(codec.verify(&minted.token, None).is_ok());
+        assert!(codec.verify(&minted.token, None, now_unix()).is_ok());
     }
 
     #[test]
@@ -383,20 +424,53 @@ mod tests {
     fn expired_tokens_are_expired_unless_within_leeway() {
         let minted = codec().mint(&spec(TokenType::Access, -10));
         assert_eq!(
-            codec().verify(&minted.token, None),
+            codec().verify(&minted.token, None, now_unix()),
             Err(TokenError::Expired)
         );
         let lenient = TokenCodec::new(KEY, 30, None, None).unwrap();
-        assert!(lenient.verify(&minted.token, None).is_ok());
+        assert!(lenient.verify(&minted.token, None, now_unix()).is_ok());
     }
 
     #[test]
     fn a_token_is_expired_from_its_exp_second_on_as_in_pyjwt() {
         let minted = codec().mint(&spec(TokenType::Access, 0));
         assert_eq!(
-            codec().verify(&minted.token, None),
+            codec().verify(&minted.token, None, now_unix()),
             Err(TokenError::Expired)
         );
+    }
+
+    #[test]
+    fn expiry_is_judged_at_the_instant_given_not_the_wall_clock() {
+        let codec = codec();
+        let minted = codec.mint(&TokenSpec {
+            token_type: TokenType::Access,
+            user_id: 7,
+            session_id: "s1",
+            iat: 1_000,
+            exp: 1_300,
+            jti: None,
+        });
+        assert!(codec.verify(&minted.token, None, 1_299).is_ok());
+        assert_eq!(
+            codec.verify(&minted.token, None, 1_300),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_token_not_valid_before_a_later_instant_is_invalid() {
+        let payload = format!(
+            r#"{{"exp":{},"nbf":{},"token_type":"access","jti":"j","user_id":"1"}}"#,
+            now_unix() + 600,
+            now_unix() + 60
+        );
+        let token = forge(HEADER_JSON, &payload, KEY);
+        assert_eq!(
+            codec().verify(&token, None, now_unix()),
+            Err(TokenError::Invalid)
+        );
+        assert!(codec().verify(&token, None, now_unix() + 60).is_ok());
     }
 
     #[test]
@@ -404,10 +478,16 @@ mod tests {
         let minted = codec().mint(&spec(TokenType::Access, 300));
         let other =
             TokenCodec::new(b"another-key-another-key-another-key!", 0, None, None).unwrap();
-        assert_eq!(other.verify(&minted.token, None), Err(TokenError::Invalid));
+        assert_eq!(
+            other.verify(&minted.token, None, now_unix()),
+            Err(TokenError::Invalid)
+        );
         let mut tampered = minted.token.clone();
         tampered.insert(tampered.len() / 2, 'x');
-        assert_eq!(codec().verify(&tampered, None), Err(TokenError::Invalid));
+        assert_eq!(
+            codec().verify(&tampered, None, now_unix()),
+            Err(TokenError::Invalid)
+        );
         for junk in [
             "",
             "a",
@@ -418,7 +498,7 @@ mod tests {
             &"x".repeat(200_000),
         ] {
             assert_eq!(
-                codec().verify(junk, None),
+                codec().verify(junk, None, now_unix()),
                 Err(TokenError::Invalid),
                 "{junk:.20}"
             );
@@ -433,7 +513,10 @@ mod tests {
             b64(r#"{"alg":"none","typ":"JWT"}"#),
             b64(&payload)
         );
-        assert_eq!(codec().verify(&unsigned, None), Err(TokenError::Invalid));
+        assert_eq!(
+            codec().verify(&unsigned, None, now_unix()),
+            Err(TokenError::Invalid)
+        );
         let message = format!(
             "{}.{}",
             b64(r#"{"alg":"HS512","typ":"JWT"}"#),
@@ -446,14 +529,17 @@ mod tests {
         )
         .unwrap();
         let hs512 = format!("{message}.{signature}");
-        assert_eq!(codec().verify(&hs512, None), Err(TokenError::Invalid));
+        assert_eq!(
+            codec().verify(&hs512, None, now_unix()),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
     fn missing_claims_are_reported_in_simplejwts_order() {
         let header = HEADER_JSON;
         let check = |payload: &str, expected: Option<TokenType>| {
-            codec().verify(&forge(header, payload, KEY), expected)
+            codec().verify(&forge(header, payload, KEY), expected, now_unix())
         };
         assert_eq!(
             check(
@@ -492,12 +578,15 @@ mod tests {
     fn issuer_and_audience_are_set_and_required_when_configured() {
         let strict = TokenCodec::new(KEY, 0, Some("tessera".into()), Some("api".into())).unwrap();
         let minted = strict.mint(&spec(TokenType::Access, 300));
-        assert!(strict.verify(&minted.token, None).is_ok());
+        assert!(strict.verify(&minted.token, None, now_unix()).is_ok());
         let plain = codec().mint(&spec(TokenType::Access, 300));
-        assert_eq!(strict.verify(&plain.token, None), Err(TokenError::Invalid));
+        assert_eq!(
+            strict.verify(&plain.token, None, now_unix()),
+            Err(TokenError::Invalid)
+        );
         // A token meant for someone else is not ours to accept either.
         assert_eq!(
-            codec().verify(&minted.token, None),
+            codec().verify(&minted.token, None, now_unix()),
             Err(TokenError::Invalid)
         );
     }

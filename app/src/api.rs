@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::AuthClient;
 use crate::failure::AuthFailure;
+#[cfg(feature = "ssr")]
+use crate::ssr;
 
 /// What the database reports about itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,13 +59,7 @@ impl SignupRules {
     pub fn current() -> Option<Self> {
         #[cfg(feature = "ssr")]
         {
-            use_context::<tessera::TokenService>().map(|service| {
-                let policy = service.policy();
-                Self {
-                    open: policy.allow_signup,
-                    min_password_length: policy.min_password_length,
-                }
-            })
+            crate::ssr::signup_rules()
         }
         #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
         {
@@ -86,13 +82,10 @@ impl SignupRules {
 /// Counts the registered users: a round trip browser → server → database.
 #[server]
 pub async fn database_status() -> Result<DatabaseReport, AuthFailure> {
-    let store = token_service()?.store().clone();
-    let users = store
-        .count_users()
-        .await
-        .map_err(|error| reject(tessera::AuthError::from(error)))?;
+    let core = ssr::core()?;
+    let users = core.accounts.count_users().await.map_err(ssr::reject)?;
     Ok(DatabaseReport {
-        engine: store.engine().to_owned(),
+        engine: core.store().engine().to_owned(),
         users,
     })
 }
@@ -100,56 +93,71 @@ pub async fn database_status() -> Result<DatabaseReport, AuthFailure> {
 /// Username and password in, a new session's tokens out.
 #[server]
 pub async fn login(username: String, password: String) -> Result<Tokens, AuthFailure> {
-    let pair = token_service()?
+    let pair = ssr::core()?
+        .sessions
         .login(&username, &password)
         .await
-        .map_err(reject)?;
-    Ok(tokens_of(pair, None))
+        .map_err(ssr::reject)?;
+    Ok(ssr::tokens_of(pair, None))
 }
 
 /// Creates an account (when the server allows sign-up) and logs it in.
 #[server]
 pub async fn sign_up(username: String, password: String) -> Result<Tokens, AuthFailure> {
-    let pair = token_service()?
+    let pair = ssr::core()?
+        .accounts
         .sign_up(&username, &password)
         .await
-        .map_err(reject)?;
-    Ok(tokens_of(pair, None))
+        .map_err(ssr::reject)?;
+    Ok(ssr::tokens_of(pair, None))
 }
 
 /// Rotates a refresh token: a new access token and the refresh token that
 /// replaces the one sent (the same one when rotation is off).
 #[server]
 pub async fn refresh_tokens(refresh: String) -> Result<Tokens, AuthFailure> {
-    let pair = token_service()?.refresh(&refresh).await.map_err(reject)?;
-    Ok(tokens_of(pair, Some(refresh)))
+    let pair = ssr::core()?
+        .sessions
+        .refresh(&refresh)
+        .await
+        .map_err(ssr::reject)?;
+    Ok(ssr::tokens_of(pair, Some(refresh)))
 }
 
 /// Ends the session of a refresh token, access tokens included.
 #[server]
 pub async fn logout(refresh: String) -> Result<(), AuthFailure> {
-    token_service()?.logout(&refresh).await.map_err(reject)
+    ssr::core()?
+        .sessions
+        .logout(&refresh)
+        .await
+        .map_err(ssr::reject)
 }
 
 /// The protected greeting of `GET /hello/`.
 #[server(client = AuthClient)]
 pub async fn hello() -> Result<String, AuthFailure> {
-    authenticated()?;
+    ssr::authenticated()?;
     Ok("Hello, World!".to_owned())
 }
 
 /// Who the access token belongs to.
 #[server(client = AuthClient)]
 pub async fn me() -> Result<Profile, AuthFailure> {
-    let user = authenticated()?;
-    let service = token_service()?;
-    let summary = service
+    let user = ssr::authenticated()?;
+    let core = ssr::core()?;
+    let summary = core
+        .accounts
         .user_summary(user.user_id)
         .await
-        .map_err(reject)?
-        .ok_or_else(|| reject(tessera::AuthError::UserNotFound))?;
+        .map_err(ssr::reject)?
+        .ok_or_else(|| ssr::reject(tessera::AuthError::UserNotFound))?;
     let session_expires_at = match user.session_id() {
-        Some(session) => service.session_expires_at(session).await.map_err(reject)?,
+        Some(session) => core
+            .sessions
+            .session_expires_at(session)
+            .await
+            .map_err(ssr::reject)?,
         None => None,
     };
     Ok(Profile {
@@ -159,49 +167,4 @@ pub async fn me() -> Result<Profile, AuthFailure> {
         last_login: summary.last_login,
         session_expires_at,
     })
-}
-
-/// The core, provided by the server's router; its absence is a wiring bug,
-/// reported as a 500 rather than a panic.
-#[cfg(feature = "ssr")]
-fn token_service() -> Result<tessera::TokenService, AuthFailure> {
-    use_context::<tessera::TokenService>().ok_or_else(|| {
-        leptos::logging::error!("no TokenService in the server function's context");
-        reject(AuthFailure::Server("not configured".into()))
-    })
-}
-
-#[cfg(feature = "ssr")]
-fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Tokens {
-    Tokens {
-        access: pair.access,
-        refresh: pair.refresh.or(kept_refresh).unwrap_or_default(),
-    }
-}
-
-/// Turns a core error into the UI's, and sets the response status to match.
-#[cfg(feature = "ssr")]
-fn reject(error: impl Into<AuthFailure>) -> AuthFailure {
-    let failure = error.into();
-    failure.set_response_status();
-    failure
-}
-
-/// The request's access token, checked exactly as `GET /hello/` checks it.
-#[cfg(feature = "ssr")]
-fn authenticated() -> Result<tessera::AuthenticatedUser, AuthFailure> {
-    use tessera::bearer::{parse_authorization, Credentials};
-
-    let parts = expect_context::<axum::http::request::Parts>();
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION);
-    let token = match header.map(|value| parse_authorization(value.as_bytes())) {
-        Some(Credentials::Bearer(token)) => token,
-        Some(Credentials::Malformed) => {
-            return Err(reject(tessera::AuthError::Token(
-                tessera::TokenError::Invalid,
-            )))
-        }
-        None | Some(Credentials::Absent) => return Err(reject(AuthFailure::NotLoggedIn)),
-    };
-    token_service()?.authenticate(token).map_err(reject)
 }

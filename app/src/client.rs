@@ -24,7 +24,7 @@ where
     type Response = BrowserResponse;
 
     fn send(request: BrowserRequest) -> impl Future<Output = Result<BrowserResponse, E>> + Send {
-        if let Some(access) = crate::session::stored_access_token() {
+        if let Some(access) = crate::token_store::stored_access_token() {
             request
                 .headers()
                 .set("Authorization", &format!("Bearer {access}"));

@@ -87,14 +87,8 @@ pub fn AuthNav() -> impl IntoView {
     let session = use_session();
     let status = use_login_status();
     let username = Memo::new(move |_| session.username());
-    let busy = RwSignal::new(false);
-    let logout = move |_| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            session.logout().await;
-            busy.set(false);
-        });
-    };
+    let logout = Action::new_unsync(move |_: &()| async move { session.logout().await });
+    let busy = logout.pending();
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
 
     view! {
@@ -110,7 +104,9 @@ pub fn AuthNav() -> impl IntoView {
                         class="button button-quiet"
                         data-testid="logout"
                         disabled=move || busy.get()
-                        on:click=logout
+                        on:click=move |_| {
+                            logout.dispatch(());
+                        }
                     >
                         "Log out"
                     </button>

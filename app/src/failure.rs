@@ -92,7 +92,7 @@ impl FromServerFnError for AuthFailure {
         };
         // On the server this runs when the arguments don't decode: answer 400, not 500.
         #[cfg(feature = "ssr")]
-        failure.set_response_status();
+        crate::ssr::set_response_status(&failure);
         failure
     }
 }
@@ -103,81 +103,5 @@ impl FromServerFnError for AuthFailure {
 impl From<leptos::wasm_split::SplitLoaderError> for AuthFailure {
     fn from(error: leptos::wasm_split::SplitLoaderError) -> Self {
         Self::Offline(error.to_string())
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl AuthFailure {
-    /// Makes the server function's response carry this failure's status
-    /// (and, for 401, `WWW-Authenticate` as the REST API does).
-    pub(crate) fn set_response_status(&self) {
-        use axum::http::{header, HeaderValue, StatusCode};
-        let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
-            return;
-        };
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        response.set_status(status);
-        if status == StatusCode::UNAUTHORIZED {
-            response.insert_header(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="api""#),
-            );
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-mod from_core {
-    use super::{AuthFailure, TokenProblem};
-    use tessera::{AuthError, TokenError};
-
-    impl From<AuthError> for AuthFailure {
-        /// The one mapping from the core's errors to the UI's.
-        fn from(error: AuthError) -> Self {
-            match error {
-                AuthError::BadCredentials => Self::BadCredentials,
-                AuthError::Token(token) => {
-                    let problem = match token {
-                        TokenError::Expired => TokenProblem::Expired,
-                        TokenError::Blacklisted => TokenProblem::Revoked,
-                        _ => TokenProblem::Invalid,
-                    };
-                    Self::TokenRefused {
-                        problem,
-                        message: token.to_string(),
-                    }
-                }
-                AuthError::NoUserInToken => Self::TokenRefused {
-                    problem: TokenProblem::Invalid,
-                    message: error.to_string(),
-                },
-                AuthError::UserNotFound
-                | AuthError::UserInactive
-                | AuthError::NoActiveAccountForToken => Self::AccountUnavailable(error.to_string()),
-                AuthError::PasswordTooLong | AuthError::PasswordTooShort(_) => Self::Invalid {
-                    field: "password".into(),
-                    message: capitalized(&error.to_string()),
-                },
-                AuthError::InvalidUsername => Self::Invalid {
-                    field: "username".into(),
-                    message: capitalized(&error.to_string()),
-                },
-                AuthError::UsernameTaken => Self::UsernameTaken,
-                AuthError::SignupClosed => Self::SignupClosed,
-                AuthError::NoSuchUser | AuthError::Store(_) | AuthError::Password(_) => {
-                    leptos::logging::error!("server function failed: {error}");
-                    Self::Server("internal error".into())
-                }
-            }
-        }
-    }
-
-    fn capitalized(message: &str) -> String {
-        let mut chars = message.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-            None => String::new(),
-        }
     }
 }

@@ -3,8 +3,13 @@
 //! functions they call, which delegate every rule to the `tessera` core.
 //!
 //! The browser's tokens are owned by [`session`]; everything else asks it.
+//! Imports run one way: pages and components → [`session`] → [`api`] →
+//! [`client`] → [`token_store`]; [`session`] also uses [`browser`] (locks,
+//! sleep). Server-only code lives in [`ssr`].
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+mod browser;
 pub mod client;
 mod components;
 pub mod display;
@@ -13,6 +18,9 @@ pub mod jwt;
 mod pages;
 mod routes;
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod token_store;
 
 use leptos::prelude::*;
 use leptos_router::{

@@ -1,15 +1,9 @@
-//! The browser's one owner of the tokens: where they live, when they are
-//! refreshed, and how tabs agree about them. Every other part of the UI asks
-//! a [`Session`] and never touches localStorage itself.
+//! The browser's session: the state machine every component asks, and the
+//! rules for keeping its tokens fresh. Storage is [`crate::token_store`]'s,
+//! locks and timers are [`crate::browser`]'s; this module decides.
 //!
-//! - Storage: one localStorage key, [`STORAGE_KEY`], holding a JSON object
-//!   `{"access","refresh","username","issued_at"}` (see [`StoredTokens`]).
-//!   One key rather than two so every write is atomic: another tab can never
-//!   read a new access token beside an old refresh token.
-//! - Proactive refresh: shortly before the access token expires (a margin of
-//!   30 s or a tenth of its lifetime, whichever is smaller). Lifetimes are
-//!   counted on the browser's clock from when the tokens were requested
-//!   (`exp - iat` after `issued_at`), so a skewed clock changes nothing.
+//! - Proactive refresh: shortly before the access token expires (see
+//!   [`StoredTokens::refresh_due_at`]).
 //! - Reactive refresh: a call refused with an ended-session error refreshes
 //!   once and is retried once.
 //! - Single flight: every caller that needs a refresh while one is running
@@ -25,74 +19,12 @@
 use std::future::Future;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::api::Tokens;
 use crate::failure::AuthFailure;
-use crate::jwt;
+use crate::token_store::{self, now_ms, StoredTokens};
 
-/// The localStorage key of the tokens.
-pub const STORAGE_KEY: &str = "tessera.tokens";
 /// The Web Lock held while a refresh runs.
 pub const REFRESH_LOCK: &str = "tessera.refresh";
-
-/// What localStorage holds while logged in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredTokens {
-    pub access: String,
-    pub refresh: String,
-    /// Known when this browser logged in; shown in the navigation.
-    #[serde(default)]
-    pub username: Option<String>,
-    /// Browser clock, in milliseconds, when the request that returned the
-    /// tokens was sent: never later than the server's `iat`.
-    pub issued_at: i64,
-}
-
-impl StoredTokens {
-    fn new(tokens: Tokens, username: Option<String>, issued_at: i64) -> Self {
-        Self {
-            access: tokens.access,
-            refresh: tokens.refresh,
-            username,
-            issued_at,
-        }
-    }
-
-    /// Browser-clock milliseconds at which `token` (one of ours) expires, or
-    /// `None` when it cannot be read (then it is treated as expired).
-    pub fn expires_at(&self, token: &str) -> Option<i64> {
-        jwt::times(token).map(|times| self.issued_at + usable_lifetime_ms(times))
-    }
-
-    /// When the access token should be replaced: a margin of 30 s or a tenth
-    /// of its lifetime, whichever is smaller, before it expires.
-    pub fn refresh_due_at(&self) -> i64 {
-        match jwt::times(&self.access) {
-            Some(times) => {
-                let lifetime_ms = usable_lifetime_ms(times);
-                self.issued_at + lifetime_ms - (lifetime_ms / 10).min(30_000)
-            }
-            None => i64::MIN,
-        }
-    }
-
-    pub fn refresh_is_due(&self, now_ms: i64) -> bool {
-        now_ms >= self.refresh_due_at()
-    }
-
-    /// Server-clock seconds as this browser estimates them: the server's
-    /// `iat` plus the time elapsed here since the tokens were requested.
-    pub fn server_now(&self, now_ms: i64) -> Option<i64> {
-        jwt::times(&self.access).map(|times| times.iat + (now_ms - self.issued_at) / 1000)
-    }
-}
-
-/// `exp - iat` less one second: both are whole seconds, so a token may be up
-/// to a second older than its `iat` says.
-fn usable_lifetime_ms(times: jwt::TokenTimes) -> i64 {
-    (times.lifetime() * 1000 - 1000).max(0)
-}
 
 /// What this tab knows about the login.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,7 +51,7 @@ pub fn provide_session() -> Session {
     };
     provide_context(session);
     #[cfg(feature = "hydrate")]
-    browser::start(session);
+    live::start(session);
     session
 }
 
@@ -131,31 +63,7 @@ pub fn use_session() -> Session {
 /// the server rendered it.
 #[cfg(feature = "hydrate")]
 pub fn hydration_finished() {
-    browser::hydration_finished();
-}
-
-/// The access token the next protected request should carry (read by `AuthClient`).
-pub fn stored_access_token() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        browser::read().map(|tokens| tokens.access)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
-    }
-}
-
-/// Milliseconds since the epoch on the browser's clock (0 on the server).
-pub fn now_ms() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0
-    }
+    live::hydration_finished();
 }
 
 impl Session {
@@ -183,14 +91,24 @@ impl Session {
     pub async fn login(&self, username: String, password: String) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let tokens = crate::api::login(username.clone(), password).await?;
-        self.adopt(StoredTokens::new(tokens, Some(username), issued_at));
+        self.adopt(StoredTokens::new(
+            tokens.access,
+            tokens.refresh,
+            Some(username),
+            issued_at,
+        ));
         Ok(())
     }
 
     pub async fn sign_up(&self, username: String, password: String) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let tokens = crate::api::sign_up(username.clone(), password).await?;
-        self.adopt(StoredTokens::new(tokens, Some(username), issued_at));
+        self.adopt(StoredTokens::new(
+            tokens.access,
+            tokens.refresh,
+            Some(username),
+            issued_at,
+        ));
         Ok(())
     }
 
@@ -201,7 +119,7 @@ impl Session {
         let stored = self.forget(AuthState::LoggedOut);
         if let Some(tokens) = stored {
             #[cfg(feature = "hydrate")]
-            let sent = browser::send_logout(tokens.refresh).await;
+            let sent = live::send_logout(tokens.refresh).await;
             #[cfg(not(feature = "hydrate"))]
             let sent = crate::api::logout(tokens.refresh).await;
             if let Err(failure) = sent {
@@ -251,7 +169,7 @@ impl Session {
     /// refused refresh the session is over; offline, the tokens are kept.
     async fn refresh_from(&self, stale_access: &str) -> Result<StoredTokens, AuthFailure> {
         #[cfg(feature = "hydrate")]
-        let result = browser::refresh_single_flight(stale_access.to_owned()).await;
+        let result = live::refresh_single_flight(stale_access.to_owned()).await;
         #[cfg(not(feature = "hydrate"))]
         let result: Result<StoredTokens, AuthFailure> = {
             let _ = stale_access;
@@ -267,20 +185,16 @@ impl Session {
 
     /// Stores new tokens and shows them in every tab.
     fn adopt(&self, tokens: StoredTokens) {
-        #[cfg(feature = "hydrate")]
-        browser::write(&tokens);
+        token_store::write(&tokens);
         self.state.set(AuthState::LoggedIn(tokens));
     }
 
     /// The tokens as localStorage holds them now (another tab may have
     /// changed them since this tab's state was last updated).
     fn load(&self) -> Option<StoredTokens> {
-        #[cfg(feature = "hydrate")]
-        {
-            browser::read()
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
+        if cfg!(feature = "hydrate") {
+            token_store::read()
+        } else {
             self.tokens()
         }
     }
@@ -303,30 +217,27 @@ impl Session {
 
     fn forget(&self, next: AuthState) -> Option<StoredTokens> {
         let stored = self.load();
-        #[cfg(feature = "hydrate")]
-        browser::clear();
+        token_store::clear();
         self.state.set(next);
         stored
     }
 }
 
 #[cfg(feature = "hydrate")]
-mod browser {
-    //! localStorage, the `storage` event, the refresh timer, single flight
-    //! and the Web Lock: everything here runs in the browser only.
+mod live {
+    //! The session at work in the browser: following the `storage` event,
+    //! the refresh timer, and the single-flight refresh under the Web Lock.
 
     use std::cell::{Cell, RefCell};
-    use std::future::Future;
-    use std::rc::Rc;
     use std::time::Duration;
 
     use futures::future::{FutureExt, LocalBoxFuture, Shared};
-    use gloo_storage::{LocalStorage, Storage};
     use leptos::prelude::*;
-    use wasm_bindgen::{JsCast, JsValue};
 
-    use super::{now_ms, AuthState, Session, StoredTokens, REFRESH_LOCK, STORAGE_KEY};
+    use super::{AuthState, Session, REFRESH_LOCK};
+    use crate::browser::{sleep, with_lock};
     use crate::failure::AuthFailure;
+    use crate::token_store::{now_ms, read, write, StoredTokens, STORAGE_KEY};
 
     type Flight = Shared<LocalBoxFuture<'static, Result<StoredTokens, AuthFailure>>>;
 
@@ -377,20 +288,6 @@ mod browser {
     )]
     pub fn send_logout(refresh: String) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
         Box::pin(crate::api::logout(refresh))
-    }
-
-    pub fn read() -> Option<StoredTokens> {
-        LocalStorage::get(STORAGE_KEY).ok()
-    }
-
-    pub fn write(tokens: &StoredTokens) {
-        if let Err(error) = LocalStorage::set(STORAGE_KEY, tokens) {
-            leptos::logging::warn!("could not store the tokens: {error}");
-        }
-    }
-
-    pub fn clear() {
-        LocalStorage::delete(STORAGE_KEY);
     }
 
     fn stored_state() -> AuthState {
@@ -503,7 +400,12 @@ mod browser {
         }
         let issued_at = now_ms();
         let tokens = crate::api::refresh_tokens(current.refresh.clone()).await?;
-        let next = StoredTokens::new(tokens, current.username.clone(), issued_at);
+        let next = StoredTokens::new(
+            tokens.access,
+            tokens.refresh,
+            current.username.clone(),
+            issued_at,
+        );
         // Logged out (or in anew) meanwhile: what storage holds wins.
         match read() {
             Some(now_stored) if now_stored.refresh == current.refresh => {
@@ -513,166 +415,5 @@ mod browser {
             Some(now_stored) => Ok(now_stored),
             None => Err(AuthFailure::NotLoggedIn),
         }
-    }
-
-    async fn sleep(duration: Duration) {
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                duration.as_millis() as i32,
-            );
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
-
-    /// Runs `work` while holding the named Web Lock, so that only one tab of
-    /// this origin runs it at a time; `work` learns whether it had to wait
-    /// for another tab. Without Web Locks (an insecure context or an old
-    /// browser) it simply runs. `None` if it started but never finished (the
-    /// page is going away).
-    async fn with_lock<T, Fut>(name: &str, work: impl FnOnce(bool) -> Fut + 'static) -> Option<T>
-    where
-        T: 'static,
-        Fut: Future<Output = T> + 'static,
-    {
-        let work = Rc::new(RefCell::new(Some(work)));
-        let output: Rc<RefCell<Option<T>>> = Rc::new(RefCell::new(None));
-        if let Some((locks, request)) = lock_manager() {
-            // First without waiting: if that fails, another tab holds it.
-            for contended in [false, true] {
-                let (pending, slot) = (work.clone(), output.clone());
-                let callback =
-                    wasm_bindgen::closure::Closure::once_into_js(move |lock: JsValue| {
-                        wasm_bindgen_futures::future_to_promise(async move {
-                            if lock.is_null() {
-                                return Ok(JsValue::UNDEFINED); // not available right now
-                            }
-                            let work = pending.borrow_mut().take();
-                            if let Some(work) = work {
-                                let value = work(contended).await;
-                                *slot.borrow_mut() = Some(value);
-                            }
-                            Ok(JsValue::UNDEFINED)
-                        })
-                    });
-                let options = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(
-                    &options,
-                    &JsValue::from_str("ifAvailable"),
-                    &JsValue::from_bool(!contended),
-                );
-                match request.call3(&locks, &JsValue::from_str(name), &options, &callback) {
-                    Ok(promise) => {
-                        let promise = js_sys::Promise::from(promise);
-                        if let Err(error) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                            leptos::logging::warn!("Web Lock failed: {error:?}");
-                            break;
-                        }
-                    }
-                    Err(error) => {
-                        leptos::logging::warn!("Web Lock refused: {error:?}");
-                        break;
-                    }
-                }
-                if work.borrow().is_none() {
-                    break; // it ran
-                }
-            }
-        }
-        if let Some(value) = output.borrow_mut().take() {
-            return Some(value);
-        }
-        // No lock manager, or the lock request failed before running `work`.
-        let work = work.borrow_mut().take();
-        match work {
-            Some(work) => Some(work(false).await),
-            None => None,
-        }
-    }
-
-    /// `navigator.locks` and its `request` method, when the browser has them.
-    fn lock_manager() -> Option<(JsValue, js_sys::Function)> {
-        let navigator = window().navigator();
-        let locks = js_sys::Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
-        if locks.is_undefined() || locks.is_null() {
-            return None;
-        }
-        let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request")).ok()?;
-        Some((locks, request.dyn_into().ok()?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
-
-    fn token(iat: i64, exp: i64) -> String {
-        let payload = format!(r#"{{"token_type":"access","iat":{iat},"exp":{exp}}}"#);
-        format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(payload))
-    }
-
-    fn stored(access_lifetime: i64, issued_at: i64) -> StoredTokens {
-        StoredTokens {
-            access: token(1_000, 1_000 + access_lifetime),
-            refresh: token(1_000, 1_000 + 86_400),
-            username: None,
-            issued_at,
-        }
-    }
-
-    #[test]
-    fn refresh_is_due_thirty_seconds_early_for_long_tokens() {
-        // 5 minutes: usable 299 s, margin 29.9 s (a tenth) → due at 269.1 s.
-        let tokens = stored(300, 0);
-        assert_eq!(tokens.refresh_due_at(), 269_100);
-        // One hour: the margin is capped at 30 s.
-        let tokens = stored(3_600, 0);
-        assert_eq!(tokens.refresh_due_at(), 3_599_000 - 30_000);
-    }
-
-    #[test]
-    fn refresh_is_due_a_tenth_early_for_short_tokens() {
-        // 3 s: usable 2 s, margin 0.2 s.
-        let tokens = stored(3, 10_000);
-        assert_eq!(tokens.refresh_due_at(), 11_800);
-        assert!(!tokens.refresh_is_due(11_799));
-        assert!(tokens.refresh_is_due(11_800));
-    }
-
-    #[test]
-    fn lifetimes_count_on_the_browser_clock_whatever_the_server_clock() {
-        // The server's iat is 1 000 s; the browser's clock says 5 000 000 ms.
-        let tokens = stored(300, 5_000_000);
-        assert_eq!(tokens.expires_at(&tokens.access), Some(5_000_000 + 299_000));
-        assert_eq!(tokens.server_now(5_010_000), Some(1_010));
-    }
-
-    #[test]
-    fn an_unreadable_access_token_is_due_at_once() {
-        let tokens = StoredTokens {
-            access: "garbage".into(),
-            refresh: "garbage".into(),
-            username: None,
-            issued_at: 0,
-        };
-        assert!(tokens.refresh_is_due(i64::MIN + 1));
-        assert_eq!(tokens.expires_at("garbage"), None);
-    }
-
-    #[test]
-    fn storage_format_is_stable() {
-        let tokens = stored(300, 42);
-        assert_eq!(
-            serde_json::to_string(&tokens).unwrap(),
-            format!(
-                r#"{{"access":"{}","refresh":"{}","username":null,"issued_at":42}}"#,
-                tokens.access, tokens.refresh
-            )
-        );
-        // Written by an older version without a username: still readable.
-        let old = r#"{"access":"a","refresh":"r","issued_at":1}"#;
-        assert!(serde_json::from_str::<StoredTokens>(old).is_ok());
     }
 }

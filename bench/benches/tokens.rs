@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use tessera::password::PasswordHasher;
 use tessera::tokens::{TokenCodec, TokenSpec, TokenType};
-use tessera::{now_unix, Config, Store, TokenService};
+use tessera::{Clock, Settings, Store, SystemClock, Tessera};
 
 const KEY: &[u8] = b"benchmark-key-benchmark-key-benchmark-key-0123456789";
 
@@ -26,7 +26,7 @@ fn spec(now: i64) -> TokenSpec<'static> {
 
 fn tokens(c: &mut Criterion) {
     let codec = TokenCodec::new(KEY, 0, None, None).unwrap();
-    let now = now_unix();
+    let now = SystemClock.now();
     let token = codec.mint(&spec(now)).token;
 
     c.bench_function("token_mint_access", |b| {
@@ -35,7 +35,7 @@ fn tokens(c: &mut Criterion) {
     c.bench_function("token_verify_access", |b| {
         b.iter(|| {
             codec
-                .verify(black_box(&token), Some(TokenType::Access))
+                .verify(black_box(&token), Some(TokenType::Access), now)
                 .unwrap()
         })
     });
@@ -47,21 +47,29 @@ fn tokens(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
-    let (service, access) = runtime.block_on(async {
-        let mut config =
-            Config::defaults_with_database(format!("sqlite://{}/bench.db", dir.display()));
-        config.secret_key = Some(String::from_utf8(KEY.to_vec()).unwrap());
-        let store = Store::open(&config.database_url).await.unwrap();
-        let service = TokenService::start(&config, store).await.unwrap();
-        service
+    let (tessera, access) = runtime.block_on(async {
+        let settings = Settings {
+            secret_key: Some(String::from_utf8(KEY.to_vec()).unwrap()),
+            ..Settings::default()
+        };
+        let store = Store::open(&format!("sqlite://{}/bench.db", dir.display()))
+            .await
+            .unwrap();
+        let tessera = Tessera::start(&settings, store).await.unwrap();
+        tessera
+            .accounts
             .create_user("bench", "benchmark password")
             .await
             .unwrap();
-        let pair = service.login("bench", "benchmark password").await.unwrap();
-        (service, pair.access)
+        let pair = tessera
+            .sessions
+            .login("bench", "benchmark password")
+            .await
+            .unwrap();
+        (tessera, pair.access)
     });
     c.bench_function("authenticate_access", |b| {
-        b.iter(|| service.authenticate(black_box(&access)).unwrap())
+        b.iter(|| tessera.sessions.authenticate(black_box(&access)).unwrap())
     });
     drop(runtime);
     let _ = std::fs::remove_dir_all(dir);

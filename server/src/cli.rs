@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use clap::{Args, Parser, Subcommand};
-use tessera::{AuthError, TokenService};
+use tessera::{AuthError, Tessera};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -13,7 +13,7 @@ use tessera::{AuthError, TokenService};
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub config: tessera::Config,
+    pub config: crate::Config,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -23,6 +23,13 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app and the API (the default).
     Serve,
+    #[command(flatten)]
+    Admin(AdminCommand),
+}
+
+/// The commands that change the database and exit.
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -72,14 +79,14 @@ pub enum CliError {
 }
 
 /// Runs a user or token subcommand and prints its outcome.
-pub async fn run_admin(service: &TokenService, command: Command) -> Result<(), CliError> {
+pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), CliError> {
+    let accounts = &tessera.accounts;
     match command {
-        Command::Serve => unreachable!("serve is not an admin command"),
-        Command::User(UserCommand::Add(args)) => {
+        AdminCommand::User(UserCommand::Add(args)) => {
             let username = checked_username(&args.username)?;
             let password = read_password(&args)?;
             let id =
-                service
+                accounts
                     .create_user(username, &password)
                     .await
                     .map_err(|error| match error {
@@ -90,9 +97,9 @@ pub async fn run_admin(service: &TokenService, command: Command) -> Result<(), C
                     })?;
             println!("created user {username:?} with id {id}");
         }
-        Command::User(UserCommand::Passwd(args)) => {
+        AdminCommand::User(UserCommand::Passwd(args)) => {
             let password = read_password(&args)?;
-            service
+            accounts
                 .set_password(&args.username, &password)
                 .await
                 .map_err(|error| no_such_user(error, &args.username))?;
@@ -101,23 +108,23 @@ pub async fn run_admin(service: &TokenService, command: Command) -> Result<(), C
                 args.username
             );
         }
-        Command::User(UserCommand::Deactivate { username }) => {
-            service
+        AdminCommand::User(UserCommand::Deactivate { username }) => {
+            accounts
                 .set_active(&username, false)
                 .await
                 .map_err(|error| no_such_user(error, &username))?;
             println!("{username:?} deactivated; their sessions are logged out");
         }
-        Command::User(UserCommand::Activate { username }) => {
-            service
+        AdminCommand::User(UserCommand::Activate { username }) => {
+            accounts
                 .set_active(&username, true)
                 .await
                 .map_err(|error| no_such_user(error, &username))?;
             println!("{username:?} activated");
         }
-        Command::User(UserCommand::List) => {
+        AdminCommand::User(UserCommand::List) => {
             println!("{:>6}  {:<24} {:<8} last login", "id", "username", "active");
-            for user in service.list_users().await? {
+            for user in accounts.list_users().await? {
                 let last_login = user
                     .last_login
                     .map_or_else(|| "never".to_owned(), |at| format!("{at} (unix)"));
@@ -130,8 +137,8 @@ pub async fn run_admin(service: &TokenService, command: Command) -> Result<(), C
                 );
             }
         }
-        Command::Tokens(TokensCommand::Flush) => {
-            let deleted = service.flush_expired().await.map_err(AuthError::from)?;
+        AdminCommand::Tokens(TokensCommand::Flush) => {
+            let deleted = tessera.flush_expired().await.map_err(AuthError::from)?;
             println!("deleted {deleted} expired refresh token(s)");
         }
     }
@@ -147,7 +154,7 @@ fn no_such_user(error: AuthError, username: &str) -> CliError {
 
 fn checked_username(username: &str) -> Result<&str, CliError> {
     let trimmed = username.trim();
-    if !tessera::service::is_valid_username(trimmed) {
+    if !tessera::accounts::is_valid_username(trimmed) {
         return Err(CliError::Usage(AuthError::InvalidUsername.to_string()));
     }
     Ok(trimmed)

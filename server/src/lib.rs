@@ -1,13 +1,18 @@
 //! The `tessera` binary's library: the axum application (REST API, Leptos
-//! pages and server functions, health checks) and the command line.
+//! pages and server functions, health checks), its configuration and the
+//! command line.
 
 mod api;
 pub mod cli;
+pub mod config;
+pub mod duration;
 mod health;
+pub mod maintenance;
 mod routes;
 pub mod state;
 pub mod telemetry;
 
 pub use api::AuthUser;
+pub use config::Config;
 pub use routes::router;
 pub use state::AppState;

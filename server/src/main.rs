@@ -1,18 +1,16 @@
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use leptos::prelude::get_configuration;
-use tessera::TokenService;
+use tessera::Tessera;
 use tessera_server::cli::{run_admin, Cli, Command};
-use tessera_server::{router, telemetry, AppState};
+use tessera_server::{maintenance, router, telemetry, AppState};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     telemetry::init();
     let cli = Cli::parse();
-    let result = run(cli).await;
-    match result {
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -25,27 +23,27 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // The CLI creates and migrates the database just as the server does, so
     // `tessera user add` works before the first start.
     let store = tessera::Store::open(&cli.config.database_url).await?;
-    let service = TokenService::start(&cli.config, store.clone()).await?;
+    let tessera = Tessera::start(&cli.config.settings(), store.clone()).await?;
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(service).await,
-        command => run_admin(&service, command).await.map_err(Into::into),
+        Command::Serve => serve(tessera).await,
+        Command::Admin(command) => run_admin(&tessera, command).await.map_err(Into::into),
     };
     store.close().await;
     outcome
 }
 
-async fn serve(service: TokenService) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(tessera: Tessera) -> Result<(), Box<dyn std::error::Error>> {
     let mut leptos_options = get_configuration(None)?.leptos_options;
     if leptos_options.output_name.is_empty() {
         // Built outside cargo-leptos: the bundle still has the site's name.
         leptos_options.output_name = "tessera".into();
     }
-    tracing::info!(engine = service.store().engine(), "database ready");
-    let maintenance = spawn_maintenance(service.clone());
+    tracing::info!(engine = tessera.store().engine(), "database ready");
+    let _maintenance = maintenance::spawn(tessera.clone(), maintenance::SYNC_EVERY);
 
     let addr = leptos_options.site_addr;
     let app = router(AppState {
-        tokens: service,
+        tessera,
         leptos_options: leptos_options.into(),
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -53,39 +51,7 @@ async fn serve(service: TokenService) -> Result<(), Box<dyn std::error::Error>> 
     axum::serve(listener, axum::ServiceExt::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    for task in maintenance {
-        task.abort();
-    }
     Ok(())
-}
-
-/// Background upkeep: pick up other processes' changes every second (the
-/// CLI's `deactivate` reaches a running server within two), and delete
-/// expired tokens every hour.
-fn spawn_maintenance(service: TokenService) -> [tokio::task::JoinHandle<()>; 2] {
-    let syncing = service.clone();
-    let sync = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(error) = syncing.sync().await {
-                tracing::warn!(%error, "could not read the change log");
-            }
-        }
-    });
-    let flush = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match service.flush_expired().await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::info!(deleted, "flushed expired refresh tokens"),
-                Err(error) => tracing::warn!(%error, "could not flush expired tokens"),
-            }
-        }
-    });
-    [sync, flush]
 }
 
 async fn shutdown_signal() {

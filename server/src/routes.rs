@@ -9,6 +9,7 @@ use tower::Layer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::api::InternalCause;
 use crate::{api, health, AppState};
 
 /// The application as axum serves it: the router inside the browsable-API
@@ -20,10 +21,10 @@ pub type App = api::Browsable<Router>;
 pub fn router(state: AppState) -> App {
     let routes = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
-    let tokens = state.tokens.clone();
+    let tessera = state.tessera.clone();
     // Pages and server functions find the core in their context; the 404
     // page renders the whole app too, so it needs the same context.
-    let provide_core = move || provide_context(tokens.clone());
+    let provide_core = move || provide_context(tessera.clone());
 
     let routes = Router::new()
         .route("/livez", get(health::livez))
@@ -56,11 +57,18 @@ fn request_span(request: &Request<Body>) -> Span {
     )
 }
 
-/// One log line per response: status and latency, inside the request's span.
+/// One log line per response: status and latency, inside the request's span;
+/// a server error also gets its cause, which the client never sees.
 fn log_response(response: &axum::http::Response<Body>, latency: Duration, _span: &Span) {
-    tracing::info!(
-        status = response.status().as_u16(),
-        latency_ms = format_args!("{:.2}", latency.as_secs_f64() * 1e3),
-        "response"
-    );
+    // Two decimals: microseconds are noise in a log line.
+    let latency_ms = (latency.as_secs_f64() * 1e5).round() / 100.0;
+    match response.extensions().get::<InternalCause>() {
+        Some(InternalCause(cause)) => tracing::error!(
+            status = response.status().as_u16(),
+            latency_ms,
+            %cause,
+            "request failed"
+        ),
+        None => tracing::info!(status = response.status().as_u16(), latency_ms, "response"),
+    }
 }

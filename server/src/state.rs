@@ -4,19 +4,27 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
+use tessera::{Sessions, Tessera};
 
 /// Shared application state; axum clones it for every request, so every
 /// field is a reference count (a plain `LeptosOptions` cost 300 to 500
 /// instructions a request in allocations, callgrind, issue 5).
 #[derive(Clone)]
 pub struct AppState {
-    pub tokens: tessera::TokenService,
+    pub tessera: Tessera,
     pub leptos_options: Arc<LeptosOptions>,
 }
 
 impl AppState {
     pub fn store(&self) -> &tessera::Store {
-        self.tokens.store()
+        self.tessera.store()
+    }
+}
+
+/// Token handlers and the `AuthUser` extractor need the sessions side only.
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.tessera.sessions.clone()
     }
 }
 

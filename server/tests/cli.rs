@@ -114,15 +114,12 @@ async fn user_add_works_on_a_fresh_checkout_and_ids_start_at_one() {
 #[tokio::test]
 async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
     let app = spawn_app().await;
-    // The test server has no maintenance task: sync as the real one does.
-    let syncing = app.service.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let _ = syncing.sync().await;
-        }
-    });
-    let secret = app.config.secret_key_file.clone();
+    // The server's own upkeep, as `tessera serve` runs it.
+    let _maintenance = tessera_server::maintenance::spawn(
+        app.tessera.clone(),
+        tessera_server::maintenance::SYNC_EVERY,
+    );
+    let secret = app.settings.secret_key_file.clone();
     let added = run(
         &app.database_url,
         &secret,

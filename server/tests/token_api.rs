@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use support::{access_refused, payload, spawn_app, spawn_app_with, str_field, Engine};
 
 #[tokio::test]
@@ -94,7 +96,11 @@ async fn bad_credentials_unknown_and_inactive_users_get_the_same_answer() {
     let app = spawn_app().await;
     app.add_user("carol", "right").await;
     app.add_user("dave", "right").await;
-    app.service.set_active("dave", false).await.unwrap();
+    app.tessera
+        .accounts
+        .set_active("dave", false)
+        .await
+        .unwrap();
     for (username, password) in [("carol", "wrong"), ("nobody", "right"), ("dave", "right")] {
         let reply = app.login(username, password).await;
         assert_eq!(reply.status, 401, "{username}");
@@ -114,7 +120,8 @@ async fn login_records_last_login() {
     let app = spawn_app().await;
     let id = app.add_user("erin", "pw").await;
     assert_eq!(
-        app.service
+        app.tessera
+            .accounts
             .user_summary(id)
             .await
             .unwrap()
@@ -124,7 +131,8 @@ async fn login_records_last_login() {
     );
     app.tokens("erin", "pw").await;
     assert!(app
-        .service
+        .tessera
+        .accounts
         .user_summary(id)
         .await
         .unwrap()
@@ -198,7 +206,11 @@ async fn deactivating_a_user_stops_their_tokens_at_once() {
     let app = spawn_app().await;
     app.add_user("hank", "pw").await;
     let (access, refresh) = app.tokens("hank", "pw").await;
-    app.service.set_active("hank", false).await.unwrap();
+    app.tessera
+        .accounts
+        .set_active("hank", false)
+        .await
+        .unwrap();
 
     let hello = app.hello(&access).await;
     assert_eq!(hello.status, 401);
@@ -215,7 +227,7 @@ async fn deactivating_a_user_stops_their_tokens_at_once() {
     );
 
     // Activating again does not bring the old session back.
-    app.service.set_active("hank", true).await.unwrap();
+    app.tessera.accounts.set_active("hank", true).await.unwrap();
     assert_eq!(
         app.hello(&access).await.text(),
         access_refused("Token is blacklisted")
@@ -230,7 +242,11 @@ async fn changing_the_password_logs_every_session_out() {
     let app = spawn_app().await;
     app.add_user("ivy", "old").await;
     let (access, refresh) = app.tokens("ivy", "old").await;
-    app.service.set_password("ivy", "new").await.unwrap();
+    app.tessera
+        .accounts
+        .set_password("ivy", "new")
+        .await
+        .unwrap();
     assert_eq!(
         app.hello(&access).await.text(),
         access_refused("Token is blacklisted")
@@ -242,8 +258,8 @@ async fn changing_the_password_logs_every_session_out() {
 
 #[tokio::test]
 async fn without_rotation_refresh_returns_only_an_access_token() {
-    let app = spawn_app_with(Engine::Sqlite, |config| {
-        config.rotate_refresh_tokens = false
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.rotate_refresh_tokens = false
     })
     .await;
     app.add_user("jack", "pw").await;
@@ -259,15 +275,15 @@ async fn without_rotation_refresh_returns_only_an_access_token() {
 
 #[tokio::test]
 async fn tokens_expire_after_their_lifetime() {
-    let app = spawn_app_with(Engine::Sqlite, |config| {
-        config.access_token_lifetime = "1s".parse().unwrap();
-        config.refresh_token_lifetime = "2s".parse().unwrap();
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.access_token_lifetime = Duration::from_secs(1);
+        settings.refresh_token_lifetime = Duration::from_secs(2);
     })
     .await;
     app.add_user("kim", "pw").await;
     let (access, refresh) = app.tokens("kim", "pw").await;
     assert_eq!(app.hello(&access).await.status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    app.advance(3);
     assert_eq!(
         app.hello(&access).await.text(),
         access_refused("Token is expired")
@@ -285,8 +301,8 @@ async fn tokens_expire_after_their_lifetime() {
 
 #[tokio::test]
 async fn the_session_lifetime_caps_every_rotation() {
-    let app = spawn_app_with(Engine::Sqlite, |config| {
-        config.session_lifetime = "3s".parse().unwrap();
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.session_lifetime = Duration::from_secs(3);
     })
     .await;
     app.add_user("lee", "pw").await;
@@ -299,15 +315,15 @@ async fn the_session_lifetime_caps_every_rotation() {
         cap,
         "a rotation never extends the session"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    app.advance(4);
     assert_eq!(app.refresh(&rotated).await.status, 401);
 }
 
 #[tokio::test]
 async fn issuer_and_audience_are_set_and_checked_when_configured() {
-    let app = spawn_app_with(Engine::Sqlite, |config| {
-        config.issuer = Some("https://auth.example".into());
-        config.audience = Some("example-api".into());
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.issuer = Some("https://auth.example".into());
+        settings.audience = Some("example-api".into());
     })
     .await;
     app.add_user("max", "pw").await;
@@ -316,7 +332,7 @@ async fn issuer_and_audience_are_set_and_checked_when_configured() {
     assert_eq!(payload(&access)["aud"], "example-api");
     assert_eq!(app.hello(&access).await.status, 200);
 
-    let now = tessera::now_unix();
+    let now = app.now();
     let foreign = support::forge(
         r#"{"alg":"HS256","typ":"JWT"}"#,
         &format!(
@@ -343,7 +359,7 @@ async fn health_checks_answer() {
     let reply = app.get("/livez", &[]).await;
     assert_eq!(reply.text(), r#"{"status":"ok"}"#);
 
-    app.service.store().close().await;
+    app.tessera.store().close().await;
     let reply = app.get("/healthz", &[]).await;
     assert_eq!(reply.status, 503);
     let body = reply.json();
@@ -384,14 +400,14 @@ async fn a_hash_with_outdated_parameters_is_upgraded_at_login() {
         1,
     );
     let old_hash = weak.hash("pw").await.unwrap();
-    app.service
+    app.tessera
         .store()
-        .create_user("olga", &old_hash)
+        .create_user("olga", &old_hash, app.now())
         .await
         .unwrap();
     app.tokens("olga", "pw").await;
     let user = app
-        .service
+        .tessera
         .store()
         .find_user_by_name("olga")
         .await

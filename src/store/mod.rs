@@ -7,7 +7,9 @@
 mod sessions;
 mod users;
 
-pub use sessions::{RefreshRecord, RevokedSession, RotateOutcome, Rotated, Rotation};
+pub use sessions::{
+    RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
+};
 pub use users::{AuthEvent, User, UserState, UserSummary};
 
 use std::path::Path;

@@ -47,6 +47,32 @@ pub enum RotateOutcome {
     NotCurrent,
 }
 
+/// Why a session was ended, as `sessions.revoked_because` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationReason {
+    /// The user logged out (`/api/token/blacklist/`).
+    Logout,
+    /// A rotated refresh token was presented again: the family is presumed
+    /// stolen.
+    Reuse,
+    PasswordChanged,
+    Deactivated,
+    /// Reactivation voids whatever was issued before it, like the others.
+    Activated,
+}
+
+impl RevocationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::Reuse => "reuse",
+            Self::PasswordChanged => "password changed",
+            Self::Deactivated => "deactivated",
+            Self::Activated => "activated",
+        }
+    }
+}
+
 /// A session revoked by a bulk operation, for the in-memory registry.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct RevokedSession {
@@ -186,7 +212,7 @@ impl Store {
         &self,
         session_id: &str,
         now: i64,
-        because: &str,
+        because: RevocationReason,
     ) -> Result<bool, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -195,7 +221,7 @@ impl Store {
                  WHERE id = $3 AND revoked_at IS NULL",
             )
             .bind(now)
-            .bind(because)
+            .bind(because.as_str())
             .bind(session_id)
             .execute(&mut *tx)
             .await?

@@ -1,7 +1,6 @@
 //! Rows of the `users` table.
 
 use super::{on_pool, on_writer, Store, StoreError};
-use crate::now_unix;
 
 /// A user as the login path needs it, password hash included.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -30,8 +29,8 @@ impl Store {
         &self,
         username: &str,
         password_hash: &str,
+        now: i64,
     ) -> Result<i64, StoreError> {
-        let now = now_unix();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -153,7 +152,7 @@ impl Store {
         password_hash: Option<&str>,
         is_active: Option<bool>,
         now: i64,
-        because: &str,
+        because: super::RevocationReason,
     ) -> Result<Option<(i64, Vec<super::RevokedSession>)>, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -177,7 +176,7 @@ impl Store {
                  RETURNING id, expires_at",
             )
             .bind(now)
-            .bind(because)
+            .bind(because.as_str())
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;

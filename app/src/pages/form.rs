@@ -26,41 +26,44 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<AuthFailure>);
+    let submit = Action::new_unsync(move |(name, secret): &(String, String)| {
+        let (name, secret) = (name.clone(), secret.clone());
+        async move {
+            match kind {
+                CredentialsKind::Login => session.login(name, secret).await,
+                CredentialsKind::SignUp { .. } => session.sign_up(name, secret).await,
+            }
+        }
+    });
+    let busy = submit.pending();
+    // The previous attempt's error goes away as soon as the next one starts.
+    let failure = Memo::new(move |_| {
+        if busy.get() {
+            return None;
+        }
+        submit.value().get().and_then(Result::err)
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = submit.value().get() {
+            password.set(String::new());
+            let next = safe_next(query.with_untracked(|query| query.get("next")).as_deref());
+            navigate(
+                &next,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if busy.get_untracked() {
-            return;
+        if !busy.get_untracked() {
+            submit.dispatch((username.get_untracked(), password.get_untracked()));
         }
-        let (name, secret) = (username.get_untracked(), password.get_untracked());
-        let next = safe_next(query.with_untracked(|query| query.get("next")).as_deref());
-        let navigate = navigate.clone();
-        busy.set(true);
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            let result = match kind {
-                CredentialsKind::Login => session.login(name, secret).await,
-                CredentialsKind::SignUp { .. } => session.sign_up(name, secret).await,
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => {
-                    password.set(String::new());
-                    navigate(
-                        &next,
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
-                Err(error) => failure.set(Some(error)),
-            }
-        });
     };
 
     let field_error = move |field: &'static str| {

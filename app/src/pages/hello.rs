@@ -52,23 +52,18 @@ fn Greeting() -> impl IntoView {
 fn Burst() -> impl IntoView {
     const CALLS: usize = 5;
     let session = use_session();
-    let busy = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<String>);
-    let fire = move |_| {
-        busy.set(true);
-        outcome.set(None);
-        leptos::task::spawn_local(async move {
-            let calls = (0..CALLS).map(|_| session.call(crate::api::hello));
-            let results = futures::future::join_all(calls).await;
-            let answered = results.iter().filter(|result| result.is_ok()).count();
-            let mut message = format!("{answered} of {CALLS} calls answered.");
-            if let Some(Err(failure)) = results.iter().find(|result| result.is_err()) {
-                message.push_str(&format!(" First failure: {failure}"));
-            }
-            outcome.set(Some(message));
-            busy.set(false);
-        });
-    };
+    let burst = Action::new_unsync(move |_: &()| async move {
+        let calls = (0..CALLS).map(|_| session.call(crate::api::hello));
+        let results = futures::future::join_all(calls).await;
+        let answered = results.iter().filter(|result| result.is_ok()).count();
+        let mut message = format!("{answered} of {CALLS} calls answered.");
+        if let Some(Err(failure)) = results.iter().find(|result| result.is_err()) {
+            message.push_str(&format!(" First failure: {failure}"));
+        }
+        message
+    });
+    let busy = burst.pending();
+    let outcome = move || (!busy.get()).then(|| burst.value().get()).flatten();
 
     view! {
         <div class="toolbar">
@@ -77,12 +72,14 @@ fn Burst() -> impl IntoView {
                 class="button button-quiet"
                 data-testid="burst"
                 disabled=move || busy.get()
-                on:click=fire
+                on:click=move |_| {
+                    burst.dispatch(());
+                }
             >
                 {format!("Send {CALLS} requests at once")}
             </button>
             <p class="status" role="status" aria-live="polite" data-testid="burst-outcome">
-                {move || outcome.get()}
+                {outcome}
             </p>
         </div>
     }

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use crate::components::RequireLogin;
 use crate::display::{countdown, utc};
 use crate::jwt;
-use crate::session::{now_ms, use_session, StoredTokens};
+use crate::session::use_session;
+use crate::token_store::{now_ms, StoredTokens};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
@@ -33,20 +34,14 @@ fn Inspector() -> impl IntoView {
     }
     let tokens = Memo::new(move |_| session.tokens());
     let profile = LocalResource::new(move || async move { session.call(crate::api::me).await });
-    let busy = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<String>);
-    let refresh_now = move |_| {
-        busy.set(true);
-        outcome.set(None);
-        leptos::task::spawn_local(async move {
-            let message = match session.refresh_now().await {
-                Ok(()) => "New tokens received: the old refresh token is now retired.".to_owned(),
-                Err(failure) => failure.to_string(),
-            };
-            outcome.set(Some(message));
-            busy.set(false);
-        });
-    };
+    let refresh = Action::new_unsync(move |_: &()| async move {
+        match session.refresh_now().await {
+            Ok(()) => "New tokens received: the old refresh token is now retired.".to_owned(),
+            Err(failure) => failure.to_string(),
+        }
+    });
+    let busy = refresh.pending();
+    let outcome = move || (!busy.get()).then(|| refresh.value().get()).flatten();
 
     let session_cap = move || {
         let profile = profile.get()?.ok()?;
@@ -67,7 +62,7 @@ fn Inspector() -> impl IntoView {
             "A JWT is three base64url parts joined by dots: a header, a payload of claims, and an "
             "HMAC-SHA256 signature over the first two. Anyone can read the first two; only the server "
             "can make the third. This browser keeps both tokens in localStorage under "
-            <code>{crate::session::STORAGE_KEY}</code> "."
+            <code>{crate::token_store::STORAGE_KEY}</code> "."
         </p>
         <Suspense fallback=|| ()>{session_cap}</Suspense>
         <div class="toolbar">
@@ -76,12 +71,14 @@ fn Inspector() -> impl IntoView {
                 class="button"
                 data-testid="refresh-now"
                 disabled=move || busy.get()
-                on:click=refresh_now
+                on:click=move |_| {
+                    refresh.dispatch(());
+                }
             >
                 {move || if busy.get() { "Refreshing…" } else { "Refresh now" }}
             </button>
             <p class="status" role="status" aria-live="polite" data-testid="refresh-outcome">
-                {move || outcome.get()}
+                {outcome}
             </p>
         </div>
         {move || {

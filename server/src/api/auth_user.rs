@@ -1,9 +1,9 @@
 //! `AuthUser`: the extractor that guards protected routes. A handler that
-//! takes one runs only for a valid, unrevoked access token of an active user.
+//! takes one runs only for a valid, unrevoked access token of an active user;
+//! the header is read by the core's one pipeline (`Sessions::authenticate_header`).
 
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-use tessera::bearer::{parse_authorization, Credentials};
 use tessera::AuthenticatedUser;
 
 use super::error::ApiError;
@@ -24,28 +24,13 @@ impl std::ops::Deref for AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .map(|value| value.as_bytes());
-        let token = match header.map(parse_authorization) {
-            None | Some(Credentials::Absent) => return Err(ApiError::CREDENTIALS_NOT_PROVIDED),
-            Some(Credentials::Malformed) => {
-                return Err(ApiError::UnauthorizedCode(
-                    "Authorization header must contain two space-delimited values".into(),
-                    "bad_authorization_header",
-                ))
-            }
-            Some(Credentials::Bearer(token)) => token,
-        };
-        let user = state
-            .tokens
-            .authenticate(token)
-            .map_err(ApiError::from_access)?;
-        Ok(Self(user))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::AUTHORIZATION);
+        state
+            .tessera
+            .sessions
+            .authenticate_header(header.map(|value| value.as_bytes()))
+            .map(Self)
+            .map_err(ApiError::from_access)
     }
 }

@@ -1,6 +1,7 @@
 //! The API's one error type and its one mapping to HTTP: status, body (compact
 //! JSON, shaped exactly as DRF + simplejwt shape it) and, on 401,
-//! `WWW-Authenticate`.
+//! `WWW-Authenticate`. Nothing is logged here: a 500 carries its cause in the
+//! response's extensions ([`InternalCause`]) for the logging middleware.
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -35,9 +36,14 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     /// 415 `{"detail":"Unsupported media type \"text/plain\" in request."}`
     UnsupportedMediaType(String),
-    /// 500; the cause is logged, never sent.
-    Internal,
+    /// 500; the cause is logged by the middleware, never sent.
+    Internal(String),
 }
+
+/// Why a response is a 500, for the log line of the request (see
+/// `routes::log_response`); never part of the body.
+#[derive(Clone, Debug)]
+pub struct InternalCause(pub String);
 
 impl ApiError {
     pub const CREDENTIALS_NOT_PROVIDED: Self =
@@ -53,7 +59,7 @@ impl ApiError {
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -96,9 +102,13 @@ impl ApiError {
         }
     }
 
-    /// A failure to authenticate a protected route's access token.
+    /// A failure to authenticate a protected route's `Authorization` header.
     pub fn from_access(error: AuthError) -> Self {
         match error {
+            AuthError::CredentialsNotProvided => Self::CREDENTIALS_NOT_PROVIDED,
+            AuthError::MalformedAuthorization => {
+                Self::UnauthorizedCode(error.to_string(), "bad_authorization_header")
+            }
             AuthError::Token(error) => Self::AccessTokenRefused(error),
             AuthError::NoUserInToken => {
                 Self::UnauthorizedCode(error.to_string(), "token_not_valid")
@@ -110,8 +120,7 @@ impl ApiError {
     }
 
     fn from_unexpected(error: AuthError) -> Self {
-        tracing::error!(%error, "request failed");
-        Self::Internal
+        Self::Internal(error.to_string())
     }
 }
 
@@ -189,7 +198,7 @@ impl IntoResponse for ApiError {
             Self::UnsupportedMediaType(media_type) => serde_json::to_string(&detail(&format!(
                 "Unsupported media type \"{media_type}\" in request."
             ))),
-            Self::Internal => serde_json::to_string(&detail("A server error occurred.")),
+            Self::Internal(_) => serde_json::to_string(&detail("A server error occurred.")),
         }
         .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
 
@@ -204,6 +213,9 @@ impl IntoResponse for ApiError {
         }
         if let Self::MethodNotAllowed(_, allow) = &self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Self::Internal(cause) = self {
+            response.extensions_mut().insert(InternalCause(cause));
         }
         response
     }

@@ -9,10 +9,12 @@ pub mod postgres;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
-use tessera::{Config, Store, TokenService};
+use tessera::{Clock, ManualClock, Settings, Store, Tessera};
 use tessera_server::{router, AppState};
 
 pub use http::Reply;
@@ -28,9 +30,11 @@ pub enum Engine {
 
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub service: TokenService,
-    pub config: Config,
+    pub tessera: Tessera,
+    pub settings: Settings,
     pub database_url: String,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
     _database: Option<postgres::TempDatabase>,
     _dir: TempDir,
 }
@@ -64,7 +68,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts the application on `engine`, after `adjust` has changed the settings.
-pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
+pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = TempDir::new();
     let (database_url, database) = match engine {
         Engine::Sqlite => (format!("sqlite://{}/tessera.db", dir.0.display()), None),
@@ -73,22 +77,31 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Config)) ->
             (database.url.clone(), Some(database))
         }
     };
-    let mut config = Config::defaults_with_database(&database_url);
-    config.secret_key = Some(SECRET.to_owned());
-    config.secret_key_file = dir.0.join("secret.key");
-    adjust(&mut config);
-    let store = Store::open(&config.database_url)
+    let mut settings = Settings {
+        secret_key: Some(SECRET.to_owned()),
+        secret_key_file: dir.0.join("secret.key"),
+        ..Settings::default()
+    };
+    adjust(&mut settings);
+    let mut app = spawn_instance(&database_url, &settings, dir).await;
+    app._database = database;
+    app
+}
+
+/// Another server process on `database_url` (several instances on one
+/// PostgreSQL database), with a clock of its own.
+pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDir) -> TestApp {
+    let clock = Arc::new(ManualClock::starting_now());
+    let store = Store::open(database_url).await.expect("database opens");
+    let tessera = Tessera::start_with_clock(settings, store, clock.clone())
         .await
-        .expect("database opens");
-    let service = TokenService::start(&config, store)
-        .await
-        .expect("service starts");
+        .expect("the core starts");
     let leptos_options = LeptosOptions::builder()
         .output_name("tessera")
         .site_root(dir.0.display().to_string())
         .build();
     let app = router(AppState {
-        tokens: service.clone(),
+        tessera: tessera.clone(),
         leptos_options: leptos_options.into(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -100,20 +113,32 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Config)) ->
     });
     TestApp {
         addr,
-        service,
-        config,
-        database_url,
-        _database: database,
+        tessera,
+        settings: settings.clone(),
+        database_url: database_url.to_owned(),
+        clock,
+        _database: None,
         _dir: dir,
     }
 }
 
 impl TestApp {
     pub async fn add_user(&self, username: &str, password: &str) -> i64 {
-        self.service
+        self.tessera
+            .accounts
             .create_user(username, password)
             .await
             .expect("user created")
+    }
+
+    /// The server's current instant (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Lets `seconds` pass on the server's clock.
+    pub fn advance(&self, seconds: u64) {
+        self.clock.advance(Duration::from_secs(seconds));
     }
 
     pub async fn send(&self, raw: impl AsRef<[u8]>) -> Reply {

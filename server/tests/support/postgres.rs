@@ -23,7 +23,11 @@ impl TempDatabase {
             &tessera::hex::random_id()[..12]
         );
         let mut connection = PgConnection::connect(&admin).await.unwrap_or_else(|error| {
-            panic!("PostgreSQL at {admin} is needed for this test: {error}")
+            panic!(
+                "this test needs PostgreSQL: could not connect to {admin} ({error}). \
+                 Start PostgreSQL there, or point TESSERA_TEST_POSTGRES at a server \
+                 where this user may create databases."
+            )
         });
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut connection)

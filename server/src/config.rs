@@ -1,9 +1,11 @@
-//! Every setting, as a flag and as an environment variable (`--help` lists them).
+//! Every setting, as a flag and as an environment variable (`--help` lists
+//! them), turned into the core's plain [`tessera::Settings`].
 
-use crate::duration::HumanDuration;
 use clap::Args;
 
-/// The settings shared by the server and the command line.
+use crate::duration::HumanDuration;
+
+/// The settings shared by the server and the admin commands.
 #[derive(Args, Clone, Debug)]
 pub struct Config {
     /// Database URL: `sqlite://path/to/file.db` (file and folder are created) or
@@ -72,15 +74,50 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, as if no flag and no variable were given (tests start here).
-    pub fn defaults_with_database(database_url: impl Into<String>) -> Self {
-        #[derive(clap::Parser)]
-        struct Only {
-            #[command(flatten)]
-            config: Config,
+    /// What the core is configured with.
+    pub fn settings(&self) -> tessera::Settings {
+        tessera::Settings {
+            secret_key: self.secret_key.clone(),
+            secret_key_file: self.secret_key_file.clone(),
+            access_token_lifetime: self.access_token_lifetime.0,
+            refresh_token_lifetime: self.refresh_token_lifetime.0,
+            session_lifetime: self.session_lifetime.0,
+            leeway: self.leeway.0,
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            rotate_refresh_tokens: self.rotate_refresh_tokens,
+            rotation_overlap: self.rotation_overlap.0,
+            allow_signup: self.allow_signup,
+            min_password_length: self.min_password_length,
+            max_concurrent_hashes: self.max_concurrent_hashes,
         }
-        let mut config = <Only as clap::Parser>::parse_from(["tessera"]).config;
-        config.database_url = database_url.into();
-        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Only {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_cores_defaults() {
+        let parsed = <Only as clap::Parser>::try_parse_from(["tessera"])
+            .unwrap()
+            .config
+            .settings();
+        let core = tessera::Settings::default();
+        assert_eq!(parsed.policy(), core.policy());
+        assert_eq!(parsed.secret_key_file, core.secret_key_file);
+        assert_eq!(parsed.leeway, core.leeway);
+        assert_eq!(
+            (parsed.secret_key, parsed.issuer, parsed.audience),
+            (None, None, None)
+        );
+        assert_eq!(parsed.max_concurrent_hashes, core.max_concurrent_hashes);
     }
 }

@@ -1,7 +1,10 @@
 //! Request bodies the way DRF reads them: JSON or a urlencoded form, an
-//! empty body counting as `{}`, and CharField's validation messages.
+//! empty body counting as `{}`, and CharField's validation messages. As an
+//! extractor, [`Fields`] rejects with [`ApiError`], so a handler that takes
+//! it never sees a body it cannot read.
 
 use axum::body::{to_bytes, Body};
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
 use serde_json::{Map, Value};
 
@@ -12,6 +15,15 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The parsed body: field name → value.
 pub struct Fields(Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        Self::read(&parts.headers, body).await
+    }
+}
 
 impl Fields {
     /// Reads and parses the body according to its `Content-Type`.
@@ -53,6 +65,13 @@ impl Fields {
         };
         errors.push((name, problem.to_owned()));
         None
+    }
+
+    /// The one CharField of a single-field body, or its error.
+    pub fn required_char(&self, name: &'static str) -> Result<String, ApiError> {
+        let mut errors = FieldErrors::new();
+        self.char_field(name, &mut errors)
+            .ok_or(ApiError::Fields(errors))
     }
 }
 

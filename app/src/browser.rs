@@ -1,0 +1,97 @@
+//! Browser plumbing the session needs and nothing else knows about: a
+//! promise-based sleep and Web Locks (one tab of this origin at a time).
+//! Browser only.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::window;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Resolves after `duration` (setTimeout).
+pub async fn sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+            &resolve,
+            duration.as_millis() as i32,
+        );
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Runs `work` while holding the named Web Lock, so that only one tab of
+/// this origin runs it at a time; `work` learns whether it had to wait for
+/// another tab. Without Web Locks (an insecure context or an old browser) it
+/// simply runs. `None` if it started but never finished (the page is going
+/// away).
+pub async fn with_lock<T, Fut>(name: &str, work: impl FnOnce(bool) -> Fut + 'static) -> Option<T>
+where
+    T: 'static,
+    Fut: Future<Output = T> + 'static,
+{
+    let work = Rc::new(RefCell::new(Some(work)));
+    let output: Rc<RefCell<Option<T>>> = Rc::new(RefCell::new(None));
+    if let Some((locks, request)) = lock_manager() {
+        // First without waiting: if that fails, another tab holds it.
+        for contended in [false, true] {
+            let (pending, slot) = (work.clone(), output.clone());
+            let callback = wasm_bindgen::closure::Closure::once_into_js(move |lock: JsValue| {
+                wasm_bindgen_futures::future_to_promise(async move {
+                    if lock.is_null() {
+                        return Ok(JsValue::UNDEFINED); // not available right now
+                    }
+                    let work = pending.borrow_mut().take();
+                    if let Some(work) = work {
+                        let value = work(contended).await;
+                        *slot.borrow_mut() = Some(value);
+                    }
+                    Ok(JsValue::UNDEFINED)
+                })
+            });
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(
+                &options,
+                &JsValue::from_str("ifAvailable"),
+                &JsValue::from_bool(!contended),
+            );
+            match request.call3(&locks, &JsValue::from_str(name), &options, &callback) {
+                Ok(promise) => {
+                    let promise = js_sys::Promise::from(promise);
+                    if let Err(error) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                        leptos::logging::warn!("Web Lock failed: {error:?}");
+                        break;
+                    }
+                }
+                Err(error) => {
+                    leptos::logging::warn!("Web Lock refused: {error:?}");
+                    break;
+                }
+            }
+            if work.borrow().is_none() {
+                break; // it ran
+            }
+        }
+    }
+    if let Some(value) = output.borrow_mut().take() {
+        return Some(value);
+    }
+    // No lock manager, or the lock request failed before running `work`.
+    let work = work.borrow_mut().take();
+    match work {
+        Some(work) => Some(work(false).await),
+        None => None,
+    }
+}
+
+/// `navigator.locks` and its `request` method, when the browser has them.
+fn lock_manager() -> Option<(JsValue, js_sys::Function)> {
+    let navigator = window().navigator();
+    let locks = js_sys::Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
+    if locks.is_undefined() || locks.is_null() {
+        return None;
+    }
+    let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request")).ok()?;
+    Some((locks, request.dyn_into().ok()?))
+}

@@ -1,0 +1,202 @@
+//! Where the browser keeps its tokens, and the timing read off them.
+//!
+//! One localStorage key, [`STORAGE_KEY`], holds a JSON object
+//! `{"access","refresh","username","issued_at"}` (see [`StoredTokens`]). One
+//! key rather than two so every write is atomic: another tab can never read
+//! a new access token beside an old refresh token.
+//!
+//! Lifetimes are counted on the browser's clock from when the tokens were
+//! requested (`exp - iat` after `issued_at`), so a skewed clock changes
+//! nothing. Only this module touches localStorage.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jwt;
+
+/// The localStorage key of the tokens.
+pub const STORAGE_KEY: &str = "tessera.tokens";
+
+/// What localStorage holds while logged in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTokens {
+    pub access: String,
+    pub refresh: String,
+    /// Known when this browser logged in; shown in the navigation.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Browser clock, in milliseconds, when the request that returned the
+    /// tokens was sent: never later than the server's `iat`.
+    pub issued_at: i64,
+}
+
+impl StoredTokens {
+    pub fn new(access: String, refresh: String, username: Option<String>, issued_at: i64) -> Self {
+        Self {
+            access,
+            refresh,
+            username,
+            issued_at,
+        }
+    }
+
+    /// Browser-clock milliseconds at which `token` (one of ours) expires, or
+    /// `None` when it cannot be read (then it is treated as expired).
+    pub fn expires_at(&self, token: &str) -> Option<i64> {
+        jwt::times(token).map(|times| self.issued_at + usable_lifetime_ms(times))
+    }
+
+    /// When the access token should be replaced: a margin of 30 s or a tenth
+    /// of its lifetime, whichever is smaller, before it expires.
+    pub fn refresh_due_at(&self) -> i64 {
+        match jwt::times(&self.access) {
+            Some(times) => {
+                let lifetime_ms = usable_lifetime_ms(times);
+                self.issued_at + lifetime_ms - (lifetime_ms / 10).min(30_000)
+            }
+            None => i64::MIN,
+        }
+    }
+
+    pub fn refresh_is_due(&self, now_ms: i64) -> bool {
+        now_ms >= self.refresh_due_at()
+    }
+
+    /// Server-clock seconds as this browser estimates them: the server's
+    /// `iat` plus the time elapsed here since the tokens were requested.
+    pub fn server_now(&self, now_ms: i64) -> Option<i64> {
+        jwt::times(&self.access).map(|times| times.iat + (now_ms - self.issued_at) / 1000)
+    }
+}
+
+/// `exp - iat` less one second: both are whole seconds, so a token may be up
+/// to a second older than its `iat` says.
+fn usable_lifetime_ms(times: jwt::TokenTimes) -> i64 {
+    (times.lifetime() * 1000 - 1000).max(0)
+}
+
+/// Milliseconds since the epoch on the browser's clock (0 on the server).
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
+/// The tokens as localStorage holds them now (another tab may have changed
+/// them since this tab last looked). Always `None` on the server.
+pub fn read() -> Option<StoredTokens> {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::{LocalStorage, Storage};
+        LocalStorage::get(STORAGE_KEY).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
+/// Stores new tokens; every other tab sees them through the `storage` event.
+pub fn write(tokens: &StoredTokens) {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::{LocalStorage, Storage};
+        if let Err(error) = LocalStorage::set(STORAGE_KEY, tokens) {
+            leptos::logging::warn!("could not store the tokens: {error}");
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = tokens;
+}
+
+pub fn clear() {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::{LocalStorage, Storage};
+        LocalStorage::delete(STORAGE_KEY);
+    }
+}
+
+/// The access token the next protected request should carry (read by `AuthClient`).
+pub fn stored_access_token() -> Option<String> {
+    read().map(|tokens| tokens.access)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    fn token(iat: i64, exp: i64) -> String {
+        let payload = format!(r#"{{"token_type":"access","iat":{iat},"exp":{exp}}}"#);
+        format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(payload))
+    }
+
+    fn stored(access_lifetime: i64, issued_at: i64) -> StoredTokens {
+        StoredTokens {
+            access: token(1_000, 1_000 + access_lifetime),
+            refresh: token(1_000, 1_000 + 86_400),
+            username: None,
+            issued_at,
+        }
+    }
+
+    #[test]
+    fn refresh_is_due_thirty_seconds_early_for_long_tokens() {
+        // 5 minutes: usable 299 s, margin 29.9 s (a tenth) → due at 269.1 s.
+        let tokens = stored(300, 0);
+        assert_eq!(tokens.refresh_due_at(), 269_100);
+        // One hour: the margin is capped at 30 s.
+        let tokens = stored(3_600, 0);
+        assert_eq!(tokens.refresh_due_at(), 3_599_000 - 30_000);
+    }
+
+    #[test]
+    fn refresh_is_due_a_tenth_early_for_short_tokens() {
+        // 3 s: usable 2 s, margin 0.2 s.
+        let tokens = stored(3, 10_000);
+        assert_eq!(tokens.refresh_due_at(), 11_800);
+        assert!(!tokens.refresh_is_due(11_799));
+        assert!(tokens.refresh_is_due(11_800));
+    }
+
+    #[test]
+    fn lifetimes_count_on_the_browser_clock_whatever_the_server_clock() {
+        // The server's iat is 1 000 s; the browser's clock says 5 000 000 ms.
+        let tokens = stored(300, 5_000_000);
+        assert_eq!(tokens.expires_at(&tokens.access), Some(5_000_000 + 299_000));
+        assert_eq!(tokens.server_now(5_010_000), Some(1_010));
+    }
+
+    #[test]
+    fn an_unreadable_access_token_is_due_at_once() {
+        let tokens = StoredTokens {
+            access: "garbage".into(),
+            refresh: "garbage".into(),
+            username: None,
+            issued_at: 0,
+        };
+        assert!(tokens.refresh_is_due(i64::MIN + 1));
+        assert_eq!(tokens.expires_at("garbage"), None);
+    }
+
+    #[test]
+    fn storage_format_is_stable() {
+        let tokens = stored(300, 42);
+        assert_eq!(
+            serde_json::to_string(&tokens).unwrap(),
+            format!(
+                r#"{{"access":"{}","refresh":"{}","username":null,"issued_at":42}}"#,
+                tokens.access, tokens.refresh
+            )
+        );
+        // Written by an older version without a username: still readable.
+        let old = r#"{"access":"a","refresh":"r","issued_at":1}"#;
+        assert!(serde_json::from_str::<StoredTokens>(old).is_ok());
+    }
+}

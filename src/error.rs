@@ -1,0 +1,64 @@
+//! The core's errors: why an operation failed, for the adapters to map (the
+//! REST API in `tessera-server`'s `api/error.rs`, the UI in `tessera-app`'s
+//! `failure.rs`).
+
+use crate::password::{PasswordError, MAX_PASSWORD_BYTES};
+use crate::secret::SecretError;
+use crate::store::StoreError;
+use crate::tokens::TokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization` header, an empty one, or another scheme.
+    #[error("Authentication credentials were not provided.")]
+    CredentialsNotProvided,
+    /// `Bearer` alone, or a token with spaces in it.
+    #[error("Authorization header must contain two space-delimited values")]
+    MalformedAuthorization,
+    #[error("No active account found with the given credentials")]
+    BadCredentials,
+    #[error("{0}")]
+    Token(TokenError),
+    #[error("Token contained no recognizable user identification")]
+    NoUserInToken,
+    #[error("User not found")]
+    UserNotFound,
+    #[error("User is inactive")]
+    UserInactive,
+    /// A refresh token whose user can no longer log in.
+    #[error("No active account found for the given token.")]
+    NoActiveAccountForToken,
+    #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
+    PasswordTooLong,
+    #[error("a user with that username already exists")]
+    UsernameTaken,
+    #[error("a username has 1 to 150 characters and no control characters")]
+    InvalidUsername,
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("sign-up is closed on this server")]
+    SignupClosed,
+    #[error("the password must have at least {0} characters")]
+    PasswordTooShort(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl From<TokenError> for AuthError {
+    fn from(error: TokenError) -> Self {
+        Self::Token(error)
+    }
+}
+
+/// Why the core could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("invalid signing key: {0}")]
+    Key(#[from] jsonwebtoken::errors::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,341 @@
+//! The token lifecycle: log in, refresh (rotation with reuse detection),
+//! verify, log out, and authenticate a protected request. Every operation
+//! reads the clock once and judges everything at that instant.
+
+use std::sync::Arc;
+
+use crate::bearer::{parse_authorization, Credentials};
+use crate::core::{Core, RefreshGrant, TokenPair};
+use crate::error::AuthError;
+use crate::password::{Verdict, MAX_PASSWORD_BYTES};
+use crate::registry::Standing;
+use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState};
+use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
+
+/// The user an access token belongs to, once every check has passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    pub user_id: i64,
+    /// Shared with the verified-token cache: no copy per request.
+    pub claims: Arc<Claims>,
+}
+
+impl AuthenticatedUser {
+    /// The login session the token belongs to; tokens minted before
+    /// sessions existed (or by another issuer) have none.
+    pub fn session_id(&self) -> Option<&str> {
+        self.claims.sid.as_deref()
+    }
+}
+
+/// The sessions side of the core. Cheap to clone.
+#[derive(Clone)]
+pub struct Sessions {
+    core: Arc<Core>,
+}
+
+impl Sessions {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// `POST /api/token/`: checks the password and starts a session.
+    pub async fn login(&self, username: &str, password: &str) -> Result<TokenPair, AuthError> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::PasswordTooLong);
+        }
+        let core = &*self.core;
+        // A NUL can't be in any stored name (and PostgreSQL refuses it in
+        // text): such a name is simply unknown, and costs a hash all the same.
+        let user = if username.contains('\0') {
+            None
+        } else {
+            core.store.find_user_by_name(username).await?
+        };
+        // Always hash, even for an unknown user, so timing reveals nothing.
+        let verdict = core
+            .hasher
+            .verify(
+                password,
+                user.as_ref().map(|user| user.password_hash.as_str()),
+            )
+            .await?;
+        let (user, rehash) = match (user, verdict) {
+            (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
+            _ => return Err(AuthError::BadCredentials),
+        };
+        let now = core.now();
+        core.store
+            .record_login(user.id, now, rehash.as_deref())
+            .await?;
+        // The user may have been created by another process a moment ago.
+        core.registry.put_user(UserState {
+            id: user.id,
+            is_active: user.is_active,
+            tokens_revoked_at: user.tokens_revoked_at,
+        });
+        core.start_session(user.id, now).await
+    }
+
+    /// `POST /api/token/refresh/`: a new access token and, with rotation, the
+    /// refresh token that replaces the one presented.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let core = &*self.core;
+        let now = core.now();
+        let claims = core
+            .codec
+            .verify(refresh_token, Some(TokenType::Refresh), now)?;
+        // simplejwt checks the user before anything else about the session.
+        if let UserClaim::Id(user_id) = claims.user {
+            match core.registry.user(user_id) {
+                Some(UserState {
+                    is_active: true, ..
+                }) => {}
+                _ => return Err(AuthError::NoActiveAccountForToken),
+            }
+        }
+        if let Some(session_id) = &claims.sid {
+            if core.registry.is_session_revoked(session_id) {
+                return Err(TokenError::Blacklisted.into());
+            }
+        }
+
+        if !core.policy.rotate_refresh_tokens {
+            let record = self.current_record(&claims.jti, now).await?;
+            return Ok(core.mint_pair(record.user_id, &record.session_id, None, now));
+        }
+
+        let successor_jti = crate::hex::random_id();
+        match core
+            .rotations
+            .rotate(&claims.jti, &successor_jti, now)
+            .await?
+        {
+            RotateOutcome::Rotated(rotated) => Ok(core.mint_pair(
+                rotated.user_id,
+                &rotated.session_id,
+                Some(RefreshGrant {
+                    jti: &successor_jti,
+                    issued_at: rotated.issued_at,
+                    expires_at: rotated.expires_at,
+                }),
+                now,
+            )),
+            RotateOutcome::NotCurrent => self.replayed(&claims.jti, now).await,
+        }
+    }
+
+    /// A refresh token that could not be rotated: unknown, expired record,
+    /// revoked session, or already rotated. The last is either a retry
+    /// within the overlap window (answered with the same successor) or a
+    /// reuse, which revokes the whole family.
+    async fn replayed(&self, jti: &str, now: i64) -> Result<TokenPair, AuthError> {
+        let core = &*self.core;
+        let Some(record) = core.store.find_refresh_token(jti).await? else {
+            return Err(TokenError::Invalid.into());
+        };
+        if record.session_revoked_at.is_some() {
+            core.note_revoked(&record.session_id, record.session_expires_at);
+            return Err(TokenError::Blacklisted.into());
+        }
+        if record.session_expires_at <= now || record.expires_at <= now {
+            return Err(TokenError::Expired.into());
+        }
+        let (Some(rotated_at), Some(successor_jti)) =
+            (record.rotated_at, record.successor.as_deref())
+        else {
+            // Not rotated, session live: the rotation lost a race with a
+            // revocation; report what the caller would see next time.
+            return Err(TokenError::Blacklisted.into());
+        };
+        let overlap = core.policy.rotation_overlap;
+        if overlap > 0 && now - rotated_at <= overlap {
+            if let Some(successor) = core.store.find_refresh_token(successor_jti).await? {
+                // Only the immediate predecessor of the current token may be
+                // replayed: a successor already rotated in turn means a fork.
+                if successor.rotated_at.is_none() {
+                    return Ok(core.mint_pair(
+                        successor.user_id,
+                        &successor.session_id,
+                        Some(RefreshGrant {
+                            jti: &successor.jti,
+                            issued_at: successor.issued_at,
+                            expires_at: successor.expires_at,
+                        }),
+                        now,
+                    ));
+                }
+            }
+        }
+        tracing::warn!(
+            session = %record.session_id,
+            user_id = record.user_id,
+            "refresh token reused after rotation: revoking its whole family"
+        );
+        self.revoke_session(&record, now, RevocationReason::Reuse)
+            .await?;
+        Err(TokenError::Blacklisted.into())
+    }
+
+    /// The record of a refresh token that may still be used as is.
+    async fn current_record(&self, jti: &str, now: i64) -> Result<RefreshRecord, AuthError> {
+        let record = self
+            .core
+            .store
+            .find_refresh_token(jti)
+            .await?
+            .ok_or(TokenError::Invalid)?;
+        if record.session_revoked_at.is_some() || record.rotated_at.is_some() {
+            return Err(TokenError::Blacklisted.into());
+        }
+        if record.expires_at <= now || record.session_expires_at <= now {
+            return Err(TokenError::Expired.into());
+        }
+        Ok(record)
+    }
+
+    async fn revoke_session(
+        &self,
+        record: &RefreshRecord,
+        now: i64,
+        because: RevocationReason,
+    ) -> Result<(), AuthError> {
+        self.core
+            .store
+            .revoke_session(&record.session_id, now, because)
+            .await?;
+        self.core
+            .note_revoked(&record.session_id, record.session_expires_at);
+        Ok(())
+    }
+
+    /// `POST /api/token/blacklist/`: logs the session out. Its refresh
+    /// tokens and every access token minted from it stop working at once.
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
+        let core = &*self.core;
+        let now = core.now();
+        let claims = core
+            .codec
+            .verify(refresh_token, Some(TokenType::Refresh), now)?;
+        let record = core
+            .store
+            .find_refresh_token(&claims.jti)
+            .await?
+            .ok_or(TokenError::Invalid)?;
+        if record.session_revoked_at.is_some() {
+            core.note_revoked(&record.session_id, record.session_expires_at);
+            return Err(TokenError::Blacklisted.into());
+        }
+        let reused = record.rotated_at.is_some();
+        let because = if reused {
+            RevocationReason::Reuse
+        } else {
+            RevocationReason::Logout
+        };
+        self.revoke_session(&record, now, because).await?;
+        if reused {
+            // simplejwt answers a rotated (blacklisted) token this way too;
+            // the session is revoked all the same.
+            return Err(TokenError::Blacklisted.into());
+        }
+        Ok(())
+    }
+
+    /// `POST /api/token/verify/`: any token type. A refresh token that was
+    /// rotated or revoked, or an access token of a revoked session, is
+    /// `Blacklisted`.
+    pub async fn verify(&self, token: &str) -> Result<(), AuthError> {
+        let core = &*self.core;
+        let claims = core.codec.verify(token, None, core.now())?;
+        if let Some(session_id) = &claims.sid {
+            if core.registry.is_session_revoked(session_id) {
+                return Err(TokenError::Blacklisted.into());
+            }
+        }
+        if claims.token_type.as_deref() == Some(TokenType::Refresh.as_str()) {
+            if let Some(record) = core.store.find_refresh_token(&claims.jti).await? {
+                if record.session_revoked_at.is_some() || record.rotated_at.is_some() {
+                    return Err(TokenError::Blacklisted.into());
+                }
+            }
+        } else if let UserClaim::Id(user_id) = claims.user {
+            if core
+                .registry
+                .standing(user_id, claims.sid.as_deref(), claims.iat)
+                == Standing::TokenRevoked
+            {
+                return Err(TokenError::Blacklisted.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The one road from an `Authorization` header to a user, as simplejwt's
+    /// `JWTAuthentication` walks it: no header (or another scheme) is
+    /// `CredentialsNotProvided`, a malformed one `MalformedAuthorization`,
+    /// and a token is checked by [`Sessions::authenticate`]. Both adapters
+    /// (REST extractor, server functions) call this and nothing else.
+    pub fn authenticate_header(
+        &self,
+        header: Option<&[u8]>,
+    ) -> Result<AuthenticatedUser, AuthError> {
+        match header.map(parse_authorization) {
+            None | Some(Credentials::Absent) => Err(AuthError::CredentialsNotProvided),
+            Some(Credentials::Malformed) => Err(AuthError::MalformedAuthorization),
+            Some(Credentials::Bearer(token)) => self.authenticate(token),
+        }
+    }
+
+    /// Checks an access token for a protected route: signature, lifetime,
+    /// type, revocation, and that its user exists and is active. Memory only.
+    /// Takes the header's bytes as they came: a token that is not UTF-8 is
+    /// invalid, and one seen before skips that check too.
+    pub fn authenticate(
+        &self,
+        access_token: impl AsRef<[u8]>,
+    ) -> Result<AuthenticatedUser, AuthError> {
+        let core = &*self.core;
+        let access_token = access_token.as_ref();
+        let now = core.now();
+        let claims = match core.verified.get(access_token, now, core.codec.leeway()) {
+            Some(claims) => claims,
+            None => {
+                let text = std::str::from_utf8(access_token).map_err(|_| TokenError::Invalid)?;
+                let claims = Arc::new(core.codec.verify(text, Some(TokenType::Access), now)?);
+                core.verified.insert(access_token, Arc::clone(&claims));
+                claims
+            }
+        };
+        let user_id = match claims.user {
+            UserClaim::Missing => return Err(AuthError::NoUserInToken),
+            UserClaim::Unrecognized => return Err(AuthError::UserNotFound),
+            UserClaim::Id(id) => id,
+        };
+        match core
+            .registry
+            .standing(user_id, claims.sid.as_deref(), claims.iat)
+        {
+            Standing::Active => Ok(AuthenticatedUser { user_id, claims }),
+            Standing::SessionRevoked | Standing::TokenRevoked => {
+                Err(TokenError::Blacklisted.into())
+            }
+            Standing::UserInactive => Err(AuthError::UserInactive),
+            Standing::UserNotFound => Err(AuthError::UserNotFound),
+        }
+    }
+
+    /// When a session ends at the latest, whatever its rotations (the
+    /// absolute cap); `None` for an unknown session.
+    pub async fn session_expires_at(&self, session_id: &str) -> Result<Option<i64>, AuthError> {
+        Ok(self
+            .core
+            .store
+            .session_state(session_id)
+            .await?
+            .map(|(_, expires_at)| expires_at))
+    }
+}

@@ -1,0 +1,92 @@
+//! What the core needs to know, as plain values. Reading them from flags and
+//! environment variables is the binary's job (`tessera-server`'s `config`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every setting of the core, with the defaults the command line documents.
+#[derive(Clone)]
+pub struct Settings {
+    /// HMAC key that signs tokens; `None`: generated once into `secret_key_file`.
+    pub secret_key: Option<String>,
+    pub secret_key_file: PathBuf,
+    pub access_token_lifetime: Duration,
+    /// Each rotation issues a new refresh token, capped by the session.
+    pub refresh_token_lifetime: Duration,
+    /// Absolute lifetime of one login across all its rotations.
+    pub session_lifetime: Duration,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub rotate_refresh_tokens: bool,
+    /// How long a retired refresh token may be replayed for its successor.
+    pub rotation_overlap: Duration,
+    pub allow_signup: bool,
+    pub min_password_length: usize,
+    /// Password hashes computed at once; `None`: one per core.
+    pub max_concurrent_hashes: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            secret_key_file: PathBuf::from("data/secret.key"),
+            access_token_lifetime: Duration::from_secs(5 * 60),
+            refresh_token_lifetime: Duration::from_secs(24 * 3600),
+            session_lifetime: Duration::from_secs(7 * 24 * 3600),
+            leeway: Duration::ZERO,
+            issuer: None,
+            audience: None,
+            rotate_refresh_tokens: true,
+            rotation_overlap: Duration::ZERO,
+            allow_signup: false,
+            min_password_length: 8,
+            max_concurrent_hashes: None,
+        }
+    }
+}
+
+/// Never prints the key.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
+            .field("secret_key_file", &self.secret_key_file)
+            .field("policy", &self.policy())
+            .field("leeway", &self.leeway)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("max_concurrent_hashes", &self.max_concurrent_hashes)
+            .finish()
+    }
+}
+
+/// Token lifetimes and account rules, in whole seconds: what every
+/// operation consults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub access_lifetime: i64,
+    pub refresh_lifetime: i64,
+    pub session_lifetime: i64,
+    pub rotate_refresh_tokens: bool,
+    pub rotation_overlap: i64,
+    pub allow_signup: bool,
+    pub min_password_length: usize,
+}
+
+impl Settings {
+    pub fn policy(&self) -> Policy {
+        let secs = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
+        Policy {
+            access_lifetime: secs(self.access_token_lifetime),
+            refresh_lifetime: secs(self.refresh_token_lifetime),
+            session_lifetime: secs(self.session_lifetime),
+            rotate_refresh_tokens: self.rotate_refresh_tokens,
+            rotation_overlap: secs(self.rotation_overlap),
+            allow_signup: self.allow_signup,
+            min_password_length: self.min_password_length,
+        }
+    }
+}
