@@ -22,14 +22,16 @@ pub mod secret;
 pub mod sessions;
 pub mod settings;
 pub mod store;
+mod tessera;
 pub mod tokens;
 pub mod verified_cache;
 
 pub use accounts::Accounts;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use core::{Tessera, TokenPair};
+pub use core::TokenPair;
 pub use error::{AuthError, StartError};
 pub use sessions::{AuthenticatedUser, Sessions};
 pub use settings::{Policy, Settings};
 pub use store::{Store, StoreError};
+pub use tessera::Tessera;
 pub use tokens::TokenError;

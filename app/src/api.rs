@@ -19,12 +19,7 @@ pub struct DatabaseReport {
     pub users: i64,
 }
 
-/// A fresh token pair, as `POST /api/token/` returns it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tokens {
-    pub access: String,
-    pub refresh: String,
-}
+pub use crate::token_store::Tokens;
 
 /// The logged-in user and their session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +54,10 @@ impl SignupRules {
     pub fn current() -> Option<Self> {
         #[cfg(feature = "ssr")]
         {
-            crate::ssr::signup_rules()
+            crate::ssr::policy().map(|policy| Self {
+                open: policy.allow_signup,
+                min_password_length: policy.min_password_length,
+            })
         }
         #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
         {

@@ -92,7 +92,7 @@ impl FromServerFnError for AuthFailure {
         };
         // On the server this runs when the arguments don't decode: answer 400, not 500.
         #[cfg(feature = "ssr")]
-        crate::ssr::set_response_status(&failure);
+        crate::ssr::response::set_status(failure.status());
         failure
     }
 }

@@ -16,6 +16,13 @@ use crate::jwt;
 /// The localStorage key of the tokens.
 pub const STORAGE_KEY: &str = "tessera.tokens";
 
+/// A fresh token pair, as `POST /api/token/` returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
 /// What localStorage holds while logged in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTokens {

@@ -296,3 +296,53 @@ async fn pages_carry_the_signup_rules_to_the_browser() {
         assert_eq!(signup.contains("signup-closed"), !open, "{signup}");
     }
 }
+
+/// Both adapters read the `Authorization` header through the core's one
+/// pipeline: for every header, `GET /hello/` and the `hello` server function
+/// agree on whether it passes, and refuse it with the same message.
+#[tokio::test]
+async fn the_rest_api_and_server_functions_read_the_header_alike() {
+    let app = spawn_app().await;
+    app.add_user("ada", "correct horse").await;
+    let (access, refresh) = app.tokens("ada", "correct horse").await;
+    let headers = [
+        format!("Bearer {access}"),
+        format!("Bearer    {access}  "),
+        format!("bearer {access}"),
+        format!("Token {access}"),
+        "Bearer".to_owned(),
+        "Bearer a b".to_owned(),
+        "Bearer a.b.c".to_owned(),
+        format!("Bearer {refresh}"),
+    ];
+    for header in &headers {
+        let rest = app.get("/hello/", &[("Authorization", header)]).await;
+        let ui = app
+            .send(support::http::request(
+                "POST",
+                Hello::PATH,
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Authorization", header),
+                ],
+                b"",
+            ))
+            .await;
+        assert_eq!(rest.status, ui.status, "{header:.20}: {}", ui.text());
+        if rest.status == 200 {
+            continue;
+        }
+        let rest_message = rest.json()["messages"][0]["message"]
+            .as_str()
+            .or(rest.json()["detail"].as_str())
+            .map(str::to_owned)
+            .unwrap();
+        let ui_message = match ui.json() {
+            Value::String(kind) if kind == "NotLoggedIn" => {
+                "Authentication credentials were not provided.".to_owned()
+            }
+            body => body["TokenRefused"]["message"].as_str().unwrap().to_owned(),
+        };
+        assert_eq!(rest_message, ui_message, "{header:.20}");
+    }
+}

@@ -4,12 +4,14 @@
 //! one Bearer pipeline. Nothing here panics on a request: a missing context
 //! is a 500 with a log line.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use leptos::prelude::use_context;
-use tessera::{AuthError, AuthenticatedUser, Tessera, TokenError};
+pub mod response;
 
-use crate::api::{SignupRules, Tokens};
+use axum::http::{header, HeaderValue};
+use leptos::prelude::use_context;
+use tessera::{AuthError, AuthenticatedUser, Policy, Tessera, TokenError};
+
 use crate::failure::{AuthFailure, TokenProblem};
+use crate::token_store::Tokens;
 
 /// The core, provided by the server's router.
 pub fn core() -> Result<Tessera, AuthFailure> {
@@ -19,15 +21,10 @@ pub fn core() -> Result<Tessera, AuthFailure> {
     })
 }
 
-/// The server's sign-up rules, for the page shell.
-pub fn signup_rules() -> Option<SignupRules> {
-    use_context::<Tessera>().map(|tessera| {
-        let policy = tessera.policy();
-        SignupRules {
-            open: policy.allow_signup,
-            min_password_length: policy.min_password_length,
-        }
-    })
+/// The server's policy (sign-up rules for the page shell); `None` outside
+/// a request of this server.
+pub fn policy() -> Option<Policy> {
+    use_context::<Tessera>().map(|tessera| tessera.policy())
 }
 
 /// The request's caller, checked exactly as `GET /hello/` checks it: the
@@ -54,25 +51,8 @@ pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Toke
 /// Turns a core error into the UI's, and sets the response status to match.
 pub fn reject(error: impl Into<AuthFailure>) -> AuthFailure {
     let failure = error.into();
-    set_response_status(&failure);
+    response::set_status(failure.status());
     failure
-}
-
-/// Makes the server function's response carry this failure's status (and,
-/// for 401, `WWW-Authenticate` as the REST API does).
-pub fn set_response_status(failure: &AuthFailure) {
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let status =
-        StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.set_status(status);
-    if status == StatusCode::UNAUTHORIZED {
-        response.insert_header(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer realm="api""#),
-        );
-    }
 }
 
 impl From<AuthError> for AuthFailure {

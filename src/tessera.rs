@@ -1,0 +1,122 @@
+//! [`Tessera`]: the whole core as the adapters receive it, a [`Sessions`]
+//! side (the token lifecycle) and an [`Accounts`] side (user
+//! administration), each a handle on the same shared state; and how it
+//! starts.
+
+use std::sync::Arc;
+
+use crate::accounts::Accounts;
+use crate::clock::{Clock, SystemClock};
+use crate::core::Core;
+use crate::error::StartError;
+use crate::password::PasswordHasher;
+use crate::registry::Registry;
+use crate::rotation_queue::RotationQueue;
+use crate::secret::KeySource;
+use crate::sessions::Sessions;
+use crate::settings::{Policy, Settings};
+use crate::store::{Store, StoreError};
+use crate::tokens::TokenCodec;
+use crate::verified_cache::VerifiedCache;
+
+/// The core, as the server and the UI hold it. Cheap to clone.
+#[derive(Clone)]
+pub struct Tessera {
+    pub sessions: Sessions,
+    pub accounts: Accounts,
+}
+
+impl std::fmt::Debug for Tessera {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tessera")
+            .field("policy", &self.core().policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tessera {
+    /// Loads (or creates) the key, then the registry from the store; time
+    /// comes from the machine's clock.
+    pub async fn start(settings: &Settings, store: Store) -> Result<Self, StartError> {
+        Self::start_with_clock(settings, store, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Tessera::start`], reading time from `clock`.
+    pub async fn start_with_clock(
+        settings: &Settings,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let (key, source) = crate::secret::load_or_generate(
+            settings.secret_key.as_deref(),
+            &settings.secret_key_file,
+        )?;
+        if source == KeySource::Generated {
+            tracing::warn!(
+                file = %settings.secret_key_file.display(),
+                "no --secret-key given: generated a random signing key and stored it; \
+                 set TESSERA_SECRET_KEY to share one key between several instances"
+            );
+        }
+        let codec = TokenCodec::new(
+            &key,
+            settings.leeway.as_secs(),
+            settings.issuer.clone(),
+            settings.audience.clone(),
+        )?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let hasher = PasswordHasher::owasp(settings.max_concurrent_hashes.unwrap_or(cores));
+        Self::from_parts(store, codec, hasher, settings.policy(), clock).await
+    }
+
+    pub async fn from_parts(
+        store: Store,
+        codec: TokenCodec,
+        hasher: PasswordHasher,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let registry = Registry::load(&store, clock.now()).await?;
+        let rotations = RotationQueue::start(store.clone(), policy.refresh_lifetime);
+        let core = Arc::new(Core {
+            store,
+            codec,
+            hasher,
+            registry,
+            verified: VerifiedCache::default(),
+            rotations,
+            clock,
+            policy,
+        });
+        Ok(Self {
+            sessions: Sessions::new(Arc::clone(&core)),
+            accounts: Accounts::new(core),
+        })
+    }
+
+    /// The shared core (both sides hold the same one).
+    fn core(&self) -> &Core {
+        self.sessions.core()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.core().store
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.core().policy
+    }
+
+    /// Picks up changes other processes made (CLI, other instances).
+    /// Returns how many change-log rows were new.
+    pub async fn sync(&self) -> Result<usize, StoreError> {
+        let core = self.core();
+        core.registry.sync(&core.store, core.now()).await
+    }
+
+    /// Deletes expired refresh tokens and sessions.
+    pub async fn flush_expired(&self) -> Result<u64, StoreError> {
+        let core = self.core();
+        core.store.flush_expired(core.now()).await
+    }
+}
