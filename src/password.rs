@@ -158,10 +158,10 @@ impl PasswordHasher {
 
 /// How much hasher threads yield to the rest of the server. At nice 19 a
 /// hasher weighs about 1/70 of a normal thread, so a request that wakes up
-/// gets a core at once instead of after a slice of a hash. Measured with 16
-/// logins in flight (issue 5): `/hello/` p99 8.2 ms at nice 0, 6.0 ms at
-/// nice 10, 4.9–5.5 ms at nice 19 (SCHED_IDLE did no better); logins alone
-/// run as fast as before, since idle cores go to the hashers all the same.
+/// gets a core at once instead of after a slice of a hash (nice 0 and 10
+/// gave a worse `/hello/` tail under logins, SCHED_IDLE no better: README,
+/// Benchmarks); logins alone run as fast as before, since idle cores go to
+/// the hashers all the same.
 const HASHER_NICENESS: i32 = 19;
 
 /// Lowers the calling thread's priority. Linux applies `setpriority` to a

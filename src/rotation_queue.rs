@@ -2,7 +2,7 @@
 //!
 //! A rotation is a write, and each write through sqlx is a round trip to the
 //! database connection (a worker thread, for SQLite): under load the server
-//! spent its time switching threads, not rotating (`perf`, issue 5). Here one
+//! spent its time switching threads, not rotating (a `perf` profile). Here one
 //! task owns rotating: it takes every rotation that is waiting, runs them as
 //! one statement (`Store::rotate_refresh_tokens`) and answers each. Alone, a
 //! rotation goes at once; under load the batches grow by themselves while the
@@ -10,8 +10,8 @@
 //!
 //! Only SQLite, which has one writer anyway, goes through the task.
 //! PostgreSQL rotates on its pool of connections in parallel, one statement
-//! per rotation: funnelled through one task it did 2 240 req/s against
-//! 4 080 in parallel (`refresh_chain`, 32 connections).
+//! per rotation: funnelled through one task it did about half as many
+//! refreshes a second (README, Benchmarks).
 
 use std::collections::{HashMap, HashSet};
 

@@ -55,8 +55,10 @@ pub fn provide_session() -> Session {
     session
 }
 
+/// The session `App` provides. Never panics: a component rendered outside
+/// `App` (a wiring bug) gets a session of its own.
 pub fn use_session() -> Session {
-    expect_context::<Session>()
+    use_context::<Session>().unwrap_or_else(provide_session)
 }
 
 /// Called once hydration is over: until then the state stays `Unknown`, as

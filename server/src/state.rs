@@ -7,8 +7,8 @@ use leptos::prelude::LeptosOptions;
 use tessera::{Sessions, Tessera};
 
 /// Shared application state; axum clones it for every request, so every
-/// field is a reference count (a plain `LeptosOptions` cost 300 to 500
-/// instructions a request in allocations, callgrind, issue 5).
+/// field is a reference count (a plain `LeptosOptions` would allocate on
+/// every request).
 #[derive(Clone)]
 pub struct AppState {
     pub tessera: Tessera,

@@ -175,8 +175,8 @@ impl Store {
             }
             Self::Postgres(pool) => {
                 // One statement per rotation: PostgreSQL rotates in parallel
-                // on its connections (an `unnest` batch planned badly: 1.1k
-                // req/s against 4.1k).
+                // on its connections, and an `unnest` batch was planned badly
+                // (a quarter of the throughput; README, Benchmarks).
                 let mut rows = Vec::with_capacity(rotations.len());
                 for rotation in rotations {
                     let row = sqlx::query_as::<_, Rotated>(POSTGRES)
