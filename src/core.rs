@@ -3,6 +3,7 @@
 //! registry, the clock and the policy; and the two acts both of them
 //! perform, minting a token pair and starting a session.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -12,6 +13,7 @@ use crate::registry::Registry;
 use crate::rotation_queue::RotationQueue;
 use crate::settings::Policy;
 use crate::store::{RevokedSession, Store};
+use crate::throttle::ThrottleRules;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 use crate::verified_cache::VerifiedCache;
 
@@ -38,6 +40,8 @@ pub(crate) struct Core {
     pub rotations: RotationQueue,
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
+    pub throttle: ThrottleRules,
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Core {

@@ -17,6 +17,9 @@ pub enum AuthError {
     MalformedAuthorization,
     #[error("No active account found with the given credentials")]
     BadCredentials,
+    /// Too many failed logins for this username or from this address.
+    #[error("too many login attempts: retry after {retry_after} s")]
+    Throttled { retry_after: i64 },
     #[error("{0}")]
     Token(TokenError),
     #[error("Token contained no recognizable user identification")]

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod bearer;
+pub mod client_address;
 pub mod clock;
 mod core;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod sessions;
 pub mod settings;
 pub mod store;
 mod tessera;
+pub mod throttle;
 pub mod tokens;
 pub mod verified_cache;
 

@@ -2,6 +2,7 @@
 //! verify, log out, and authenticate a protected request. Every operation
 //! reads the clock once and judges everything at that instant.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::bearer::{parse_authorization, Credentials};
@@ -10,6 +11,7 @@ use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::registry::Standing;
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState};
+use crate::throttle::ThrottleKey;
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
 
 /// The user an access token belongs to, once every check has passed.
@@ -44,11 +46,32 @@ impl Sessions {
     }
 
     /// `POST /api/token/`: checks the password and starts a session.
-    pub async fn login(&self, username: &str, password: &str) -> Result<TokenPair, AuthError> {
+    /// `client`: the caller's address (see [`Sessions::client_address`]),
+    /// throttled alongside the username; `None` throttles the name only.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<TokenPair, AuthError> {
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::PasswordTooLong);
         }
         let core = &*self.core;
+        let now = core.now();
+        // Counted before the hash, for names that exist or not alike (no
+        // enumeration), so parallel guesses are all counted.
+        let mut throttle_keys = vec![ThrottleKey::Username(username.to_owned())];
+        throttle_keys.extend(client.map(ThrottleKey::Address));
+        if let Err(throttled) = core
+            .store
+            .count_login_attempt(&throttle_keys, &core.throttle, now)
+            .await?
+        {
+            return Err(AuthError::Throttled {
+                retry_after: throttled.retry_after,
+            });
+        }
         // A NUL can't be in any stored name (and PostgreSQL refuses it in
         // text): such a name is simply unknown, and costs a hash all the same.
         let user = if username.contains('\0') {
@@ -68,7 +91,9 @@ impl Sessions {
             (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
             _ => return Err(AuthError::BadCredentials),
         };
-        let now = core.now();
+        core.store
+            .login_succeeded(&throttle_keys, &core.throttle, now)
+            .await?;
         core.store
             .record_login(user.id, now, rehash.as_deref())
             .await?;
@@ -272,6 +297,12 @@ impl Sessions {
             }
         }
         Ok(())
+    }
+
+    /// The address a request comes from, given its TCP peer and its
+    /// `X-Forwarded-For` header (believed only from a trusted proxy).
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&[u8]>) -> IpAddr {
+        crate::client_address::client_address(peer, forwarded_for, &self.core.trusted_proxies)
     }
 
     /// The one road from an `Authorization` header to a user, as simplejwt's

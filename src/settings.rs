@@ -1,8 +1,11 @@
 //! What the core needs to know, as plain values. Reading them from flags and
 //! environment variables is the binary's job (`tessera-server`'s `config`).
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::throttle::ThrottleRules;
 
 /// Every setting of the core, with the defaults the command line documents.
 #[derive(Clone)]
@@ -26,6 +29,10 @@ pub struct Settings {
     pub min_password_length: usize,
     /// Password hashes computed at once; `None`: one per core.
     pub max_concurrent_hashes: Option<usize>,
+    /// How many password guesses a username and an address get.
+    pub throttle: ThrottleRules,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Settings {
@@ -44,6 +51,8 @@ impl Default for Settings {
             allow_signup: false,
             min_password_length: 8,
             max_concurrent_hashes: None,
+            throttle: ThrottleRules::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -59,6 +68,8 @@ impl std::fmt::Debug for Settings {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("max_concurrent_hashes", &self.max_concurrent_hashes)
+            .field("throttle", &self.throttle)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

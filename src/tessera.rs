@@ -66,16 +66,18 @@ impl Tessera {
         )?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let hasher = PasswordHasher::owasp(settings.max_concurrent_hashes.unwrap_or(cores));
-        Self::from_parts(store, codec, hasher, settings.policy(), clock).await
+        Self::from_parts(store, codec, hasher, settings, clock).await
     }
 
+    /// Starts on a codec and hasher made by the caller (benchmarks, tests).
     pub async fn from_parts(
         store: Store,
         codec: TokenCodec,
         hasher: PasswordHasher,
-        policy: Policy,
+        settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
+        let policy = settings.policy();
         let registry = Registry::load(&store, clock.now()).await?;
         let rotations = RotationQueue::start(store.clone(), policy.refresh_lifetime);
         let core = Arc::new(Core {
@@ -87,6 +89,8 @@ impl Tessera {
             rotations,
             clock,
             policy,
+            throttle: settings.throttle,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         Ok(Self {
             sessions: Sessions::new(Arc::clone(&core)),
@@ -114,9 +118,14 @@ impl Tessera {
         core.registry.sync(&core.store, core.now()).await
     }
 
-    /// Deletes expired refresh tokens and sessions.
+    /// Deletes expired refresh tokens and sessions, and login-throttle
+    /// counters that can no longer throttle anyone. Returns how many tokens went.
     pub async fn flush_expired(&self) -> Result<u64, StoreError> {
         let core = self.core();
-        core.store.flush_expired(core.now()).await
+        let now = core.now();
+        core.store
+            .flush_login_throttle(now - core.throttle.horizon())
+            .await?;
+        core.store.flush_expired(now).await
     }
 }

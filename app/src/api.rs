@@ -93,7 +93,7 @@ pub async fn database_status() -> Result<DatabaseReport, AuthFailure> {
 pub async fn login(username: String, password: String) -> Result<Tokens, AuthFailure> {
     let pair = ssr::core()?
         .sessions
-        .login(&username, &password)
+        .login(&username, &password, ssr::client_address())
         .await
         .map_err(ssr::reject)?;
     Ok(ssr::tokens_of(pair, None))

@@ -87,8 +87,17 @@ pub fn AuthNav() -> impl IntoView {
     let session = use_session();
     let status = use_login_status();
     let username = Memo::new(move |_| session.username());
-    let logout = Action::new_unsync(move |_: &()| async move { session.logout().await });
-    let busy = logout.pending();
+    // A plain signal, not an `Action`: this component is in the main wasm
+    // module every page waits for, and an action's machinery costs it 2 KB
+    // (the pages' forms use actions; they load on demand).
+    let busy = RwSignal::new(false);
+    let logout = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            session.logout().await;
+            busy.set(false);
+        });
+    };
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
 
     view! {
@@ -104,9 +113,7 @@ pub fn AuthNav() -> impl IntoView {
                         class="button button-quiet"
                         data-testid="logout"
                         disabled=move || busy.get()
-                        on:click=move |_| {
-                            logout.dispatch(());
-                        }
+                        on:click=logout
                     >
                         "Log out"
                     </button>

@@ -23,6 +23,10 @@ pub enum AuthFailure {
     /// Wrong username or password (or an inactive account: same answer).
     #[error("No active account found with the given credentials")]
     BadCredentials,
+    /// Too many failed logins for this name or from this address: try again
+    /// after this many seconds.
+    #[error("Too many attempts. Try again in {retry_after} second{}.", if *.retry_after == 1 { "" } else { "s" })]
+    Throttled { retry_after: i64 },
     /// A protected call arrived without a token.
     #[error("Authentication credentials were not provided.")]
     NotLoggedIn,
@@ -63,6 +67,7 @@ impl AuthFailure {
             | Self::AccountUnavailable(_) => 401,
             Self::Invalid { .. } | Self::BadRequest(_) => 400,
             Self::SignupClosed => 403,
+            Self::Throttled { .. } => 429,
             Self::UsernameTaken => 409,
             Self::Offline(_) => 503,
             Self::Server(_) => 500,

@@ -63,7 +63,7 @@ fn tokens(c: &mut Criterion) {
             .unwrap();
         let pair = tessera
             .sessions
-            .login("bench", "benchmark password")
+            .login("bench", "benchmark password", None)
             .await
             .unwrap();
         (tessera, pair.access)

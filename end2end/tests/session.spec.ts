@@ -61,6 +61,33 @@ test("wrong credentials show the server's message and store nothing", async ({ p
   expect(unexpected(problems)).toEqual([]);
 });
 
+test("after repeated wrong passwords the login page says how long to wait", async ({ page, request }) => {
+  const problems = watchConsole(page);
+  // A name of its own: the wait is per username (unknown names too).
+  const name = "throttle-e2e";
+  const guess = () => request.post("/api/token/", { data: { username: name, password: "guess" } });
+  // Five free failures, then waits of 1 s, 2 s, 4 s: fail until the wait is
+  // long enough to see it in the page.
+  let retryAfter = 0;
+  for (let attempt = 0; attempt < 20 && retryAfter < 4; attempt++) {
+    const reply = await guess();
+    if (reply.status() === 429) {
+      retryAfter = Number(reply.headers()["retry-after"]);
+      await sleep(retryAfter * 1000 + 100);
+    } else {
+      expect(reply.status()).toBe(401);
+    }
+  }
+  await guess(); // fails, and sets the next wait
+  await openHydrated(page, "/login");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("another guess");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText(/^Too many attempts\. Try again in \d+ seconds?\.$/);
+  expect(await storedTokens(page)).toBeNull();
+  expect(unexpected(problems).filter((problem) => !problem.includes("status of 429"))).toEqual([]);
+});
+
 test("login works with the keyboard alone", async ({ page }) => {
   await openHydrated(page, "/login?next=/tokens");
   await page.getByLabel("Username").focus();

@@ -71,6 +71,28 @@ pub struct Config {
     /// Defaults to the number of cores.
     #[arg(long, env = "TESSERA_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
+
+    /// Failed logins of one username before it has to wait; each further
+    /// failure doubles the wait, from one second.
+    #[arg(long, env = "TESSERA_LOGIN_FREE_FAILURES", default_value_t = tessera::throttle::FREE_FAILURES)]
+    pub login_free_failures: i64,
+
+    /// The longest wait a username's failures can cause.
+    #[arg(long, env = "TESSERA_LOGIN_MAX_WAIT", default_value = "15m")]
+    pub login_max_wait: HumanDuration,
+
+    /// Failed logins one client address may make per window, whatever the names.
+    #[arg(long, env = "TESSERA_LOGIN_ADDRESS_FAILURES", default_value_t = tessera::throttle::ADDRESS_FAILURES)]
+    pub login_address_failures: i64,
+
+    /// The window of `--login-address-failures`.
+    #[arg(long, env = "TESSERA_LOGIN_ADDRESS_WINDOW", default_value = "5m")]
+    pub login_address_window: HumanDuration,
+
+    /// Proxies (comma-separated IP addresses) whose `X-Forwarded-For` header
+    /// names the client; from anyone else the header is ignored.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -90,6 +112,13 @@ impl Config {
             allow_signup: self.allow_signup,
             min_password_length: self.min_password_length,
             max_concurrent_hashes: self.max_concurrent_hashes,
+            throttle: tessera::throttle::ThrottleRules {
+                free_failures: self.login_free_failures,
+                max_wait: self.login_max_wait.as_secs(),
+                address_failures: self.login_address_failures,
+                address_window: self.login_address_window.as_secs(),
+            },
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -119,5 +148,7 @@ mod tests {
             (None, None, None)
         );
         assert_eq!(parsed.max_concurrent_hashes, core.max_concurrent_hashes);
+        assert_eq!(parsed.throttle, core.throttle);
+        assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
     }
 }

@@ -13,7 +13,9 @@ use crate::api::InternalCause;
 use crate::{api, health, AppState};
 
 /// The application as axum serves it: the router inside the browsable-API
-/// service (see `api::BrowsableLayer`). Serve it with `into_make_service()`.
+/// service (see `api::BrowsableLayer`). Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: throttling keys on
+/// the client's address.
 pub type App = api::Browsable<Router>;
 
 /// Builds the application: API, health checks, pages, server functions and

@@ -5,6 +5,7 @@
 //! on whichever pool is configured.
 
 mod sessions;
+mod throttle;
 mod users;
 
 pub use sessions::{

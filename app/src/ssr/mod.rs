@@ -41,6 +41,20 @@ pub fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
         .map_err(reject)
 }
 
+/// Where the request comes from, read as the REST API reads it.
+pub fn client_address() -> Option<std::net::IpAddr> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let axum::extract::ConnectInfo(peer) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
+    let forwarded_for = parts.headers.get("x-forwarded-for");
+    Some(
+        use_context::<Tessera>()?
+            .sessions
+            .client_address(peer.ip(), forwarded_for.map(HeaderValue::as_bytes)),
+    )
+}
+
 pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Tokens {
     Tokens {
         access: pair.access,
@@ -51,7 +65,11 @@ pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Toke
 /// Turns a core error into the UI's, and sets the response status to match.
 pub fn reject(error: impl Into<AuthFailure>) -> AuthFailure {
     let failure = error.into();
-    response::set_status(failure.status());
+    let retry_after = match failure {
+        AuthFailure::Throttled { retry_after } => Some(retry_after),
+        _ => None,
+    };
+    response::set_status_and_retry(failure.status(), retry_after);
     failure
 }
 
@@ -60,6 +78,7 @@ impl From<AuthError> for AuthFailure {
     fn from(error: AuthError) -> Self {
         match error {
             AuthError::BadCredentials => Self::BadCredentials,
+            AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::CredentialsNotProvided => Self::NotLoggedIn,
             AuthError::MalformedAuthorization | AuthError::NoUserInToken => Self::TokenRefused {
                 problem: TokenProblem::Invalid,

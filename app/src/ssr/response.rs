@@ -7,6 +7,11 @@ use leptos::prelude::use_context;
 /// Makes the server function's response carry `status` (and, for 401,
 /// `WWW-Authenticate` as the REST API does). Outside a request, nothing.
 pub fn set_status(status: u16) {
+    set_status_and_retry(status, None);
+}
+
+/// As [`set_status`], with `Retry-After` (seconds) when a wait is known.
+pub fn set_status_and_retry(status: u16, retry_after: Option<i64>) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
@@ -17,5 +22,8 @@ pub fn set_status(status: u16) {
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(r#"Bearer realm="api""#),
         );
+    }
+    if let Some(seconds) = retry_after {
+        response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
 }

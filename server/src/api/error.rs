@@ -36,6 +36,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     /// 415 `{"detail":"Unsupported media type \"text/plain\" in request."}`
     UnsupportedMediaType(String),
+    /// 429 `{"detail":"Request was throttled. Expected available in N seconds."}`
+    /// with `Retry-After: N`, DRF's `Throttled` exactly.
+    Throttled { retry_after: i64 },
     /// 500; the cause is logged by the middleware, never sent.
     Internal(String),
 }
@@ -59,6 +62,7 @@ impl ApiError {
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +95,7 @@ impl ApiError {
             AuthError::BadCredentials => {
                 Self::Unauthorized("No active account found with the given credentials")
             }
+            AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::PasswordTooLong => Self::Fields(vec![(
                 "password",
                 format!(
@@ -198,6 +203,10 @@ impl IntoResponse for ApiError {
             Self::UnsupportedMediaType(media_type) => serde_json::to_string(&detail(&format!(
                 "Unsupported media type \"{media_type}\" in request."
             ))),
+            Self::Throttled { retry_after } => serde_json::to_string(&detail(&format!(
+                "Request was throttled. Expected available in {retry_after} second{}.",
+                if *retry_after == 1 { "" } else { "s" }
+            ))),
             Self::Internal(_) => serde_json::to_string(&detail("A server error occurred.")),
         }
         .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
@@ -213,6 +222,9 @@ impl IntoResponse for ApiError {
         }
         if let Self::MethodNotAllowed(_, allow) = &self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Self::Throttled { retry_after } = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if let Self::Internal(cause) = self {
             response.extensions_mut().insert(InternalCause(cause));

@@ -3,6 +3,7 @@
 
 mod auth_user;
 mod browsable;
+mod client_address;
 mod error;
 mod fields;
 mod token_views;

@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Serialize;
 use tessera::Sessions;
 
+use super::client_address::ClientAddress;
 use super::error::{ApiError, FieldErrors};
 use super::fields::Fields;
 
@@ -29,6 +30,7 @@ pub struct Empty {}
 /// `POST /api/token/` `{username, password}` → `{refresh, access}`.
 pub async fn obtain_pair(
     State(sessions): State<Sessions>,
+    ClientAddress(client): ClientAddress,
     fields: Fields,
 ) -> Result<Json<ObtainedPair>, ApiError> {
     let mut errors = FieldErrors::new();
@@ -38,7 +40,7 @@ pub async fn obtain_pair(
         return Err(ApiError::Fields(errors));
     };
     let pair = sessions
-        .login(username.trim(), &password)
+        .login(username.trim(), &password, client)
         .await
         .map_err(ApiError::from_login)?;
     // simplejwt's key order: refresh first.

@@ -107,9 +107,12 @@ pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDi
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, axum::ServiceExt::into_make_service(app))
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(app),
+        )
+        .await
+        .unwrap();
     });
     TestApp {
         addr,

@@ -1,0 +1,168 @@
+//! Login throttling through the real server: per username (growing waits),
+//! per client address, atomic under parallel guesses, on SQLite and
+//! PostgreSQL, answered exactly as DRF answers a throttled request.
+
+mod support;
+
+use std::sync::Arc;
+
+use support::{spawn_app_with, Engine, TestApp};
+
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $scenario() { super::$scenario(super::Engine::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $scenario() { super::$scenario(super::Engine::Postgres).await })*
+        }
+    };
+}
+
+on_both_engines!(
+    a_name_waits_after_five_failures_and_a_success_resets_it,
+    parallel_guesses_are_all_counted,
+    one_address_cannot_spray_many_names,
+);
+
+const BAD_CREDENTIALS: &str = r#"{"detail":"No active account found with the given credentials"}"#;
+
+fn throttled(seconds: i64) -> String {
+    let unit = if seconds == 1 { "second" } else { "seconds" };
+    format!(r#"{{"detail":"Request was throttled. Expected available in {seconds} {unit}."}}"#)
+}
+
+async fn app(engine: Engine) -> TestApp {
+    let app = spawn_app_with(engine, |_| {}).await;
+    app.add_user("alice", "right").await;
+    app.add_user("bob", "right").await;
+    app
+}
+
+async fn a_name_waits_after_five_failures_and_a_success_resets_it(engine: Engine) {
+    let app = app(engine).await;
+    for _ in 0..5 {
+        assert_eq!(app.login("alice", "wrong").await.text(), BAD_CREDENTIALS);
+    }
+    // Even the right password waits: the name is locked, not the guess.
+    let refused = app.login("alice", "right").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.text(), throttled(1));
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    // Someone else is not affected.
+    assert_eq!(app.login("bob", "right").await.status, 200);
+
+    // The waits double: 1 s, then 2 s.
+    app.advance(1);
+    assert_eq!(app.login("alice", "wrong").await.status, 401);
+    assert_eq!(app.login("alice", "right").await.text(), throttled(2));
+    app.advance(2);
+    assert_eq!(app.login("alice", "right").await.status, 200);
+    // The success reset the name: five free failures again.
+    for _ in 0..5 {
+        assert_eq!(app.login("alice", "wrong").await.status, 401);
+    }
+    assert_eq!(app.login("alice", "wrong").await.status, 429);
+}
+
+async fn parallel_guesses_are_all_counted(engine: Engine) {
+    let app = Arc::new(app(engine).await);
+    let guesses: Vec<_> = (0..20)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.login("alice", "wrong").await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    statuses.sort_unstable();
+    let checked = statuses.iter().filter(|status| **status == 401).count();
+    let refused = statuses.iter().filter(|status| **status == 429).count();
+    assert_eq!(
+        (checked, refused),
+        (5, 15),
+        "exactly the five free guesses reach the password check: {statuses:?}"
+    );
+}
+
+async fn one_address_cannot_spray_many_names(engine: Engine) {
+    let app = spawn_app_with(engine, |settings| {
+        settings.throttle.address_failures = 3;
+    })
+    .await;
+    app.add_user("alice", "right").await;
+    for name in ["carol", "dave", "erin"] {
+        assert_eq!(app.login(name, "password1").await.status, 401);
+    }
+    let refused = app.login("frank", "password1").await;
+    assert_eq!(refused.status, 429);
+    assert!(refused
+        .text()
+        .starts_with(r#"{"detail":"Request was throttled. Expected available in "#));
+    // The window passes.
+    app.advance(5 * 60);
+    assert_eq!(app.login("alice", "right").await.status, 200);
+}
+
+/// Behind a trusted proxy each forwarded client has its own budget; from
+/// an untrusted peer the header changes nothing.
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    let login_from = |app: &TestApp, forwarded: &'static str| {
+        let body = r#"{"username":"nobody","password":"x"}"#;
+        let raw = support::http::request(
+            "POST",
+            "/api/token/",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Forwarded-For", forwarded),
+            ],
+            body.as_bytes(),
+        );
+        let addr = app.addr;
+        async move { support::http::send(addr, &raw).await.status }
+    };
+    let trusting = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.throttle.address_failures = 1;
+        settings.throttle.free_failures = 100;
+        settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(login_from(&trusting, "203.0.113.1").await, 401);
+    assert_eq!(login_from(&trusting, "203.0.113.1").await, 429);
+    assert_eq!(login_from(&trusting, "203.0.113.2").await, 401);
+
+    let untrusting = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.throttle.address_failures = 1;
+        settings.throttle.free_failures = 100;
+    })
+    .await;
+    assert_eq!(login_from(&untrusting, "203.0.113.1").await, 401);
+    assert_eq!(login_from(&untrusting, "203.0.113.2").await, 429);
+}
+
+/// The UI's login server function is throttled by the same counters and
+/// says how long to wait.
+#[tokio::test]
+async fn the_login_server_function_is_throttled_alike() {
+    use leptos::server_fn::ServerFn;
+    use tessera_app::api::Login;
+
+    let app = app(Engine::Sqlite).await;
+    for _ in 0..5 {
+        assert_eq!(app.login("alice", "wrong").await.status, 401);
+    }
+    let reply = app
+        .post_form(Login::PATH, "username=alice&password=right")
+        .await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"Throttled": {"retry_after": 1}})
+    );
+    assert_eq!(reply.header("retry-after"), Some("1"));
+}

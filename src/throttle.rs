@@ -1,0 +1,254 @@
+//! Login throttling: how many password guesses a username and a client
+//! address get, as one small state machine with its numbers at the top.
+//! The store keeps one [`Counter`] per key and applies these rules inside a
+//! transaction that locks the row, so parallel guesses cannot slip past.
+//!
+//! - **Per username, consecutive failures** (the shape of Kanidm's softlock
+//!   and django-axes' cool-off): the first [`FREE_FAILURES`] cost nothing;
+//!   from then on every failure locks the name for a wait that doubles, from
+//!   one second up to [`MAX_WAIT_SECS`]. A success resets the name. An
+//!   attacker on one name gets about 15 guesses in the first quarter hour,
+//!   then 4 an hour (NIST SP 800-63B §5.2.2 asks for at most 100 failed
+//!   attempts before a lockout; this stays far below that without ever
+//!   locking a person out for good).
+//! - **Per client address, failures in a window**: at most
+//!   [`ADDRESS_FAILURES`] failed logins per [`ADDRESS_WINDOW_SECS`], whatever
+//!   the names, so one address cannot spray a common password over many
+//!   accounts. A success gives its attempt back, so an office behind one NAT
+//!   is not throttled by its own people logging in.
+//!
+//! An attempt is counted as a failure *before* its password is checked (and
+//! given back on success): the check costs a hash, and counting first is
+//! what makes a burst of parallel guesses count in full. A refused attempt
+//! costs no hash and changes no counter.
+
+/// Failures of one username before any wait.
+pub const FREE_FAILURES: i64 = 5;
+/// The first wait, doubled on each further failure.
+pub const FIRST_WAIT_SECS: i64 = 1;
+/// The longest a username waits between two guesses.
+pub const MAX_WAIT_SECS: i64 = 15 * 60;
+/// Failed logins one address may make per window.
+pub const ADDRESS_FAILURES: i64 = 30;
+pub const ADDRESS_WINDOW_SECS: i64 = 5 * 60;
+
+/// The tunable numbers (flags of the server), defaulting to the above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleRules {
+    pub free_failures: i64,
+    pub max_wait: i64,
+    pub address_failures: i64,
+    pub address_window: i64,
+}
+
+impl Default for ThrottleRules {
+    fn default() -> Self {
+        Self {
+            free_failures: FREE_FAILURES,
+            max_wait: MAX_WAIT_SECS,
+            address_failures: ADDRESS_FAILURES,
+            address_window: ADDRESS_WINDOW_SECS,
+        }
+    }
+}
+
+/// What a key's row holds. `wait` and `locked_until` serve usernames,
+/// `window_start` addresses; `failures` both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Counter {
+    pub failures: i64,
+    pub wait: i64,
+    pub locked_until: i64,
+    pub window_start: i64,
+}
+
+/// Whose attempts a counter counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ThrottleKey {
+    Username(String),
+    Address(std::net::IpAddr),
+}
+
+impl ThrottleKey {
+    /// The row's key: a prefix keeps a username from ever naming an address.
+    pub fn storage_key(&self) -> String {
+        match self {
+            Self::Username(name) => format!("user:{name}"),
+            Self::Address(address) => format!("addr:{address}"),
+        }
+    }
+}
+
+/// An attempt refused: retry after this many seconds (at least one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after: i64,
+}
+
+impl ThrottleRules {
+    /// An attempt at `now`: the counter with this attempt counted as a
+    /// failure, or how long to wait.
+    pub fn attempt(
+        &self,
+        key: &ThrottleKey,
+        counter: Counter,
+        now: i64,
+    ) -> Result<Counter, Throttled> {
+        match key {
+            ThrottleKey::Username(_) => self.attempt_username(counter, now),
+            ThrottleKey::Address(_) => self.attempt_address(counter, now),
+        }
+    }
+
+    fn attempt_username(&self, counter: Counter, now: i64) -> Result<Counter, Throttled> {
+        if counter.locked_until > now {
+            return Err(Throttled {
+                retry_after: counter.locked_until - now,
+            });
+        }
+        let failures = counter.failures + 1;
+        if failures < self.free_failures {
+            return Ok(Counter {
+                failures,
+                ..counter
+            });
+        }
+        let wait = if counter.wait == 0 {
+            FIRST_WAIT_SECS.min(self.max_wait)
+        } else {
+            counter.wait.saturating_mul(2).min(self.max_wait)
+        };
+        Ok(Counter {
+            failures,
+            wait,
+            locked_until: now + wait,
+            ..counter
+        })
+    }
+
+    fn attempt_address(&self, counter: Counter, now: i64) -> Result<Counter, Throttled> {
+        let window_ends = counter.window_start.saturating_add(self.address_window);
+        if window_ends <= now {
+            return Ok(Counter {
+                failures: 1,
+                window_start: now,
+                ..counter
+            });
+        }
+        if counter.failures >= self.address_failures {
+            return Err(Throttled {
+                retry_after: window_ends - now,
+            });
+        }
+        Ok(Counter {
+            failures: counter.failures + 1,
+            ..counter
+        })
+    }
+
+    /// The attempt counted by `attempt` turned out to be a success.
+    pub fn succeeded(&self, key: &ThrottleKey, counter: Counter) -> Counter {
+        match key {
+            ThrottleKey::Username(_) => Counter::default(),
+            ThrottleKey::Address(_) => Counter {
+                failures: (counter.failures - 1).max(0),
+                ..counter
+            },
+        }
+    }
+
+    /// How long after `now` a row can matter at all (older rows are flushed).
+    pub fn horizon(&self) -> i64 {
+        self.max_wait.max(self.address_window)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name() -> ThrottleKey {
+        ThrottleKey::Username("alice".into())
+    }
+
+    fn address() -> ThrottleKey {
+        ThrottleKey::Address("192.0.2.7".parse().unwrap())
+    }
+
+    #[test]
+    fn a_username_gets_free_failures_then_doubling_waits_up_to_the_cap() {
+        let rules = ThrottleRules::default();
+        let mut counter = Counter::default();
+        let now = 1_000;
+        for _ in 0..FREE_FAILURES - 1 {
+            counter = rules.attempt(&name(), counter, now).unwrap();
+            assert_eq!(counter.locked_until, 0);
+        }
+        // The fifth failure locks for a second; the sixth attempt waits.
+        counter = rules.attempt(&name(), counter, now).unwrap();
+        assert_eq!(counter.locked_until, now + 1);
+        assert_eq!(
+            rules.attempt(&name(), counter, now),
+            Err(Throttled { retry_after: 1 })
+        );
+        let mut waits = Vec::new();
+        let mut at = now;
+        for _ in 0..14 {
+            at = counter.locked_until;
+            counter = rules.attempt(&name(), counter, at).unwrap();
+            waits.push(counter.locked_until - at);
+        }
+        assert_eq!(
+            waits,
+            [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900, 900]
+        );
+        assert_eq!(
+            rules.attempt(&name(), counter, at + 10),
+            Err(Throttled { retry_after: 890 })
+        );
+    }
+
+    #[test]
+    fn a_refused_attempt_changes_nothing_and_a_success_resets_the_name() {
+        let rules = ThrottleRules {
+            free_failures: 1,
+            ..ThrottleRules::default()
+        };
+        let locked = rules.attempt(&name(), Counter::default(), 50).unwrap();
+        assert!(rules.attempt(&name(), locked, 50).is_err());
+        assert_eq!(rules.succeeded(&name(), locked), Counter::default());
+    }
+
+    #[test]
+    fn an_address_gets_a_budget_of_failures_per_window() {
+        let rules = ThrottleRules::default();
+        let mut counter = Counter::default();
+        for _ in 0..ADDRESS_FAILURES {
+            counter = rules.attempt(&address(), counter, 10_000).unwrap();
+        }
+        assert_eq!(
+            rules.attempt(&address(), counter, 10_100),
+            Err(Throttled {
+                retry_after: ADDRESS_WINDOW_SECS - 100
+            })
+        );
+        // A success gives its attempt back.
+        let refunded = rules.succeeded(&address(), counter);
+        assert!(rules.attempt(&address(), refunded, 10_100).is_ok());
+        // A new window starts afresh.
+        let later = rules
+            .attempt(&address(), counter, 10_000 + ADDRESS_WINDOW_SECS)
+            .unwrap();
+        assert_eq!(later.failures, 1);
+    }
+
+    #[test]
+    fn keys_of_names_and_addresses_never_collide() {
+        assert_eq!(name().storage_key(), "user:alice");
+        assert_eq!(address().storage_key(), "addr:192.0.2.7");
+        assert_ne!(
+            ThrottleKey::Username("addr:192.0.2.7".into()).storage_key(),
+            address().storage_key()
+        );
+    }
+}
