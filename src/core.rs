@@ -51,10 +51,13 @@ impl Core {
 
     /// The one place token pairs are made: an access token of `session_id`
     /// issued at `now`, and the refresh token `refresh` describes, if any.
+    /// No token outlives its session: the access token's `exp` is capped at
+    /// `session_expires_at` too.
     pub fn mint_pair(
         &self,
         user_id: i64,
         session_id: &str,
+        session_expires_at: i64,
         refresh: Option<RefreshGrant<'_>>,
         now: i64,
     ) -> TokenPair {
@@ -63,7 +66,7 @@ impl Core {
             user_id,
             session_id,
             iat: now,
-            exp: now + self.policy.access_lifetime,
+            exp: (now + self.policy.access_lifetime).min(session_expires_at),
             jti: None,
         });
         let refresh = refresh.map(|grant| {
@@ -104,6 +107,7 @@ impl Core {
         Ok(self.mint_pair(
             user_id,
             &session_id,
+            session_expires_at,
             Some(RefreshGrant {
                 jti: &first_jti,
                 issued_at: now,

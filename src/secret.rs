@@ -21,6 +21,11 @@ pub enum SecretError {
     },
     #[error("the system random number generator failed: {0}")]
     Random(getrandom::Error),
+    #[error(
+        "the key file {path} can be read by other users (mode {mode:o}): \
+         run `chmod 600 {path}`"
+    )]
+    Exposed { path: String, mode: u32 },
 }
 
 /// Where the key came from, so the caller can warn about a generated one.
@@ -46,6 +51,7 @@ pub fn load_or_generate(
     };
     match std::fs::read_to_string(file) {
         Ok(text) => {
+            check_private(file)?;
             let key = crate::hex::decode(text.trim()).ok_or_else(|| SecretError::NotHex {
                 path: file.display().to_string(),
             })?;
@@ -58,6 +64,30 @@ pub fn load_or_generate(
         }
         Err(error) => Err(io_error(error)),
     }
+}
+
+/// Whoever can read the key can mint tokens for anyone: refuse a key file
+/// that group or others may read or write.
+fn check_private(file: &Path) -> Result<(), SecretError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file)
+            .map_err(|source| SecretError::Io {
+                path: file.display().to_string(),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(SecretError::Exposed {
+                path: file.display().to_string(),
+                mode: mode & 0o777,
+            });
+        }
+    }
+    let _ = file;
+    Ok(())
 }
 
 fn check_length(key: Vec<u8>) -> Result<Vec<u8>, SecretError> {
@@ -123,6 +153,19 @@ mod tests {
         let (second, source) = load_or_generate(None, &file).unwrap();
         assert_eq!(source, KeySource::File);
         assert_eq!(first, second);
+        std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let file = temp_path("secret.key");
+        load_or_generate(None, &file).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = load_or_generate(None, &file).unwrap_err();
+        assert!(matches!(error, SecretError::Exposed { mode: 0o644, .. }));
+        assert!(error.to_string().contains("chmod 600"), "{error}");
         std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
     }
 }

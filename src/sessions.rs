@@ -131,7 +131,13 @@ impl Sessions {
 
         if !core.policy.rotate_refresh_tokens {
             let record = self.current_record(&claims.jti, now).await?;
-            return Ok(core.mint_pair(record.user_id, &record.session_id, None, now));
+            return Ok(core.mint_pair(
+                record.user_id,
+                &record.session_id,
+                record.session_expires_at,
+                None,
+                now,
+            ));
         }
 
         let successor_jti = crate::hex::random_id();
@@ -143,6 +149,7 @@ impl Sessions {
             RotateOutcome::Rotated(rotated) => Ok(core.mint_pair(
                 rotated.user_id,
                 &rotated.session_id,
+                rotated.session_expires_at,
                 Some(RefreshGrant {
                     jti: &successor_jti,
                     issued_at: rotated.issued_at,
@@ -186,6 +193,7 @@ impl Sessions {
                     return Ok(core.mint_pair(
                         successor.user_id,
                         &successor.session_id,
+                        successor.session_expires_at,
                         Some(RefreshGrant {
                             jti: &successor.jti,
                             issued_at: successor.issued_at,

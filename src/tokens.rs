@@ -215,8 +215,8 @@ impl TokenCodec {
     }
 
     /// Verifies signature, lifetime and the claims simplejwt requires, in
-    /// simplejwt's order (PyJWT's registered claims first: `nbf`, `exp`,
-    /// `iss`, `aud`), so the first problem found is the one reported.
+    /// simplejwt's order (PyJWT's registered claims first: `iat`, `nbf`,
+    /// `exp`, `iss`, `aud`), so the first problem found is the one reported.
     /// `expected`: the token type required, or `None` for any (`verify/`).
     /// `now`: the instant of the request, in Unix seconds.
     pub fn verify(
@@ -233,6 +233,14 @@ impl TokenCodec {
                 .map_err(|_| TokenError::Invalid)?
                 .claims;
 
+        // PyJWT refuses a token issued in the future (beyond the leeway);
+        // simplejwt reports that as invalid.
+        if let Some(iat) = &claims.iat {
+            let iat = as_integer(iat).ok_or(TokenError::Invalid)?;
+            if iat > now.saturating_add(self.leeway) {
+                return Err(TokenError::Invalid);
+            }
+        }
         if let Some(nbf) = &claims.nbf {
             let nbf = as_integer(nbf).ok_or(TokenError::Invalid)?;
             if nbf > now.saturating_add(self.leeway) {
@@ -456,6 +464,25 @@ mod tests {
             codec.verify(&minted.token, None, 1_300),
             Err(TokenError::Expired)
         );
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_invalid_beyond_the_leeway() {
+        let minted = codec().mint(&TokenSpec {
+            token_type: TokenType::Access,
+            user_id: 7,
+            session_id: "s1",
+            iat: 2_000,
+            exp: 2_300,
+            jti: None,
+        });
+        assert_eq!(
+            codec().verify(&minted.token, None, 1_999),
+            Err(TokenError::Invalid)
+        );
+        assert!(codec().verify(&minted.token, None, 2_000).is_ok());
+        let lenient = TokenCodec::new(KEY, 5, None, None).unwrap();
+        assert!(lenient.verify(&minted.token, None, 1_995).is_ok());
     }
 
     #[test]

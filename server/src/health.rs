@@ -5,14 +5,13 @@ use serde::Serialize;
 
 use crate::AppState;
 
-/// Fields in the order people read them (`status` first).
+/// Fields in the order people read them (`status` first). Anyone may ask,
+/// so the answer is a verdict, never an error text (that goes to the log).
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
 }
 
 /// `GET /livez`: the process answers; no I/O.
@@ -20,7 +19,6 @@ pub async fn livez() -> impl IntoResponse {
     Json(Health {
         status: "ok",
         database: None,
-        reason: None,
     })
 }
 
@@ -32,7 +30,6 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             Json(Health {
                 status: "ok",
                 database: Some("ok"),
-                reason: None,
             }),
         ),
         Err(error) => {
@@ -40,10 +37,8 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(Health {
-                    status: "error",
+                    status: "unavailable",
                     database: Some("unreachable"),
-                    // sqlx's messages name the failure, never credentials.
-                    reason: Some(error.to_string()),
                 }),
             )
         }

@@ -207,3 +207,61 @@ async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn the_database_file_is_private_and_url_passwords_are_never_printed() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = TempDir::new();
+    let secret = dir.0.join("secret.key");
+    let url = format!("sqlite://{}/tessera.db", dir.0.display());
+    assert!(run(&url, &secret, &["user", "list"], "")
+        .await
+        .status
+        .success());
+    let mode = std::fs::metadata(dir.0.join("tessera.db"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the database holds password hashes");
+
+    let refused = run(
+        "mysql://app:hunter2@db.example/tessera",
+        &secret,
+        &["user", "list"],
+        "",
+    )
+    .await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("mysql://app:***@db.example/tessera"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_key_file_others_can_read_stops_the_start() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = TempDir::new();
+    let key_file = dir.0.join("secret.key");
+    std::fs::write(&key_file, "ab".repeat(32)).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let url = format!("sqlite://{}/tessera.db", dir.0.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["user", "list"])
+        .env("DATABASE_URL", &url)
+        .env_remove("TESSERA_SECRET_KEY")
+        .env("TESSERA_SECRET_KEY_FILE", &key_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take();
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+}

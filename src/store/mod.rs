@@ -26,9 +26,10 @@ use sqlx::sqlite::{
 /// client because it may hold SQL details.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Carries the URL with its password masked (see [`redacted_url`]).
     #[error("unsupported database URL {0:?}: expected sqlite://… or postgres://…")]
     UnsupportedUrl(String),
-    #[error("could not create the database folder {path}: {source}")]
+    #[error("could not create the database file or folder {path}: {source}")]
     CreateFolder {
         path: String,
         source: std::io::Error,
@@ -119,6 +120,7 @@ impl Store {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
             create_parent_folder(options.get_filename())?;
+            create_private_file(options.get_filename())?;
             // The writer first: it creates the file and switches it to WAL.
             let writes = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -138,7 +140,7 @@ impl Store {
                 .await?;
             Ok(Self::Postgres(pool))
         } else {
-            Err(StoreError::UnsupportedUrl(database_url.to_owned()))
+            Err(StoreError::UnsupportedUrl(redacted_url(database_url)))
         }
     }
 
@@ -180,6 +182,44 @@ impl Store {
     }
 }
 
+/// A database URL fit for a message: the password, if any, becomes `***`.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// A new SQLite file is created readable by its owner only: it holds
+/// password hashes and sessions. (SQLite gives its `-wal` and `-shm` files
+/// the database file's mode.)
+fn create_private_file(file: &Path) -> Result<(), StoreError> {
+    if file == Path::new(":memory:") || file.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        // Another process created it a moment ago: theirs is as good.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::CreateFolder {
+            path: file.display().to_string(),
+            source,
+        }),
+    }
+}
+
 fn create_parent_folder(file: &Path) -> Result<(), StoreError> {
     match file.parent() {
         Some(folder) if !folder.as_os_str().is_empty() && file != Path::new(":memory:") => {
@@ -189,5 +229,27 @@ fn create_parent_folder(file: &Path) -> Result<(), StoreError> {
             })
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn a_url_password_never_reaches_a_message() {
+        assert_eq!(
+            redacted_url("postgres://app:hunter2@db.example:5432/tessera?sslmode=require"),
+            "postgres://app:***@db.example:5432/tessera?sslmode=require"
+        );
+        assert_eq!(
+            redacted_url("mysql://app:p@ss:w@rd@host/db"),
+            "mysql://app:***@host/db"
+        );
+        assert_eq!(
+            redacted_url("postgres://app@host/db"),
+            "postgres://app@host/db"
+        );
+        assert_eq!(redacted_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
 }

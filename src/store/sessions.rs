@@ -36,6 +36,8 @@ pub struct Rotated {
     pub session_id: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The session's absolute end, which no token of it outlives.
+    pub session_expires_at: i64,
 }
 
 /// What became of one rotation (see `RotationQueue::rotate`).
@@ -145,7 +147,9 @@ impl Store {
              AND s.revoked_at IS NULL AND s.expires_at > $1 \
              RETURNING parent, session_id, \
              (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id) AS user_id, \
-             issued_at, expires_at";
+             issued_at, expires_at, \
+             (SELECT expires_at FROM sessions WHERE sessions.id = refresh_tokens.session_id) \
+             AS session_expires_at";
         const POSTGRES: &str = "WITH consumed AS ( \
                  UPDATE refresh_tokens t SET rotated_at = $1, successor = $3 FROM sessions s \
                  WHERE t.jti = $4 AND t.rotated_at IS NULL AND t.expires_at > $1 \
@@ -154,7 +158,7 @@ impl Store {
              INSERT INTO refresh_tokens (jti, session_id, parent, issued_at, expires_at) \
              SELECT $3, session_id, $4, $1, LEAST($1 + $2, session_expires_at) FROM consumed \
              RETURNING parent, session_id, (SELECT user_id FROM consumed) AS user_id, \
-             issued_at, expires_at";
+             issued_at, expires_at, (SELECT session_expires_at FROM consumed) AS session_expires_at";
         if rotations.is_empty() {
             return Ok(Vec::new());
         }
