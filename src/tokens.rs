@@ -13,6 +13,9 @@ use crate::hex::random_id;
 const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 const ALGORITHM: Algorithm = Algorithm::HS256;
 
+/// How far in the future `iat` may be beyond the leeway (see `verify`).
+pub const ISSUED_AT_SKEW_SECS: i64 = 1;
+
 /// Longer tokens are rejected before any parsing: ours are about 300 bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;
 
@@ -234,10 +237,17 @@ impl TokenCodec {
                 .claims;
 
         // PyJWT refuses a token issued in the future (beyond the leeway);
-        // simplejwt reports that as invalid.
+        // simplejwt reports that as invalid. One second more is allowed:
+        // `iat` and `now` are whole seconds, and a token minted by another
+        // instance whose clock is a millisecond ahead across a second
+        // boundary would otherwise be refused here for up to a second.
         if let Some(iat) = &claims.iat {
             let iat = as_integer(iat).ok_or(TokenError::Invalid)?;
-            if iat > now.saturating_add(self.leeway) {
+            if iat
+                > now
+                    .saturating_add(self.leeway)
+                    .saturating_add(ISSUED_AT_SKEW_SECS)
+            {
                 return Err(TokenError::Invalid);
             }
         }
@@ -477,12 +487,14 @@ mod tests {
             jti: None,
         });
         assert_eq!(
-            codec().verify(&minted.token, None, 1_999),
+            codec().verify(&minted.token, None, 1_998),
             Err(TokenError::Invalid)
         );
-        assert!(codec().verify(&minted.token, None, 2_000).is_ok());
+        // Another instance's clock a moment ahead, across a second boundary.
+        assert!(codec().verify(&minted.token, None, 1_999).is_ok());
         let lenient = TokenCodec::new(KEY, 5, None, None).unwrap();
-        assert!(lenient.verify(&minted.token, None, 1_995).is_ok());
+        assert!(lenient.verify(&minted.token, None, 1_994).is_ok());
+        assert!(lenient.verify(&minted.token, None, 1_993).is_err());
     }
 
     #[test]

@@ -33,6 +33,11 @@ use components::{AuthNav, SessionWatcher};
 /// The HTML document around the app; rendered on the server only. `<body>`
 /// carries the sign-up rules to the browser (see [`api::SignupRules`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::response::set_content_security_policy(
+        // `cargo leptos watch` sets LEPTOS_WATCH; its reload socket must connect.
+        std::env::var_os("LEPTOS_WATCH").map(|_| options.reload_port),
+    );
     let signup = api::SignupRules::current();
     view! {
         <!DOCTYPE html>

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { openHydrated, watchConsole } from "./support";
+import { logIn, openHydrated, watchConsole } from "./support";
 
 test("the start page is rendered on the server", async ({ request }) => {
   const response = await request.get("/");
@@ -95,4 +95,28 @@ test("the health check reports the database", async ({ request }) => {
   const response = await request.get("/healthz");
   expect(response.status()).toBe(200);
   expect(await response.json()).toEqual({ status: "ok", database: "ok" });
+});
+
+test("the app runs under its Content-Security-Policy without a single violation", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Content-Security-Policy/i.test(message.text())) violations.push(message.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`Content-Security-Policy violation: ${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+  const response = await page.goto("/");
+  const policy = response?.headers()["content-security-policy"] ?? "";
+  expect(policy).toContain("'nonce-");
+  expect(policy).not.toContain("unsafe-inline");
+  await logIn(page, "/hello");
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await page.getByRole("link", { name: "Tokens" }).click();
+  await expect(page).toHaveURL(/\/tokens$/);
+  await expect(page.getByTestId("session-cap")).toBeVisible();
+  await page.goto("/signup");
+  await page.goto("/nowhere");
+  expect(violations).toEqual([]);
 });

@@ -15,6 +15,9 @@ pub struct Cli {
     #[command(flatten)]
     pub config: crate::Config,
 
+    #[command(flatten)]
+    pub http: crate::config::HttpConfig,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -95,6 +95,15 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
+/// Settings of the HTTP server itself (not the core's).
+#[derive(Args, Clone, Debug)]
+pub struct HttpConfig {
+    /// The site is served over HTTPS (directly or behind a TLS proxy): send
+    /// `Strict-Transport-Security` so browsers never use plain HTTP again.
+    #[arg(long, env = "TESSERA_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub hsts: bool,
+}
+
 impl Config {
     /// What the core is configured with.
     pub fn settings(&self) -> tessera::Settings {

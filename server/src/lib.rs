@@ -9,6 +9,7 @@ pub mod duration;
 mod health;
 pub mod maintenance;
 mod routes;
+mod security_headers;
 pub mod state;
 pub mod telemetry;
 

@@ -4,6 +4,7 @@ use clap::Parser;
 use leptos::prelude::get_configuration;
 use tessera::Tessera;
 use tessera_server::cli::{run_admin, Cli, Command};
+use tessera_server::config::HttpConfig;
 use tessera_server::{maintenance, router, telemetry, AppState};
 
 #[tokio::main]
@@ -25,14 +26,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let store = tessera::Store::open(&cli.config.database_url).await?;
     let tessera = Tessera::start(&cli.config.settings(), store.clone()).await?;
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(tessera).await,
+        Command::Serve => serve(tessera, cli.http).await,
         Command::Admin(command) => run_admin(&tessera, command).await.map_err(Into::into),
     };
     store.close().await;
     outcome
 }
 
-async fn serve(tessera: Tessera) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::error::Error>> {
     let mut leptos_options = get_configuration(None)?.leptos_options;
     if leptos_options.output_name.is_empty() {
         // Built outside cargo-leptos: the bundle still has the site's name.
@@ -45,6 +46,7 @@ async fn serve(tessera: Tessera) -> Result<(), Box<dyn std::error::Error>> {
     let app = router(AppState {
         tessera,
         leptos_options: leptos_options.into(),
+        hsts: http.hsts,
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

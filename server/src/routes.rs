@@ -10,19 +10,21 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::api::InternalCause;
+use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, AppState};
 
 /// The application as axum serves it: the router inside the browsable-API
-/// service (see `api::BrowsableLayer`). Serve it with
+/// service (see `api::BrowsableLayer`), inside the security headers. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: throttling keys on
 /// the client's address.
-pub type App = api::Browsable<Router>;
+pub type App = SecurityHeaders<api::Browsable<Router>>;
 
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
 pub fn router(state: AppState) -> App {
     let routes = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
+    let hsts = state.hsts;
     let tessera = state.tessera.clone();
     // Pages and server functions find the core in their context; the 404
     // page renders the whole app too, so it needs the same context.
@@ -46,7 +48,7 @@ pub fn router(state: AppState) -> App {
                 .on_response(log_response),
         )
         .with_state(state);
-    api::BrowsableLayer.layer(routes)
+    SecurityHeadersLayer { hsts }.layer(api::BrowsableLayer.layer(routes))
 }
 
 /// The span of one request: method and path (never the query string,

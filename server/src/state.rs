@@ -13,6 +13,8 @@ use tessera::{Sessions, Tessera};
 pub struct AppState {
     pub tessera: Tessera,
     pub leptos_options: Arc<LeptosOptions>,
+    /// Served over HTTPS: send `Strict-Transport-Security`.
+    pub hsts: bool,
 }
 
 impl AppState {

@@ -346,3 +346,18 @@ async fn the_rest_api_and_server_functions_read_the_header_alike() {
         assert_eq!(rest_message, ui_message, "{header:.20}");
     }
 }
+
+#[tokio::test]
+async fn tokens_from_server_functions_are_never_cached() {
+    let app = spawn_app().await;
+    app.add_user("ada", "correct horse").await;
+    let reply = call(
+        &app,
+        Login::PATH,
+        &[("username", "ada"), ("password", "correct horse")],
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(reply.header("pragma"), Some("no-cache"));
+}

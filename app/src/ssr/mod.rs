@@ -55,7 +55,9 @@ pub fn client_address() -> Option<std::net::IpAddr> {
     )
 }
 
+/// The tokens of a server function's answer, which no cache may keep.
 pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Tokens {
+    response::forbid_caching();
     Tokens {
         access: pair.access,
         refresh: pair.refresh.or(kept_refresh).unwrap_or_default(),

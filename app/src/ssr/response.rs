@@ -27,3 +27,36 @@ pub fn set_status_and_retry(status: u16, retry_after: Option<i64>) {
         response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
 }
+
+/// A response that carries tokens must not be stored by any cache (RFC 6749
+/// §5.1: `Cache-Control: no-store`, `Pragma: no-cache`).
+pub fn forbid_caching() {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.insert_header(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+}
+
+/// The Content-Security-Policy of a page: scripts only from this origin and
+/// the page's own inline ones (the hydration script, which carries the
+/// per-response nonce leptos stamps on it), WebAssembly compiled from them,
+/// nothing framed, no plugins, no `<base>`. Tokens live in localStorage, so
+/// an injected script would own the account: this is the main defence.
+/// `dev_reload`: the live-reload websocket of `cargo leptos watch`.
+pub fn set_content_security_policy(dev_reload: Option<u32>) {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let reload = dev_reload.map_or_else(String::new, |port| format!(" ws://127.0.0.1:{port}"));
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}

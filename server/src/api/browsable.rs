@@ -107,6 +107,14 @@ async fn render(method: &Method, path: &str, response: Response) -> Response {
     parts
         .headers
         .insert(header::VARY, HeaderValue::from_static("Accept"));
+    // The page has no script at all: forbid every script, frame and plugin.
+    parts.headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; \
+             base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+    );
     Response::from_parts(parts, Body::from(page))
 }
 

@@ -2,6 +2,7 @@
 //! sessions side of the core, and answers with simplejwt's body.
 
 use axum::extract::State;
+use axum::http::header;
 use axum::Json;
 use serde::Serialize;
 use tessera::Sessions;
@@ -23,6 +24,13 @@ pub struct RefreshedPair {
     refresh: Option<String>,
 }
 
+/// RFC 6749 §5.1: a response carrying tokens is never cached.
+type NoStore = [(header::HeaderName, &'static str); 2];
+const NO_STORE: NoStore = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::PRAGMA, "no-cache"),
+];
+
 /// simplejwt answers success with an empty object on verify and blacklist.
 #[derive(Serialize)]
 pub struct Empty {}
@@ -32,7 +40,7 @@ pub async fn obtain_pair(
     State(sessions): State<Sessions>,
     ClientAddress(client): ClientAddress,
     fields: Fields,
-) -> Result<Json<ObtainedPair>, ApiError> {
+) -> Result<(NoStore, Json<ObtainedPair>), ApiError> {
     let mut errors = FieldErrors::new();
     let username = fields.char_field("username", &mut errors);
     let password = fields.char_field("password", &mut errors);
@@ -44,10 +52,13 @@ pub async fn obtain_pair(
         .await
         .map_err(ApiError::from_login)?;
     // simplejwt's key order: refresh first.
-    Ok(Json(ObtainedPair {
-        refresh: pair.refresh.unwrap_or_default(),
-        access: pair.access,
-    }))
+    Ok((
+        NO_STORE,
+        Json(ObtainedPair {
+            refresh: pair.refresh.unwrap_or_default(),
+            access: pair.access,
+        }),
+    ))
 }
 
 /// `POST /api/token/refresh/` `{refresh}` → `{access, refresh}` (`refresh`
@@ -55,16 +66,19 @@ pub async fn obtain_pair(
 pub async fn refresh(
     State(sessions): State<Sessions>,
     fields: Fields,
-) -> Result<Json<RefreshedPair>, ApiError> {
+) -> Result<(NoStore, Json<RefreshedPair>), ApiError> {
     let token = fields.required_char("refresh")?;
     let pair = sessions
         .refresh(&token)
         .await
         .map_err(ApiError::from_refresh)?;
-    Ok(Json(RefreshedPair {
-        access: pair.access,
-        refresh: pair.refresh,
-    }))
+    Ok((
+        NO_STORE,
+        Json(RefreshedPair {
+            access: pair.access,
+            refresh: pair.refresh,
+        }),
+    ))
 }
 
 /// `POST /api/token/verify/` `{token}` → `{}`.

@@ -103,6 +103,7 @@ pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDi
     let app = router(AppState {
         tessera: tessera.clone(),
         leptos_options: leptos_options.into(),
+        hsts: false,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
