@@ -102,6 +102,32 @@ pub struct HttpConfig {
     /// `Strict-Transport-Security` so browsers never use plain HTTP again.
     #[arg(long, env = "TESSERA_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub hsts: bool,
+
+    /// Largest request body any route accepts, in bytes (server functions
+    /// included); larger ones are answered 413 before they are read.
+    #[arg(long, env = "TESSERA_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// A client must send a request's headers within this time, and an idle
+    /// keep-alive connection is closed after it.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", default_value = "10s")]
+    pub header_read_timeout: HumanDuration,
+
+    /// Longest a request may take, body included (answered 408 after it).
+    #[arg(long, env = "TESSERA_REQUEST_TIMEOUT", default_value = "30s")]
+    pub request_timeout: HumanDuration,
+}
+
+impl Default for HttpConfig {
+    /// The flags' defaults.
+    fn default() -> Self {
+        Self {
+            hsts: false,
+            max_body_bytes: 64 * 1024,
+            header_read_timeout: HumanDuration::from_secs(10),
+            request_timeout: HumanDuration::from_secs(30),
+        }
+    }
 }
 
 impl Config {
@@ -140,6 +166,34 @@ mod tests {
     struct Only {
         #[command(flatten)]
         config: Config,
+    }
+
+    #[derive(clap::Parser)]
+    struct OnlyHttp {
+        #[command(flatten)]
+        http: HttpConfig,
+    }
+
+    #[test]
+    fn the_http_flags_defaults_are_httpconfigs_defaults() {
+        let parsed = <OnlyHttp as clap::Parser>::try_parse_from(["tessera"])
+            .unwrap()
+            .http;
+        let default = HttpConfig::default();
+        assert_eq!(
+            (
+                parsed.hsts,
+                parsed.max_body_bytes,
+                parsed.header_read_timeout,
+                parsed.request_timeout
+            ),
+            (
+                default.hsts,
+                default.max_body_bytes,
+                default.header_read_timeout,
+                default.request_timeout
+            )
+        );
     }
 
     #[test]

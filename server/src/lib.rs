@@ -3,6 +3,7 @@
 //! command line.
 
 mod api;
+mod body_limit;
 pub mod cli;
 pub mod config;
 pub mod duration;
@@ -10,6 +11,7 @@ mod health;
 pub mod maintenance;
 mod routes;
 mod security_headers;
+pub mod serve;
 pub mod state;
 pub mod telemetry;
 

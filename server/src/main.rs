@@ -46,16 +46,12 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
     let app = router(AppState {
         tessera,
         leptos_options: leptos_options.into(),
-        hsts: http.hsts,
+        http: std::sync::Arc::new(http.clone()),
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(
-        listener,
-        axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(app),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    tessera_server::serve::serve(listener, app, http.header_read_timeout.0, shutdown_signal())
+        .await;
     Ok(())
 }
 

@@ -2,14 +2,17 @@
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use axum::{body::Body, http::Request, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::Layer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::api::InternalCause;
+use crate::body_limit::{BodyLimit, BodyLimitLayer};
 use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, AppState};
 
@@ -17,14 +20,14 @@ use crate::{api, health, AppState};
 /// service (see `api::BrowsableLayer`), inside the security headers. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: throttling keys on
 /// the client's address.
-pub type App = SecurityHeaders<api::Browsable<Router>>;
+pub type App = SecurityHeaders<api::Browsable<BodyLimit<Router>>>;
 
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
 pub fn router(state: AppState) -> App {
     let routes = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
-    let hsts = state.hsts;
+    let http = state.http.clone();
     let tessera = state.tessera.clone();
     // Pages and server functions find the core in their context; the 404
     // page renders the whole app too, so it needs the same context.
@@ -41,6 +44,10 @@ pub fn router(state: AppState) -> App {
             AppState,
             _,
         >(provide_core, tessera_app::shell))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            http.request_timeout.0,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -48,7 +55,11 @@ pub fn router(state: AppState) -> App {
                 .on_response(log_response),
         )
         .with_state(state);
-    SecurityHeadersLayer { hsts }.layer(api::BrowsableLayer.layer(routes))
+    let limited = BodyLimitLayer {
+        max_bytes: http.max_body_bytes,
+    }
+    .layer(routes);
+    SecurityHeadersLayer { hsts: http.hsts }.layer(api::BrowsableLayer.layer(limited))
 }
 
 /// The span of one request: method and path (never the query string,

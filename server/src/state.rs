@@ -13,8 +13,8 @@ use tessera::{Sessions, Tessera};
 pub struct AppState {
     pub tessera: Tessera,
     pub leptos_options: Arc<LeptosOptions>,
-    /// Served over HTTPS: send `Strict-Transport-Security`.
-    pub hsts: bool,
+    /// The HTTP server's own settings (limits, HSTS).
+    pub http: Arc<crate::config::HttpConfig>,
 }
 
 impl AppState {

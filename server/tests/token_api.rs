@@ -523,7 +523,10 @@ async fn hsts_is_sent_when_configured() {
             .output_name("tessera")
             .build()
             .into(),
-        hsts: true,
+        http: std::sync::Arc::new(tessera_server::config::HttpConfig {
+            hsts: true,
+            ..Default::default()
+        }),
     });
     let request = Request::get("/livez").body(Body::empty()).unwrap();
     let response = tower::ServiceExt::oneshot(router, request).await.unwrap();

@@ -88,9 +88,30 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) 
     app
 }
 
+/// Starts the application on SQLite with the HTTP server's settings `http`.
+pub async fn spawn_app_with_http(http: tessera_server::config::HttpConfig) -> TestApp {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}/tessera.db", dir.0.display());
+    let settings = Settings {
+        secret_key: Some(SECRET.to_owned()),
+        secret_key_file: dir.0.join("secret.key"),
+        ..Settings::default()
+    };
+    spawn_server(&database_url, &settings, dir, http).await
+}
+
 /// Another server process on `database_url` (several instances on one
 /// PostgreSQL database), with a clock of its own.
 pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDir) -> TestApp {
+    spawn_server(database_url, settings, dir, Default::default()).await
+}
+
+async fn spawn_server(
+    database_url: &str,
+    settings: &Settings,
+    dir: TempDir,
+    http: tessera_server::config::HttpConfig,
+) -> TestApp {
     let clock = Arc::new(ManualClock::starting_now());
     let store = Store::open(database_url).await.expect("database opens");
     let tessera = Tessera::start_with_clock(settings, store, clock.clone())
@@ -103,18 +124,16 @@ pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDi
     let app = router(AppState {
         tessera: tessera.clone(),
         leptos_options: leptos_options.into(),
-        hsts: false,
+        http: Arc::new(http.clone()),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(app),
-        )
-        .await
-        .unwrap();
-    });
+    tokio::spawn(tessera_server::serve::serve(
+        listener,
+        app,
+        http.header_read_timeout.0,
+        std::future::pending(),
+    ));
     TestApp {
         addr,
         tessera,
