@@ -9,13 +9,22 @@
 //! once is bounded by construction, and logins never occupy the blocking pool
 //! that the rest of the server uses.
 //!
+//! The work is bounded: at most `threads + queue_limit` hashes are running
+//! or waiting; past that a request is refused at once ([`PasswordError::Busy`],
+//! which the API answers 503 with `Retry-After`) instead of queueing behind a
+//! flood. A job whose caller has gone away (client disconnected, request timed
+//! out) is dropped before it is hashed.
+//!
 //! The hasher threads also run at the lowest scheduling priority (nice
 //! `HASHER_NICENESS`): a hash is a 20 ms burst of pure CPU, and at equal
 //! priority a login flood made every other request wait for its share of a
 //! core behind it. Lowered, the hashers still use every core left idle, so
 //! login throughput is unchanged when nothing else runs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
@@ -30,6 +39,31 @@ pub enum PasswordError {
     Hash(String),
     #[error("the password hasher has stopped")]
     Stopped,
+    /// Every hasher is busy and the queue is full: try again shortly.
+    #[error("the password hasher is busy")]
+    Busy,
+}
+
+/// Hashes waiting beyond the running ones, by default: with two cores at
+/// about 20 ms a hash, the last of them waits a third of a second.
+pub const DEFAULT_QUEUE_LIMIT: usize = 32;
+
+/// What the hasher has done since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HasherStats {
+    /// Jobs run (hashes or verifications).
+    pub computed: u64,
+    /// Jobs dropped unrun because their caller had gone away.
+    pub abandoned: u64,
+    /// Requests refused because the queue was full.
+    pub refused: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    computed: AtomicU64,
+    abandoned: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// The outcome of checking a password.
@@ -49,6 +83,9 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 pub struct PasswordHasher {
     params: Params,
     jobs: mpsc::Sender<Job>,
+    /// One permit per job running or waiting.
+    slots: Arc<Semaphore>,
+    counters: Arc<Counters>,
     /// A real hash of a random password: checking against it makes an unknown
     /// username cost exactly what a wrong password costs.
     decoy_hash: Arc<str>,
@@ -70,11 +107,18 @@ impl PasswordHasher {
     }
 
     /// Starts `threads` hasher threads; they stop when the last clone of the
-    /// hasher is dropped.
+    /// hasher is dropped. Queues up to [`DEFAULT_QUEUE_LIMIT`] jobs.
     pub fn with_params(params: Params, threads: usize) -> Self {
+        Self::bounded(params, threads, DEFAULT_QUEUE_LIMIT)
+    }
+
+    /// As [`PasswordHasher::with_params`], queueing at most `queue_limit`
+    /// jobs beyond the `threads` running.
+    pub fn bounded(params: Params, threads: usize, queue_limit: usize) -> Self {
+        let threads = threads.max(1);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        for index in 0..threads.max(1) {
+        for index in 0..threads {
             let queue = Arc::clone(&queue);
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
@@ -105,16 +149,39 @@ impl PasswordHasher {
         Self {
             params,
             jobs,
+            slots: Arc::new(Semaphore::new(threads + queue_limit)),
+            counters: Arc::default(),
             decoy_hash: decoy_hash.into(),
+        }
+    }
+
+    /// A place in the queue, taken before any other work a request does for
+    /// its hash (login counts the attempt against its throttle only once it
+    /// holds one), or `Busy` at once.
+    pub fn reserve(&self) -> Result<HashSlot, PasswordError> {
+        match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(permit) => Ok(HashSlot {
+                hasher: self.clone(),
+                permit,
+            }),
+            Err(_) => {
+                self.counters.refused.fetch_add(1, Ordering::Relaxed);
+                Err(PasswordError::Busy)
+            }
+        }
+    }
+
+    pub fn stats(&self) -> HasherStats {
+        HasherStats {
+            computed: self.counters.computed.load(Ordering::Relaxed),
+            abandoned: self.counters.abandoned.load(Ordering::Relaxed),
+            refused: self.counters.refused.load(Ordering::Relaxed),
         }
     }
 
     /// A new salted PHC string for `password`.
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let params = self.params.clone();
-        let password = password.to_owned();
-        self.run(move |blocks| hash_with(&params, password.as_bytes(), blocks))
-            .await?
+        self.reserve()?.hash(password).await
     }
 
     /// Checks `password` against `stored`, or against the decoy when there is
@@ -124,10 +191,36 @@ impl PasswordHasher {
         password: &str,
         stored: Option<&str>,
     ) -> Result<Verdict, PasswordError> {
+        self.reserve()?.verify(password, stored).await
+    }
+}
+
+/// A reserved place in the hasher's queue: one hash or one verification.
+pub struct HashSlot {
+    hasher: PasswordHasher,
+    permit: OwnedSemaphorePermit,
+}
+
+impl HashSlot {
+    /// A new salted PHC string for `password`.
+    pub async fn hash(self, password: &str) -> Result<String, PasswordError> {
+        let params = self.hasher.params.clone();
+        let password = password.to_owned();
+        self.run(move |blocks| hash_with(&params, password.as_bytes(), blocks))
+            .await?
+    }
+
+    /// Checks `password` against `stored`, or against the decoy when there is
+    /// no such user, so both paths take the same time.
+    pub async fn verify(
+        self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verdict, PasswordError> {
         let password = password.to_owned();
         let is_decoy = stored.is_none();
-        let stored = stored.map_or_else(|| self.decoy_hash.to_string(), str::to_owned);
-        let params = self.params.clone();
+        let stored = stored.map_or_else(|| self.hasher.decoy_hash.to_string(), str::to_owned);
+        let params = self.hasher.params.clone();
         self.run(move |blocks| {
             if !matches_hash(&stored, password.as_bytes(), blocks) || is_decoy {
                 return Ok(Verdict::Invalid);
@@ -144,14 +237,27 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(
-        &self,
+        self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let counters = Arc::clone(&self.hasher.counters);
+        let permit = self.permit;
         let job: Job = Box::new(move |blocks| {
-            let _ = reply.send(work(blocks));
+            // The caller's future was dropped (client gone, request timed
+            // out): nobody would read the answer, so do not pay for it.
+            if reply.is_closed() {
+                counters.abandoned.fetch_add(1, Ordering::Relaxed);
+            } else {
+                let _ = reply.send(work(blocks));
+                counters.computed.fetch_add(1, Ordering::Relaxed);
+            }
+            drop(permit);
         });
-        self.jobs.send(job).map_err(|_| PasswordError::Stopped)?;
+        self.hasher
+            .jobs
+            .send(job)
+            .map_err(|_| PasswordError::Stopped)?;
         answer.await.map_err(|_| PasswordError::Stopped)
     }
 }
@@ -293,7 +399,12 @@ mod tests {
         }
         let before = own_niceness();
         let hasher = PasswordHasher::owasp(1);
-        let on_hasher = hasher.run(|_| own_niceness()).await.unwrap();
+        let on_hasher = hasher
+            .reserve()
+            .unwrap()
+            .run(|_| own_niceness())
+            .await
+            .unwrap();
         assert_eq!(on_hasher, HASHER_NICENESS);
         assert_eq!(
             own_niceness(),
@@ -352,5 +463,42 @@ mod tests {
             hasher.verify("pw", Some("not a hash")).await.unwrap(),
             Verdict::Invalid
         );
+    }
+
+    /// A slow hash (about half a second) to hold the only thread.
+    fn slow() -> Params {
+        Params::new(19 * 1024, 60, 1, None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_limit_a_request_is_refused_at_once() {
+        let hasher = PasswordHasher::bounded(weak(), 1, 1);
+        let first = hasher.reserve().unwrap();
+        let second = hasher.reserve().unwrap();
+        assert!(matches!(hasher.reserve(), Err(PasswordError::Busy)));
+        assert_eq!(hasher.stats().refused, 1);
+        // Places come back when the jobs are done.
+        first.hash("a").await.unwrap();
+        second.hash("b").await.unwrap();
+        assert!(hasher.reserve().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_went_away_is_never_hashed() {
+        let hasher = PasswordHasher::bounded(slow(), 1, 8);
+        let busy = tokio::spawn({
+            let hasher = hasher.clone();
+            async move { hasher.hash("holds the thread").await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Five callers queue behind it and give up (their futures dropped).
+        for _ in 0..5 {
+            let waiting = hasher.hash("abandoned");
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(1), waiting).await;
+        }
+        busy.await.unwrap().unwrap();
+        hasher.hash("after").await.unwrap();
+        let stats = hasher.stats();
+        assert_eq!((stats.computed, stats.abandoned), (2, 5));
     }
 }

@@ -59,6 +59,9 @@ impl Sessions {
         }
         let core = &*self.core;
         let now = core.now();
+        // A place with the hasher first: a login refused as busy must not
+        // have counted against anyone's throttle.
+        let slot = core.hasher.reserve()?;
         // Counted before the hash, for names that exist or not alike (no
         // enumeration), so parallel guesses are all counted.
         let mut throttle_keys = vec![ThrottleKey::Username(username.to_owned())];
@@ -80,8 +83,7 @@ impl Sessions {
             core.store.find_user_by_name(username).await?
         };
         // Always hash, even for an unknown user, so timing reveals nothing.
-        let verdict = core
-            .hasher
+        let verdict = slot
             .verify(
                 password,
                 user.as_ref().map(|user| user.password_hash.as_str()),

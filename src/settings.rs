@@ -29,6 +29,8 @@ pub struct Settings {
     pub min_password_length: usize,
     /// Password hashes computed at once; `None`: one per core.
     pub max_concurrent_hashes: Option<usize>,
+    /// Password hashes waiting beyond those; more are refused as busy.
+    pub max_queued_hashes: usize,
     /// How many password guesses a username and an address get.
     pub throttle: ThrottleRules,
     /// Proxies whose `X-Forwarded-For` names the client.
@@ -51,6 +53,7 @@ impl Default for Settings {
             allow_signup: false,
             min_password_length: 8,
             max_concurrent_hashes: None,
+            max_queued_hashes: crate::password::DEFAULT_QUEUE_LIMIT,
             throttle: ThrottleRules::default(),
             trusted_proxies: Vec::new(),
         }
@@ -68,6 +71,7 @@ impl std::fmt::Debug for Settings {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("max_concurrent_hashes", &self.max_concurrent_hashes)
+            .field("max_queued_hashes", &self.max_queued_hashes)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()

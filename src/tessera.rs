@@ -65,7 +65,11 @@ impl Tessera {
             settings.audience.clone(),
         )?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let hasher = PasswordHasher::owasp(settings.max_concurrent_hashes.unwrap_or(cores));
+        let hasher = PasswordHasher::bounded(
+            argon2::Params::default(),
+            settings.max_concurrent_hashes.unwrap_or(cores),
+            settings.max_queued_hashes,
+        );
         Self::from_parts(store, codec, hasher, settings, clock).await
     }
 
@@ -109,6 +113,11 @@ impl Tessera {
 
     pub fn policy(&self) -> Policy {
         self.core().policy
+    }
+
+    /// What the password hasher has done (computed, abandoned, refused).
+    pub fn hasher_stats(&self) -> crate::password::HasherStats {
+        self.core().hasher.stats()
     }
 
     /// Picks up changes other processes made (CLI, other instances).

@@ -27,6 +27,9 @@ pub enum AuthFailure {
     /// after this many seconds.
     #[error("Too many attempts. Try again in {retry_after} second{}.", if *.retry_after == 1 { "" } else { "s" })]
     Throttled { retry_after: i64 },
+    /// The server's password hashers are saturated: try again shortly.
+    #[error("The server is busy. Try again in {retry_after} second{}.", if *.retry_after == 1 { "" } else { "s" })]
+    Busy { retry_after: i64 },
     /// A protected call arrived without a token.
     #[error("Authentication credentials were not provided.")]
     NotLoggedIn,
@@ -68,6 +71,7 @@ impl AuthFailure {
             Self::Invalid { .. } | Self::BadRequest(_) => 400,
             Self::SignupClosed => 403,
             Self::Throttled { .. } => 429,
+            Self::Busy { .. } => 503,
             Self::UsernameTaken => 409,
             Self::Offline(_) => 503,
             Self::Server(_) => 500,

@@ -72,6 +72,11 @@ pub struct Config {
     #[arg(long, env = "TESSERA_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
 
+    /// Password hashes that may wait for a hasher; past that, logins are
+    /// answered 503 with `Retry-After` at once.
+    #[arg(long, env = "TESSERA_MAX_QUEUED_HASHES", default_value_t = tessera::password::DEFAULT_QUEUE_LIMIT)]
+    pub max_queued_hashes: usize,
+
     /// Failed logins of one username before it has to wait; each further
     /// failure doubles the wait, from one second.
     #[arg(long, env = "TESSERA_LOGIN_FREE_FAILURES", default_value_t = tessera::throttle::FREE_FAILURES)]
@@ -147,6 +152,7 @@ impl Config {
             allow_signup: self.allow_signup,
             min_password_length: self.min_password_length,
             max_concurrent_hashes: self.max_concurrent_hashes,
+            max_queued_hashes: self.max_queued_hashes,
             throttle: tessera::throttle::ThrottleRules {
                 free_failures: self.login_free_failures,
                 max_wait: self.login_max_wait.as_secs(),
@@ -211,6 +217,7 @@ mod tests {
             (None, None, None)
         );
         assert_eq!(parsed.max_concurrent_hashes, core.max_concurrent_hashes);
+        assert_eq!(parsed.max_queued_hashes, core.max_queued_hashes);
         assert_eq!(parsed.throttle, core.throttle);
         assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
     }

@@ -127,3 +127,46 @@ async fn a_request_whose_body_never_arrives_times_out_with_408() {
     let answer = String::from_utf8_lossy(&answer[..n]);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+/// With every hasher busy and the queue full, a login is answered 503 with
+/// `Retry-After` at once, never queued without bound and never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_past_the_hasher_queue_are_answered_503_at_once() {
+    let app = std::sync::Arc::new(
+        support::spawn_app_with(support::Engine::Sqlite, |settings| {
+            settings.max_concurrent_hashes = Some(1);
+            settings.max_queued_hashes = 0;
+            settings.throttle.free_failures = 1_000;
+            settings.throttle.address_failures = 1_000;
+        })
+        .await,
+    );
+    app.add_user("alice", "right").await;
+    let mut busy = None;
+    for _ in 0..5 {
+        let logins: Vec<_> = (0..12)
+            .map(|_| {
+                let app = app.clone();
+                tokio::spawn(async move { app.login("alice", "wrong").await })
+            })
+            .collect();
+        for login in logins {
+            let reply = login.await.unwrap();
+            match reply.status {
+                401 => {}
+                503 => busy = Some(reply),
+                other => panic!("unexpected {other}: {}", reply.text()),
+            }
+        }
+        if busy.is_some() {
+            break;
+        }
+    }
+    let busy = busy.expect("twelve logins at once on one hasher with no queue");
+    assert_eq!(
+        busy.text(),
+        r#"{"detail":"The server is busy. Try again in 1 second."}"#
+    );
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    assert!(app.tessera.hasher_stats().refused > 0);
+}

@@ -68,7 +68,9 @@ pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Toke
 pub fn reject(error: impl Into<AuthFailure>) -> AuthFailure {
     let failure = error.into();
     let retry_after = match failure {
-        AuthFailure::Throttled { retry_after } => Some(retry_after),
+        AuthFailure::Throttled { retry_after } | AuthFailure::Busy { retry_after } => {
+            Some(retry_after)
+        }
         _ => None,
     };
     response::set_status_and_retry(failure.status(), retry_after);
@@ -81,6 +83,9 @@ impl From<AuthError> for AuthFailure {
         match error {
             AuthError::BadCredentials => Self::BadCredentials,
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
+            AuthError::Password(tessera::password::PasswordError::Busy) => {
+                Self::Busy { retry_after: 1 }
+            }
             AuthError::CredentialsNotProvided => Self::NotLoggedIn,
             AuthError::MalformedAuthorization | AuthError::NoUserInToken => Self::TokenRefused {
                 problem: TokenProblem::Invalid,

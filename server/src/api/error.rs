@@ -39,6 +39,8 @@ pub enum ApiError {
     /// 429 `{"detail":"Request was throttled. Expected available in N seconds."}`
     /// with `Retry-After: N`, DRF's `Throttled` exactly.
     Throttled { retry_after: i64 },
+    /// 503 with `Retry-After`: the password hashers are saturated.
+    Busy { retry_after: i64 },
     /// 500; the cause is logged by the middleware, never sent.
     Internal(String),
 }
@@ -63,6 +65,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +99,9 @@ impl ApiError {
                 Self::Unauthorized("No active account found with the given credentials")
             }
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
+            AuthError::Password(tessera::password::PasswordError::Busy) => {
+                Self::Busy { retry_after: 1 }
+            }
             AuthError::PasswordTooLong => Self::Fields(vec![(
                 "password",
                 format!(
@@ -207,6 +213,10 @@ impl IntoResponse for ApiError {
                 "Request was throttled. Expected available in {retry_after} second{}.",
                 if *retry_after == 1 { "" } else { "s" }
             ))),
+            Self::Busy { retry_after } => serde_json::to_string(&detail(&format!(
+                "The server is busy. Try again in {retry_after} second{}.",
+                if *retry_after == 1 { "" } else { "s" }
+            ))),
             Self::Internal(_) => serde_json::to_string(&detail("A server error occurred.")),
         }
         .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
@@ -223,7 +233,7 @@ impl IntoResponse for ApiError {
         if let Self::MethodNotAllowed(_, allow) = &self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        if let Self::Throttled { retry_after } = &self {
+        if let Self::Throttled { retry_after } | Self::Busy { retry_after } = &self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if let Self::Internal(cause) = self {
