@@ -74,7 +74,7 @@ impl Accounts {
         let id = self.create_user(username, password).await?;
         let now = self.core.now();
         self.core.store.record_login(id, now, None).await?;
-        self.core.start_session(id, now).await
+        self.core.start_session(id, now, None).await
     }
 
     /// Sets a new password; every session of the user is logged out.

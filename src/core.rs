@@ -12,7 +12,7 @@ use crate::password::PasswordHasher;
 use crate::registry::Registry;
 use crate::rotation_queue::RotationQueue;
 use crate::settings::Policy;
-use crate::store::{RevokedSession, Store};
+use crate::store::{RevokedSession, Store, VerifiedLogin};
 use crate::throttle::ThrottleRules;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 use crate::verified_cache::VerifiedCache;
@@ -89,12 +89,20 @@ impl Core {
 
     /// A new session (refresh-token family) for a user whose identity was
     /// just proven: recorded, then its first pair.
-    pub async fn start_session(&self, user_id: i64, now: i64) -> Result<TokenPair, AuthError> {
+    /// `verified`: the user row as the password check saw it; if it
+    /// changed since, the login fails with `BadCredentials`.
+    pub async fn start_session(
+        &self,
+        user_id: i64,
+        now: i64,
+        verified: Option<VerifiedLogin<'_>>,
+    ) -> Result<TokenPair, AuthError> {
         let session_id = crate::hex::random_id();
         let first_jti = crate::hex::random_id();
         let session_expires_at = now + self.policy.session_lifetime;
         let refresh_expires_at = (now + self.policy.refresh_lifetime).min(session_expires_at);
-        self.store
+        let recorded = self
+            .store
             .start_session(
                 &session_id,
                 user_id,
@@ -102,8 +110,12 @@ impl Core {
                 session_expires_at,
                 &first_jti,
                 refresh_expires_at,
+                verified,
             )
             .await?;
+        if !recorded {
+            return Err(AuthError::BadCredentials);
+        }
         Ok(self.mint_pair(
             user_id,
             &session_id,

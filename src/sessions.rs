@@ -10,7 +10,7 @@ use crate::core::{Core, RefreshGrant, TokenPair};
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::registry::Standing;
-use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState};
+use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
 use crate::throttle::ThrottleKey;
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
 
@@ -96,16 +96,24 @@ impl Sessions {
         core.store
             .login_succeeded(&throttle_keys, &core.throttle, now)
             .await?;
-        core.store
-            .record_login(user.id, now, rehash.as_deref())
-            .await?;
-        // The user may have been created by another process a moment ago.
+        // Recorded only if the user row is still the one just verified: a
+        // password change or deactivation that committed meanwhile wins.
+        let verified = VerifiedLogin {
+            password_hash: &user.password_hash,
+            tokens_revoked_at: user.tokens_revoked_at,
+            rehash: rehash.as_deref(),
+        };
+        let pair = core.start_session(user.id, now, Some(verified)).await?;
+        // The session's transaction found the row exactly as read, so it is
+        // the user's state as of that commit (not a stale copy from before
+        // the hash): tell the registry, which may not know the user yet (made
+        // by another process) or hold an older state (reactivated by the CLI).
         core.registry.put_user(UserState {
             id: user.id,
             is_active: user.is_active,
             tokens_revoked_at: user.tokens_revoked_at,
         });
-        core.start_session(user.id, now).await
+        Ok(pair)
     }
 
     /// `POST /api/token/refresh/`: a new access token and, with rotation, the

@@ -10,6 +10,7 @@ mod users;
 
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
+    VerifiedLogin,
 };
 pub use users::{AuthEvent, User, UserState, UserSummary};
 

@@ -82,8 +82,30 @@ pub struct RevokedSession {
     pub expires_at: i64,
 }
 
+/// The user row as a login verified it. The session is recorded only if the
+/// row is still exactly that when the session's transaction runs: a password
+/// change, deactivation or reactivation committed while the password was
+/// being checked makes the login fail instead of outliving the change.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifiedLogin<'a> {
+    pub password_hash: &'a str,
+    pub tokens_revoked_at: Option<i64>,
+    /// A stronger hash of the same password, stored only over the one
+    /// verified (never over a newer one).
+    pub rehash: Option<&'a str>,
+}
+
+/// Stamps `last_login` (and the rehash) only if the row is as verified.
+const RECORD_VERIFIED_LOGIN: &str = "UPDATE users \
+     SET last_login = $1, password_hash = COALESCE($2, password_hash) \
+     WHERE id = $3 AND is_active AND password_hash = $4 \
+     AND tokens_revoked_at IS NOT DISTINCT FROM $5";
+
 impl Store {
-    /// Records a new login and its first refresh token.
+    /// Records a new login and its first refresh token. With `verified`,
+    /// only if the user row is unchanged since (see [`VerifiedLogin`]);
+    /// returns whether the session was recorded.
+    #[allow(clippy::too_many_arguments)]
     pub async fn start_session(
         &self,
         session_id: &str,
@@ -92,9 +114,26 @@ impl Store {
         session_expires_at: i64,
         first_jti: &str,
         first_expires_at: i64,
-    ) -> Result<(), StoreError> {
+        verified: Option<VerifiedLogin<'_>>,
+    ) -> Result<bool, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
+            if let Some(verified) = verified {
+                let unchanged = sqlx::query(RECORD_VERIFIED_LOGIN)
+                    .bind(now)
+                    .bind(verified.rehash)
+                    .bind(user_id)
+                    .bind(verified.password_hash)
+                    .bind(verified.tokens_revoked_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if !unchanged {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
@@ -115,8 +154,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(true)
+        })
     }
 
     /// Many rotations; on SQLite in one statement, so one round trip and one
