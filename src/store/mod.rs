@@ -113,11 +113,16 @@ impl Store {
         if database_url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(database_url)?
                 .create_if_missing(true)
-                // WAL lets readers proceed during a write; NORMAL sync is
-                // durable across process crashes, which is what a token
-                // store needs, at a fraction of FULL's fsync cost.
+                // WAL lets readers proceed during a write. FULL syncs the WAL
+                // at every commit, so what the server acknowledged survives a
+                // power loss, not only a crash: a logout or password change
+                // that rolled back would bring revoked sessions back, and a
+                // lost rotation would make a retired (maybe stolen) refresh
+                // token current again. Every write class needs that, and it
+                // costs one fsync per commit, shared by a whole group of
+                // rotations (README, Security).
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
             create_parent_folder(options.get_filename())?;
