@@ -28,7 +28,7 @@ fn free_port() -> u16 {
 }
 
 async fn start(dir: &TempDir, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .env(
             "DATABASE_URL",
             format!("sqlite://{}/tessera.db", dir.0.display()),
@@ -52,6 +52,8 @@ async fn start(dir: &TempDir, port: u16) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start listening");
 }
 
