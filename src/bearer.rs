@@ -94,3 +94,34 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Any bytes at all: an answer, never a panic, and a token never
+        /// holds a separator.
+        #[test]
+        fn any_header_is_read_without_panic(header in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Credentials::Bearer(token) = parse_authorization(&header) {
+                prop_assert!(!token.is_empty());
+                prop_assert!(!token.iter().any(|byte| is_space(*byte)));
+            }
+        }
+
+        /// `Bearer`, any run of whitespace, a token: always that token.
+        #[test]
+        fn bearer_and_a_token_give_the_token(
+            gap in "[ \t]{1,8}",
+            token in "[!-~]{1,300}",
+        ) {
+            let header = format!("Bearer{gap}{token}");
+            prop_assert_eq!(parse_authorization(header.as_bytes()), Credentials::Bearer(token.as_bytes()));
+        }
+    }
+}

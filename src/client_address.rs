@@ -92,3 +92,31 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Whatever a client writes in `X-Forwarded-For`, the answer is the
+        /// peer or an address the header names, and never a panic.
+        #[test]
+        fn any_forwarded_header_gives_the_peer_or_a_named_address(
+            header in proptest::collection::vec(any::<u8>(), 0..256),
+            trusted in any::<bool>(),
+        ) {
+            let peer: IpAddr = "10.0.0.1".parse().unwrap();
+            let proxies = if trusted { vec![peer] } else { Vec::new() };
+            let client = client_address(peer, Some(&header), &proxies);
+            let text = String::from_utf8_lossy(&header);
+            prop_assert!(client == peer || text.contains(&client.to_string()) || trusted);
+            if !trusted {
+                prop_assert_eq!(client, peer);
+            }
+        }
+    }
+}

@@ -102,3 +102,29 @@ mod tests {
         assert_eq!(HumanDuration::from_secs(90).to_string(), "90s");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Any text: a duration or the documented error, never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused(text in ".{0,40}") {
+            if let Err(error) = text.parse::<HumanDuration>() {
+                prop_assert!(error.to_string().starts_with("invalid duration"));
+            }
+        }
+
+        /// What is displayed parses back to the same duration.
+        #[test]
+        fn display_and_parse_agree(secs in 0u64..10_000_000) {
+            let duration = HumanDuration::from_secs(secs);
+            prop_assert_eq!(duration.to_string().parse::<HumanDuration>(), Ok(duration));
+        }
+    }
+}

@@ -111,3 +111,68 @@ fn python_type_name(value: &Value) -> &'static str {
         Value::Object(_) => "dict",
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use axum::http::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn read(content_type: &str, body: Vec<u8>) -> Result<Fields, ApiError> {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        futures::executor::block_on(Fields::read(&headers, Body::from(body)))
+    }
+
+    /// The errors a body can earn: 400 (parse, not an object), 413, 415.
+    fn is_documented(error: &ApiError) -> bool {
+        matches!(
+            error,
+            ApiError::Malformed(_)
+                | ApiError::NonField(_)
+                | ApiError::PayloadTooLarge(_)
+                | ApiError::UnsupportedMediaType(_)
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Any bytes under any of the content types clients send: fields
+        /// or a documented 4xx, never a panic; and then any field reads as
+        /// a value or a field error.
+        #[test]
+        fn any_body_gets_fields_or_a_documented_error(
+            content_type in prop_oneof![
+                Just("application/json"),
+                Just("application/json; charset=utf-8"),
+                Just("application/x-www-form-urlencoded"),
+                Just("text/plain"),
+                Just(""),
+            ],
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            match read(content_type, body) {
+                Ok(fields) => {
+                    let mut errors = FieldErrors::new();
+                    let _ = fields.char_field("username", &mut errors);
+                    let _ = fields.required_char("refresh");
+                }
+                Err(error) => prop_assert!(is_documented(&error), "{error:?}"),
+            }
+        }
+
+        /// JSON objects of any string fields read back exactly.
+        #[test]
+        fn json_strings_read_back(name in "[a-z]{1,10}", value in ".{1,50}") {
+            prop_assume!(!value.trim().is_empty());
+            let body = serde_json::json!({ name.clone(): value.clone() }).to_string();
+            let fields = read("application/json", body.into_bytes()).unwrap();
+            let name: &'static str = Box::leak(name.into_boxed_str());
+            prop_assert_eq!(fields.required_char(name).unwrap(), value);
+        }
+    }
+}
