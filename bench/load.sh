@@ -31,10 +31,16 @@ echo "rss_idle_kb $(rss_kb VmRSS)"
 
 access=$(bench_access_token)
 
+# Each request logs in one of $BENCH_LOGIN_USERS people in turn.
 cat > "$work/login.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '$BENCH_LOGIN_BODY'
 wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+    n = n + 1
+    local body = string.format('{"username":"$BENCH_USER%d","password":"$BENCH_PASSWORD"}', n % $BENCH_LOGIN_USERS)
+    return wrk.format(nil, nil, nil, body)
+end
 LUA
 
 # run NAME CONNECTIONS URL [wrk args…]: prints NAME_cCONNECTIONS_rps / _p50_ms / _p99_ms

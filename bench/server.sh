@@ -1,5 +1,8 @@
 # Sourced by the benchmark scripts: a release server on a fresh SQLite
-# database in a temporary directory, with one user to log in as.
+# database in a temporary directory, with one user to log in as, and
+# $BENCH_LOGIN_USERS more for the login load (bench0, bench1, …): an honest
+# login load is many people, since the server throttles more than a few
+# logins of one account at the same instant.
 #
 #   prepare_bench_server PORT    makes $work (the directory) and the database
 #                                with the user; sets $BASE and the server's env
@@ -14,6 +17,7 @@
 BENCH_USER=bench
 BENCH_PASSWORD="benchmark password"
 BENCH_LOGIN_BODY="{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}"
+BENCH_LOGIN_USERS=64
 
 prepare_bench_server() {
     local port=$1
@@ -24,6 +28,9 @@ prepare_bench_server() {
     export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
     export LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
     printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER" --password-stdin >/dev/null
+    for i in $(seq 0 $((BENCH_LOGIN_USERS - 1))); do
+        printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER$i" --password-stdin >/dev/null
+    done
 }
 
 start_bench_server() {

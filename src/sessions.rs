@@ -91,7 +91,12 @@ impl Sessions {
             .await?;
         let (user, rehash) = match (user, verdict) {
             (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
-            _ => return Err(AuthError::BadCredentials),
+            _ => {
+                core.store
+                    .login_failed(&throttle_keys, &core.throttle, now)
+                    .await?;
+                return Err(AuthError::BadCredentials);
+            }
         };
         core.store
             .login_succeeded(&throttle_keys, &core.throttle, now)

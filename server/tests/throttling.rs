@@ -166,3 +166,23 @@ async fn the_login_server_function_is_throttled_alike() {
     );
     assert_eq!(reply.header("retry-after"), Some("1"));
 }
+
+/// Forty people behind one address log in at once: only failures count
+/// against an address, so nobody waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_correct_logins_from_one_address_are_never_throttled() {
+    let app =
+        Arc::new(spawn_app_with(Engine::Sqlite, |settings| settings.max_queued_hashes = 64).await);
+    for person in 0..40 {
+        app.add_user(&format!("person{person}"), "right").await;
+    }
+    let logins: Vec<_> = (0..40)
+        .map(|person| {
+            let app = app.clone();
+            tokio::spawn(async move { app.login(&format!("person{person}"), "right").await.status })
+        })
+        .collect();
+    for login in logins {
+        assert_eq!(login.await.unwrap(), 200);
+    }
+}

@@ -20,6 +20,7 @@ const WRITE: &str = "UPDATE login_throttle SET failures = $2, wait = $3, locked_
 enum Step {
     Attempt,
     Succeeded,
+    Failed,
 }
 
 impl Store {
@@ -32,6 +33,16 @@ impl Store {
         now: i64,
     ) -> Result<Result<(), Throttled>, StoreError> {
         self.apply(keys, rules, now, Step::Attempt).await
+    }
+
+    /// The attempt counted last for these keys was a failure.
+    pub async fn login_failed(
+        &self,
+        keys: &[ThrottleKey],
+        rules: &ThrottleRules,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.apply(keys, rules, now, Step::Failed).await.map(|_| ())
     }
 
     /// The attempt counted last for these keys was a success.
@@ -82,6 +93,7 @@ impl Store {
                         }
                     },
                     Step::Succeeded => rules.succeeded(key, counter),
+                    Step::Failed => rules.failed(key, counter, now),
                 };
                 updates.push((storage_key, next));
             }
