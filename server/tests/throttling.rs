@@ -186,3 +186,40 @@ async fn many_correct_logins_from_one_address_are_never_throttled() {
         assert_eq!(login.await.unwrap(), 200);
     }
 }
+
+/// Two instances on one PostgreSQL database share the counters: parallel
+/// guesses spread over both reach the password check exactly five times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_on_one_database_share_the_counters() {
+    let first = Arc::new(app(Engine::Postgres).await);
+    let second = Arc::new(
+        support::spawn_instance(
+            &first.database_url,
+            &first.settings,
+            support::TempDir::new(),
+        )
+        .await,
+    );
+    // One instant on both (their clocks start a moment apart).
+    second.clock.set(first.now());
+    let guesses: Vec<_> = (0..20)
+        .map(|guess| {
+            let instance = if guess % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            tokio::spawn(async move { instance.login("alice", "wrong").await.status })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            401 => checked += 1,
+            429 => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(checked, 5, "the five free guesses, across both instances");
+    assert_eq!(second.login("alice", "right").await.status, 429);
+}
