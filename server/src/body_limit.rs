@@ -1,17 +1,21 @@
-//! One body limit for the whole router, server functions included. A
-//! declared `Content-Length` over the limit is answered 413 at once, before
-//! a byte of the body is read; a body without a length (chunked) is cut off
-//! where it passes the limit. Requests without a body pass untouched (no
-//! wrapping, no allocation: `GET /hello/` pays nothing).
+//! One body limit and one request timeout for the whole router, server
+//! functions included. A declared `Content-Length` over the limit is
+//! answered 413 at once, before a byte of the body is read; a body without a
+//! length (chunked) is cut off where it passes the limit; a request with a
+//! body gets `timeout` to be read and answered (a client trickling a body
+//! is the slow client that headers-only timeouts miss), then 408. Requests
+//! without a body pass untouched: no wrapping, no timer, no allocation, so
+//! `GET /hello/` pays nothing.
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, Method};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::future::{ready, Either, Ready};
+use futures::future::{ready, BoxFuture, Either, Ready};
 use tower::{Layer, Service};
 
 use crate::api::ApiError;
@@ -19,6 +23,7 @@ use crate::api::ApiError;
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimitLayer {
     pub max_bytes: usize,
+    pub timeout: Duration,
 }
 
 impl<S> Layer<S> for BodyLimitLayer {
@@ -28,6 +33,7 @@ impl<S> Layer<S> for BodyLimitLayer {
         BodyLimit {
             inner,
             max_bytes: self.max_bytes,
+            timeout: self.timeout,
         }
     }
 }
@@ -36,15 +42,19 @@ impl<S> Layer<S> for BodyLimitLayer {
 pub struct BodyLimit<S> {
     inner: S,
     max_bytes: usize,
+    timeout: Duration,
 }
+
+type Answer = Result<Response, Infallible>;
 
 impl<S> Service<Request> for BodyLimit<S>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<S::Future, Ready<Result<Response, Infallible>>>;
+    type Future = Either<S::Future, Either<Ready<Answer>, BoxFuture<'static, Answer>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -57,19 +67,26 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
         let chunked = request.headers().contains_key(header::TRANSFER_ENCODING);
-        match declared {
+        let request = match declared {
             Some(length) if length > self.max_bytes as u64 => {
                 let response = ApiError::PayloadTooLarge(self.max_bytes).into_response();
-                Either::Right(ready(Ok(response)))
+                return Either::Right(Either::Left(ready(Ok(response))));
             }
-            Some(_) => Either::Left(self.inner.call(request)),
+            Some(0) => return Either::Left(self.inner.call(request)),
+            Some(_) => request,
             None if chunked || !matches!(*request.method(), Method::GET | Method::HEAD) => {
                 let max_bytes = self.max_bytes;
-                let request =
-                    request.map(|body| Body::new(http_body_util::Limited::new(body, max_bytes)));
-                Either::Left(self.inner.call(request))
+                request.map(|body| Body::new(http_body_util::Limited::new(body, max_bytes)))
             }
-            None => Either::Left(self.inner.call(request)),
-        }
+            None => return Either::Left(self.inner.call(request)),
+        };
+        let answer = self.inner.call(request);
+        let timeout = self.timeout;
+        Either::Right(Either::Right(Box::pin(async move {
+            match tokio::time::timeout(timeout, answer).await {
+                Ok(answer) => answer,
+                Err(_) => Ok(StatusCode::REQUEST_TIMEOUT.into_response()),
+            }
+        })))
     }
 }

@@ -118,7 +118,8 @@ pub struct HttpConfig {
     #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", default_value = "10s")]
     pub header_read_timeout: HumanDuration,
 
-    /// Longest a request may take, body included (answered 408 after it).
+    /// Longest a request with a body may take to be read and answered
+    /// (408 after it); requests without a body cannot trickle and carry no timer.
     #[arg(long, env = "TESSERA_REQUEST_TIMEOUT", default_value = "30s")]
     pub request_timeout: HumanDuration,
 }

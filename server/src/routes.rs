@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use axum::{body::Body, http::Request, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::Layer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -44,10 +42,6 @@ pub fn router(state: AppState) -> App {
             AppState,
             _,
         >(provide_core, tessera_app::shell))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            http.request_timeout.0,
-        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -57,6 +51,7 @@ pub fn router(state: AppState) -> App {
         .with_state(state);
     let limited = BodyLimitLayer {
         max_bytes: http.max_body_bytes,
+        timeout: http.request_timeout.0,
     }
     .layer(routes);
     SecurityHeadersLayer { hsts: http.hsts }.layer(api::BrowsableLayer.layer(limited))

@@ -2,7 +2,8 @@
 //! `axum::serve` has no knob for. A client that takes longer than
 //! `header_read_timeout` to send a request's headers (slowloris) is
 //! disconnected, and so is an idle keep-alive connection after the same
-//! time; each connection knows its peer (`ConnectInfo`), for throttling.
+//! time. Requests that can log in (anything but GET and HEAD) carry their
+//! peer (`ConnectInfo`), for throttling; GETs skip the allocation.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::{Method, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -49,9 +50,11 @@ pub async fn serve(
         };
         let service = app.clone().map_request(move |request: Request<Incoming>| {
             let mut request = request.map(Body::new);
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(peer));
+            if !matches!(*request.method(), Method::GET | Method::HEAD) {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+            }
             request
         });
         let connection = hyper::server::conn::http1::Builder::new()
