@@ -7,7 +7,6 @@ use std::sync::Arc;
 use crate::core::{Core, TokenPair};
 use crate::error::AuthError;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::settings::Policy;
 use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
 
 /// Django's rule, minus its character whitelist: 1 to 150 characters, no
@@ -28,10 +27,6 @@ pub struct Accounts {
 impl Accounts {
     pub(crate) fn new(core: Arc<Core>) -> Self {
         Self { core }
-    }
-
-    pub fn policy(&self) -> Policy {
-        self.core.policy
     }
 
     /// Creates an active user. Length rules beyond "not empty, not over

@@ -64,8 +64,9 @@ impl Sessions {
         let slot = core.hasher.reserve()?;
         // Counted before the hash, for names that exist or not alike (no
         // enumeration), so parallel guesses are all counted.
-        let mut throttle_keys = vec![ThrottleKey::Username(username.to_owned())];
-        throttle_keys.extend(client.map(ThrottleKey::Address));
+        let name_key = [ThrottleKey::Username(username.to_owned())];
+        let address_key: Vec<ThrottleKey> = client.map(ThrottleKey::Address).into_iter().collect();
+        let throttle_keys = [name_key.as_slice(), &address_key].concat();
         if let Err(throttled) = core
             .store
             .count_login_attempt(&throttle_keys, &core.throttle, now)
@@ -92,14 +93,19 @@ impl Sessions {
         let (user, rehash) = match (user, verdict) {
             (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
             _ => {
-                core.store
-                    .login_failed(&throttle_keys, &core.throttle, now)
-                    .await?;
+                // The name's failure was counted before the hash; an
+                // address's is counted now that it is known.
+                if !address_key.is_empty() {
+                    core.store
+                        .login_failed(&address_key, &core.throttle, now)
+                        .await?;
+                }
                 return Err(AuthError::BadCredentials);
             }
         };
+        // A success resets the name; it never counted against the address.
         core.store
-            .login_succeeded(&throttle_keys, &core.throttle, now)
+            .login_succeeded(&name_key, &core.throttle, now)
             .await?;
         // Recorded only if the user row is still the one just verified: a
         // password change or deactivation that committed meanwhile wins.

@@ -57,14 +57,26 @@ async fn start(dir: &TempDir, port: u16) -> Server {
     panic!("the server did not start listening");
 }
 
-async fn post_json(addr: SocketAddr, path: &str, body: serde_json::Value) -> http::Reply {
-    let raw = http::request(
+fn json_request(path: &str, body: &serde_json::Value) -> Vec<u8> {
+    http::request(
         "POST",
         path,
         &[("Content-Type", "application/json")],
         body.to_string().as_bytes(),
-    );
-    http::send(addr, &raw).await
+    )
+}
+
+async fn post_json(addr: SocketAddr, path: &str, body: serde_json::Value) -> http::Reply {
+    http::send(addr, &json_request(path, &body)).await
+}
+
+/// The body of a 200 answer to `raw`; `None` when the server refused or was
+/// killed mid-request (the test client then panics in a task of its own).
+async fn acknowledged_answer(addr: SocketAddr, raw: Vec<u8>) -> Option<serde_json::Value> {
+    let reply = tokio::spawn(async move { http::send(addr, &raw).await })
+        .await
+        .ok()?;
+    (reply.status == 200).then(|| reply.json())
 }
 
 async fn hello(addr: SocketAddr, access: &str) -> u16 {
@@ -102,48 +114,33 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
             for round in 0.. {
                 let name = format!("user-{worker}-{round}");
                 let form = format!("username={name}&password=password-{name}");
-                let raw = http::request(
+                let sign_up = http::request(
                     "POST",
                     SignUp::PATH,
                     &[("Content-Type", "application/x-www-form-urlencoded")],
                     form.as_bytes(),
                 );
-                let Ok(reply) = tokio::spawn(async move { http::send(addr, &raw).await }).await
-                else {
+                let Some(tokens) = acknowledged_answer(addr, sign_up).await else {
                     return;
                 };
-                if reply.status != 200 {
-                    return;
-                }
                 acknowledged.lock().unwrap().users.push(name.clone());
-                let mut refresh = str_field(&reply.json(), "refresh");
-                let access = str_field(&reply.json(), "access");
+                let mut refresh = str_field(&tokens, "refresh");
+                let access = str_field(&tokens, "access");
                 for _ in 0..3 {
-                    let Ok(reply) = tokio::spawn(post_json(
-                        addr,
-                        "/api/token/refresh/",
-                        serde_json::json!({ "refresh": refresh }),
-                    ))
-                    .await
+                    let body = serde_json::json!({ "refresh": refresh });
+                    let Some(rotated) =
+                        acknowledged_answer(addr, json_request("/api/token/refresh/", &body)).await
                     else {
                         return;
                     };
-                    if reply.status != 200 {
-                        return;
-                    }
                     acknowledged.lock().unwrap().rotated.push(refresh);
-                    refresh = str_field(&reply.json(), "refresh");
+                    refresh = str_field(&rotated, "refresh");
                 }
-                let Ok(reply) = tokio::spawn(post_json(
-                    addr,
-                    "/api/token/blacklist/",
-                    serde_json::json!({ "refresh": refresh }),
-                ))
-                .await
-                else {
-                    return;
-                };
-                if reply.status != 200 {
+                let body = serde_json::json!({ "refresh": refresh });
+                if acknowledged_answer(addr, json_request("/api/token/blacklist/", &body))
+                    .await
+                    .is_none()
+                {
                     return;
                 }
                 acknowledged

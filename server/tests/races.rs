@@ -9,20 +9,7 @@ use std::time::Duration;
 
 use support::{spawn_app_with, str_field, Engine, TestApp};
 
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $scenario() { super::$scenario(super::Engine::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $scenario() { super::$scenario(super::Engine::Postgres).await })*
-        }
-    };
-}
-
-on_both_engines!(
+support::on_both_engines!(
     no_login_in_flight_outlives_a_password_change,
     no_login_in_flight_outlives_a_deactivation,
     a_rehash_in_flight_never_replaces_a_new_password,

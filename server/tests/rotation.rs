@@ -12,21 +12,7 @@ use support::{
     access_refused, payload, spawn_app_with, spawn_instance, str_field, Engine, TempDir, TestApp,
 };
 
-/// Runs each scenario once per engine.
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $scenario() { super::$scenario(super::Engine::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $scenario() { super::$scenario(super::Engine::Postgres).await })*
-        }
-    };
-}
-
-on_both_engines!(
+support::on_both_engines!(
     each_refresh_rotates_into_a_new_token,
     twenty_parallel_refreshes_of_one_token_have_one_winner,
     reusing_a_rotated_token_revokes_the_whole_family,

@@ -8,20 +8,7 @@ use std::sync::Arc;
 
 use support::{spawn_app_with, Engine, TestApp};
 
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $scenario() { super::$scenario(super::Engine::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $scenario() { super::$scenario(super::Engine::Postgres).await })*
-        }
-    };
-}
-
-on_both_engines!(
+support::on_both_engines!(
     a_name_waits_after_five_failures_and_a_success_resets_it,
     parallel_guesses_are_all_counted,
     one_address_cannot_spray_many_names,

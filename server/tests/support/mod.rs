@@ -19,6 +19,24 @@ use tessera_server::{router, AppState};
 
 pub use http::Reply;
 
+/// Runs each scenario (an `async fn(Engine)` of the calling file) once per
+/// engine, as tests `sqlite::NAME` and `postgres::NAME`.
+#[allow(unused_macros)] // not every test file runs on both engines
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $scenario() { super::$scenario(super::Engine::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $scenario() { super::$scenario(super::Engine::Postgres).await })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_engines;
+
 pub const SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
 
 /// Which database a test runs on.
