@@ -5,6 +5,10 @@ import { defineConfig } from "@playwright/test";
 // same under `npx playwright test` and `cargo leptos end-to-end`.
 const port = Number(process.env.E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
+// A second server signing with ES256 (tests/signing-keys.spec.ts), with
+// longer-lived tokens so that a page keeps an old key's tokens for a while.
+export const es256Port = port + 1;
+export const es256Data = "target/e2e-es256";
 
 export default defineConfig({
   testDir: "./tests",
@@ -19,16 +23,35 @@ export default defineConfig({
     baseURL,
     trace: "retain-on-failure",
   },
-  webServer: {
-    command: "bash end2end/serve.sh",
-    cwd: "..",
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: { E2E_PORT: String(port) },
-  },
+  webServer: [
+    {
+      command: "bash end2end/serve.sh",
+      cwd: "..",
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { E2E_PORT: String(port) },
+    },
+    {
+      command: "bash end2end/serve.sh",
+      cwd: "..",
+      url: `http://127.0.0.1:${es256Port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        E2E_PORT: String(es256Port),
+        E2E_DATA: es256Data,
+        E2E_ACCESS_LIFETIME: "60s",
+        E2E_REFRESH_LIFETIME: "300s",
+        TESSERA_ALGORITHM: "ES256",
+        TESSERA_KEY_PUBLICATION_DELAY: "2s",
+      },
+    },
+  ],
   projects: [
     {
       name: "chromium",

@@ -2,8 +2,9 @@
 # Starts the release server for the browser tests: fresh SQLite database,
 # short token lifetimes (access 3 s, refresh 20 s, so the suite sees many
 # expiries), sign-up open, a known user. Run from the repository root.
+# E2E_DATA names the data folder, so that several servers can run at once.
 set -euo pipefail
-data=target/e2e
+data=${E2E_DATA:-target/e2e}
 rm -rf "$data"
 mkdir -p "$data"
 export DATABASE_URL="sqlite://$data/tessera.db"

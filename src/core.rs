@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::error::AuthError;
+use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::registry::Registry;
 use crate::rotation_queue::RotationQueue;
@@ -34,6 +35,8 @@ pub(crate) struct RefreshGrant<'a> {
 pub(crate) struct Core {
     pub store: Store,
     pub codec: TokenCodec,
+    /// `None` when started on a fixed codec (`Tessera::from_parts`).
+    pub keys: Option<Keys>,
     pub hasher: PasswordHasher,
     pub registry: Registry,
     pub verified: VerifiedCache,

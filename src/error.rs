@@ -62,6 +62,8 @@ pub enum StartError {
     Secret(#[from] SecretError),
     #[error("invalid signing key: {0}")]
     Key(#[from] jsonwebtoken::errors::Error),
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -490,7 +490,9 @@ mod tests {
             let hasher = hasher.clone();
             async move { hasher.hash("holds the thread").await }
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Long enough for the hashing thread to take the job even on a
+        // machine busy with other tests.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         // Five callers queue behind it and give up (their futures dropped).
         for _ in 0..5 {
             let waiting = hasher.hash("abandoned");

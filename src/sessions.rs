@@ -299,6 +299,12 @@ impl Sessions {
         Ok(())
     }
 
+    /// The algorithm, key id and key state of a token this server can
+    /// verify (the token inspector shows them); `None` otherwise.
+    pub fn token_key(&self, token: &str) -> Option<crate::tokens::TokenKey> {
+        self.core.codec.key_of(token, self.core.now())
+    }
+
     /// `POST /api/token/verify/`: any token type. A refresh token that was
     /// rotated or revoked, or an access token of a revoked session, is
     /// `Blacklisted`.

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::keys::SigningAlgorithm;
 use crate::throttle::ThrottleRules;
 
 /// Every setting of the core, with the defaults the command line documents.
@@ -13,6 +14,19 @@ pub struct Settings {
     /// HMAC key that signs tokens; `None`: generated once into `secret_key_file`.
     pub secret_key: Option<String>,
     pub secret_key_file: PathBuf,
+    /// Earlier secrets: tokens they signed still verify (HMAC), keys sealed
+    /// under them still open.
+    pub previous_secret_keys: Vec<String>,
+    /// The algorithm that signs new tokens.
+    pub algorithm: SigningAlgorithm,
+    /// How long a new asymmetric key is published before it signs.
+    pub key_publication_delay: Duration,
+    /// Rotate the signing key automatically this often.
+    pub key_rotation_interval: Option<Duration>,
+    /// On start, make `algorithm` (and, for HMAC, this secret) the signing
+    /// key if the newest stored key is another: what a server does. Admin
+    /// commands leave the keys as they find them.
+    pub adopt_signing_key: bool,
     pub access_token_lifetime: Duration,
     /// Each rotation issues a new refresh token, capped by the session.
     pub refresh_token_lifetime: Duration,
@@ -42,6 +56,11 @@ impl Default for Settings {
         Self {
             secret_key: None,
             secret_key_file: PathBuf::from("data/secret.key"),
+            previous_secret_keys: Vec::new(),
+            algorithm: SigningAlgorithm::HS256,
+            key_publication_delay: Duration::from_secs(10),
+            key_rotation_interval: None,
+            adopt_signing_key: true,
             access_token_lifetime: Duration::from_secs(5 * 60),
             refresh_token_lifetime: Duration::from_secs(24 * 3600),
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
@@ -66,6 +85,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
             .field("secret_key_file", &self.secret_key_file)
+            .field("previous_secret_keys", &self.previous_secret_keys.len())
+            .field("algorithm", &self.algorithm)
+            .field("key_publication_delay", &self.key_publication_delay)
+            .field("key_rotation_interval", &self.key_rotation_interval)
             .field("policy", &self.policy())
             .field("leeway", &self.leeway)
             .field("issuer", &self.issuer)
@@ -102,6 +125,28 @@ impl Settings {
             rotation_overlap: secs(self.rotation_overlap),
             allow_signup: self.allow_signup,
             min_password_length: self.min_password_length,
+        }
+    }
+
+    /// How signing keys are chosen and rotated. A replaced key verifies for
+    /// as long as a token it signed can live (no token outlives its session),
+    /// plus the leeway and a minute of clock skew between instances.
+    pub fn key_policy(&self) -> crate::keys::KeyPolicy {
+        let secs = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
+        let policy = self.policy();
+        let longest_token = policy
+            .access_lifetime
+            .max(policy.refresh_lifetime)
+            .min(policy.session_lifetime);
+        crate::keys::KeyPolicy {
+            algorithm: self.algorithm,
+            publication_delay: secs(self.key_publication_delay),
+            rotation_interval: self.key_rotation_interval.map(secs),
+            adopt_on_start: self.adopt_signing_key,
+            verify_after_retirement: longest_token
+                .saturating_add(secs(self.leeway))
+                .saturating_add(crate::tokens::ISSUED_AT_SKEW_SECS)
+                .saturating_add(60),
         }
     }
 }

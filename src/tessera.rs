@@ -9,6 +9,7 @@ use crate::accounts::Accounts;
 use crate::clock::{Clock, SystemClock};
 use crate::core::Core;
 use crate::error::StartError;
+use crate::keys::{KeyError, KeyListing, Keys, SigningAlgorithm};
 use crate::password::PasswordHasher;
 use crate::registry::Registry;
 use crate::rotation_queue::RotationQueue;
@@ -58,19 +59,26 @@ impl Tessera {
                  set TESSERA_SECRET_KEY to share one key between several instances"
             );
         }
-        let codec = TokenCodec::new(
-            &key,
+        let previous = settings
+            .previous_secret_keys
+            .iter()
+            .map(|secret| crate::secret::load_or_generate(Some(secret), &settings.secret_key_file))
+            .map(|loaded| loaded.map(|(secret, _)| secret))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
+        let codec = TokenCodec::with_keys(
+            keys.ring(),
             settings.leeway.as_secs(),
             settings.issuer.clone(),
             settings.audience.clone(),
-        )?;
+        );
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let hasher = PasswordHasher::bounded(
             argon2::Params::default(),
             settings.max_concurrent_hashes.unwrap_or(cores),
             settings.max_queued_hashes,
         );
-        Self::from_parts(store, codec, hasher, settings, clock).await
+        Self::assemble(store, codec, Some(keys), hasher, settings, clock).await
     }
 
     /// Starts on a codec and hasher made by the caller (benchmarks, tests).
@@ -81,12 +89,24 @@ impl Tessera {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
+        Self::assemble(store, codec, None, hasher, settings, clock).await
+    }
+
+    async fn assemble(
+        store: Store,
+        codec: TokenCodec,
+        keys: Option<Keys>,
+        hasher: PasswordHasher,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
         let policy = settings.policy();
         let registry = Registry::load(&store, clock.now()).await?;
         let rotations = RotationQueue::start(store.clone(), policy.refresh_lifetime);
         let core = Arc::new(Core {
             store,
             codec,
+            keys,
             hasher,
             registry,
             verified: VerifiedCache::default(),
@@ -120,11 +140,70 @@ impl Tessera {
         self.core().hasher.stats()
     }
 
-    /// Picks up changes other processes made (CLI, other instances).
-    /// Returns how many change-log rows were new.
+    /// Picks up changes other processes made (CLI, other instances):
+    /// revocations, users, signing keys; rotates the signing key when
+    /// automatic rotation is due. Returns how many change-log rows were new.
     pub async fn sync(&self) -> Result<usize, StoreError> {
         let core = self.core();
+        if let Some(keys) = &core.keys {
+            if let Err(error) = keys.sync(&core.store, core.now()).await {
+                tracing::warn!(%error, "could not pick up signing keys");
+            }
+        }
         core.registry.sync(&core.store, core.now()).await
+    }
+
+    /// The public keys verifiers fetch (`/.well-known/jwks.json`): empty for
+    /// HMAC, whose secret is never published.
+    pub fn jwks(&self) -> serde_json::Value {
+        let core = self.core();
+        core.keys.as_ref().map_or_else(
+            || serde_json::json!({ "keys": [] }),
+            |keys| keys.jwks(core.now()),
+        )
+    }
+
+    /// How long a new key is published before it signs, in seconds.
+    pub fn key_publication_delay(&self) -> i64 {
+        let core = self.core();
+        core.keys
+            .as_ref()
+            .map_or(0, |keys| keys.policy().publication_delay)
+    }
+
+    /// `tessera keys list`: every stored signing key and its state.
+    pub async fn signing_keys(&self) -> Result<Vec<KeyListing>, KeyError> {
+        let core = self.core();
+        match &core.keys {
+            Some(keys) => keys.list(&core.store, core.now()).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// `tessera keys rotate`: a new key of `algorithm` (that of the newest
+    /// stored key if `None`), published now, signing after the publication delay.
+    pub async fn rotate_signing_key(
+        &self,
+        algorithm: Option<SigningAlgorithm>,
+    ) -> Result<Option<crate::store::KeyRow>, KeyError> {
+        let core = self.core();
+        let Some(keys) = &core.keys else {
+            return Ok(None);
+        };
+        let newest = core.store.signing_keys().await?.pop();
+        let algorithm = match algorithm {
+            Some(algorithm) => algorithm,
+            None => newest
+                .and_then(|row| row.algorithm.parse().ok())
+                .unwrap_or(keys.policy().algorithm),
+        };
+        keys.rotate(
+            &core.store,
+            algorithm,
+            core.now(),
+            keys.policy().publication_delay,
+        )
+        .await
     }
 
     /// Deletes expired refresh tokens and sessions, and login-throttle

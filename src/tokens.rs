@@ -2,16 +2,15 @@
 //! tokens. This module knows the cryptography and the claims; whether a token
 //! has been revoked is the registry's and the store's business.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::hex::random_id;
-
-/// The header every token carries, byte for byte as PyJWT writes it.
-const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
-const ALGORITHM: Algorithm = Algorithm::HS256;
+use crate::keys::{KeyState, Keyring, LoadedKey, SharedKeyring, SigningAlgorithm};
 
 /// How far in the future `iat` may be beyond the leeway (see `verify`).
 pub const ISSUED_AT_SKEW_SECS: i64 = 1;
@@ -133,15 +132,19 @@ struct IncomingClaims {
     aud: Option<Value>,
 }
 
-/// Signs and verifies tokens with one key and one algorithm.
+/// The key a token names, as the token inspector shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenKey {
+    pub algorithm: SigningAlgorithm,
+    pub kid: Option<String>,
+    pub state: KeyState,
+}
+
+/// Signs tokens with the keyring's current key and verifies them with the
+/// key their header names.
 pub struct TokenCodec {
-    encoding_key: EncodingKey,
-    decoding_key: DecodingKey,
-    /// Checks the signature and the algorithm only: every time-dependent
-    /// claim is checked here, against the caller's clock.
-    validation: Validation,
+    keys: Arc<SharedKeyring>,
     leeway: i64,
-    encoded_header: String,
     issuer: Option<String>,
     audience: Option<String>,
 }
@@ -150,36 +153,65 @@ impl std::fmt::Debug for TokenCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
         f.debug_struct("TokenCodec")
-            .field("algorithm", &ALGORITHM)
+            .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
 }
 
 impl TokenCodec {
+    /// A codec with one HS256 key, `key`, as simplejwt's `SIGNING_KEY`
+    /// (benchmarks and tests; the server's keys come from [`crate::keys::Keys`]).
     pub fn new(
         key: &[u8],
         leeway_secs: u64,
         issuer: Option<String>,
         audience: Option<String>,
     ) -> Result<Self, jsonwebtoken::errors::Error> {
-        // RFC 8725 §3.1: exactly one algorithm per key; `none` and the other
-        // HMAC sizes are refused before any signature work. jsonwebtoken
-        // would read the wall clock for `exp`/`nbf`: those, `iss` and `aud`
-        // are checked in `verify`, in PyJWT's order, at the caller's `now`.
-        let mut validation = Validation::new(ALGORITHM);
-        validation.leeway = 0;
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims::<&str>(&[]);
-        Ok(Self {
-            encoding_key: EncodingKey::from_secret(key)?,
-            decoding_key: DecodingKey::from_secret(key)?,
-            validation,
+        let only = LoadedKey::new(
+            1,
+            "hs256".to_owned(),
+            SigningAlgorithm::HS256,
+            (0, 0, None),
+            Some(EncodingKey::from_secret(key)?),
+            DecodingKey::from_secret(key)?,
+            None,
+        );
+        let ring = Arc::new(SharedKeyring::new(Keyring::new(vec![only], 1, 0)));
+        Ok(Self::with_keys(ring, leeway_secs, issuer, audience))
+    }
+
+    /// A codec reading its keys from `keys`, which may change under it.
+    pub fn with_keys(
+        keys: Arc<SharedKeyring>,
+        leeway_secs: u64,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Self {
+        // RFC 8725 §3.1: exactly one algorithm per key, checked against the
+        // header before any signature work (`Keyring::candidates`, and each
+        // key's `Validation`). jsonwebtoken would read the wall clock for
+        // `exp`/`nbf`: those, `iss` and `aud` are checked in `verify`, in
+        // PyJWT's order, at the caller's `now`.
+        Self {
+            keys,
             leeway: i64::try_from(leeway_secs).unwrap_or(i64::MAX),
-            encoded_header: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(HEADER_JSON),
             issuer,
             audience,
+        }
+    }
+
+    /// The algorithm, key id and key state of a token whose signature checks
+    /// out at `now`; `None` if no key this process holds verifies it.
+    pub fn key_of(&self, token: &str, now: i64) -> Option<TokenKey> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let ring = self.keys.current();
+        let key = ring.candidates(&header, now).find(|key| {
+            jsonwebtoken::decode::<Value>(token, &key.verifier, &key.validation).is_ok()
+        })?;
+        Some(TokenKey {
+            algorithm: key.algorithm,
+            kid: header.kid.clone(),
+            state: ring.state(key, now),
         })
     }
 
@@ -188,7 +220,14 @@ impl TokenCodec {
         self.leeway
     }
 
+    /// Signs with the key that signed at `spec.iat`: a token minted again
+    /// (a refresh replayed within the overlap) comes out the same, and no
+    /// token outlives the verification of the key that signed it.
     pub fn mint(&self, spec: &TokenSpec<'_>) -> MintedToken {
+        let ring = self.keys.current();
+        let key = ring
+            .signer(spec.iat)
+            .expect("a started keyring always holds a key it can sign with");
         let jti = spec.jti.map_or_else(random_id, str::to_owned);
         let claims = OutgoingClaims {
             token_type: spec.token_type.as_str(),
@@ -201,12 +240,13 @@ impl TokenCodec {
             aud: self.audience.as_deref(),
         };
         let payload = serde_json::to_vec(&claims).expect("claims always serialize");
-        let mut token = String::with_capacity(self.encoded_header.len() + payload.len() * 2 + 48);
-        token.push_str(&self.encoded_header);
+        let mut token = String::with_capacity(key.encoded_header.len() + payload.len() * 2 + 48);
+        token.push_str(&key.encoded_header);
         token.push('.');
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), &self.encoding_key, ALGORITHM)
-            .expect("HMAC signing cannot fail with a valid key");
+        let signer = key.signer.as_ref().expect("the signer can sign");
+        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), signer, key.algorithm.jwt())
+            .expect("signing cannot fail with a key that loaded");
         token.push('.');
         token.push_str(&signature);
         MintedToken {
@@ -231,10 +271,7 @@ impl TokenCodec {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
-        let claims =
-            jsonwebtoken::decode::<IncomingClaims>(token, &self.decoding_key, &self.validation)
-                .map_err(|_| TokenError::Invalid)?
-                .claims;
+        let claims = self.verified_claims(token, now)?;
 
         // PyJWT refuses a token issued in the future (beyond the leeway);
         // simplejwt reports that as invalid. One second more is allowed:
@@ -312,6 +349,25 @@ impl TokenCodec {
         })
     }
 
+    /// The claims of a token whose signature one of the keys its header
+    /// allows (its `kid`'s, or for none, each HMAC secret) checks out.
+    fn verified_claims(&self, token: &str, now: i64) -> Result<IncomingClaims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let ring = self.keys.current();
+        for key in ring.candidates(&header, now) {
+            match jsonwebtoken::decode::<IncomingClaims>(token, &key.verifier, &key.validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        jsonwebtoken::errors::ErrorKind::InvalidSignature
+                    ) => {}
+                Err(_) => return Err(TokenError::Invalid),
+            }
+        }
+        Err(TokenError::Invalid)
+    }
+
     /// PyJWT's rules: a configured issuer must match; a token naming an
     /// audience is refused unless it names the configured one.
     fn check_issuer_and_audience(&self, claims: &IncomingClaims) -> Result<(), TokenError> {
@@ -345,10 +401,15 @@ fn as_integer(value: &Value) -> Option<i64> {
     }
 }
 
+/// The header every HS256 token carries, byte for byte as PyJWT writes it.
+#[cfg(test)]
+const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::{Clock, SystemClock};
+    use jsonwebtoken::Algorithm;
 
     fn now_unix() -> i64 {
         SystemClock.now()
@@ -637,6 +698,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
+    use jsonwebtoken::Algorithm;
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-test-key";
 

@@ -166,3 +166,28 @@ pub async fn me() -> Result<Profile, AuthFailure> {
         session_expires_at,
     })
 }
+
+/// The key that signed a token, as the inspector shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyInfo {
+    /// The JOSE algorithm (`HS256`, `ES256`…).
+    pub algorithm: String,
+    /// `None` for an HMAC key: the secret is not named in tokens.
+    pub kid: Option<String>,
+    /// `pending`, `current`, `retiring` or `expired`.
+    pub state: String,
+}
+
+/// Which key signed `token` and where that key is in its life; `None` if no
+/// key of this server verifies it (tampered, or its key has expired).
+#[server]
+pub async fn signing_key(token: String) -> Result<Option<SigningKeyInfo>, AuthFailure> {
+    Ok(ssr::core()?
+        .sessions
+        .token_key(&token)
+        .map(|key| SigningKeyInfo {
+            algorithm: key.algorithm.name().to_owned(),
+            kid: key.kid,
+            state: key.state.as_str().to_owned(),
+        }))
+}

@@ -39,6 +39,25 @@ pub enum AdminCommand {
     /// Manage refresh tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// List signing keys: id, algorithm, state, when created, when it signs
+    /// from, when it was replaced and until when it verifies.
+    List,
+    /// Add a new signing key: published at once, signing after
+    /// `--key-publication-delay`; the keys it replaces keep verifying until
+    /// every token they signed can have expired. Running servers pick it up
+    /// within two seconds.
+    Rotate {
+        /// Algorithm of the new key; by default that of the newest key.
+        #[arg(long, value_name = "ALGORITHM")]
+        to: Option<tessera::keys::SigningAlgorithm>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +98,8 @@ pub enum CliError {
     Input(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Keys(#[from] tessera::keys::KeyError),
 }
 
 /// Runs a user or token subcommand and prints its outcome.
@@ -140,12 +161,68 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
                 );
             }
         }
+        AdminCommand::Keys(KeysCommand::List) => {
+            let now = unix_now();
+            println!(
+                "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} verifies until",
+                "kid", "alg", "state", "created", "signs from", "retired at"
+            );
+            for key in tessera.signing_keys().await? {
+                let at =
+                    |time: Option<i64>| time.map_or_else(|| "-".to_owned(), |t| relative(t, now));
+                println!(
+                    "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} {}",
+                    key.kid,
+                    key.algorithm,
+                    key.state.as_str(),
+                    at(Some(key.created_at)),
+                    at(Some(key.signs_from)),
+                    at(key.retired_at),
+                    at(key.verifies_until),
+                );
+            }
+        }
+        AdminCommand::Keys(KeysCommand::Rotate { to }) => {
+            match tessera.rotate_signing_key(to).await? {
+                Some(key) => println!(
+                    "added {} key {}: published now, signing from {}",
+                    key.algorithm,
+                    key.kid,
+                    relative(key.signs_from, unix_now())
+                ),
+                None => {
+                    println!("another process rotated the key at the same moment; nothing added")
+                }
+            }
+        }
         AdminCommand::Tokens(TokensCommand::Flush) => {
             let deleted = tessera.flush_expired().await.map_err(AuthError::from)?;
             println!("deleted {deleted} expired refresh token(s)");
         }
     }
     Ok(())
+}
+
+fn unix_now() -> i64 {
+    use tessera::Clock as _;
+    tessera::SystemClock.now()
+}
+
+/// `1733050000 (in 8s)`, `1733040000 (2h ago)`: exact and readable.
+fn relative(time: i64, now: i64) -> String {
+    let span = |secs: i64| match secs {
+        0..=119 => format!("{secs}s"),
+        120..=7199 => format!("{}m", secs / 60),
+        7200..=172_799 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    };
+    if time > now {
+        format!("{time} (in {})", span(time - now))
+    } else if time == 0 {
+        "0 (always)".to_owned()
+    } else {
+        format!("{time} ({} ago)", span(now - time))
+    }
 }
 
 fn no_such_user(error: AuthError, username: &str) -> CliError {

@@ -26,6 +26,32 @@ pub struct Config {
     )]
     pub secret_key_file: std::path::PathBuf,
 
+    /// Earlier secret keys (comma-separated): HMAC tokens they signed still
+    /// verify, and keys sealed under them still open, while they are listed.
+    #[arg(
+        long,
+        env = "TESSERA_PREVIOUS_SECRET_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub previous_secret_keys: Vec<String>,
+
+    /// Algorithm that signs new tokens: HS256 (simplejwt's), HS384, HS512 with
+    /// the secret key; RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or
+    /// EdDSA with a key generated and stored in the database, its public half
+    /// published at `/.well-known/jwks.json`. Changing it rotates to a new key.
+    #[arg(long, env = "TESSERA_ALGORITHM", default_value = "HS256")]
+    pub algorithm: tessera::keys::SigningAlgorithm,
+
+    /// How long a new asymmetric key is published before it signs, so that
+    /// verifiers caching the JWK set know it first.
+    #[arg(long, env = "TESSERA_KEY_PUBLICATION_DELAY", default_value = "10s")]
+    pub key_publication_delay: HumanDuration,
+
+    /// Rotate the signing key automatically this often (e.g. `30d`); off when unset.
+    #[arg(long, env = "TESSERA_KEY_ROTATION_INTERVAL")]
+    pub key_rotation_interval: Option<HumanDuration>,
+
     /// Lifetime of an access token.
     #[arg(long, env = "TESSERA_ACCESS_TOKEN_LIFETIME", default_value = "5m")]
     pub access_token_lifetime: HumanDuration,
@@ -142,6 +168,12 @@ impl Config {
         tessera::Settings {
             secret_key: self.secret_key.clone(),
             secret_key_file: self.secret_key_file.clone(),
+            previous_secret_keys: self.previous_secret_keys.clone(),
+            algorithm: self.algorithm,
+            key_publication_delay: self.key_publication_delay.0,
+            key_rotation_interval: self.key_rotation_interval.map(|interval| interval.0),
+            // A server adopts it; `main` turns it off for admin commands.
+            adopt_signing_key: true,
             access_token_lifetime: self.access_token_lifetime.0,
             refresh_token_lifetime: self.refresh_token_lifetime.0,
             session_lifetime: self.session_lifetime.0,
@@ -221,5 +253,9 @@ mod tests {
         assert_eq!(parsed.max_queued_hashes, core.max_queued_hashes);
         assert_eq!(parsed.throttle, core.throttle);
         assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
+        assert_eq!(parsed.previous_secret_keys, core.previous_secret_keys);
+        assert_eq!(parsed.algorithm, core.algorithm);
+        assert_eq!(parsed.key_publication_delay, core.key_publication_delay);
+        assert_eq!(parsed.key_rotation_interval, core.key_rotation_interval);
     }
 }

@@ -24,8 +24,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // The CLI creates and migrates the database just as the server does, so
     // `tessera user add` works before the first start.
     let store = tessera::Store::open(&cli.config.database_url).await?;
-    let tessera = Tessera::start(&cli.config.settings(), store.clone()).await?;
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let mut settings = cli.config.settings();
+    // Only a server makes `--algorithm` the signing key: an admin command
+    // run with other settings must not rotate the servers' key.
+    settings.adopt_signing_key = matches!(command, Command::Serve);
+    let tessera = Tessera::start(&settings, store.clone()).await?;
+    let outcome = match command {
         Command::Serve => serve(tessera, cli.http).await,
         Command::Admin(command) => run_admin(&tessera, command).await.map_err(Into::into),
     };

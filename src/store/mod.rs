@@ -4,10 +4,12 @@
 //! `on_pool!` (reads) and `on_writer!` (writes) macros run the same statement
 //! on whichever pool is configured.
 
+mod keys;
 mod sessions;
 mod throttle;
 mod users;
 
+pub use keys::KeyRow;
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     VerifiedLogin,

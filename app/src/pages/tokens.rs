@@ -59,9 +59,10 @@ fn Inspector() -> impl IntoView {
 
     view! {
         <p class="muted">
-            "A JWT is three base64url parts joined by dots: a header, a payload of claims, and an "
-            "HMAC-SHA256 signature over the first two. Anyone can read the first two; only the server "
-            "can make the third. This browser keeps both tokens in localStorage under "
+            "A JWT is three base64url parts joined by dots: a header, a payload of claims, and a "
+            "signature over the first two, made with the algorithm the header names. Anyone can read "
+            "the first two; only the server can make the third. This browser keeps both tokens in "
+            "localStorage under "
             <code>{crate::token_store::STORAGE_KEY}</code> "."
         </p>
         <Suspense fallback=|| ()>{session_cap}</Suspense>
@@ -117,6 +118,18 @@ fn TokenCard(
         .into_any();
     };
     let remaining = move || expires_at.map(|at| countdown(at - now.get()));
+    let signed_by = {
+        let token = token.clone();
+        LocalResource::new(move || crate::api::signing_key(token.clone()))
+    };
+    let key_line = move || {
+        let line = match signed_by.get()? {
+            Ok(Some(key)) => describe_key(&key),
+            Ok(None) => "No key of this server verifies this token any more.".to_owned(),
+            Err(_) => return None,
+        };
+        Some(view! { <p class="muted" data-testid=format!("{kind}-key")>{line}</p> })
+    };
     let expired = move || expires_at.is_some_and(|at| at <= now.get());
 
     view! {
@@ -143,6 +156,7 @@ fn TokenCard(
                 <div>
                     <h3 class="jwt-header-label">"Header"</h3>
                     <pre data-testid=format!("{kind}-header")>{decoded.header}</pre>
+                    <Suspense fallback=|| ()>{key_line}</Suspense>
                 </div>
                 <div>
                     <h3 class="jwt-payload-label">"Payload"</h3>
@@ -155,4 +169,19 @@ fn TokenCard(
         </article>
     }
     .into_any()
+}
+
+/// "Signed with ES256 by key 3Fx…, the current signing key."
+fn describe_key(key: &crate::api::SigningKeyInfo) -> String {
+    let by = match &key.kid {
+        Some(kid) => format!("key {kid}"),
+        None => "the server's secret key (never published)".to_owned(),
+    };
+    let state = match key.state.as_str() {
+        "current" => "the current signing key",
+        "pending" => "a new key, published before it signs",
+        "retiring" => "a replaced key that verifies until its tokens expire",
+        _ => "an expired key",
+    };
+    format!("Signed with {} by {by}, {state}.", key.algorithm)
 }

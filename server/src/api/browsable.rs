@@ -23,7 +23,7 @@ const MAX_RENDERED_BYTES: usize = 256 * 1024;
 
 /// The paths of the REST API (`super::routes`).
 fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/hello/"
+    path.starts_with("/api/") || path == "/hello/" || path == "/.well-known/jwks.json"
 }
 
 fn wants_html(request: &Request) -> bool {
@@ -136,6 +136,10 @@ fn describe(path: &str) -> (&'static str, &'static str) {
         "/hello/" => (
             "Hello",
             "GET with the header Authorization: Bearer <access token> → {\"message\": \"Hello, World!\"}",
+        ),
+        "/.well-known/jwks.json" => (
+            "Public signing keys",
+            r#"GET → {"keys": […]}: the JWK set that verifies this server's tokens (empty with an HMAC algorithm: a secret is never published)"#,
         ),
         _ => ("Tessera API", "See the endpoints listed below."),
     }

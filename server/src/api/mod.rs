@@ -6,6 +6,7 @@ mod browsable;
 mod client_address;
 mod error;
 mod fields;
+mod jwks;
 mod token_views;
 
 pub use auth_user::AuthUser;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/token/verify/", post_only(token_views::verify))
         .route("/api/token/blacklist/", post_only(token_views::blacklist))
         .route("/hello/", protected_read_only(hello))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
         // Django would answer the slash-less paths with a redirect for GET
         // and an error for POST; a 308 keeps the method and the body.
         .route("/api/token", redirect_to("/api/token/"))

@@ -1,0 +1,43 @@
+//! `GET /.well-known/jwks.json`: the public keys that verify this server's
+//! tokens (RFC 7517), for services that check tokens without the secret.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::AppState;
+
+/// How quickly every instance learns of a key another one added (it reads
+/// the key table at every sync, once a second, give or take the query).
+const KEY_PICKUP_SECS: i64 = 2;
+
+/// A verifier may cache the set for `max-age`: short enough that a key added
+/// now is in its copy before the key signs (the publication delay), as long
+/// as it refetches when the copy goes stale.
+pub fn max_age(publication_delay: i64) -> i64 {
+    (publication_delay - KEY_PICKUP_SECS - 1).max(0)
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let max_age = max_age(state.tessera.key_publication_delay());
+    let cache = if max_age == 0 {
+        "no-cache".to_owned()
+    } else {
+        format!("public, max-age={max_age}")
+    };
+    ([(header::CACHE_CONTROL, cache)], Json(state.tessera.jwks())).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_age;
+
+    #[test]
+    fn a_cached_set_expires_before_a_new_key_signs() {
+        for delay in [0, 1, 3, 10, 60] {
+            assert!(max_age(delay) + 2 < delay.max(3), "delay {delay}");
+        }
+        assert_eq!(max_age(10), 7);
+    }
+}

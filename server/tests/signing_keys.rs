@@ -1,0 +1,435 @@
+//! Signing keys: every algorithm, the published JWK set checked by a
+//! verifier that is not ours (`jose` from npm), rotation with nothing
+//! refused, algorithm confusion, several instances on one database.
+
+mod support;
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::Value;
+use support::{access_refused, on_both_engines, spawn_app_with, spawn_instance, Engine, TempDir};
+use tessera::keys::{KeyState, SigningAlgorithm};
+
+const ASYMMETRIC: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+fn b64_json(part: &str) -> Value {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn header(token: &str) -> Value {
+    b64_json(token.split('.').next().unwrap())
+}
+
+fn kid(token: &str) -> String {
+    header(token)["kid"].as_str().expect("a kid").to_owned()
+}
+
+fn algorithm(name: &str) -> SigningAlgorithm {
+    name.parse().unwrap()
+}
+
+async fn jwks(app: &support::TestApp) -> (Value, Option<String>) {
+    let reply = app.get("/.well-known/jwks.json", &[]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let cache = reply.header("cache-control").map(str::to_owned);
+    (reply.json(), cache)
+}
+
+fn published_kids(set: &Value) -> Vec<String> {
+    set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Verifies `tokens` with `jose`, fetching only the JWK set over HTTP.
+async fn jose_verify(app: &support::TestApp, alg: &str, tokens: &[&str]) -> Vec<String> {
+    let end2end = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end");
+    assert!(
+        std::path::Path::new(end2end)
+            .join("node_modules/jose")
+            .exists(),
+        "npm package jose missing: run scripts/setup.sh --test"
+    );
+    let mut command = std::process::Command::new("node");
+    command
+        .current_dir(end2end)
+        .arg("verifiers/jose-verify.mjs")
+        .arg(format!("http://{}/.well-known/jwks.json", app.addr))
+        .arg(alg)
+        .args(tokens);
+    // The server answers jose's fetch on this runtime's other threads.
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || command.output()),
+    )
+    .await
+    .expect("node answers within 30 s")
+    .unwrap()
+    .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn app_signing_with(engine: Engine, alg: &str) -> support::TestApp {
+    let app = spawn_app_with(engine, |settings| settings.algorithm = algorithm(alg)).await;
+    app.add_user("alice", "correct horse").await;
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hs256_keeps_simplejwts_header_and_publishes_no_key() {
+    let app = app_signing_with(Engine::Sqlite, "HS256").await;
+    let (access, refresh) = app.tokens("alice", "correct horse").await;
+    for token in [&access, &refresh] {
+        assert_eq!(
+            token.split('.').next().unwrap(),
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            "{{\"alg\":\"HS256\",\"typ\":\"JWT\"}} byte for byte"
+        );
+    }
+    let (set, _) = jwks(&app).await;
+    assert_eq!(set, serde_json::json!({ "keys": [] }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_asymmetric_algorithm_is_verified_by_jose_from_the_jwks_alone() {
+    for alg in ASYMMETRIC {
+        let app = app_signing_with(Engine::Sqlite, alg).await;
+        let (access, refresh) = app.tokens("alice", "correct horse").await;
+        let header = header(&access);
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["typ"], "JWT");
+        let (set, cache) = jwks(&app).await;
+        assert_eq!(published_kids(&set), [kid(&access)], "{alg}");
+        let key = &set["keys"][0];
+        assert_eq!((&key["use"], &key["alg"]), (&"sig".into(), &alg.into()));
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            assert!(key.get(private).is_none(), "{alg} publishes {private}");
+        }
+        assert_eq!(cache.as_deref(), Some("public, max-age=7"));
+
+        assert_eq!(app.hello(&access).await.status, 200, "{alg}");
+        let rotated = app.refresh(&refresh).await;
+        assert_eq!(rotated.status, 200, "{alg}: {}", rotated.text());
+
+        let tampered = format!("{}x", &access[..access.len() - 1]);
+        let verdicts = jose_verify(&app, alg, &[&access, &refresh, &tampered]).await;
+        assert_eq!(verdicts.len(), 3, "{verdicts:?}");
+        for verdict in &verdicts[..2] {
+            let (outcome, json) = verdict.split_once(' ').unwrap();
+            assert_eq!(outcome, "ok", "{alg}: {verdict}");
+            let verified: Value = serde_json::from_str(json).unwrap();
+            assert_eq!(verified["payload"]["user_id"], "1", "{alg}");
+            assert_eq!(verified["header"]["kid"], kid(&access).as_str());
+        }
+        assert!(verdicts[2].starts_with("refused"), "{alg}: {}", verdicts[2]);
+    }
+}
+
+/// A token whose header names another algorithm than its key's is invalid,
+/// whatever it is signed with; so is a `kid` no key has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn algorithm_confusion_and_unknown_key_ids_are_refused() {
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let app = app_signing_with(Engine::Sqlite, alg).await;
+        let (access, _) = app.tokens("alice", "correct horse").await;
+        let payload = access.split('.').nth(1).unwrap();
+        let (set, _) = jwks(&app).await;
+        let public = set["keys"][0].clone();
+        let kid = kid(&access);
+
+        let mut forged = Vec::new();
+        // The classic: HS256 "signed" with the public key as the HMAC secret.
+        for secret in [
+            public.to_string(),
+            public["x"].as_str().unwrap_or_default().to_owned(),
+            public["n"].as_str().unwrap_or_default().to_owned(),
+        ] {
+            if secret.is_empty() {
+                continue;
+            }
+            for header in [
+                format!(r#"{{"alg":"HS256","kid":"{kid}","typ":"JWT"}}"#),
+                r#"{"alg":"HS256","typ":"JWT"}"#.to_owned(),
+            ] {
+                forged.push(support::forge(
+                    &header,
+                    &String::from_utf8(
+                        base64::engine::general_purpose::URL_SAFE_NO_PAD
+                            .decode(payload)
+                            .unwrap(),
+                    )
+                    .unwrap(),
+                    secret.as_bytes(),
+                ));
+            }
+        }
+        // The right signature under another header: another alg, another kid, none.
+        let (_, rest) = access.split_once('.').unwrap();
+        let b64 = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+        let other_alg = if alg == "ES256" { "ES384" } else { "ES256" };
+        for header in [
+            format!(r#"{{"alg":"{other_alg}","kid":"{kid}","typ":"JWT"}}"#),
+            format!(r#"{{"alg":"{alg}","kid":"unknown","typ":"JWT"}}"#),
+            format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
+            format!(r#"{{"alg":"none","kid":"{kid}","typ":"JWT"}}"#),
+        ] {
+            forged.push(format!("{}.{rest}", b64(&header)));
+        }
+        forged.push(format!(
+            "{}.{payload}.",
+            b64(&format!(r#"{{"alg":"none","kid":"{kid}"}}"#))
+        ));
+        for token in &forged {
+            let reply = app.hello(token).await;
+            assert_eq!(reply.status, 401, "{alg}: {}", header(token));
+            assert_eq!(reply.text(), access_refused("Token is invalid"));
+            assert_eq!(app.verify(token).await.status, 401);
+        }
+        assert_eq!(app.hello(&access).await.status, 200);
+    }
+}
+
+/// `keys rotate` under load: a new key is published at once, signs after the
+/// publication delay, and nothing signed by the old one is refused.
+async fn rotation_refuses_nothing(engine: Engine) {
+    let app = app_signing_with(engine, "ES256").await;
+    let (old_access, old_refresh) = app.tokens("alice", "correct horse").await;
+    let first_kid = kid(&old_access);
+
+    let load = {
+        let (addr, access) = (app.addr, old_access.clone());
+        tokio::spawn(async move {
+            let mut refused = 0;
+            for _ in 0..300 {
+                let reply = support::http::send(
+                    addr,
+                    &support::http::request(
+                        "GET",
+                        "/hello/",
+                        &[("Authorization", &format!("Bearer {access}"))],
+                        b"",
+                    ),
+                )
+                .await;
+                refused += usize::from(reply.status != 200);
+            }
+            refused
+        })
+    };
+    let added = app
+        .tessera
+        .rotate_signing_key(None)
+        .await
+        .unwrap()
+        .expect("a key was added");
+    assert_eq!(added.algorithm, "ES256");
+    let (set, _) = jwks(&app).await;
+    assert_eq!(published_kids(&set), [first_kid.clone(), added.kid.clone()]);
+
+    // Pending: published, not signing yet.
+    let (pending_access, _) = app.tokens("alice", "correct horse").await;
+    assert_eq!(kid(&pending_access), first_kid);
+    let mut refresh = old_refresh;
+    let mut seen_new_kid = false;
+    for _ in 0..12 {
+        app.advance(1);
+        let reply = app.refresh(&refresh).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let body = reply.json();
+        refresh = support::str_field(&body, "refresh");
+        let access = support::str_field(&body, "access");
+        assert_eq!(app.hello(&access).await.status, 200);
+        seen_new_kid |= kid(&access) == added.kid;
+    }
+    assert!(seen_new_kid, "after the delay the new key signs");
+    assert_eq!(kid(&refresh), added.kid);
+    assert_eq!(
+        load.await.unwrap(),
+        0,
+        "no request refused during the rotation"
+    );
+    assert_eq!(
+        app.hello(&old_access).await.status,
+        200,
+        "old tokens keep working"
+    );
+
+    let states: Vec<(String, KeyState)> = app
+        .tessera
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| (key.kid, key.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (first_kid.clone(), KeyState::Retiring),
+            (added.kid.clone(), KeyState::Current)
+        ]
+    );
+    // Once every token the old key signed has expired, it leaves the set.
+    let policy = app.tessera.policy();
+    app.advance((policy.refresh_lifetime + 61) as u64);
+    let (set, _) = jwks(&app).await;
+    assert_eq!(published_kids(&set), [added.kid.clone()]);
+}
+
+/// A server started with another algorithm on a database in use rotates to
+/// a key of that algorithm: everyone logged in stays logged in.
+async fn changing_the_algorithm_is_a_rotation(engine: Engine) {
+    let hs = app_signing_with(engine, "HS256").await;
+    let (hs_access, hs_refresh) = hs.tokens("alice", "correct horse").await;
+    let mut settings = hs.settings.clone();
+    settings.algorithm = algorithm("EdDSA");
+    let ed = spawn_instance(&hs.database_url, &settings, TempDir::new()).await;
+
+    assert_eq!(ed.hello(&hs_access).await.status, 200);
+    let (set, _) = jwks(&ed).await;
+    let new_kid = published_kids(&set)
+        .pop()
+        .expect("the new key is published");
+    // The HMAC key signs until the new one's publication delay is over.
+    let (access, _) = ed.tokens("alice", "correct horse").await;
+    assert_eq!(header(&access)["alg"], "HS256");
+    ed.advance(11);
+    let reply = ed.refresh(&hs_refresh).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let ed_access = support::str_field(&reply.json(), "access");
+    assert_eq!(header(&ed_access)["alg"], "EdDSA");
+    assert_eq!(kid(&ed_access), new_kid);
+    // The first instance picks the key up and verifies its tokens.
+    hs.tessera.sync().await.unwrap();
+    hs.advance(11);
+    assert_eq!(hs.hello(&ed_access).await.status, 200);
+    assert_eq!(ed.hello(&hs_access).await.status, 200);
+}
+
+/// simplejwt #608: a new secret signs, previous ones still verify.
+async fn a_new_secret_signs_and_previous_secrets_verify(engine: Engine) {
+    let first = app_signing_with(engine, "HS256").await;
+    let (old_access, old_refresh) = first.tokens("alice", "correct horse").await;
+    let old_secret = first.settings.secret_key.clone().unwrap();
+    let mut settings = first.settings.clone();
+    settings.secret_key = Some("a-brand-new-secret-key-of-enough-length-0123456789".into());
+    settings.previous_secret_keys = vec![old_secret.clone()];
+    let second = spawn_instance(&first.database_url, &settings, TempDir::new()).await;
+
+    assert_eq!(second.hello(&old_access).await.status, 200);
+    let reply = second.refresh(&old_refresh).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let new_access = support::str_field(&reply.json(), "access");
+    assert_eq!(
+        header(&new_access),
+        serde_json::json!({"alg": "HS256", "typ": "JWT"})
+    );
+    assert_eq!(second.hello(&new_access).await.status, 200);
+    // The old secret no longer signs: the first instance cannot verify it.
+    assert_eq!(first.hello(&new_access).await.status, 401);
+    // A token minted elsewhere with the old secret, simplejwt's way, verifies.
+    let forged = support::forge(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &support::payload(&old_access).to_string(),
+        old_secret.as_bytes(),
+    );
+    assert_eq!(second.verify(&forged).await.status, 200);
+}
+
+/// The private keys in the database are sealed under the secret: a server
+/// with another secret (a stolen copy of the database) signs nothing with
+/// them; it makes a key of its own, and tokens of the old one still verify
+/// by their public key.
+async fn a_database_without_its_secret_signs_nothing(engine: Engine) {
+    let first = app_signing_with(engine, "ES256").await;
+    let (access, _) = first.tokens("alice", "correct horse").await;
+    let mut settings = first.settings.clone();
+    settings.secret_key = Some("another-secret-that-is-long-enough-0123456789abc".into());
+    let other = spawn_instance(&first.database_url, &settings, TempDir::new()).await;
+    let keys = other.tessera.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2, "the unopenable key was replaced");
+    other.advance(11);
+    let (new_access, _) = other.tokens("alice", "correct horse").await;
+    assert_ne!(kid(&new_access), kid(&access));
+    assert_eq!(other.hello(&access).await.status, 200);
+
+    let store = first.tessera.store();
+    let rows = store.signing_keys().await.unwrap();
+    let sealed = rows[0].sealed_private_key.as_ref().unwrap();
+    let public = rows[0].public_jwk.as_ref().unwrap();
+    assert!(
+        !public.contains("\"d\""),
+        "no private member in the stored JWK"
+    );
+    assert!(sealed.len() > 32);
+}
+
+/// Two instances on one database: a rotation on one reaches the other's
+/// JWK set and verification with its next sync.
+async fn instances_share_rotations(engine: Engine) {
+    let a = app_signing_with(engine, "ES256").await;
+    let b = spawn_instance(&a.database_url, &a.settings, TempDir::new()).await;
+    let (a_access, _) = a.tokens("alice", "correct horse").await;
+    assert_eq!(b.hello(&a_access).await.status, 200);
+    assert_eq!(jwks(&a).await.0, jwks(&b).await.0, "one key, shared");
+
+    let added = a.tessera.rotate_signing_key(None).await.unwrap().unwrap();
+    b.tessera.sync().await.unwrap();
+    assert!(published_kids(&jwks(&b).await.0).contains(&added.kid));
+    a.advance(11);
+    b.advance(11);
+    let (new_access, _) = a.tokens("alice", "correct horse").await;
+    assert_eq!(kid(&new_access), added.kid);
+    assert_eq!(b.hello(&new_access).await.status, 200);
+    let (b_access, _) = b.tokens("alice", "correct horse").await;
+    assert_eq!(kid(&b_access), added.kid, "b signs with the new key too");
+}
+
+/// `--key-rotation-interval`: the instance that finds a rotation due adds
+/// the key; two instances finding it due at once add one.
+async fn automatic_rotation_adds_one_key(engine: Engine) {
+    let a = spawn_app_with(engine, |settings| {
+        settings.algorithm = algorithm("ES256");
+        settings.key_rotation_interval = Some(Duration::from_secs(3600));
+    })
+    .await;
+    let b = spawn_instance(&a.database_url, &a.settings, TempDir::new()).await;
+    a.tessera.sync().await.unwrap();
+    assert_eq!(a.tessera.signing_keys().await.unwrap().len(), 1);
+    a.advance(3600);
+    b.advance(3600);
+    let (left, right) = tokio::join!(a.tessera.sync(), b.tessera.sync());
+    left.unwrap();
+    right.unwrap();
+    a.tessera.sync().await.unwrap();
+    let keys = a.tessera.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys[1].state, KeyState::Pending);
+}
+
+on_both_engines!(
+    rotation_refuses_nothing,
+    changing_the_algorithm_is_a_rotation,
+    a_new_secret_signs_and_previous_secrets_verify,
+    a_database_without_its_secret_signs_nothing,
+    instances_share_rotations,
+    automatic_rotation_adds_one_key,
+);
