@@ -265,3 +265,77 @@ async fn a_key_file_others_can_read_stops_the_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("chmod 600"), "{stderr}");
 }
+
+/// `keys list` and `keys rotate` against a running ES256 server's database;
+/// an admin command run with other settings never changes the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_list_and_rotate_reach_a_running_server() {
+    let app = support::spawn_app_with(support::Engine::Sqlite, |settings| {
+        settings.algorithm = tessera::keys::SigningAlgorithm::ES256;
+    })
+    .await;
+    let secret = app.settings.secret_key_file.clone();
+    // Run with the default algorithm (HS256): lists, does not rotate.
+    let listed = run(&app.database_url, &secret, &["keys", "list"], "").await;
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listing = stdout(&listed);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(lines[0].starts_with("kid"));
+    assert!(
+        lines[1].contains(" ES256 ") && lines[1].contains(" current "),
+        "{listing}"
+    );
+
+    let rotated = run(&app.database_url, &secret, &["keys", "rotate"], "").await;
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let said = stdout(&rotated);
+    assert!(said.starts_with("added ES256 key "), "{said}");
+    assert!(said.contains("published now, signing from"), "{said}");
+    let new_kid = said
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches(':');
+
+    app.tessera.sync().await.unwrap();
+    let published = app.get("/.well-known/jwks.json", &[]).await.text();
+    assert!(published.contains(new_kid), "{published}");
+    let listing = stdout(&run(&app.database_url, &secret, &["keys", "list"], "").await);
+    assert!(
+        listing.contains(" retiring ") || listing.contains(" current "),
+        "{listing}"
+    );
+    assert!(listing.contains(" pending "), "{listing}");
+
+    let switched = run(
+        &app.database_url,
+        &secret,
+        &["keys", "rotate", "--to", "EdDSA"],
+        "",
+    )
+    .await;
+    assert!(
+        stdout(&switched).starts_with("added EdDSA key "),
+        "{}",
+        stdout(&switched)
+    );
+    let bad = run(
+        &app.database_url,
+        &secret,
+        &["keys", "rotate", "--to", "none"],
+        "",
+    )
+    .await;
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown signing algorithm"));
+    assert_eq!(app.tessera.signing_keys().await.unwrap().len(), 3);
+}

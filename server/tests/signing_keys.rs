@@ -291,7 +291,7 @@ async fn rotation_refuses_nothing(engine: Engine) {
     let policy = app.tessera.policy();
     app.advance((policy.refresh_lifetime + 61) as u64);
     let (set, _) = jwks(&app).await;
-    assert_eq!(published_kids(&set), [added.kid.clone()]);
+    assert_eq!(published_kids(&set), [added.kid]);
 }
 
 /// A server started with another algorithm on a database in use rotates to

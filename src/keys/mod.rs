@@ -132,7 +132,7 @@ impl Keys {
         }
         if let Some(interval) = self.policy.rotation_interval {
             let ring = self.ring.current();
-            let newest = ring.keys().iter().filter(|key| key.generation > 0).last();
+            let newest = ring.keys().iter().rev().find(|key| key.generation > 0);
             if newest.is_some_and(|key| key.created_at.saturating_add(interval) <= now) {
                 // Every instance may find the rotation due at once: all of
                 // them ask for the same next generation, one gets it.
