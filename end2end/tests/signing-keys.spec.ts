@@ -24,6 +24,8 @@ function rotateKey(): string {
       ...process.env,
       DATABASE_URL: `sqlite://${es256Data}/tessera.db`,
       TESSERA_SECRET_KEY_FILE: `${es256Data}/secret.key`,
+      // The operator's settings are the server's (playwright.config.ts).
+      TESSERA_KEY_PUBLICATION_DELAY: "2s",
       RUST_LOG: "warn",
     },
   }).toString();
@@ -59,7 +61,7 @@ test("the inspector names the key of each token, and jose verifies them through 
   // The server picks the key up within two seconds and signs with it after
   // the publication delay (two seconds here).
   await expect
-    .poll(async () => kidOf((await apiLogin(request)).access), { timeout: 10_000 })
+    .poll(async () => kidOf((await apiLogin(request)).access), { timeout: 15_000 })
     .toBe(newKid);
 
   // The page still holds tokens of the first key: valid, their key retiring.
