@@ -75,6 +75,61 @@ fn tokens(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Minting and verifying with each algorithm, keys made as the server makes
+/// them (stored in a SQLite database): `token_sign/ES256`, `token_verify/ES256`…
+/// Verification is what a cold access token costs once (the verified-token
+/// memo serves the next requests); signing is paid twice per login and refresh.
+fn algorithms(c: &mut Criterion) {
+    use tessera::keys::{KeyPolicy, Keys, SigningAlgorithm};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = SystemClock.now();
+    let mut sign = c.benchmark_group("token_sign");
+    let mut codecs = Vec::new();
+    for algorithm in SigningAlgorithm::ALL {
+        let dir = std::env::temp_dir().join(format!(
+            "tessera-bench-{}-{algorithm}",
+            std::process::id()
+        ));
+        let codec = runtime.block_on(async {
+            let store = Store::open(&format!("sqlite://{}/keys.db", dir.display()))
+                .await
+                .unwrap();
+            let policy = KeyPolicy {
+                algorithm,
+                publication_delay: 0,
+                rotation_interval: None,
+                adopt_on_start: true,
+                verify_after_retirement: 86_400,
+            };
+            let keys = Keys::start(policy, KEY.to_vec(), Vec::new(), &store, now)
+                .await
+                .unwrap();
+            TokenCodec::with_keys(keys.ring(), 0, None, None)
+        });
+        let _ = std::fs::remove_dir_all(dir);
+        sign.bench_function(algorithm.name(), |b| {
+            b.iter(|| codec.mint(black_box(&spec(now))))
+        });
+        codecs.push((algorithm, codec));
+    }
+    sign.finish();
+    let mut verify = c.benchmark_group("token_verify");
+    for (algorithm, codec) in &codecs {
+        let token = codec.mint(&spec(now)).token;
+        verify.bench_function(algorithm.name(), |b| {
+            b.iter(|| {
+                codec
+                    .verify(black_box(&token), Some(TokenType::Access), now)
+                    .unwrap()
+            })
+        });
+    }
+    verify.finish();
+}
+
 fn passwords(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -101,5 +156,5 @@ fn passwords(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokens, passwords);
+criterion_group!(benches, tokens, algorithms, passwords);
 criterion_main!(benches);
