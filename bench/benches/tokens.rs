@@ -89,10 +89,8 @@ fn algorithms(c: &mut Criterion) {
     let mut sign = c.benchmark_group("token_sign");
     let mut codecs = Vec::new();
     for algorithm in SigningAlgorithm::ALL {
-        let dir = std::env::temp_dir().join(format!(
-            "tessera-bench-{}-{algorithm}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("tessera-bench-{}-{algorithm}", std::process::id()));
         let codec = runtime.block_on(async {
             let store = Store::open(&format!("sqlite://{}/keys.db", dir.display()))
                 .await

@@ -433,3 +433,72 @@ on_both_engines!(
     instances_share_rotations,
     automatic_rotation_adds_one_key,
 );
+
+/// HS384 and HS512 sign with the secret too, and refuse one shorter than
+/// their hash (RFC 8725 §3.5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn longer_hmac_algorithms_need_longer_secrets() {
+    let dir = TempDir::new();
+    let store = tessera::Store::open(&format!("sqlite://{}/t.db", dir.0.display()))
+        .await
+        .unwrap();
+    let settings = tessera::Settings {
+        secret_key: Some(support::SECRET.to_owned()),
+        algorithm: algorithm("HS512"),
+        ..tessera::Settings::default()
+    };
+    let refused = tessera::Tessera::start(&settings, store).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("HS512 needs a secret key of at least 64 bytes"),
+        "{refused}"
+    );
+
+    for alg in ["HS384", "HS512"] {
+        let app = spawn_app_with(Engine::Sqlite, |settings| {
+            settings.secret_key = Some("k".repeat(64));
+            settings.algorithm = algorithm(alg);
+        })
+        .await;
+        app.add_user("alice", "correct horse").await;
+        let (access, _) = app.tokens("alice", "correct horse").await;
+        assert_eq!(
+            header(&access),
+            serde_json::json!({"alg": alg, "typ": "JWT"})
+        );
+        assert_eq!(app.hello(&access).await.status, 200);
+        assert_eq!(jwks(&app).await.0, serde_json::json!({ "keys": [] }));
+    }
+}
+
+/// A database from before keys were stored (no key rows, users logged in
+/// with the secret) started with an asymmetric algorithm: the secret's
+/// tokens keep working until they expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrading_to_an_asymmetric_algorithm_keeps_everyone_logged_in() {
+    let before = app_signing_with(Engine::Sqlite, "HS256").await;
+    let (access, refresh) = before.tokens("alice", "correct horse").await;
+    let url = before.database_url.replace("sqlite://", "sqlite:");
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM signing_keys")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let mut settings = before.settings.clone();
+    settings.algorithm = algorithm("ES256");
+    let after = spawn_instance(&before.database_url, &settings, TempDir::new()).await;
+    assert_eq!(after.hello(&access).await.status, 200);
+    let keys = after.tessera.signing_keys().await.unwrap();
+    let algorithms: Vec<&str> = keys.iter().map(|key| key.algorithm.as_str()).collect();
+    assert_eq!(algorithms, ["HS256", "ES256"]);
+    after.advance(11);
+    let reply = after.refresh(&refresh).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        header(&support::str_field(&reply.json(), "access"))["alg"],
+        "ES256"
+    );
+}

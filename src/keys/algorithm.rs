@@ -61,6 +61,17 @@ impl SigningAlgorithm {
         }
     }
 
+    /// The shortest secret key that gives the algorithm its full strength
+    /// (RFC 8725 §3.5: as long as the hash output). Asymmetric algorithms
+    /// use the secret only to seal their keys: 32 bytes.
+    pub fn min_secret_bytes(self) -> usize {
+        match self {
+            Self::HS384 => 48,
+            Self::HS512 => 64,
+            _ => 32,
+        }
+    }
+
     pub fn is_asymmetric(self) -> bool {
         self.family() != KeyFamily::Hmac
     }

@@ -86,6 +86,15 @@ impl Keys {
         store: &Store,
         now: i64,
     ) -> Result<Self, KeyError> {
+        let wanted = policy.algorithm.min_secret_bytes();
+        if secret.len() < wanted {
+            // RFC 8725 §3.5: an HMAC key as long as the hash at least.
+            return Err(KeyError::Unusable(format!(
+                "{} needs a secret key of at least {wanted} bytes; this one has {}",
+                policy.algorithm,
+                secret.len()
+            )));
+        }
         let sealer = Sealer::new(&secret, previous_secrets.iter().map(Vec::as_slice));
         let empty = Keyring::new(Vec::new(), 0, policy.verify_after_retirement);
         let keys = Self {
@@ -242,12 +251,15 @@ impl Keys {
             // Tokens signed before keys were stored (an upgraded database)
             // were signed with the secret: record it, so a first start with
             // another algorithm retires it instead of refusing them.
+            // Instances starting together all ask for the same generations:
+            // one of them adds each key.
             if algorithm != SigningAlgorithm::HS256 && store.count_users().await? > 0 {
-                self.rotate(store, SigningAlgorithm::HS256, 0, 0).await?;
-                self.rotate(store, algorithm, now, self.policy.publication_delay)
+                self.add_key(store, SigningAlgorithm::HS256, 0, 0, Some(1))
                     .await?;
+                let delay = self.policy.publication_delay;
+                self.add_key(store, algorithm, now, delay, Some(2)).await?;
             } else {
-                self.rotate(store, algorithm, now, 0).await?;
+                self.add_key(store, algorithm, now, 0, Some(1)).await?;
             }
             return Ok(());
         };
@@ -261,8 +273,9 @@ impl Keys {
                 newest.kid == sealing::hmac_key_id(algorithm.name(), &self.secret)
             };
         if !matches {
-            self.rotate(store, algorithm, now, self.policy.publication_delay)
-                .await?;
+            let delay = self.policy.publication_delay;
+            let next = Some(newest.generation + 1);
+            self.add_key(store, algorithm, now, delay, next).await?;
         }
         Ok(())
     }
