@@ -18,6 +18,16 @@ pub struct Cli {
     #[command(flatten)]
     pub http: crate::config::HttpConfig,
 
+    /// Log lines as text, or as one JSON object per line.
+    #[arg(
+        long,
+        env = "TESSERA_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -339,3 +339,68 @@ async fn keys_list_and_rotate_reach_a_running_server() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown signing algorithm"));
     assert_eq!(app.tessera.signing_keys().await.unwrap().len(), 3);
 }
+
+#[test]
+fn version_prints_the_package_version() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("tessera {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// `--log-format json`: every line a JSON object, the request log included.
+#[test]
+fn json_logs_are_one_object_per_line() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = TempDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["--log-format", "json"])
+        .env("DATABASE_URL", format!("sqlite://{}/t.db", dir.0.display()))
+        .env("TESSERA_SECRET_KEY", support::SECRET)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_SITE_ROOT", &dir.0)
+        .env("LEPTOS_OUTPUT_NAME", "tessera")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut next_line = || -> serde_json::Value {
+        let line = lines.next().expect("a log line").unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"))
+    };
+    let address = loop {
+        let line = next_line();
+        assert!(
+            line["timestamp"].is_string() && line["level"].is_string(),
+            "{line}"
+        );
+        let message = line["fields"]["message"].as_str().unwrap_or_default();
+        if let Some(address) = message.strip_prefix("listening on http://") {
+            break address.to_owned();
+        }
+    };
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let logged = loop {
+        let line = next_line();
+        if line["fields"]["message"] == "response" {
+            break line;
+        }
+    };
+    assert_eq!(logged["fields"]["status"], 200, "{logged}");
+    assert_eq!(logged["level"], "INFO");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
