@@ -43,7 +43,7 @@ pub fn load_or_generate(
     file: &Path,
 ) -> Result<(Vec<u8>, KeySource), SecretError> {
     if let Some(key) = configured {
-        return check_length(key.as_bytes().to_vec()).map(|key| (key, KeySource::Configured));
+        return configured_key(key).map(|key| (key, KeySource::Configured));
     }
     let io_error = |source| SecretError::Io {
         path: file.display().to_string(),
@@ -64,6 +64,11 @@ pub fn load_or_generate(
         }
         Err(error) => Err(io_error(error)),
     }
+}
+
+/// A key given on the command line or in the environment, checked for length.
+pub fn configured_key(key: &str) -> Result<Vec<u8>, SecretError> {
+    check_length(key.as_bytes().to_vec())
 }
 
 /// Whoever can read the key can mint tokens for anyone: refuse a key file

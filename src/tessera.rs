@@ -62,8 +62,7 @@ impl Tessera {
         let previous = settings
             .previous_secret_keys
             .iter()
-            .map(|secret| crate::secret::load_or_generate(Some(secret), &settings.secret_key_file))
-            .map(|loaded| loaded.map(|(secret, _)| secret))
+            .map(|secret| crate::secret::configured_key(secret))
             .collect::<Result<Vec<_>, _>>()?;
         let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
         let codec = TokenCodec::with_keys(

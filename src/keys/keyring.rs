@@ -36,6 +36,24 @@ impl KeyState {
     }
 }
 
+/// The state at `now` of a key that signs from `signs_from` until
+/// `retired_at` and verifies for `verify_after_retirement` after that.
+pub fn state_of(
+    signs_from: i64,
+    retired_at: Option<i64>,
+    now: i64,
+    verify_after_retirement: i64,
+) -> KeyState {
+    match retired_at {
+        Some(retired) if now >= retired.saturating_add(verify_after_retirement) => {
+            KeyState::Expired
+        }
+        Some(retired) if now >= retired => KeyState::Retiring,
+        _ if now < signs_from => KeyState::Pending,
+        _ => KeyState::Current,
+    }
+}
+
 /// One usable key: it verifies, and signs if this process holds its private part.
 pub struct LoadedKey {
     pub generation: i64,
@@ -145,19 +163,12 @@ impl Keyring {
         if key.unbounded {
             return KeyState::Retiring;
         }
-        self.state_of(key.signs_from, key.retired_at, now)
-    }
-
-    /// The state at `now` of a key that signs from `signs_from` until `retired_at`.
-    pub fn state_of(&self, signs_from: i64, retired_at: Option<i64>, now: i64) -> KeyState {
-        match retired_at {
-            Some(retired) if now >= retired.saturating_add(self.verify_after_retirement) => {
-                KeyState::Expired
-            }
-            Some(retired) if now >= retired => KeyState::Retiring,
-            _ if now < signs_from => KeyState::Pending,
-            _ => KeyState::Current,
-        }
+        state_of(
+            key.signs_from,
+            key.retired_at,
+            now,
+            self.verify_after_retirement,
+        )
     }
 
     pub fn verifies(&self, key: &LoadedKey, now: i64) -> bool {

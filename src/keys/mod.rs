@@ -227,13 +227,12 @@ impl Keys {
     /// Every stored key with its state at `now`, oldest first.
     pub async fn list(&self, store: &Store, now: i64) -> Result<Vec<KeyListing>, KeyError> {
         let after = self.policy.verify_after_retirement;
-        let probe = Keyring::new(Vec::new(), 0, after);
         Ok(store
             .signing_keys()
             .await?
             .into_iter()
             .map(|row| KeyListing {
-                state: probe.state_of(row.signs_from, row.retired_at, now),
+                state: keyring::state_of(row.signs_from, row.retired_at, now, after),
                 verifies_until: row.retired_at.map(|retired| retired.saturating_add(after)),
                 kid: row.kid,
                 algorithm: row.algorithm,
