@@ -9,6 +9,9 @@ export const baseURL = `http://127.0.0.1:${port}`;
 // longer-lived tokens so that a page keeps an old key's tokens for a while.
 export const es256Port = port + 1;
 export const es256Data = "target/e2e-es256";
+// A plain-JavaScript app (spa/) on a second origin, which the main server
+// allows through CORS (tests/cors-spa.spec.ts).
+export const spaPort = port + 2;
 
 export default defineConfig({
   testDir: "./tests",
@@ -32,7 +35,20 @@ export default defineConfig({
       timeout: 60_000,
       stdout: "ignore",
       stderr: "pipe",
-      env: { E2E_PORT: String(port) },
+      env: {
+        E2E_PORT: String(port),
+        TESSERA_CORS_ALLOWED_ORIGINS: `http://127.0.0.1:${spaPort}`,
+      },
+    },
+    {
+      command: "node end2end/spa/serve.mjs",
+      cwd: "..",
+      url: `http://127.0.0.1:${spaPort}/`,
+      reuseExistingServer: false,
+      timeout: 10_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { SPA_PORT: String(spaPort) },
     },
     {
       command: "bash end2end/serve.sh",

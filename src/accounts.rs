@@ -2,11 +2,13 @@
 //! The CLI and sign-up call this side; changing what may authenticate as a
 //! user ends every session of theirs.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::core::{Core, TokenPair};
 use crate::error::AuthError;
-use crate::password::MAX_PASSWORD_BYTES;
+use crate::import::{ImportReport, ImportedUser};
+use crate::password::{self, MAX_PASSWORD_BYTES};
 use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
 
 /// Django's rule, minus its character whitelist: 1 to 150 characters, no
@@ -116,6 +118,56 @@ impl Accounts {
             core.registry.put_user(state);
         }
         Ok(())
+    }
+
+    /// Adds the users of an import file (see [`crate::import`]) in batches:
+    /// first those whose id is free here, with that id, then the others with
+    /// new ids (so that no new id takes one a later user asked for). Names
+    /// already present are left as they are, so a second run of the same
+    /// file changes nothing.
+    pub async fn import_users(&self, users: &[ImportedUser]) -> Result<ImportReport, AuthError> {
+        let mut report = ImportReport::default();
+        let kept = self.import_pass(users, true, &mut report).await?;
+        report.kept_ids = kept.len();
+        let rest: Vec<ImportedUser> = users
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !kept.contains(index))
+            .map(|(_, user)| user.clone())
+            .collect();
+        let added = self.import_pass(&rest, false, &mut report).await?;
+        report.already_present = rest.len() - added.len();
+        Ok(report)
+    }
+
+    /// One pass of [`Accounts::import_users`]: the indexes of the users added.
+    async fn import_pass(
+        &self,
+        users: &[ImportedUser],
+        keep_ids: bool,
+        report: &mut ImportReport,
+    ) -> Result<HashSet<usize>, AuthError> {
+        /// Rows per transaction: large enough that commits do not dominate,
+        /// small enough that PostgreSQL's lock on `users` is brief.
+        const BATCH: usize = 1000;
+        let core = &*self.core;
+        let mut added = HashSet::new();
+        for (number, batch) in users.chunks(BATCH).enumerate() {
+            for row in core.store.import_users(batch, keep_ids, core.now()).await? {
+                let user = &batch[row.index];
+                added.insert(number * BATCH + row.index);
+                report.added += 1;
+                if let Err(why) = password::usability(&user.password_hash) {
+                    report.cannot_log_in.push((user.username.clone(), why));
+                }
+                core.registry.put_user(UserState {
+                    id: row.id,
+                    is_active: user.is_active,
+                    tokens_revoked_at: None,
+                });
+            }
+        }
+        Ok(added)
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, AuthError> {

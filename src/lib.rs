@@ -16,6 +16,7 @@ pub mod clock;
 mod core;
 pub mod error;
 pub mod hex;
+pub mod import;
 pub mod keys;
 pub mod password;
 pub mod registry;

@@ -82,6 +82,29 @@ pub enum UserCommand {
     Activate { username: String },
     /// List users.
     List,
+    /// Import users from Django (`manage.py dumpdata auth.user`) or a CSV of
+    /// `username,password_hash[,is_active]`. Django's pbkdf2_sha256,
+    /// argon2, bcrypt_sha256 and bcrypt hashes keep working (replaced by
+    /// argon2id at each user's first login); other formats and unusable
+    /// passwords import as accounts that cannot log in until `user passwd`.
+    /// Ids are kept where free; names already present are left as they
+    /// are, so importing a file twice changes nothing.
+    Import {
+        /// The file, or `-` for standard input.
+        file: std::path::PathBuf,
+        /// What the file holds.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ImportFileFormat,
+    },
+}
+
+/// `--format` of `user import`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ImportFileFormat {
+    /// Django's `dumpdata` JSON.
+    Json,
+    /// `username,password_hash[,is_active]`, optional header line.
+    Csv,
 }
 
 #[derive(Args, Debug)]
@@ -110,6 +133,16 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     Keys(#[from] tessera::keys::KeyError),
+    #[error("could not read {path}: {source}")]
+    ReadFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}; nothing was imported")]
+    Import {
+        path: String,
+        source: tessera::import::ImportError,
+    },
 }
 
 /// Runs a user or token subcommand and prints its outcome.
@@ -169,6 +202,30 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
                     if user.is_active { "yes" } else { "no" },
                     last_login
                 );
+            }
+        }
+        AdminCommand::User(UserCommand::Import { file, format }) => {
+            let path = file.display().to_string();
+            let data = if path == "-" {
+                let mut data = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut data).map(|_| data)
+            } else {
+                std::fs::read(&file)
+            }
+            .map_err(|source| CliError::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            let format = match format {
+                ImportFileFormat::Json => tessera::import::ImportFormat::DjangoJson,
+                ImportFileFormat::Csv => tessera::import::ImportFormat::Csv,
+            };
+            let parsed = tessera::import::parse(format, &data)
+                .map_err(|source| CliError::Import { path, source })?;
+            let report = accounts.import_users(&parsed.users).await?;
+            println!("{report}");
+            if parsed.other_records > 0 {
+                println!("left {} record(s) of other models", parsed.other_records);
             }
         }
         AdminCommand::Keys(KeysCommand::List) => {

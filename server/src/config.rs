@@ -3,6 +3,7 @@
 
 use clap::Args;
 
+use crate::comma_list::CommaList;
 use crate::duration::HumanDuration;
 
 /// The settings shared by the server and the admin commands.
@@ -31,10 +32,11 @@ pub struct Config {
     #[arg(
         long,
         env = "TESSERA_PREVIOUS_SECRET_KEYS",
-        value_delimiter = ',',
+        default_value = "",
+        hide_default_value = true,
         hide_env_values = true
     )]
-    pub previous_secret_keys: Vec<String>,
+    pub previous_secret_keys: CommaList<String>,
 
     /// Algorithm that signs new tokens: HS256 (simplejwt's), HS384, HS512 with
     /// the secret key; RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or
@@ -122,8 +124,13 @@ pub struct Config {
 
     /// Proxies (comma-separated IP addresses) whose `X-Forwarded-For` header
     /// names the client; from anyone else the header is ignored.
-    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    #[arg(
+        long,
+        env = "TESSERA_TRUSTED_PROXIES",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub trusted_proxies: CommaList<std::net::IpAddr>,
 }
 
 /// Settings of the HTTP server itself (not the core's).
@@ -148,6 +155,17 @@ pub struct HttpConfig {
     /// (408 after it); requests without a body cannot trickle and carry no timer.
     #[arg(long, env = "TESSERA_REQUEST_TIMEOUT", default_value = "30s")]
     pub request_timeout: HumanDuration,
+
+    /// Origins (comma-separated, e.g. `https://app.example.com`) whose
+    /// browser apps may call the API: CORS answers for exactly these, without
+    /// credentials. Empty (the default): no CORS headers at all.
+    #[arg(
+        long,
+        env = "TESSERA_CORS_ALLOWED_ORIGINS",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub cors_allowed_origins: CommaList<crate::cors::AllowedOrigin>,
 }
 
 impl Default for HttpConfig {
@@ -158,6 +176,7 @@ impl Default for HttpConfig {
             max_body_bytes: 64 * 1024,
             header_read_timeout: HumanDuration::from_secs(10),
             request_timeout: HumanDuration::from_secs(30),
+            cors_allowed_origins: CommaList::default(),
         }
     }
 }
@@ -168,7 +187,7 @@ impl Config {
         tessera::Settings {
             secret_key: self.secret_key.clone(),
             secret_key_file: self.secret_key_file.clone(),
-            previous_secret_keys: self.previous_secret_keys.clone(),
+            previous_secret_keys: self.previous_secret_keys.0.clone(),
             algorithm: self.algorithm,
             key_publication_delay: self.key_publication_delay.0,
             key_rotation_interval: self.key_rotation_interval.map(|interval| interval.0),
@@ -192,7 +211,7 @@ impl Config {
                 address_failures: self.login_address_failures,
                 address_window: self.login_address_window.as_secs(),
             },
-            trusted_proxies: self.trusted_proxies.clone(),
+            trusted_proxies: self.trusted_proxies.0.clone(),
         }
     }
 }
@@ -224,15 +243,43 @@ mod tests {
                 parsed.hsts,
                 parsed.max_body_bytes,
                 parsed.header_read_timeout,
-                parsed.request_timeout
+                parsed.request_timeout,
+                parsed.cors_allowed_origins
             ),
             (
                 default.hsts,
                 default.max_body_bytes,
                 default.header_read_timeout,
-                default.request_timeout
+                default.request_timeout,
+                default.cors_allowed_origins
             )
         );
+    }
+
+    #[test]
+    fn an_empty_list_setting_means_none() {
+        // As `TESSERA_CORS_ALLOWED_ORIGINS=` in a compose file would give it.
+        let http =
+            <OnlyHttp as clap::Parser>::try_parse_from(["tessera", "--cors-allowed-origins", ""])
+                .unwrap()
+                .http;
+        assert!(http.cors_allowed_origins.0.is_empty());
+        let config = <Only as clap::Parser>::try_parse_from([
+            "tessera",
+            "--trusted-proxies=",
+            "--previous-secret-keys=",
+        ])
+        .unwrap()
+        .config;
+        assert!(config.trusted_proxies.0.is_empty() && config.previous_secret_keys.0.is_empty());
+        let two = <OnlyHttp as clap::Parser>::try_parse_from([
+            "tessera",
+            "--cors-allowed-origins",
+            "https://a.example, http://localhost:5173",
+        ])
+        .unwrap()
+        .http;
+        assert_eq!(two.cors_allowed_origins.0.len(), 2);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 mod api;
 mod body_limit;
 pub mod cli;
+pub mod comma_list;
 pub mod config;
+pub mod cors;
 pub mod duration;
 mod health;
 pub mod maintenance;

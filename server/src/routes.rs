@@ -11,6 +11,7 @@ use tracing::Span;
 
 use crate::api::InternalCause;
 use crate::body_limit::{BodyLimit, BodyLimitLayer};
+use crate::cors::{self, CorsPolicy};
 use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, AppState};
 
@@ -31,10 +32,15 @@ pub fn router(state: AppState) -> App {
     // page renders the whole app too, so it needs the same context.
     let provide_core = move || provide_context(tessera.clone());
 
+    let mut api = api::routes();
+    if let Some(policy) = CorsPolicy::new(&http.cors_allowed_origins.0) {
+        api = api.layer(axum::middleware::from_fn_with_state(policy, cors::apply));
+    }
+
     let routes = Router::new()
         .route("/livez", get(health::livez))
         .route("/healthz", get(health::healthz))
-        .merge(api::routes())
+        .merge(api)
         .leptos_routes_with_context(&state, routes, provide_core.clone(), move || {
             tessera_app::shell(LeptosOptions::clone(&leptos_options))
         })

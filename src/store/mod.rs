@@ -14,7 +14,7 @@ pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     VerifiedLogin,
 };
-pub use users::{AuthEvent, User, UserState, UserSummary};
+pub use users::{AuthEvent, ImportedRow, User, UserState, UserSummary};
 
 use std::path::Path;
 use std::str::FromStr;

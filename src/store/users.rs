@@ -201,3 +201,105 @@ impl Store {
             .await)?)
     }
 }
+
+/// A user an import added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportedRow {
+    /// Its place in the slice given to [`Store::import_users`].
+    pub index: usize,
+    pub id: i64,
+}
+
+impl Store {
+    /// Adds the users whose names are not taken, in one transaction, with a
+    /// change-log row each for the running servers. With `keep_ids`, only
+    /// those whose id is free, with that id (the others are left for a
+    /// second call); without, each with a new id. Names already present are
+    /// left alone.
+    pub async fn import_users(
+        &self,
+        users: &[crate::import::ImportedUser],
+        keep_ids: bool,
+        now: i64,
+    ) -> Result<Vec<ImportedRow>, StoreError> {
+        let postgres = matches!(self, Store::Postgres(_));
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if postgres && keep_ids {
+                // Explicit ids and the id sequence must not cross with a
+                // user created meanwhile: hold other writers of `users` back
+                // (readers go on) until the sequence is past our ids.
+                sqlx::query("LOCK TABLE users IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut added = Vec::new();
+            for (index, user) in users.iter().enumerate() {
+                if keep_ids && user.id.is_none() {
+                    continue;
+                }
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                        .bind(&user.username)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if taken.is_some() {
+                    continue;
+                }
+                let created_at = user.created_at.unwrap_or(now);
+                let inserted = match (keep_ids, user.id) {
+                    (true, None) => None,
+                    (true, Some(id)) => {
+                        sqlx::query_scalar::<_, i64>(
+                            "INSERT INTO users (id, username, password_hash, is_active, created_at, last_login) \
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                        )
+                        .bind(id)
+                        .bind(&user.username)
+                        .bind(&user.password_hash)
+                        .bind(user.is_active)
+                        .bind(created_at)
+                        .bind(user.last_login)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                    (false, _) => Some(
+                        sqlx::query_scalar::<_, i64>(
+                            "INSERT INTO users (username, password_hash, is_active, created_at, last_login) \
+                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        )
+                        .bind(&user.username)
+                        .bind(&user.password_hash)
+                        .bind(user.is_active)
+                        .bind(created_at)
+                        .bind(user.last_login)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                    ),
+                };
+                let Some(id) = inserted else {
+                    continue;
+                };
+                sqlx::query(super::APPEND_EVENT)
+                    .bind(Some(id))
+                    .bind(None::<&str>)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                added.push(ImportedRow { index, id });
+            }
+            if postgres && keep_ids && !added.is_empty() {
+                // SQLite's AUTOINCREMENT follows explicit ids by itself; a
+                // PostgreSQL sequence must be moved past them.
+                sqlx::query(
+                    "SELECT setval(pg_get_serial_sequence('users', 'id'), \
+                     GREATEST((SELECT MAX(id) FROM users), nextval(pg_get_serial_sequence('users', 'id')) - 1))",
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(added)
+        })
+    }
+}

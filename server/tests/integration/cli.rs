@@ -1,60 +1,14 @@
 //! The `tessera` command line, run as a separate process against the
 //! database of a running server.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::cli::{run, stdout};
 use support::{access_refused, spawn_app, TempDir};
-
-fn tessera(
-    database_url: &str,
-    secret_file: &std::path::Path,
-    args: &[&str],
-    stdin: &str,
-) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("TESSERA_SECRET_KEY", support::SECRET)
-        .env("TESSERA_SECRET_KEY_FILE", secret_file)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tessera binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-async fn run(
-    database_url: &str,
-    secret_file: &std::path::Path,
-    args: &[&str],
-    stdin: &str,
-) -> Output {
-    let (url, file) = (database_url.to_owned(), secret_file.to_owned());
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        tessera(&url, &file, &args, &stdin)
-    })
-    .await
-    .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 #[tokio::test]
 async fn user_add_works_on_a_fresh_checkout_and_ids_start_at_one() {
@@ -403,4 +357,28 @@ fn json_logs_are_one_object_per_line() {
     assert_eq!(logged["level"], "INFO");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// A wildcard or a URL with a path is refused before the server starts,
+/// with a message that says what an origin is.
+#[test]
+fn cors_origins_that_are_not_origins_stop_the_start() {
+    for value in [
+        "*",
+        "https://app.example.com/",
+        "http://127.0.0.1:5173,app.example.com",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .env("TESSERA_CORS_ALLOWED_ORIGINS", value)
+            .env("DATABASE_URL", "sqlite://never-created/t.db")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{value:?} started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("is not an origin: write scheme://host[:port]"),
+            "{value:?}: {stderr}"
+        );
+    }
+    assert!(!std::path::Path::new("never-created").exists());
 }

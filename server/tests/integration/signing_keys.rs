@@ -2,7 +2,7 @@
 //! verifier that is not ours (`jose` from npm), rotation with nothing
 //! refused, algorithm confusion, several instances on one database.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

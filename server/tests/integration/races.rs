@@ -2,7 +2,7 @@
 //! `passwd` or `deactivate` commits never leave a working token behind, and a
 //! rehash never replaces a newer hash. Real concurrency, both engines.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! load (sign-ups, rotations, logouts) is killed with SIGKILL, started again
 //! on the same SQLite file, and every acknowledged write is still there.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! refuses before reading, a header-read timeout that disconnects slow
 //! clients, and a request timeout. Spoken over real sockets.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

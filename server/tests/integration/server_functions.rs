@@ -1,7 +1,7 @@
 //! The UI's `#[server]` functions over real HTTP: the same rules as the REST
 //! API, typed failures, and real statuses (401, 403, 409, not 500).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

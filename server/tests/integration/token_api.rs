@@ -1,6 +1,6 @@
 //! The simplejwt-compatible flow, end to end over HTTP.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Refresh-token rotation, reuse detection and the overlap window, on SQLite
 //! and on PostgreSQL.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Every malformed request gets a clear 4xx JSON answer, changes nothing, and
 //! never a 5xx or a panic.
 
-mod support;
+use crate::support;
 
 use support::{access_refused, forge, http::request, spawn_app, SECRET};
 

@@ -21,6 +21,8 @@
 //! core behind it. Lowered, the hashers still use every core left idle, so
 //! login throughput is unchanged when nothing else runs.
 
+pub mod django;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -218,11 +220,16 @@ impl HashSlot {
         stored: Option<&str>,
     ) -> Result<Verdict, PasswordError> {
         let password = password.to_owned();
+        // A hash nobody can log in with (an imported Django account without
+        // a usable password) costs what a wrong password costs.
+        let stored = stored.filter(|stored| usability(stored).is_ok());
         let is_decoy = stored.is_none();
         let stored = stored.map_or_else(|| self.hasher.decoy_hash.to_string(), str::to_owned);
         let params = self.hasher.params.clone();
         self.run(move |blocks| {
-            if !matches_hash(&stored, password.as_bytes(), blocks) || is_decoy {
+            let matched = matches_stored(&stored, password.as_bytes(), blocks);
+            release_oversized(blocks, &params);
+            if !matched || is_decoy {
                 return Ok(Verdict::Invalid);
             }
             let current = PasswordHash::new(&stored).is_ok_and(|hash| is_current(&hash, &params));
@@ -324,6 +331,63 @@ fn hash_with(
         hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
     };
     Ok(hash.to_string())
+}
+
+/// Why a stored hash lets nobody in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// Django's mark for "no password" (`!` and random characters).
+    NoPassword,
+    /// A format Tessera cannot check; holds its algorithm name (the text
+    /// before the first `$`), never the hash.
+    UnknownFormat(String),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoPassword => f.write_str("no usable password"),
+            Self::UnknownFormat(algorithm) => write!(f, "unknown hash format {algorithm:?}"),
+        }
+    }
+}
+
+/// Whether a stored hash can ever match a password: Tessera's argon2 or one
+/// of Django's formats (see [`django`]).
+pub fn usability(stored: &str) -> Result<(), Unusable> {
+    if PasswordHash::new(stored).is_ok() || django::format_of(stored).is_some() {
+        return Ok(());
+    }
+    if stored.starts_with('!') {
+        return Err(Unusable::NoPassword);
+    }
+    let algorithm = stored
+        .split('$')
+        .find(|part| !part.is_empty())
+        .unwrap_or("");
+    let algorithm: String = algorithm.chars().take(32).collect();
+    Err(Unusable::UnknownFormat(algorithm))
+}
+
+/// Whether `password` produces `stored`, whichever format it is in.
+fn matches_stored(stored: &str, password: &[u8], blocks: &mut Vec<Block>) -> bool {
+    match django::format_of(stored) {
+        None => matches_hash(stored, password, blocks),
+        Some(django::DjangoFormat::Argon2) => {
+            django::argon2_phc(stored).is_some_and(|phc| matches_hash(phc, password, blocks))
+        }
+        Some(format) => django::matches(format, stored, password),
+    }
+}
+
+/// Gives back a work area grown past today's parameters by an old or
+/// imported hash (Django's argon2 uses 100 MiB), so that one such login
+/// does not leave a hasher thread holding it.
+fn release_oversized(blocks: &mut Vec<Block>, params: &Params) {
+    if blocks.len() > params.block_count() {
+        blocks.truncate(params.block_count());
+        blocks.shrink_to_fit();
+    }
 }
 
 /// Whether `password` produces `stored` (any argon2 variant and parameters;

@@ -2,7 +2,7 @@
 //! per client address, atomic under parallel guesses, on SQLite and
 //! PostgreSQL, answered exactly as DRF answers a throttled request.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,0 +1,20 @@
+//! The server's integration tests, in one binary: each module is a subject
+//! (token API, rotation, limits, …), `support` starts servers on loopback
+//! against real SQLite and PostgreSQL databases. One binary instead of one
+//! per file: each would link the whole server again, which cost minutes of
+//! every CI run.
+
+mod support;
+
+mod bad_input;
+mod cli;
+mod cors;
+mod durability;
+mod limits;
+mod races;
+mod rotation;
+mod server_functions;
+mod signing_keys;
+mod throttling;
+mod token_api;
+mod user_import;
