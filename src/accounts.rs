@@ -127,13 +127,14 @@ impl Accounts {
     /// file changes nothing.
     pub async fn import_users(&self, users: &[ImportedUser]) -> Result<ImportReport, AuthError> {
         let mut report = ImportReport::default();
-        let kept = self.import_pass(users, true, &mut report).await?;
+        let all: Vec<&ImportedUser> = users.iter().collect();
+        let kept = self.import_pass(&all, true, &mut report).await?;
         report.kept_ids = kept.len();
-        let rest: Vec<ImportedUser> = users
+        let rest: Vec<&ImportedUser> = users
             .iter()
             .enumerate()
             .filter(|(index, _)| !kept.contains(index))
-            .map(|(_, user)| user.clone())
+            .map(|(_, user)| user)
             .collect();
         let added = self.import_pass(&rest, false, &mut report).await?;
         report.already_present = rest.len() - added.len();
@@ -143,13 +144,13 @@ impl Accounts {
     /// One pass of [`Accounts::import_users`]: the indexes of the users added.
     async fn import_pass(
         &self,
-        users: &[ImportedUser],
+        users: &[&ImportedUser],
         keep_ids: bool,
         report: &mut ImportReport,
     ) -> Result<HashSet<usize>, AuthError> {
         /// Rows per transaction: large enough that commits do not dominate,
         /// small enough that PostgreSQL's lock on `users` is brief.
-        const BATCH: usize = 1000;
+        const BATCH: usize = 5000;
         let core = &*self.core;
         let mut added = HashSet::new();
         for (number, batch) in users.chunks(BATCH).enumerate() {

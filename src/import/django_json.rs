@@ -4,6 +4,7 @@
 //! `username` and `password`; records of other models are counted and left.
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{iso8601, ImportError, ImportedUser, ParsedFile};
 
@@ -12,24 +13,20 @@ struct Record {
     model: String,
     /// Absent with `--natural-primary`.
     #[serde(default)]
-    pk: Option<serde_json::Value>,
-    fields: serde_json::Map<String, serde_json::Value>,
+    pk: Option<Value>,
+    fields: Fields,
 }
 
+/// The fields a user record needs; every other field (of users or of other
+/// models) is skipped unread, so a million records cost their users only.
+/// Loosely typed: another model may use these names for other things.
 #[derive(Deserialize)]
-struct UserFields {
-    username: String,
-    password: String,
-    #[serde(default = "active_by_default")]
-    is_active: bool,
-    #[serde(default)]
-    date_joined: Option<String>,
-    #[serde(default)]
-    last_login: Option<String>,
-}
-
-fn active_by_default() -> bool {
-    true
+struct Fields {
+    username: Option<Value>,
+    password: Option<Value>,
+    is_active: Option<Value>,
+    date_joined: Option<Value>,
+    last_login: Option<Value>,
 }
 
 pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
@@ -37,8 +34,9 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
         serde_json::from_slice(data).map_err(|error| ImportError::Json(error.to_string()))?;
     let mut parsed = ParsedFile::default();
     for (index, record) in records.into_iter().enumerate() {
-        let is_user = record.model == "auth.user"
-            || (record.fields.contains_key("username") && record.fields.contains_key("password"));
+        let fields = record.fields;
+        let is_user =
+            record.model == "auth.user" || (fields.username.is_some() && fields.password.is_some());
         if !is_user {
             parsed.other_records += 1;
             continue;
@@ -48,31 +46,39 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
             problem,
         };
         let id = match &record.pk {
-            None | Some(serde_json::Value::Null) => None,
+            None | Some(Value::Null) => None,
             Some(pk) => Some(
                 pk.as_i64()
                     .filter(|&pk| pk > 0)
                     .ok_or_else(|| problem(format!("pk {pk} is not a positive integer")))?,
             ),
         };
-        let fields: UserFields =
-            serde_json::from_value(serde_json::Value::Object(record.fields.clone()))
-                .map_err(|error| problem(error.to_string()))?;
-        let date = |name: &str, value: Option<&str>| -> Result<Option<i64>, ImportError> {
-            value
-                .map(|text| {
-                    iso8601::unix_seconds(text)
-                        .ok_or_else(|| problem(format!("{name} {text:?} is not a date-time")))
-                })
-                .transpose()
+        let text = |name: &str, value: Option<Value>| match value {
+            Some(Value::String(text)) => Ok(text),
+            other => Err(problem(format!(
+                "{name} is {}, not a string",
+                other.map_or_else(|| "missing".to_owned(), |value| value.to_string())
+            ))),
+        };
+        let is_active = match fields.is_active {
+            None => true,
+            Some(Value::Bool(active)) => active,
+            Some(other) => return Err(problem(format!("is_active {other} is not true or false"))),
+        };
+        let date = |name: &str, value: Option<Value>| match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => iso8601::unix_seconds(&text)
+                .map(Some)
+                .ok_or_else(|| problem(format!("{name} {text:?} is not a date-time"))),
+            Some(other) => Err(problem(format!("{name} {other} is not a date-time"))),
         };
         parsed.users.push(ImportedUser {
             id,
-            created_at: date("date_joined", fields.date_joined.as_deref())?,
-            last_login: date("last_login", fields.last_login.as_deref())?,
-            username: fields.username,
-            password_hash: fields.password,
-            is_active: fields.is_active,
+            username: text("username", fields.username)?,
+            password_hash: text("password", fields.password)?,
+            is_active,
+            created_at: date("date_joined", fields.date_joined)?,
+            last_login: date("last_login", fields.last_login)?,
         });
     }
     Ok(parsed)
