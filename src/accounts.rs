@@ -113,6 +113,7 @@ impl Accounts {
             .update_credentials(username, hash, active, core.now(), because)
             .await?
             .ok_or(AuthError::NoSuchUser)?;
+        crate::metrics::sessions_revoked(because, revoked.len());
         core.registry.revoke_sessions(revoked);
         if let Some(state) = core.store.user_state(id).await? {
             core.registry.put_user(state);

@@ -45,6 +45,8 @@ pub(crate) struct Core {
     pub policy: Policy,
     pub throttle: ThrottleRules,
     pub trusted_proxies: Vec<IpAddr>,
+    /// When the registry last caught up with the change log (or loaded).
+    pub last_sync: std::sync::Mutex<std::time::Instant>,
 }
 
 impl Core {

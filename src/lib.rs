@@ -18,6 +18,7 @@ pub mod error;
 pub mod hex;
 pub mod import;
 pub mod keys;
+pub mod metrics;
 pub mod password;
 pub mod registry;
 pub mod rotation_queue;

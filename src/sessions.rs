@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::bearer::{parse_authorization, Credentials};
 use crate::core::{Core, RefreshGrant, TokenPair};
 use crate::error::AuthError;
-use crate::password::{Verdict, MAX_PASSWORD_BYTES};
+use crate::password::{PasswordError, Verdict, MAX_PASSWORD_BYTES};
 use crate::registry::Standing;
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
 use crate::throttle::ThrottleKey;
@@ -49,6 +49,23 @@ impl Sessions {
     /// `client`: the caller's address (see [`Sessions::client_address`]),
     /// throttled alongside the username; `None` throttles the name only.
     pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<TokenPair, AuthError> {
+        let outcome = self.check_login(username, password, client).await;
+        crate::metrics::login(match &outcome {
+            Ok(_) => "succeeded",
+            Err(AuthError::BadCredentials) => "failed",
+            Err(AuthError::Throttled { .. }) => "throttled",
+            Err(AuthError::Password(PasswordError::Busy)) => "busy",
+            Err(_) => "error",
+        });
+        outcome
+    }
+
+    async fn check_login(
         &self,
         username: &str,
         password: &str,
@@ -130,6 +147,14 @@ impl Sessions {
     /// `POST /api/token/refresh/`: a new access token and, with rotation, the
     /// refresh token that replaces the one presented.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let outcome = self.rotate(refresh_token).await;
+        if outcome.is_err() {
+            crate::metrics::refresh("refused");
+        }
+        outcome
+    }
+
+    async fn rotate(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
         let core = &*self.core;
         let now = core.now();
         let claims = core
@@ -152,6 +177,7 @@ impl Sessions {
 
         if !core.policy.rotate_refresh_tokens {
             let record = self.current_record(&claims.jti, now).await?;
+            crate::metrics::refresh("refreshed");
             return Ok(core.mint_pair(
                 record.user_id,
                 &record.session_id,
@@ -167,17 +193,20 @@ impl Sessions {
             .rotate(&claims.jti, &successor_jti, now)
             .await?
         {
-            RotateOutcome::Rotated(rotated) => Ok(core.mint_pair(
-                rotated.user_id,
-                &rotated.session_id,
-                rotated.session_expires_at,
-                Some(RefreshGrant {
-                    jti: &successor_jti,
-                    issued_at: rotated.issued_at,
-                    expires_at: rotated.expires_at,
-                }),
-                now,
-            )),
+            RotateOutcome::Rotated(rotated) => {
+                crate::metrics::refresh("rotated");
+                Ok(core.mint_pair(
+                    rotated.user_id,
+                    &rotated.session_id,
+                    rotated.session_expires_at,
+                    Some(RefreshGrant {
+                        jti: &successor_jti,
+                        issued_at: rotated.issued_at,
+                        expires_at: rotated.expires_at,
+                    }),
+                    now,
+                ))
+            }
             RotateOutcome::NotCurrent => self.replayed(&claims.jti, now).await,
         }
     }
@@ -211,6 +240,7 @@ impl Sessions {
                 // Only the immediate predecessor of the current token may be
                 // replayed: a successor already rotated in turn means a fork.
                 if successor.rotated_at.is_none() {
+                    crate::metrics::refresh("overlap_replay");
                     return Ok(core.mint_pair(
                         successor.user_id,
                         &successor.session_id,
@@ -230,6 +260,7 @@ impl Sessions {
             user_id = record.user_id,
             "refresh token reused after rotation: revoking its whole family"
         );
+        crate::metrics::reuse_detected();
         self.revoke_session(&record, now, RevocationReason::Reuse)
             .await?;
         Err(TokenError::Blacklisted.into())
@@ -262,6 +293,7 @@ impl Sessions {
             .store
             .revoke_session(&record.session_id, now, because)
             .await?;
+        crate::metrics::sessions_revoked(because, 1);
         self.core
             .note_revoked(&record.session_id, record.session_expires_at);
         Ok(())

@@ -114,6 +114,7 @@ impl Tessera {
             policy,
             throttle: settings.throttle,
             trusted_proxies: settings.trusted_proxies.clone(),
+            last_sync: std::sync::Mutex::new(std::time::Instant::now()),
         });
         Ok(Self {
             sessions: Sessions::new(Arc::clone(&core)),
@@ -149,7 +150,28 @@ impl Tessera {
                 tracing::warn!(%error, "could not pick up signing keys");
             }
         }
-        core.registry.sync(&core.store, core.now()).await
+        let fresh = core.registry.sync(&core.store, core.now()).await?;
+        *core
+            .last_sync
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = std::time::Instant::now();
+        Ok(fresh)
+    }
+
+    /// How long ago this process last read the change log successfully:
+    /// changes made elsewhere since then are not seen yet.
+    pub fn sync_lag(&self) -> std::time::Duration {
+        self.core()
+            .last_sync
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .elapsed()
+    }
+
+    /// Sessions neither expired nor revoked (a database count).
+    pub async fn live_sessions(&self) -> Result<i64, StoreError> {
+        let core = self.core();
+        core.store.count_live_sessions(core.now()).await
     }
 
     /// The public keys verifiers fetch (`/.well-known/jwks.json`): empty for

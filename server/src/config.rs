@@ -166,6 +166,11 @@ pub struct HttpConfig {
         hide_default_value = true
     )]
     pub cors_allowed_origins: CommaList<crate::cors::AllowedOrigin>,
+
+    /// Serve Prometheus metrics at `http://ADDR/metrics` (e.g.
+    /// `127.0.0.1:9100`), apart from the API; off when unset.
+    #[arg(long, env = "TESSERA_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Default for HttpConfig {
@@ -177,6 +182,7 @@ impl Default for HttpConfig {
             header_read_timeout: HumanDuration::from_secs(10),
             request_timeout: HumanDuration::from_secs(30),
             cors_allowed_origins: CommaList::default(),
+            metrics_addr: None,
         }
     }
 }
@@ -244,14 +250,16 @@ mod tests {
                 parsed.max_body_bytes,
                 parsed.header_read_timeout,
                 parsed.request_timeout,
-                parsed.cors_allowed_origins
+                parsed.cors_allowed_origins,
+                parsed.metrics_addr
             ),
             (
                 default.hsts,
                 default.max_body_bytes,
                 default.header_read_timeout,
                 default.request_timeout,
-                default.cors_allowed_origins
+                default.cors_allowed_origins,
+                default.metrics_addr
             )
         );
     }

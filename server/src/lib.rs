@@ -11,6 +11,7 @@ pub mod cors;
 pub mod duration;
 mod health;
 pub mod maintenance;
+pub mod metrics;
 mod routes;
 mod security_headers;
 pub mod serve;

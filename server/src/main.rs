@@ -5,7 +5,7 @@ use leptos::prelude::get_configuration;
 use tessera::Tessera;
 use tessera_server::cli::{run_admin, Cli, Command};
 use tessera_server::config::HttpConfig;
-use tessera_server::{maintenance, router, telemetry, AppState};
+use tessera_server::{maintenance, metrics, router, telemetry, AppState};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -46,6 +46,10 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
     }
     tracing::info!(engine = tessera.store().engine(), "database ready");
     let _maintenance = maintenance::spawn(tessera.clone(), maintenance::SYNC_EVERY);
+
+    if let Some(metrics_addr) = http.metrics_addr {
+        metrics::serve(metrics_addr, metrics::install(), tessera.clone()).await?;
+    }
 
     let addr = leptos_options.site_addr;
     let app = router(AppState {

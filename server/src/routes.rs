@@ -13,7 +13,7 @@ use crate::api::InternalCause;
 use crate::body_limit::{BodyLimit, BodyLimitLayer};
 use crate::cors::{self, CorsPolicy};
 use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
-use crate::{api, health, AppState};
+use crate::{api, health, metrics, AppState};
 
 /// The application as axum serves it: the router inside the browsable-API
 /// service (see `api::BrowsableLayer`), inside the security headers. Serve it with
@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> App {
         api = api.layer(axum::middleware::from_fn_with_state(policy, cors::apply));
     }
 
-    let routes = Router::new()
+    let mut routes = Router::new()
         .route("/livez", get(health::livez))
         .route("/healthz", get(health::healthz))
         .merge(api)
@@ -47,7 +47,12 @@ pub fn router(state: AppState) -> App {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide_core, tessera_app::shell))
+        >(provide_core, tessera_app::shell));
+    if http.metrics_addr.is_some() {
+        // Inside the router, where each request's route pattern is known.
+        routes = routes.layer(metrics::RequestMetricsLayer);
+    }
+    let routes = routes
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

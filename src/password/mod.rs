@@ -59,6 +59,8 @@ pub struct HasherStats {
     pub abandoned: u64,
     /// Requests refused because the queue was full.
     pub refused: u64,
+    /// Jobs running or waiting right now.
+    pub in_flight: u64,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +89,8 @@ pub struct PasswordHasher {
     jobs: mpsc::Sender<Job>,
     /// One permit per job running or waiting.
     slots: Arc<Semaphore>,
+    /// How many permits `slots` started with.
+    capacity: usize,
     counters: Arc<Counters>,
     /// A real hash of a random password: checking against it makes an unknown
     /// username cost exactly what a wrong password costs.
@@ -152,6 +156,7 @@ impl PasswordHasher {
             params,
             jobs,
             slots: Arc::new(Semaphore::new(threads + queue_limit)),
+            capacity: threads + queue_limit,
             counters: Arc::default(),
             decoy_hash: decoy_hash.into(),
         }
@@ -178,6 +183,7 @@ impl PasswordHasher {
             computed: self.counters.computed.load(Ordering::Relaxed),
             abandoned: self.counters.abandoned.load(Ordering::Relaxed),
             refused: self.counters.refused.load(Ordering::Relaxed),
+            in_flight: (self.capacity - self.slots.available_permits()) as u64,
         }
     }
 
@@ -250,12 +256,14 @@ impl HashSlot {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let counters = Arc::clone(&self.hasher.counters);
         let permit = self.permit;
+        let queued = std::time::Instant::now();
         let job: Job = Box::new(move |blocks| {
             // The caller's future was dropped (client gone, request timed
             // out): nobody would read the answer, so do not pay for it.
             if reply.is_closed() {
                 counters.abandoned.fetch_add(1, Ordering::Relaxed);
             } else {
+                crate::metrics::hasher_wait(queued.elapsed());
                 let _ = reply.send(work(blocks));
                 counters.computed.fetch_add(1, Ordering::Relaxed);
             }

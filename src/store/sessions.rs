@@ -338,3 +338,16 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Sessions neither expired nor revoked at `now`.
+    pub async fn count_live_sessions(&self, now: i64) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1";
+        Ok(super::on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            sql
+        )
+        .bind(now)
+        .fetch_one(pool)
+        .await)?)
+    }
+}

@@ -11,6 +11,7 @@ mod cli;
 mod cors;
 mod durability;
 mod limits;
+mod metrics;
 mod races;
 mod rotation;
 mod server_functions;
