@@ -45,8 +45,49 @@ pub(crate) struct Core {
     pub policy: Policy,
     pub throttle: ThrottleRules,
     pub trusted_proxies: Vec<IpAddr>,
-    /// When the registry last caught up with the change log (or loaded).
-    pub last_sync: std::sync::Mutex<std::time::Instant>,
+    pub sync: SyncState,
+}
+
+/// How fresh the registry is: when it last caught up with the change log
+/// (or loaded), and how stale it may get before access tokens are refused.
+/// Read on every authenticated request: one atomic load and a clock read.
+pub(crate) struct SyncState {
+    epoch: std::time::Instant,
+    /// Milliseconds from `epoch` to the last successful sync.
+    last_ms: std::sync::atomic::AtomicU64,
+    max_lag: std::time::Duration,
+}
+
+impl SyncState {
+    pub fn new(max_lag: std::time::Duration) -> Self {
+        Self {
+            epoch: std::time::Instant::now(),
+            last_ms: std::sync::atomic::AtomicU64::new(0),
+            max_lag,
+        }
+    }
+
+    pub fn mark_synced(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_ms
+            .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn lag(&self) -> std::time::Duration {
+        let last = self.last_ms.load(std::sync::atomic::Ordering::Relaxed);
+        self.epoch
+            .elapsed()
+            .saturating_sub(std::time::Duration::from_millis(last))
+    }
+
+    /// `OutOfSync` once the registry may miss revocations made elsewhere:
+    /// refusing is the only answer that never accepts a revoked token.
+    pub fn check(&self) -> Result<(), crate::error::AuthError> {
+        if self.lag() > self.max_lag {
+            return Err(crate::error::AuthError::OutOfSync);
+        }
+        Ok(())
+    }
 }
 
 impl Core {

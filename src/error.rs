@@ -43,6 +43,10 @@ pub enum AuthError {
     SignupClosed,
     #[error("the password must have at least {0} characters")]
     PasswordTooShort(usize),
+    /// This process has not read the change log for longer than
+    /// `max_sync_lag`: it cannot tell whether a token was revoked elsewhere.
+    #[error("the server cannot confirm revocations right now")]
+    OutOfSync,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

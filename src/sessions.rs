@@ -343,6 +343,7 @@ impl Sessions {
     pub async fn verify(&self, token: &str) -> Result<(), AuthError> {
         let core = &*self.core;
         let claims = core.codec.verify(token, None, core.now())?;
+        core.sync.check()?;
         if let Some(session_id) = &claims.sid {
             if core.registry.is_session_revoked(session_id) {
                 return Err(TokenError::Blacklisted.into());
@@ -413,6 +414,8 @@ impl Sessions {
             UserClaim::Unrecognized => return Err(AuthError::UserNotFound),
             UserClaim::Id(id) => id,
         };
+        // A genuine token, but the registry may be missing a revocation.
+        core.sync.check()?;
         match core
             .registry
             .standing(user_id, claims.sid.as_deref(), claims.iat)

@@ -49,6 +49,10 @@ pub struct Settings {
     pub throttle: ThrottleRules,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Longest time without a successful read of the change log before
+    /// access tokens are refused (503): past it, revocations made elsewhere
+    /// may be unseen.
+    pub max_sync_lag: Duration,
 }
 
 impl Default for Settings {
@@ -75,9 +79,13 @@ impl Default for Settings {
             max_queued_hashes: crate::password::DEFAULT_QUEUE_LIMIT,
             throttle: ThrottleRules::default(),
             trusted_proxies: Vec::new(),
+            max_sync_lag: DEFAULT_MAX_SYNC_LAG,
         }
     }
 }
+
+/// Ten syncs missed in a row (one a second).
+pub const DEFAULT_MAX_SYNC_LAG: Duration = Duration::from_secs(10);
 
 /// Never prints the key.
 impl std::fmt::Debug for Settings {
@@ -97,6 +105,7 @@ impl std::fmt::Debug for Settings {
             .field("max_queued_hashes", &self.max_queued_hashes)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_sync_lag", &self.max_sync_lag)
             .finish()
     }
 }

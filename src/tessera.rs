@@ -114,7 +114,7 @@ impl Tessera {
             policy,
             throttle: settings.throttle,
             trusted_proxies: settings.trusted_proxies.clone(),
-            last_sync: std::sync::Mutex::new(std::time::Instant::now()),
+            sync: crate::core::SyncState::new(settings.max_sync_lag),
         });
         Ok(Self {
             sessions: Sessions::new(Arc::clone(&core)),
@@ -151,21 +151,20 @@ impl Tessera {
             }
         }
         let fresh = core.registry.sync(&core.store, core.now()).await?;
-        *core
-            .last_sync
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = std::time::Instant::now();
+        core.sync.mark_synced();
         Ok(fresh)
     }
 
     /// How long ago this process last read the change log successfully:
     /// changes made elsewhere since then are not seen yet.
     pub fn sync_lag(&self) -> std::time::Duration {
-        self.core()
-            .last_sync
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .elapsed()
+        self.core().sync.lag()
+    }
+
+    /// Whether the sync lag is within `--max-sync-lag`, i.e. access tokens
+    /// are being checked against an up-to-date view.
+    pub fn in_sync(&self) -> bool {
+        self.core().sync.check().is_ok()
     }
 
     /// Sessions neither expired nor revoked (a database count).

@@ -94,7 +94,12 @@ test("an unknown page answers 404 with a readable page", async ({ page }) => {
 test("the health check reports the database", async ({ request }) => {
   const response = await request.get("/healthz");
   expect(response.status()).toBe(200);
-  expect(await response.json()).toEqual({ status: "ok", database: "ok" });
+  expect(await response.json()).toEqual({
+    status: "ok",
+    database: "ok",
+    sync: "ok",
+    sync_lag_ms: expect.any(Number),
+  });
 });
 
 test("the app runs under its Content-Security-Policy without a single violation", async ({ page }) => {

@@ -131,6 +131,12 @@ pub struct Config {
         hide_default_value = true
     )]
     pub trusted_proxies: CommaList<std::net::IpAddr>,
+
+    /// Longest time without reading the change log (revocations made by other
+    /// instances and the CLI) before access tokens are answered 503 and
+    /// `/healthz` turns 503: never accept a token that may have been revoked.
+    #[arg(long, env = "TESSERA_MAX_SYNC_LAG", default_value = "10s")]
+    pub max_sync_lag: HumanDuration,
 }
 
 /// Settings of the HTTP server itself (not the core's).
@@ -218,6 +224,7 @@ impl Config {
                 address_window: self.login_address_window.as_secs(),
             },
             trusted_proxies: self.trusted_proxies.0.clone(),
+            max_sync_lag: self.max_sync_lag.0,
         }
     }
 }
@@ -308,6 +315,7 @@ mod tests {
         assert_eq!(parsed.max_queued_hashes, core.max_queued_hashes);
         assert_eq!(parsed.throttle, core.throttle);
         assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
+        assert_eq!(parsed.max_sync_lag, core.max_sync_lag);
         assert_eq!(parsed.previous_secret_keys, core.previous_secret_keys);
         assert_eq!(parsed.algorithm, core.algorithm);
         assert_eq!(parsed.key_publication_delay, core.key_publication_delay);

@@ -12,6 +12,13 @@ struct Health {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<&'static str>,
+    /// `behind` when the change log has not been read for longer than
+    /// `--max-sync-lag`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync: Option<&'static str>,
+    /// Since this instance last read the change log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync_lag_ms: Option<u64>,
 }
 
 /// `GET /livez`: the process answers; no I/O.
@@ -19,17 +26,36 @@ pub async fn livez() -> impl IntoResponse {
     Json(Health {
         status: "ok",
         database: None,
+        sync: None,
+        sync_lag_ms: None,
     })
 }
 
-/// `GET /healthz`: the process answers and so does the database.
+/// `GET /healthz`: the process answers, it has caught up with the change
+/// log recently enough to refuse every revoked token, and the database
+/// answers. A load balancer that watches it stops sending requests to an
+/// instance that would answer them 503.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let lag_ms = Some(state.tessera.sync_lag().as_millis() as u64);
+    if !state.tessera.in_sync() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+                database: None,
+                sync: Some("behind"),
+                sync_lag_ms: lag_ms,
+            }),
+        );
+    }
     match state.store().ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {
                 status: "ok",
                 database: Some("ok"),
+                sync: Some("ok"),
+                sync_lag_ms: lag_ms,
             }),
         ),
         Err(error) => {
@@ -39,6 +65,8 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 Json(Health {
                     status: "unavailable",
                     database: Some("unreachable"),
+                    sync: None,
+                    sync_lag_ms: lag_ms,
                 }),
             )
         }

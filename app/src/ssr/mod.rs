@@ -83,7 +83,7 @@ impl From<AuthError> for AuthFailure {
         match error {
             AuthError::BadCredentials => Self::BadCredentials,
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
-            AuthError::Password(tessera::password::PasswordError::Busy) => {
+            AuthError::Password(tessera::password::PasswordError::Busy) | AuthError::OutOfSync => {
                 Self::Busy { retry_after: 1 }
             }
             AuthError::CredentialsNotProvided => Self::NotLoggedIn,

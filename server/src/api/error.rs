@@ -41,6 +41,9 @@ pub enum ApiError {
     Throttled { retry_after: i64 },
     /// 503 with `Retry-After`: the password hashers are saturated.
     Busy { retry_after: i64 },
+    /// 503 with `Retry-After: 1`: this instance has lost track of
+    /// revocations made elsewhere (see `--max-sync-lag`).
+    OutOfSync,
     /// 500; the cause is logged by the middleware, never sent.
     Internal(String),
 }
@@ -65,7 +68,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy { .. } | Self::OutOfSync => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,7 +134,10 @@ impl ApiError {
     }
 
     fn from_unexpected(error: AuthError) -> Self {
-        Self::Internal(error.to_string())
+        match error {
+            AuthError::OutOfSync => Self::OutOfSync,
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 
@@ -217,6 +223,9 @@ impl IntoResponse for ApiError {
                 "The server is busy. Try again in {retry_after} second{}.",
                 if *retry_after == 1 { "" } else { "s" }
             ))),
+            Self::OutOfSync => serde_json::to_string(&detail(
+                "The server cannot confirm revocations right now. Try again in 1 second.",
+            )),
             Self::Internal(_) => serde_json::to_string(&detail("A server error occurred.")),
         }
         .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
@@ -235,6 +244,9 @@ impl IntoResponse for ApiError {
         }
         if let Self::Throttled { retry_after } | Self::Busy { retry_after } = &self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        if let Self::OutOfSync = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
         }
         if let Self::Internal(cause) = self {
             response.extensions_mut().insert(InternalCause(cause));

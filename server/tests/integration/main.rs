@@ -16,6 +16,7 @@ mod races;
 mod rotation;
 mod server_functions;
 mod signing_keys;
+mod sync_lag;
 mod throttling;
 mod token_api;
 mod user_import;

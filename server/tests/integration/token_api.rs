@@ -359,10 +359,12 @@ async fn health_checks_answer() {
     let app = spawn_app().await;
     let reply = app.get("/healthz", &[]).await;
     assert_eq!(reply.status, 200);
+    let body = reply.json();
     assert_eq!(
-        reply.json(),
-        serde_json::json!({ "status": "ok", "database": "ok" })
+        (&body["status"], &body["database"], &body["sync"]),
+        (&"ok".into(), &"ok".into(), &"ok".into())
     );
+    assert!(body["sync_lag_ms"].as_u64().unwrap() < 10_000, "{body}");
     let reply = app.get("/livez", &[]).await;
     assert_eq!(reply.text(), r#"{"status":"ok"}"#);
 
@@ -370,9 +372,12 @@ async fn health_checks_answer() {
     let reply = app.get("/healthz", &[]).await;
     assert_eq!(reply.status, 503);
     // Anonymous: the verdict only; the cause goes to the log.
-    assert_eq!(
-        reply.text(),
-        r#"{"status":"unavailable","database":"unreachable"}"#
+    assert!(
+        reply
+            .text()
+            .starts_with(r#"{"status":"unavailable","database":"unreachable","sync_lag_ms":"#),
+        "{}",
+        reply.text()
     );
     assert_eq!(
         app.get("/livez", &[]).await.status,

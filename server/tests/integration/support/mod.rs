@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod http;
 pub mod postgres;
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -99,6 +100,9 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) 
     let mut settings = Settings {
         secret_key: Some(SECRET.to_owned()),
         secret_key_file: dir.0.join("secret.key"),
+        // Test servers run no sync loop unless a test starts one (see
+        // `sync_lag.rs`): never let a slow test find itself out of sync.
+        max_sync_lag: Duration::from_secs(3600),
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -114,6 +118,7 @@ pub async fn spawn_app_with_http(http: tessera_server::config::HttpConfig) -> Te
     let settings = Settings {
         secret_key: Some(SECRET.to_owned()),
         secret_key_file: dir.0.join("secret.key"),
+        max_sync_lag: Duration::from_secs(3600),
         ..Settings::default()
     };
     spawn_server(&database_url, &settings, dir, http).await
