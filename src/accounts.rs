@@ -11,14 +11,7 @@ use crate::import::{ImportReport, ImportedUser};
 use crate::password::{self, MAX_PASSWORD_BYTES};
 use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
 
-/// Django's rule, minus its character whitelist: 1 to 150 characters, no
-/// control characters, no surrounding whitespace.
-pub fn is_valid_username(username: &str) -> bool {
-    let length = username.chars().count();
-    (1..=150).contains(&length)
-        && username.trim() == username
-        && !username.chars().any(char::is_control)
-}
+pub use crate::username::is_valid_username;
 
 /// The accounts side of the core. Cheap to clone.
 #[derive(Clone)]

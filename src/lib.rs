@@ -29,6 +29,7 @@ pub mod store;
 mod tessera;
 pub mod throttle;
 pub mod tokens;
+pub mod username;
 pub mod verified_cache;
 
 pub use accounts::Accounts;

@@ -1,0 +1,12 @@
+//! What a username may be, for every way one arrives (CLI, sign-up,
+//! import): its own module so that the import's checks need nothing of the
+//! accounts side that writes the users.
+
+/// Django's rule, minus its character whitelist: 1 to 150 characters, no
+/// control characters, no surrounding whitespace.
+pub fn is_valid_username(username: &str) -> bool {
+    let length = username.chars().count();
+    (1..=150).contains(&length)
+        && username.trim() == username
+        && !username.chars().any(char::is_control)
+}
