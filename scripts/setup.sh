@@ -62,4 +62,23 @@ if $want_tests; then
         as_root apt-get update -q
         DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
     fi
+
+    # schemathesis (PyPI) checks the API against its OpenAPI document
+    # (scripts/api-fuzz.sh), from a virtualenv of its own with pinned versions.
+    venv=target/schemathesis
+    requirements=end2end/api/requirements.txt
+    if [[ ! -x $venv/bin/schemathesis ]] || [[ $requirements -nt $venv/installed ]]; then
+        step "installing schemathesis from PyPI into $venv"
+        missing=()
+        command -v python3 >/dev/null || missing+=(python3)
+        python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+        if ((${#missing[@]})); then
+            as_root apt-get update -q
+            DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
+        fi
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        touch "$venv/installed"
+    fi
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install what is missing, then run every check and
 # test: formatting, clippy (server and browser code), the Rust tests on SQLite
-# and PostgreSQL, the release build, and the Playwright suite in Chromium.
+# and PostgreSQL, the release build, the Playwright suite in Chromium, and
+# schemathesis against the API's OpenAPI document.
 #
 # PostgreSQL: tests create (and drop) a database of their own on
 # TESSERA_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -39,6 +40,10 @@ timed
 
 step "Playwright in Chromium"
 (cd end2end && npx playwright test)
+timed
+
+step "schemathesis: the API against its OpenAPI document"
+scripts/api-fuzz.sh
 timed
 
 # Benchmarks are measured, not asserted (`make bench`, see bench/): the

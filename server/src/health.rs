@@ -2,14 +2,18 @@
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 
 /// Fields in the order people read them (`status` first). Anyone may ask,
 /// so the answer is a verdict, never an error text (that goes to the log).
-#[derive(Serialize)]
-struct Health {
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
     status: &'static str,
+    /// `ok` or `unreachable` (`/healthz` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<&'static str>,
     /// `behind` when the change log has not been read for longer than
@@ -22,6 +26,13 @@ struct Health {
 }
 
 /// `GET /livez`: the process answers; no I/O.
+#[utoipa::path(
+    get,
+    path = "/livez",
+    operation_id = "livez",
+    tag = "health",
+    responses((status = 200, description = "The process answers", body = Health)),
+)]
 pub async fn livez() -> impl IntoResponse {
     Json(Health {
         status: "ok",
@@ -35,6 +46,16 @@ pub async fn livez() -> impl IntoResponse {
 /// log recently enough to refuse every revoked token, and the database
 /// answers. A load balancer that watches it stops sending requests to an
 /// instance that would answer them 503.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready: in sync, database answers", body = Health),
+        (status = 503, description = "Not ready: behind on revocations, or no database", body = Health),
+    ),
+)]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let lag_ms = Some(state.tessera.sync_lag().as_millis() as u64);
     if !state.tessera.in_sync() {

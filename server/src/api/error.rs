@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use tessera::{AuthError, TokenError};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 const WWW_AUTHENTICATE: &str = r#"Bearer realm="api""#;
 
@@ -141,24 +144,64 @@ impl ApiError {
     }
 }
 
-/// `{"detail":…}` and friends, serialized in declaration order.
-#[derive(Serialize)]
-struct Detail<'a> {
+/// `{"detail": "…"}`: what went wrong, for people. simplejwt adds a `code`
+/// for programs to a refused token, and for a refused access token the
+/// `messages` of each token type it tried.
+#[derive(Serialize, ToSchema)]
+pub struct Detail<'a> {
     detail: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "token_not_valid")]
     code: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<TokenMessage>>)]
     messages: Option<[TokenMessage<'a>; 1]>,
 }
 
-#[derive(Serialize)]
-struct TokenMessage<'a> {
+#[derive(Serialize, ToSchema)]
+pub struct TokenMessage<'a> {
+    #[schema(example = "AccessToken")]
     token_class: &'a str,
+    #[schema(example = "access")]
     token_type: &'a str,
+    #[schema(example = "Token is expired")]
     message: &'a str,
 }
 
-struct OrderedFields<'a>(&'a [(&'static str, String)]);
+/// DRF's 400 body, in its two shapes.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadRequestBody<'a> {
+    /// The messages of each field (or `non_field_errors`), e.g.
+    /// `{"password": ["This field is required."]}`.
+    Fields(OrderedFields<'a>),
+    /// A body that is not JSON (or not a form): `{"detail": "JSON parse
+    /// error - …"}`.
+    Detail(Detail<'a>),
+}
+
+/// Field name → its messages, in the order the fields are declared.
+pub struct OrderedFields<'a>(&'a [(&'static str, String)]);
+
+/// The schema of [`OrderedFields`]' hand-written serialization: an object of
+/// one or more fields, each a list of messages.
+impl PartialSchema for OrderedFields<'_> {
+    fn schema() -> RefOr<Schema> {
+        let messages = ArrayBuilder::new()
+            .items(String::schema())
+            .min_items(Some(1));
+        ObjectBuilder::new()
+            .additional_properties(Some(messages))
+            .min_properties(Some(1))
+            .into()
+    }
+}
+
+impl ToSchema for OrderedFields<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "FieldErrors".into()
+    }
+}
 
 impl Serialize for OrderedFields<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -182,11 +225,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = match &self {
-            Self::Fields(fields) => serde_json::to_string(&OrderedFields(fields)),
-            Self::NonField(message) => {
-                serde_json::to_string(&OrderedFields(&[("non_field_errors", message.clone())]))
+            Self::Fields(fields) => {
+                serde_json::to_string(&BadRequestBody::Fields(OrderedFields(fields)))
             }
-            Self::Malformed(message) => serde_json::to_string(&detail(message)),
+            Self::NonField(message) => serde_json::to_string(&BadRequestBody::Fields(
+                OrderedFields(&[("non_field_errors", message.clone())]),
+            )),
+            Self::Malformed(message) => {
+                serde_json::to_string(&BadRequestBody::Detail(detail(message)))
+            }
             Self::Unauthorized(message) => serde_json::to_string(&detail(message)),
             Self::UnauthorizedCode(message, code) => serde_json::to_string(&Detail {
                 detail: message,

@@ -8,6 +8,34 @@ use axum::Json;
 
 use crate::AppState;
 
+/// A JWK set (RFC 7517). Describes the core's `Keys::jwks` value for the
+/// OpenAPI document.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct JwkSet {
+    /// Empty when the server signs with HMAC: a secret is never published.
+    keys: Vec<Jwk>,
+}
+
+/// One public key: `kty` and its parameters (`crv`, `x`, `y` for EC and
+/// OKP; `n`, `e` for RSA).
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EC")]
+    kty: String,
+    kid: String,
+    #[schema(rename = "use", example = "sig")]
+    use_: String,
+    #[schema(example = "ES256")]
+    alg: String,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+}
+
 /// How quickly every instance learns of a key another one added (it reads
 /// the key table at every sync, once a second, give or take the query).
 const KEY_PICKUP_SECS: i64 = 2;
@@ -19,6 +47,14 @@ pub fn max_age(publication_delay: i64) -> i64 {
     (publication_delay - KEY_PICKUP_SECS - 1).max(0)
 }
 
+/// The public keys that verify this server's tokens; cache for `max-age`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    tag = "keys",
+    responses((status = 200, description = "The JWK set", body = JwkSet)),
+)]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let max_age = max_age(state.tessera.key_publication_delay());
     let cache = if max_age == 0 {

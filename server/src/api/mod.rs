@@ -4,9 +4,11 @@
 mod auth_user;
 mod browsable;
 mod client_address;
+mod docs;
 mod error;
 mod fields;
 mod jwks;
+pub mod openapi;
 mod token_views;
 
 pub use auth_user::AuthUser;
@@ -36,12 +38,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/token/blacklist/", post_only(token_views::blacklist))
         .route("/hello/", protected_read_only(hello))
         .route("/.well-known/jwks.json", get(jwks::jwks))
+        .route("/api/schema/", get(openapi::schema))
+        .route("/api/docs/", get(docs::index))
+        .route("/api/docs/{*file}", get(docs::file))
         // Django would answer the slash-less paths with a redirect for GET
         // and an error for POST; a 308 keeps the method and the body.
         .route("/api/token", redirect_to("/api/token/"))
         .route("/api/token/refresh", redirect_to("/api/token/refresh/"))
         .route("/api/token/verify", redirect_to("/api/token/verify/"))
         .route("/api/token/blacklist", redirect_to("/api/token/blacklist/"))
+        .route("/api/schema", redirect_to("/api/schema/"))
+        .route("/api/docs", redirect_to("/api/docs/"))
         .route("/api/", get(|| async { ApiError::NotFound }))
 }
 
@@ -82,12 +89,25 @@ fn allowed(methods: &'static str) -> Response {
 
 /// The protected resource's body (a struct: serializing it allocates nothing
 /// but the output, unlike a `json!` map).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 struct Greeting {
+    #[schema(example = "Hello, World!")]
     message: &'static str,
 }
 
-/// `GET /hello/` with a valid access token.
+/// The protected resource: any valid access token of an active user.
+#[utoipa::path(
+    get,
+    path = "/hello/",
+    operation_id = "hello",
+    tag = "protected",
+    security(("jwt" = [])), // openapi::BEARER
+    responses(
+        (status = 200, description = "The greeting", body = Greeting),
+        (status = 401, response = openapi::AccessRefused),
+        (status = 503, response = openapi::Unavailable),
+    ),
+)]
 async fn hello(_user: AuthUser) -> Json<Greeting> {
     Json(Greeting {
         message: "Hello, World!",

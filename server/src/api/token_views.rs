@@ -1,25 +1,83 @@
 //! The four token endpoints of simplejwt: each reads its fields, asks the
-//! sessions side of the core, and answers with simplejwt's body.
+//! sessions side of the core, and answers with simplejwt's body. The types
+//! here are also what the OpenAPI document (`super::openapi`) describes.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::Json;
 use serde::Serialize;
 use tessera::Sessions;
+use utoipa::ToSchema;
 
 use super::client_address::ClientAddress;
 use super::error::{ApiError, FieldErrors};
 use super::fields::Fields;
+use super::openapi::{BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailable, Unsupported};
 
-#[derive(Serialize)]
-pub struct ObtainedPair {
+/// Credentials, as JSON or as a urlencoded form.
+#[derive(ToSchema)]
+pub struct ObtainPairRequest {
+    /// Surrounding spaces are ignored.
+    #[schema(min_length = 1)]
+    username: String,
+    #[schema(min_length = 1)]
+    password: String,
+}
+
+impl ObtainPairRequest {
+    /// Both fields, or every field's error at once (DRF reports them all).
+    fn read(fields: &Fields) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::new();
+        let username = fields.char_field("username", &mut errors);
+        let password = fields.char_field("password", &mut errors);
+        match (username, password) {
+            (Some(username), Some(password)) => Ok(Self { username, password }),
+            _ => Err(ApiError::Fields(errors)),
+        }
+    }
+}
+
+/// A refresh token, for `/api/token/refresh/` and `/api/token/blacklist/`.
+#[derive(ToSchema)]
+pub struct RefreshRequest {
+    #[schema(min_length = 1)]
     refresh: String,
+}
+
+impl RefreshRequest {
+    fn read(fields: &Fields) -> Result<Self, ApiError> {
+        let refresh = fields.required_char("refresh")?;
+        Ok(Self { refresh })
+    }
+}
+
+/// Any token this server issued, access or refresh.
+#[derive(ToSchema)]
+pub struct VerifyRequest {
+    #[schema(min_length = 1)]
+    token: String,
+}
+
+impl VerifyRequest {
+    fn read(fields: &Fields) -> Result<Self, ApiError> {
+        let token = fields.required_char("token")?;
+        Ok(Self { token })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ObtainedPair {
+    /// Refresh token (default lifetime 24 hours).
+    refresh: String,
+    /// Access token for `Authorization: Bearer` (default lifetime 5 minutes).
     access: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RefreshedPair {
     access: String,
+    /// The successor refresh token (with rotation, the default): the one
+    /// sent is retired.
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh: Option<String>,
 }
@@ -32,21 +90,35 @@ const NO_STORE: NoStore = [
 ];
 
 /// simplejwt answers success with an empty object on verify and blacklist.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Empty {}
 
-/// `POST /api/token/` `{username, password}` → `{refresh, access}`.
+/// Log in: a new session and its first token pair.
+#[utoipa::path(
+    post,
+    path = "/api/token/",
+    operation_id = "token_obtain_pair",
+    tag = "token",
+    request_body(content(
+        (ObtainPairRequest = "application/json"),
+        (ObtainPairRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Logged in", body = ObtainedPair),
+        (status = 400, response = BadRequest),
+        (status = 401, response = NotValid),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = Unsupported),
+        (status = 429, response = Throttled),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn obtain_pair(
     State(sessions): State<Sessions>,
     ClientAddress(client): ClientAddress,
     fields: Fields,
 ) -> Result<(NoStore, Json<ObtainedPair>), ApiError> {
-    let mut errors = FieldErrors::new();
-    let username = fields.char_field("username", &mut errors);
-    let password = fields.char_field("password", &mut errors);
-    let (Some(username), Some(password)) = (username, password) else {
-        return Err(ApiError::Fields(errors));
-    };
+    let ObtainPairRequest { username, password } = ObtainPairRequest::read(&fields)?;
     let pair = sessions
         .login(username.trim(), &password, client)
         .await
@@ -61,15 +133,33 @@ pub async fn obtain_pair(
     ))
 }
 
-/// `POST /api/token/refresh/` `{refresh}` → `{access, refresh}` (`refresh`
-/// only with rotation).
+/// A new access token (and, with rotation, a new refresh token) for a
+/// refresh token.
+#[utoipa::path(
+    post,
+    path = "/api/token/refresh/",
+    operation_id = "token_refresh",
+    tag = "token",
+    request_body(content(
+        (RefreshRequest = "application/json"),
+        (RefreshRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Refreshed", body = RefreshedPair),
+        (status = 400, response = BadRequest),
+        (status = 401, response = NotValid),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = Unsupported),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn refresh(
     State(sessions): State<Sessions>,
     fields: Fields,
 ) -> Result<(NoStore, Json<RefreshedPair>), ApiError> {
-    let token = fields.required_char("refresh")?;
+    let RefreshRequest { refresh } = RefreshRequest::read(&fields)?;
     let pair = sessions
-        .refresh(&token)
+        .refresh(&refresh)
         .await
         .map_err(ApiError::from_refresh)?;
     Ok((
@@ -81,12 +171,31 @@ pub async fn refresh(
     ))
 }
 
-/// `POST /api/token/verify/` `{token}` → `{}`.
+/// Whether a token is valid: signature, expiry and, for a refresh token,
+/// its session not revoked.
+#[utoipa::path(
+    post,
+    path = "/api/token/verify/",
+    operation_id = "token_verify",
+    tag = "token",
+    request_body(content(
+        (VerifyRequest = "application/json"),
+        (VerifyRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The token is valid", body = Empty),
+        (status = 400, response = BadRequest),
+        (status = 401, response = NotValid),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = Unsupported),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn verify(
     State(sessions): State<Sessions>,
     fields: Fields,
 ) -> Result<Json<Empty>, ApiError> {
-    let token = fields.required_char("token")?;
+    let VerifyRequest { token } = VerifyRequest::read(&fields)?;
     sessions
         .verify(&token)
         .await
@@ -94,14 +203,33 @@ pub async fn verify(
     Ok(Json(Empty {}))
 }
 
-/// `POST /api/token/blacklist/` `{refresh}` → `{}`: logs the session out.
+/// Log out: the refresh token's session ends, and with it every access
+/// token issued to it, at once.
+#[utoipa::path(
+    post,
+    path = "/api/token/blacklist/",
+    operation_id = "token_blacklist",
+    tag = "token",
+    request_body(content(
+        (RefreshRequest = "application/json"),
+        (RefreshRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Logged out", body = Empty),
+        (status = 400, response = BadRequest),
+        (status = 401, response = NotValid),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = Unsupported),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn blacklist(
     State(sessions): State<Sessions>,
     fields: Fields,
 ) -> Result<Json<Empty>, ApiError> {
-    let token = fields.required_char("refresh")?;
+    let RefreshRequest { refresh } = RefreshRequest::read(&fields)?;
     sessions
-        .logout(&token)
+        .logout(&refresh)
         .await
         .map_err(ApiError::from_refresh)?;
     Ok(Json(Empty {}))

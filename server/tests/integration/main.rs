@@ -12,6 +12,7 @@ mod cors;
 mod durability;
 mod limits;
 mod metrics;
+mod openapi;
 mod races;
 mod rotation;
 mod server_functions;

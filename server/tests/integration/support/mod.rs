@@ -8,6 +8,7 @@ pub mod cli;
 pub mod http;
 pub mod postgres;
 pub mod proxy;
+pub mod schema;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

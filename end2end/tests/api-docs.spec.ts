@@ -1,0 +1,37 @@
+import { expect, test } from "@playwright/test";
+
+import { PASSWORD, USER, watchConsole } from "./support";
+
+// /api/docs/: Swagger UI, served by Tessera itself (no CDN), under a strict
+// Content-Security-Policy, reading the OpenAPI document at /api/schema/. A
+// developer reads the operations and logs in with "Try it out".
+test("the API docs list the operations and log in with Try it out", async ({ page }) => {
+  const problems = watchConsole(page);
+  const outside: string[] = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(new URL(page.url() || "/", "http://127.0.0.1").origin)) {
+      outside.push(request.url());
+    }
+  });
+  await page.goto("/api/docs/");
+  await expect(page).toHaveTitle("Tessera API");
+  await expect(page.getByRole("heading", { name: /Tessera/ })).toBeVisible();
+  for (const path of ["/api/token/", "/api/token/refresh/", "/api/token/verify/", "/api/token/blacklist/", "/hello/"]) {
+    await expect(page.locator(`.opblock-summary-path[data-path="${path}"]`)).toBeVisible();
+  }
+
+  // Open "POST /api/token/", try it out with the known user's credentials.
+  const login = page.locator("#operations-token-token_obtain_pair");
+  await login.locator(".opblock-summary").click();
+  await login.getByRole("button", { name: "Try it out" }).click();
+  await login.locator("textarea.body-param__text").fill(
+    JSON.stringify({ username: USER, password: PASSWORD }),
+  );
+  await login.getByRole("button", { name: "Execute" }).click();
+  const answer = login.locator(".live-responses-table .response").first();
+  await expect(answer.locator(".response-col_status")).toHaveText("200");
+  await expect(answer.locator(".response-col_description")).toContainText('"access"');
+
+  expect(outside, "requests to other origins").toEqual([]);
+  expect(problems.filter((problem) => problem.includes("Content Security Policy"))).toEqual([]);
+});

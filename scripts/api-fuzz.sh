@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# schemathesis against the release server, driven by the server's own OpenAPI
+# document (/api/schema/): generated requests for every operation, valid and
+# invalid, with a real access token for the protected ones. It fails on any
+# 5xx, on a status or header the document does not list, on a body that does
+# not match its schema, and on invalid input the API accepts.
+#
+# Needs target/release/tessera and target/site (cargo leptos build --release)
+# and scripts/setup.sh --test (the schemathesis virtualenv). FUZZ_PORT picks
+# the port (3110); FUZZ_MAX_EXAMPLES the examples per operation (100).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port=${FUZZ_PORT:-3110}
+base=http://127.0.0.1:$port
+log=target/api-fuzz-server.log
+
+# The Playwright suite's server, with tokens that outlive the run.
+E2E_PORT=$port E2E_DATA=target/e2e-fuzz E2E_ACCESS_LIFETIME=30m E2E_REFRESH_LIFETIME=1h \
+    bash end2end/serve.sh >"$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+    curl -sf "$base/healthz" >/dev/null && break
+    sleep 0.5
+done
+curl -sf "$base/healthz" >/dev/null || { echo "the server did not start:" >&2; cat "$log" >&2; exit 1; }
+
+access=$(curl -sf -H 'Content-Type: application/json' \
+    -d '{"username": "e2e", "password": "e2e-password"}' "$base/api/token/" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+
+target/schemathesis/bin/schemathesis \
+    --config-file end2end/api/schemathesis.toml \
+    run "$base/api/schema/" \
+    --checks all \
+    --header "Authorization: Bearer $access" \
+    --max-examples "${FUZZ_MAX_EXAMPLES:-100}" \
+    --workers 1 \
+    --seed 1 \
+    --no-color

@@ -1,0 +1,192 @@
+//! The OpenAPI 3.1 document of the REST API, `GET /api/schema/` (where
+//! drf-spectacular serves it). utoipa derives it from the handlers'
+//! `#[utoipa::path]` annotations and from the types they read and write;
+//! what is declared here is only what no handler owns: the error responses
+//! they share (each one of [`ApiError`](super::ApiError)'s shapes), the
+//! bearer scheme and the document's front matter.
+
+use std::sync::OnceLock;
+
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{BadRequestBody, Detail, TokenMessage};
+
+pub use responses::*;
+
+/// The name the protected operations use for the bearer scheme.
+pub const BEARER: &str = "jwt";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera",
+        description = "JSON Web Token authentication, compatible with \
+            djangorestframework-simplejwt: log in for an access and a refresh \
+            token, send the access token as `Authorization: Bearer <token>`, \
+            refresh it before it expires, log out by blacklisting the refresh \
+            token. Request bodies are JSON or urlencoded forms; errors are DRF's \
+            bodies.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        super::token_views::obtain_pair,
+        super::token_views::refresh,
+        super::token_views::verify,
+        super::token_views::blacklist,
+        super::hello,
+        super::jwks::jwks,
+        crate::health::livez,
+        crate::health::healthz,
+    ),
+    components(
+        // What the shared responses refer to (paths' own body types are
+        // collected from the paths).
+        schemas(Detail, TokenMessage, BadRequestBody),
+        responses(
+            BadRequest,
+            NotValid,
+            AccessRefused,
+            PayloadTooLarge,
+            Unsupported,
+            Throttled,
+            Unavailable,
+        ),
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "token", description = "Log in, refresh, verify, log out (simplejwt's views)"),
+        (name = "protected", description = "Resources that need an access token"),
+        (name = "keys", description = "Public keys for verifying tokens elsewhere"),
+        (name = "health", description = "Probes for load balancers and orchestrators"),
+    ),
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `POST /api/token/` or `/api/token/refresh/`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document, as a value (for tests and the docs page).
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /api/schema/`: the document as JSON, serialized once.
+pub async fn schema() -> impl IntoResponse {
+    static JSON: OnceLock<Bytes> = OnceLock::new();
+    let json = JSON.get_or_init(|| {
+        document()
+            .to_json()
+            .map(Bytes::from)
+            .unwrap_or_else(|_| Bytes::from_static(b"{}"))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // Changes only with a new version of the server.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        json.clone(),
+    )
+}
+
+/// The responses many operations share. Types that only describe: the
+/// bodies themselves are written by `ApiError`, with the same `Detail` and
+/// `BadRequestBody` types these refer to.
+#[allow(dead_code)]
+mod responses {
+    use utoipa::ToResponse;
+
+    use super::super::error::{BadRequestBody, Detail};
+
+    /// A field is missing, blank, null or not a string, or the body is not
+    /// JSON (or a form) at all, or not an object
+    #[derive(ToResponse)]
+    pub struct BadRequest(BadRequestBody<'static>);
+
+    /// The credentials or the token were refused: `code` says why
+    /// (`token_not_valid` for a bad, expired or revoked token)
+    #[derive(ToResponse)]
+    #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
+    pub struct NotValid(Detail<'static>);
+
+    /// No access token, or one that is malformed, expired, revoked, or of a
+    /// user who is gone or inactive
+    #[derive(ToResponse)]
+    #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
+    pub struct AccessRefused(Detail<'static>);
+
+    /// The body is larger than the server reads (64 KiB)
+    #[derive(ToResponse)]
+    pub struct PayloadTooLarge(Detail<'static>);
+
+    /// The body is neither `application/json` nor
+    /// `application/x-www-form-urlencoded`
+    #[derive(ToResponse)]
+    pub struct Unsupported(Detail<'static>);
+
+    /// Too many failed logins for this username or from this address; try
+    /// again after `Retry-After` seconds
+    #[derive(ToResponse)]
+    #[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
+    pub struct Throttled(Detail<'static>);
+
+    /// The password hashers are saturated, or this instance cannot confirm
+    /// revocations made elsewhere right now; try again after `Retry-After`
+    /// seconds
+    #[derive(ToResponse)]
+    #[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
+    pub struct Unavailable(Detail<'static>);
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::document;
+
+    fn references<'a>(node: &'a Value, found: &mut Vec<&'a str>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    found.push(reference);
+                }
+                map.values().for_each(|value| references(value, found));
+            }
+            Value::Array(items) => items.iter().for_each(|value| references(value, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = serde_json::to_value(document()).unwrap();
+        let mut found = Vec::new();
+        references(&document, &mut found);
+        assert!(!found.is_empty());
+        for reference in found {
+            let pointer = reference.strip_prefix('#').unwrap();
+            assert!(document.pointer(pointer).is_some(), "{reference} is missing");
+        }
+    }
+}
