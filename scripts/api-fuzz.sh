@@ -30,7 +30,7 @@ access=$(curl -sf -H 'Content-Type: application/json' \
     -d '{"username": "e2e", "password": "e2e-password"}' "$base/api/token/" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])')
 
-target/schemathesis/bin/schemathesis \
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH=end2end/api target/schemathesis/bin/schemathesis \
     --config-file end2end/api/schemathesis.toml \
     run "$base/api/schema/" \
     --checks all \
@@ -38,4 +38,4 @@ target/schemathesis/bin/schemathesis \
     --max-examples "${FUZZ_MAX_EXAMPLES:-100}" \
     --workers 1 \
     --seed 1 \
-    --no-color
+    --no-color "$@"

@@ -25,7 +25,7 @@ pub struct Health {
     sync_lag_ms: Option<u64>,
 }
 
-/// `GET /livez`: the process answers; no I/O.
+/// Liveness: the process answers (no I/O at all).
 #[utoipa::path(
     get,
     path = "/livez",
@@ -42,7 +42,7 @@ pub async fn livez() -> impl IntoResponse {
     })
 }
 
-/// `GET /healthz`: the process answers, it has caught up with the change
+/// Readiness: the process answers, it has caught up with the change
 /// log recently enough to refuse every revoked token, and the database
 /// answers. A load balancer that watches it stops sending requests to an
 /// instance that would answer them 503.

@@ -186,7 +186,10 @@ mod tests {
         assert!(!found.is_empty());
         for reference in found {
             let pointer = reference.strip_prefix('#').unwrap();
-            assert!(document.pointer(pointer).is_some(), "{reference} is missing");
+            assert!(
+                document.pointer(pointer).is_some(),
+                "{reference} is missing"
+            );
         }
     }
 }

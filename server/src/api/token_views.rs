@@ -17,10 +17,11 @@ use super::openapi::{BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailab
 /// Credentials, as JSON or as a urlencoded form.
 #[derive(ToSchema)]
 pub struct ObtainPairRequest {
-    /// Surrounding spaces are ignored.
-    #[schema(min_length = 1)]
+    /// Surrounding whitespace is ignored.
+    #[schema(pattern = r"\S")]
     username: String,
-    #[schema(min_length = 1)]
+    /// Checked as typed (surrounding whitespace kept), but blank is refused.
+    #[schema(pattern = r"\S")]
     password: String,
 }
 
@@ -29,7 +30,7 @@ impl ObtainPairRequest {
     fn read(fields: &Fields) -> Result<Self, ApiError> {
         let mut errors = FieldErrors::new();
         let username = fields.char_field("username", &mut errors);
-        let password = fields.char_field("password", &mut errors);
+        let password = fields.password_field("password", &mut errors);
         match (username, password) {
             (Some(username), Some(password)) => Ok(Self { username, password }),
             _ => Err(ApiError::Fields(errors)),
@@ -40,7 +41,7 @@ impl ObtainPairRequest {
 /// A refresh token, for `/api/token/refresh/` and `/api/token/blacklist/`.
 #[derive(ToSchema)]
 pub struct RefreshRequest {
-    #[schema(min_length = 1)]
+    #[schema(pattern = r"\S")]
     refresh: String,
 }
 
@@ -54,7 +55,7 @@ impl RefreshRequest {
 /// Any token this server issued, access or refresh.
 #[derive(ToSchema)]
 pub struct VerifyRequest {
-    #[schema(min_length = 1)]
+    #[schema(pattern = r"\S")]
     token: String,
 }
 
@@ -104,7 +105,14 @@ pub struct Empty {}
         (ObtainPairRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Logged in", body = ObtainedPair),
+        (status = 200, description = "Logged in", body = ObtainedPair, links(
+            ("refresh" = (operation_id = "token_refresh", description = "Rotate the pair",
+                request_body = json!({"refresh": "$response.body#/refresh"}))),
+            ("verify" = (operation_id = "token_verify", description = "Check the access token",
+                request_body = json!({"token": "$response.body#/access"}))),
+            ("log_out" = (operation_id = "token_blacklist", description = "End the session",
+                request_body = json!({"refresh": "$response.body#/refresh"}))),
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = NotValid),
         (status = 413, response = PayloadTooLarge),
@@ -120,7 +128,7 @@ pub async fn obtain_pair(
 ) -> Result<(NoStore, Json<ObtainedPair>), ApiError> {
     let ObtainPairRequest { username, password } = ObtainPairRequest::read(&fields)?;
     let pair = sessions
-        .login(username.trim(), &password, client)
+        .login(&username, &password, client)
         .await
         .map_err(ApiError::from_login)?;
     // simplejwt's key order: refresh first.
@@ -145,7 +153,14 @@ pub async fn obtain_pair(
         (RefreshRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Refreshed", body = RefreshedPair),
+        (status = 200, description = "Refreshed", body = RefreshedPair, links(
+            ("refresh" = (operation_id = "token_refresh", description = "Rotate again",
+                request_body = json!({"refresh": "$response.body#/refresh"}))),
+            ("verify" = (operation_id = "token_verify", description = "Check the new access token",
+                request_body = json!({"token": "$response.body#/access"}))),
+            ("log_out" = (operation_id = "token_blacklist", description = "End the session",
+                request_body = json!({"refresh": "$response.body#/refresh"}))),
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = NotValid),
         (status = 413, response = PayloadTooLarge),
