@@ -141,6 +141,10 @@ fn describe(path: &str) -> (&'static str, &'static str) {
             "Public signing keys",
             r#"GET → {"keys": […]}: the JWK set that verifies this server's tokens (empty with an HMAC algorithm: a secret is never published)"#,
         ),
+        "/api/schema/" => (
+            "OpenAPI document",
+            "GET → the OpenAPI 3.1 document of this API, for client generators and tools",
+        ),
         _ => ("Tessera API", "See the endpoints listed below."),
     }
 }
@@ -190,6 +194,7 @@ fn page(method: &Method, path: &str, status: StatusCode, json: &str) -> String {
 <li><code>POST /api/token/blacklist/</code> – log out</li>
 <li><code>GET /hello/</code> – a protected resource</li>
 </ul>
+<p>Every endpoint with its bodies and errors: the <a href="/api/docs/">API documentation</a> (OpenAPI document: <a href="/api/schema/">/api/schema/</a>).</p>
 <p>People log in on the <a href="/login">login page</a>.</p>
 </section>
 </main>
