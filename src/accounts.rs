@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::core::{Core, TokenPair};
+use crate::core::{Client, Core, TokenPair};
 use crate::error::AuthError;
 use crate::import::{ImportReport, ImportedUser};
 use crate::password::{self, MAX_PASSWORD_BYTES};
@@ -53,7 +53,12 @@ impl Accounts {
 
     /// Self-service sign-up (UI): when the server allows it, creates the user
     /// with a password of at least the configured length and logs them in.
-    pub async fn sign_up(&self, username: &str, password: &str) -> Result<TokenPair, AuthError> {
+    pub async fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        client: Client<'_>,
+    ) -> Result<TokenPair, AuthError> {
         let policy = self.core.policy;
         if !policy.allow_signup {
             return Err(AuthError::SignupClosed);
@@ -64,7 +69,7 @@ impl Accounts {
         let id = self.create_user(username, password).await?;
         let now = self.core.now();
         self.core.store.record_login(id, now, None).await?;
-        self.core.start_session(id, now, None).await
+        self.core.start_session(id, now, None, client).await
     }
 
     /// Sets a new password; every session of the user is logged out.

@@ -13,10 +13,19 @@ use crate::password::PasswordHasher;
 use crate::registry::Registry;
 use crate::rotation_queue::RotationQueue;
 use crate::settings::Policy;
-use crate::store::{RevokedSession, Store, VerifiedLogin};
+use crate::store::{RevokedSession, SessionOrigin, Store, VerifiedLogin};
 use crate::throttle::ThrottleRules;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 use crate::verified_cache::VerifiedCache;
+
+/// Who is asking, as the HTTP layer sees them: the address throttling keys
+/// on (see [`crate::Sessions::client_address`]) and the `User-Agent` a new
+/// session is labelled from. Both may be unknown (CLI, tests).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Client<'a> {
+    pub address: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+}
 
 /// A fresh access token and, except on a refresh without rotation, a refresh token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,7 +151,14 @@ impl Core {
         user_id: i64,
         now: i64,
         verified: Option<VerifiedLogin<'_>>,
+        client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
+        let device = crate::device::label(client.user_agent);
+        let address = client.address.map(|address| address.to_string());
+        let origin = SessionOrigin {
+            device: Some(&device),
+            client_address: address.as_deref(),
+        };
         let session_id = crate::hex::random_id();
         let first_jti = crate::hex::random_id();
         let session_expires_at = now + self.policy.session_lifetime;
@@ -157,6 +173,7 @@ impl Core {
                 &first_jti,
                 refresh_expires_at,
                 verified,
+                origin,
             )
             .await?;
         if !recorded {

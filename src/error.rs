@@ -43,6 +43,12 @@ pub enum AuthError {
     SignupClosed,
     #[error("the password must have at least {0} characters")]
     PasswordTooShort(usize),
+    /// A password change whose current password is not the current one.
+    #[error("Your old password was entered incorrectly. Please enter it again.")]
+    WrongPassword,
+    /// Not a live session of the caller (or of anyone).
+    #[error("Not found.")]
+    NoSuchSession,
     /// This process has not read the change log for longer than
     /// `max_sync_lag`: it cannot tell whether a token was revoked elsewhere.
     #[error("the server cannot confirm revocations right now")]

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::bearer::{parse_authorization, Credentials};
-use crate::core::{Core, RefreshGrant, TokenPair};
+use crate::core::{Client, Core, RefreshGrant, TokenPair};
 use crate::error::AuthError;
 use crate::password::{PasswordError, Verdict, MAX_PASSWORD_BYTES};
 use crate::registry::Standing;
@@ -46,13 +46,13 @@ impl Sessions {
     }
 
     /// `POST /api/token/`: checks the password and starts a session.
-    /// `client`: the caller's address (see [`Sessions::client_address`]),
-    /// throttled alongside the username; `None` throttles the name only.
+    /// `client`: its address is throttled alongside the username (without
+    /// one, the name only); its user agent labels the session.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
-        client: Option<IpAddr>,
+        client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
         let outcome = self.check_login(username, password, client).await;
         crate::metrics::login(match &outcome {
@@ -69,7 +69,7 @@ impl Sessions {
         &self,
         username: &str,
         password: &str,
-        client: Option<IpAddr>,
+        client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::PasswordTooLong);
@@ -82,7 +82,11 @@ impl Sessions {
         // Counted before the hash, for names that exist or not alike (no
         // enumeration), so parallel guesses are all counted.
         let name_key = [ThrottleKey::Username(username.to_owned())];
-        let address_key: Vec<ThrottleKey> = client.map(ThrottleKey::Address).into_iter().collect();
+        let address_key: Vec<ThrottleKey> = client
+            .address
+            .map(ThrottleKey::Address)
+            .into_iter()
+            .collect();
         let throttle_keys = [name_key.as_slice(), &address_key].concat();
         if let Err(throttled) = core
             .store
@@ -131,7 +135,9 @@ impl Sessions {
             tokens_revoked_at: user.tokens_revoked_at,
             rehash: rehash.as_deref(),
         };
-        let pair = core.start_session(user.id, now, Some(verified)).await?;
+        let pair = core
+            .start_session(user.id, now, Some(verified), client)
+            .await?;
         // The session's transaction found the row exactly as read, so it is
         // the user's state as of that commit (not a stale copy from before
         // the hash): tell the registry, which may not know the user yet (made

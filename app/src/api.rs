@@ -91,9 +91,10 @@ pub async fn database_status() -> Result<DatabaseReport, AuthFailure> {
 /// Username and password in, a new session's tokens out.
 #[server]
 pub async fn login(username: String, password: String) -> Result<Tokens, AuthFailure> {
+    let caller = ssr::caller();
     let pair = ssr::core()?
         .sessions
-        .login(&username, &password, ssr::client_address())
+        .login(&username, &password, caller.client())
         .await
         .map_err(ssr::reject)?;
     Ok(ssr::tokens_of(pair, None))
@@ -102,9 +103,10 @@ pub async fn login(username: String, password: String) -> Result<Tokens, AuthFai
 /// Creates an account (when the server allows sign-up) and logs it in.
 #[server]
 pub async fn sign_up(username: String, password: String) -> Result<Tokens, AuthFailure> {
+    let caller = ssr::caller();
     let pair = ssr::core()?
         .accounts
-        .sign_up(&username, &password)
+        .sign_up(&username, &password, caller.client())
         .await
         .map_err(ssr::reject)?;
     Ok(ssr::tokens_of(pair, None))

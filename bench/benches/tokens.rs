@@ -63,7 +63,7 @@ fn tokens(c: &mut Criterion) {
             .unwrap();
         let pair = tessera
             .sessions
-            .login("bench", "benchmark password", None)
+            .login("bench", "benchmark password", tessera::Client::default())
             .await
             .unwrap();
         (tessera, pair.access)

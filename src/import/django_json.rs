@@ -6,7 +6,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{iso8601, ImportError, ImportedUser, ParsedFile};
+use super::{ImportError, ImportedUser, ParsedFile};
+use crate::iso8601;
 
 #[derive(Deserialize)]
 struct Record {

@@ -7,7 +7,6 @@
 
 mod csv_rows;
 mod django_json;
-mod iso8601;
 
 use std::collections::HashSet;
 

@@ -5,14 +5,16 @@
 //! on whichever pool is configured.
 
 mod keys;
+mod own_sessions;
 mod sessions;
 mod throttle;
 mod users;
 
 pub use keys::KeyRow;
+pub use own_sessions::{PasswordSwap, SessionRow};
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
-    VerifiedLogin,
+    SessionOrigin, VerifiedLogin,
 };
 pub use users::{AuthEvent, ImportedRow, User, UserState, UserSummary};
 

@@ -61,6 +61,9 @@ pub enum RevocationReason {
     Deactivated,
     /// Reactivation voids whatever was issued before it, like the others.
     Activated,
+    /// Its owner ended it from another session (`DELETE /api/sessions/<id>/`,
+    /// "sign out all other sessions").
+    EndedByOwner,
 }
 
 impl RevocationReason {
@@ -71,6 +74,7 @@ impl RevocationReason {
             Self::PasswordChanged => "password changed",
             Self::Deactivated => "deactivated",
             Self::Activated => "activated",
+            Self::EndedByOwner => "ended by owner",
         }
     }
 }
@@ -95,6 +99,14 @@ pub struct VerifiedLogin<'a> {
     pub rehash: Option<&'a str>,
 }
 
+/// Where a session was started, kept for its owner's list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionOrigin<'a> {
+    /// A label such as "Firefox on Linux" (`crate::device::label`).
+    pub device: Option<&'a str>,
+    pub client_address: Option<&'a str>,
+}
+
 /// Stamps `last_login` (and the rehash) only if the row is as verified.
 const RECORD_VERIFIED_LOGIN: &str = "UPDATE users \
      SET last_login = $1, password_hash = COALESCE($2, password_hash) \
@@ -115,6 +127,7 @@ impl Store {
         first_jti: &str,
         first_expires_at: i64,
         verified: Option<VerifiedLogin<'_>>,
+        origin: SessionOrigin<'_>,
     ) -> Result<bool, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -135,12 +148,15 @@ impl Store {
                 }
             }
             sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO sessions (id, user_id, created_at, expires_at, device, client_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(session_id)
             .bind(user_id)
             .bind(now)
             .bind(session_expires_at)
+            .bind(origin.device)
+            .bind(origin.client_address)
             .execute(&mut *tx)
             .await?;
             sqlx::query(

@@ -42,7 +42,7 @@ pub fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
 }
 
 /// Where the request comes from, read as the REST API reads it.
-pub fn client_address() -> Option<std::net::IpAddr> {
+fn client_address() -> Option<std::net::IpAddr> {
     let parts = use_context::<axum::http::request::Parts>()?;
     let axum::extract::ConnectInfo(peer) = parts
         .extensions
@@ -53,6 +53,35 @@ pub fn client_address() -> Option<std::net::IpAddr> {
             .sessions
             .client_address(peer.ip(), forwarded_for.map(HeaderValue::as_bytes)),
     )
+}
+
+/// Who calls a server function: address and user agent, owned (the
+/// request's parts live in the reactive context).
+pub struct Caller {
+    address: Option<std::net::IpAddr>,
+    user_agent: Option<String>,
+}
+
+impl Caller {
+    pub fn client(&self) -> tessera::Client<'_> {
+        tessera::Client {
+            address: self.address,
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+}
+
+pub fn caller() -> Caller {
+    let user_agent = use_context::<axum::http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+    });
+    Caller {
+        address: client_address(),
+        user_agent,
+    }
 }
 
 /// The tokens of a server function's answer, which no cache may keep.
@@ -112,6 +141,14 @@ impl From<AuthError> for AuthFailure {
             AuthError::InvalidUsername => Self::Invalid {
                 field: "username".into(),
                 message: capitalized(&error.to_string()),
+            },
+            AuthError::WrongPassword => Self::Invalid {
+                field: "old_password".into(),
+                message: error.to_string(),
+            },
+            AuthError::NoSuchSession => Self::Invalid {
+                field: "session".into(),
+                message: "That session has already ended.".into(),
             },
             AuthError::UsernameTaken => Self::UsernameTaken,
             AuthError::SignupClosed => Self::SignupClosed,

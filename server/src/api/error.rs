@@ -119,6 +119,28 @@ impl ApiError {
         }
     }
 
+    /// A failure of the self-service endpoints.
+    pub fn from_account(error: AuthError) -> Self {
+        match error {
+            AuthError::NoSuchSession => Self::NotFound,
+            AuthError::WrongPassword => Self::Fields(vec![("old_password", error.to_string())]),
+            AuthError::PasswordTooShort(length) => Self::Fields(vec![(
+                "new_password",
+                format!(
+                    "This password is too short. It must contain at least {length} characters."
+                ),
+            )]),
+            AuthError::PasswordTooLong => Self::Fields(vec![(
+                "new_password",
+                format!(
+                    "Ensure this field has no more than {} characters.",
+                    tessera::password::MAX_PASSWORD_BYTES
+                ),
+            )]),
+            other => Self::from_login(other),
+        }
+    }
+
     /// A failure to authenticate a protected route's `Authorization` header.
     pub fn from_access(error: AuthError) -> Self {
         match error {

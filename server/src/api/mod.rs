@@ -1,9 +1,10 @@
 //! The REST API, compatible with djangorestframework-simplejwt: same paths
 //! (with their trailing slash), bodies, status codes and error messages.
 
+mod account_views;
 mod auth_user;
 mod browsable;
-mod client_address;
+mod caller;
 mod docs;
 mod error;
 mod fields;
@@ -18,7 +19,7 @@ pub use error::{ApiError, InternalCause};
 use axum::handler::Handler;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -27,6 +28,7 @@ use crate::AppState;
 /// What DRF's token views accept.
 const POST_ONLY: &str = "POST, OPTIONS";
 const READ_ONLY: &str = "GET, HEAD, OPTIONS";
+const DELETE_ONLY: &str = "DELETE, OPTIONS";
 
 /// The API routes. A browser asking for HTML gets a readable page instead of
 /// raw JSON: [`BrowsableLayer`], around the whole router.
@@ -36,7 +38,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/token/refresh/", post_only(token_views::refresh))
         .route("/api/token/verify/", post_only(token_views::verify))
         .route("/api/token/blacklist/", post_only(token_views::blacklist))
-        .route("/hello/", protected_read_only(hello))
+        .route("/hello/", protected(get(hello), READ_ONLY))
+        .route(
+            "/api/sessions/",
+            protected(get(account_views::list), READ_ONLY),
+        )
+        .route(
+            "/api/sessions/{id}/",
+            protected(delete(account_views::destroy), DELETE_ONLY),
+        )
+        .route(
+            "/api/sessions/end-others/",
+            protected(post(account_views::end_others), POST_ONLY),
+        )
+        .route(
+            "/api/password/change/",
+            protected(post(account_views::change_password), POST_ONLY),
+        )
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/schema/", get(openapi::schema))
         .route("/api/docs/", get(docs::index))
@@ -64,17 +82,14 @@ where
         .fallback(|method: Method| async move { ApiError::MethodNotAllowed(method, POST_ONLY) })
 }
 
-/// A protected DRF view that accepts GET (and HEAD). Authentication comes
-/// first, as in DRF: another method without credentials is 401, with them 405.
-fn protected_read_only<H, T>(handler: H) -> MethodRouter<AppState>
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    get(handler)
-        .options(|_: AuthUser| async { allowed(READ_ONLY) })
-        .fallback(|_: AuthUser, method: Method| async move {
-            ApiError::MethodNotAllowed(method, READ_ONLY)
+/// A protected DRF view. Authentication comes first, as in DRF: another
+/// method (or OPTIONS) without credentials is 401, with them 405 (or the
+/// `Allow` answer).
+fn protected(route: MethodRouter<AppState>, allow: &'static str) -> MethodRouter<AppState> {
+    route
+        .options(move |_: AuthUser| async move { allowed(allow) })
+        .fallback(move |_: AuthUser, method: Method| async move {
+            ApiError::MethodNotAllowed(method, allow)
         })
 }
 

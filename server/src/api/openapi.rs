@@ -38,6 +38,10 @@ pub const BEARER: &str = "jwt";
         super::token_views::verify,
         super::token_views::blacklist,
         super::hello,
+        super::account_views::list,
+        super::account_views::destroy,
+        super::account_views::end_others,
+        super::account_views::change_password,
         super::jwks::jwks,
         crate::health::livez,
         crate::health::healthz,
@@ -50,6 +54,7 @@ pub const BEARER: &str = "jwt";
             BadRequest,
             NotValid,
             AccessRefused,
+            NotFound,
             PayloadTooLarge,
             Unsupported,
             Throttled,
@@ -60,6 +65,7 @@ pub const BEARER: &str = "jwt";
     tags(
         (name = "token", description = "Log in, refresh, verify, log out (simplejwt's views)"),
         (name = "protected", description = "Resources that need an access token"),
+        (name = "account", description = "A logged-in person's sessions and password"),
         (name = "keys", description = "Public keys for verifying tokens elsewhere"),
         (name = "health", description = "Probes for load balancers and orchestrators"),
     ),
@@ -135,6 +141,11 @@ mod responses {
     #[derive(ToResponse)]
     #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
     pub struct AccessRefused(Detail<'static>);
+
+    /// No such thing here (for a session id: none of the caller's live
+    /// sessions, whoever else's it may be)
+    #[derive(ToResponse)]
+    pub struct NotFound(Detail<'static>);
 
     /// The body is larger than the server reads (64 KiB)
     #[derive(ToResponse)]

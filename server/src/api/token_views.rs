@@ -9,7 +9,7 @@ use serde::Serialize;
 use tessera::Sessions;
 use utoipa::ToSchema;
 
-use super::client_address::ClientAddress;
+use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::Fields;
 use super::openapi::{BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailable, Unsupported};
@@ -123,12 +123,12 @@ pub struct Empty {}
 )]
 pub async fn obtain_pair(
     State(sessions): State<Sessions>,
-    ClientAddress(client): ClientAddress,
+    caller: Caller,
     fields: Fields,
 ) -> Result<(NoStore, Json<ObtainedPair>), ApiError> {
     let ObtainPairRequest { username, password } = ObtainPairRequest::read(&fields)?;
     let pair = sessions
-        .login(&username, &password, client)
+        .login(&username, &password, caller.client())
         .await
         .map_err(ApiError::from_login)?;
     // simplejwt's key order: refresh first.

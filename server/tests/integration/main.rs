@@ -13,6 +13,7 @@ mod durability;
 mod limits;
 mod metrics;
 mod openapi;
+mod own_sessions;
 mod races;
 mod rotation;
 mod server_functions;

@@ -1,5 +1,6 @@
-//! The date-times Django's serializers write (`2024-05-02T09:30:15.123Z`,
-//! with an offset, or naive), as Unix seconds.
+//! ISO 8601 date-times: those Django's serializers write
+//! (`2024-05-02T09:30:15.123Z`, with an offset, or naive) read as Unix
+//! seconds, and Unix seconds written as DRF writes UTC (`2024-05-02T09:30:15Z`).
 
 /// Unix seconds of an ISO 8601 date-time; a naive one is taken as UTC
 /// (Django with `USE_TZ = False` wrote local time of a zone the file does not name).
@@ -54,6 +55,38 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// `2024-05-02T09:30:15Z` (proleptic Gregorian calendar, UTC).
+pub fn format_utc(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let second_of_day = unix_seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3_600,
+        second_of_day % 3_600 / 60,
+        second_of_day % 60
+    )
+}
+
+/// The date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, the inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +109,19 @@ mod tests {
         );
         assert_eq!(unix_seconds("2024-05-02 09:30:15"), Some(1_714_642_215));
         assert_eq!(unix_seconds("2000-02-29T00:00:00Z"), Some(951_782_400));
+    }
+
+    #[test]
+    fn unix_seconds_are_written_as_utc_and_read_back() {
+        for (seconds, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_795_905_005, "2026-11-28T22:30:05Z"),
+            (-1, "1969-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(format_utc(seconds), text);
+            assert_eq!(unix_seconds(text), Some(seconds));
+        }
     }
 
     #[test]

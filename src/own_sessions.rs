@@ -1,0 +1,165 @@
+//! What a logged-in person can do about their own account from any of its
+//! sessions: list the sessions, end one, end all the others, change the
+//! password (which ends the others and keeps this one). The caller is an
+//! [`AuthenticatedUser`], i.e. a valid, unrevoked access token; an ended
+//! session's tokens are refused at once through the registry, and on other
+//! instances through the change log.
+
+use crate::core::Client;
+use crate::error::AuthError;
+use crate::password::{Verdict, MAX_PASSWORD_BYTES};
+use crate::sessions::{AuthenticatedUser, Sessions};
+use crate::store::{PasswordSwap, RevocationReason, RevokedSession};
+use crate::throttle::ThrottleKey;
+
+/// A live session, as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnSession {
+    pub id: String,
+    pub created_at: i64,
+    /// The login or the latest refresh.
+    pub last_used_at: i64,
+    /// The latest it can last, however often it refreshes.
+    pub expires_at: i64,
+    /// "Firefox on Linux" (see [`crate::device`]).
+    pub device: String,
+    pub client_address: Option<String>,
+    /// The session of the token that asked.
+    pub current: bool,
+}
+
+impl Sessions {
+    /// The caller's live sessions, the most recently used first.
+    pub async fn list_own(&self, user: &AuthenticatedUser) -> Result<Vec<OwnSession>, AuthError> {
+        let core = self.core();
+        let rows = core
+            .store
+            .live_sessions_of(user.user_id, core.now())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OwnSession {
+                current: user.session_id() == Some(row.id.as_str()),
+                device: row.device.unwrap_or_else(|| crate::device::label(None)),
+                id: row.id,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
+                expires_at: row.expires_at,
+                client_address: row.client_address,
+            })
+            .collect())
+    }
+
+    /// Ends one of the caller's sessions (the current one included: that is
+    /// a logout). Another user's session is `NoSuchSession`, exactly like
+    /// one that does not exist.
+    pub async fn end_own(
+        &self,
+        user: &AuthenticatedUser,
+        session_id: &str,
+    ) -> Result<(), AuthError> {
+        let core = self.core();
+        let because = RevocationReason::EndedByOwner;
+        let ended = core
+            .store
+            .end_session_of(user.user_id, session_id, core.now(), because)
+            .await?
+            .ok_or(AuthError::NoSuchSession)?;
+        self.forget([ended].into(), because);
+        Ok(())
+    }
+
+    /// Ends every session of the caller but the current one; returns how
+    /// many ended.
+    pub async fn end_others(&self, user: &AuthenticatedUser) -> Result<usize, AuthError> {
+        let core = self.core();
+        let because = RevocationReason::EndedByOwner;
+        let ended = core
+            .store
+            .end_other_sessions(user.user_id, user.session_id(), core.now(), because, None)
+            .await?
+            .unwrap_or_default();
+        let count = ended.len();
+        self.forget(ended, because);
+        Ok(count)
+    }
+
+    /// Checks `old` like a login (same throttle, same hasher), applies the
+    /// password rules to `new`, stores it and ends every other session; the
+    /// current session and its tokens stay valid.
+    pub async fn change_password(
+        &self,
+        user: &AuthenticatedUser,
+        old: &str,
+        new: &str,
+        client: Client<'_>,
+    ) -> Result<(), AuthError> {
+        let core = self.core();
+        if new.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::PasswordTooLong);
+        }
+        let min_length = core.policy.min_password_length;
+        if new.chars().count() < min_length {
+            return Err(AuthError::PasswordTooShort(min_length));
+        }
+        if old.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::WrongPassword);
+        }
+        let now = core.now();
+        let slot = core.hasher.reserve()?;
+        let stored = core
+            .store
+            .find_user_by_id(user.user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        let name_key = [ThrottleKey::Username(stored.username.clone())];
+        let address_key: Vec<ThrottleKey> = client
+            .address
+            .map(ThrottleKey::Address)
+            .into_iter()
+            .collect();
+        let throttle_keys = [name_key.as_slice(), &address_key].concat();
+        if let Err(throttled) = core
+            .store
+            .count_login_attempt(&throttle_keys, &core.throttle, now)
+            .await?
+        {
+            return Err(AuthError::Throttled {
+                retry_after: throttled.retry_after,
+            });
+        }
+        let verdict = slot.verify(old, Some(&stored.password_hash)).await?;
+        if !matches!(verdict, Verdict::Valid { .. }) {
+            if !address_key.is_empty() {
+                core.store
+                    .login_failed(&address_key, &core.throttle, now)
+                    .await?;
+            }
+            return Err(AuthError::WrongPassword);
+        }
+        core.store
+            .login_succeeded(&name_key, &core.throttle, now)
+            .await?;
+        let new_hash = core.hasher.hash(new).await?;
+        let swap = PasswordSwap {
+            verified_hash: &stored.password_hash,
+            new_hash: &new_hash,
+        };
+        let because = RevocationReason::PasswordChanged;
+        // `None`: the password changed between the check and now (another
+        // session, the CLI); the old password given is no longer it.
+        let ended = core
+            .store
+            .end_other_sessions(user.user_id, user.session_id(), now, because, Some(swap))
+            .await?
+            .ok_or(AuthError::WrongPassword)?;
+        self.forget(ended, because);
+        Ok(())
+    }
+
+    /// Refuses the ended sessions' tokens in this process from now on.
+    fn forget(&self, ended: Vec<RevokedSession>, because: RevocationReason) {
+        crate::metrics::sessions_revoked(because, ended.len());
+        self.core().registry.revoke_sessions(ended);
+    }
+}
