@@ -12,13 +12,6 @@ use crate::failure::AuthFailure;
 #[cfg(feature = "ssr")]
 use crate::ssr;
 
-/// What the database reports about itself.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DatabaseReport {
-    pub engine: String,
-    pub users: i64,
-}
-
 pub use crate::token_store::Tokens;
 
 /// The logged-in user and their session.
@@ -75,17 +68,6 @@ impl SignupRules {
             None
         }
     }
-}
-
-/// Counts the registered users: a round trip browser → server → database.
-#[server]
-pub async fn database_status() -> Result<DatabaseReport, AuthFailure> {
-    let core = ssr::core()?;
-    let users = core.accounts.count_users().await.map_err(ssr::reject)?;
-    Ok(DatabaseReport {
-        engine: core.store().engine().to_owned(),
-        users,
-    })
 }
 
 /// Username and password in, a new session's tokens out.
@@ -192,4 +174,88 @@ pub async fn signing_key(token: String) -> Result<Option<SigningKeyInfo>, AuthFa
             kid: key.kid,
             state: key.state.as_str().to_owned(),
         }))
+}
+
+/// One of the caller's live sessions (`GET /api/sessions/` in the REST API).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionItem {
+    pub id: String,
+    /// "Firefox on Linux".
+    pub device: String,
+    pub client_address: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    /// The session of this browser.
+    pub current: bool,
+}
+
+/// The caller's live sessions, the most recently used first.
+#[server(client = AuthClient)]
+pub async fn my_sessions() -> Result<Vec<SessionItem>, AuthFailure> {
+    let user = ssr::authenticated()?;
+    let sessions = ssr::core()?
+        .sessions
+        .list_own(&user)
+        .await
+        .map_err(ssr::reject)?;
+    Ok(sessions
+        .into_iter()
+        .map(|session| SessionItem {
+            id: session.id,
+            device: session.device,
+            client_address: session.client_address,
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            expires_at: session.expires_at,
+            current: session.current,
+        })
+        .collect())
+}
+
+/// Ends one of the caller's sessions.
+#[server(client = AuthClient)]
+pub async fn end_session(id: String) -> Result<(), AuthFailure> {
+    let user = ssr::authenticated()?;
+    ssr::core()?
+        .sessions
+        .end_own(&user, &id)
+        .await
+        .map_err(ssr::reject)
+}
+
+/// Ends every session of the caller but this one; how many ended.
+#[server(client = AuthClient)]
+pub async fn end_other_sessions() -> Result<usize, AuthFailure> {
+    let user = ssr::authenticated()?;
+    ssr::core()?
+        .sessions
+        .end_others(&user)
+        .await
+        .map_err(ssr::reject)
+}
+
+/// Changes the caller's password; the other sessions end, this one stays.
+#[server(client = AuthClient)]
+pub async fn change_password(
+    old_password: String,
+    new_password: String,
+) -> Result<(), AuthFailure> {
+    let user = ssr::authenticated()?;
+    let caller = ssr::caller();
+    ssr::core()?
+        .sessions
+        .change_password(&user, &old_password, &new_password, caller.client())
+        .await
+        .map_err(|error| match AuthFailure::from(error) {
+            // The rules speak of "the password"; here it is the new one.
+            AuthFailure::Invalid { field, message } if field == "password" => {
+                ssr::reject(AuthFailure::Invalid {
+                    field: "new_password".into(),
+                    message,
+                })
+            }
+            other => ssr::reject(other),
+        })
 }

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::api::SignupRules;
-use crate::display::login_url;
+use crate::display::{login_url, LoginReason};
 use crate::session::{use_session, AuthState};
 
 /// Which of the three shapes the state has: views keyed on it don't re-render
@@ -24,7 +24,9 @@ pub fn use_login_status() -> Memo<LoginStatus> {
     let session = use_session();
     Memo::new(move |_| match session.state() {
         AuthState::Unknown => LoginStatus::Unknown,
-        AuthState::LoggedOut | AuthState::Expired => LoginStatus::LoggedOut,
+        AuthState::LoggedOut | AuthState::Expired | AuthState::SignedOutElsewhere => {
+            LoginStatus::LoggedOut
+        }
         AuthState::LoggedIn(_) => LoginStatus::LoggedIn,
     })
 }
@@ -49,7 +51,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
         // An ended session is the watcher's (it adds the message).
         if session.state() == AuthState::LoggedOut {
             let path = location.pathname.get_untracked();
-            navigate(&login_url(&path, false), replace());
+            navigate(&login_url(&path, None), replace());
         }
     });
     move || match status.get() {
@@ -64,18 +66,22 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
 }
 
 /// When a refresh is refused anywhere, shows the login page with "Your
-/// session has expired" and a way back.
+/// session has expired" (or "You were signed out from another device") and
+/// a way back.
 #[component]
 pub fn SessionWatcher() -> impl IntoView {
     let session = use_session();
     let location = use_location();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if session.state() == AuthState::Expired {
-            let path = location.pathname.get_untracked();
-            if path != "/login" {
-                navigate(&login_url(&path, true), replace());
-            }
+        let reason = match session.state() {
+            AuthState::Expired => LoginReason::Expired,
+            AuthState::SignedOutElsewhere => LoginReason::SignedOutElsewhere,
+            _ => return,
+        };
+        let path = location.pathname.get_untracked();
+        if path != "/login" {
+            navigate(&login_url(&path, Some(reason)), replace());
         }
     });
 }
@@ -105,9 +111,9 @@ pub fn AuthNav() -> impl IntoView {
             {move || match status.get() {
                 LoginStatus::Unknown => ().into_any(),
                 LoginStatus::LoggedIn => view! {
-                    <span class="whoami" data-testid="whoami">
-                        {move || username.get().unwrap_or_else(|| "Logged in".to_owned())}
-                    </span>
+                    <A href="/account" attr:class="nav-link whoami" attr:data-testid="whoami">
+                        {move || username.get().unwrap_or_else(|| "Your account".to_owned())}
+                    </A>
                     <button
                         type="button"
                         class="button button-quiet"

@@ -31,6 +31,30 @@ pub fn countdown(remaining_ms: i64) -> String {
     }
 }
 
+/// Unix seconds as the browser writes a date and time in its locale
+/// ("1 Dec 2026, 16:05"); on the server, which knows no locale, in UTC.
+pub fn local_time(unix_seconds: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsValue;
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+        // No locales given: the browser's own.
+        let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
+        let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+        if let Some(text) = format
+            .format()
+            .call1(&JsValue::UNDEFINED, &date)
+            .ok()
+            .and_then(|text| text.as_string())
+        {
+            return text;
+        }
+    }
+    utc(unix_seconds)
+}
+
 /// Unix seconds as `2026-11-28 22:30:05 UTC` (proleptic Gregorian calendar).
 pub fn utc(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);
@@ -75,12 +99,39 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// The login page's address that leads back to `path` afterwards.
-pub fn login_url(path: &str, expired: bool) -> String {
+pub fn login_url(path: &str, reason: Option<LoginReason>) -> String {
     let mut url = format!("/login?next={}", percent_encode(path));
-    if expired {
-        url.push_str("&reason=expired");
+    if let Some(reason) = reason {
+        url.push_str("&reason=");
+        url.push_str(reason.as_str());
     }
     url
+}
+
+/// Why the login page is shown instead of the page asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginReason {
+    /// "Your session has expired."
+    Expired,
+    /// "You were signed out from another device."
+    SignedOutElsewhere,
+}
+
+impl LoginReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::SignedOutElsewhere => "elsewhere",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "expired" => Some(Self::Expired),
+            "elsewhere" => Some(Self::SignedOutElsewhere),
+            _ => None,
+        }
+    }
 }
 
 fn percent_encode(text: &str) -> String {
@@ -135,9 +186,13 @@ mod tests {
 
     #[test]
     fn login_url_encodes_the_path() {
-        assert_eq!(login_url("/hello", false), "/login?next=/hello");
+        assert_eq!(login_url("/hello", None), "/login?next=/hello");
         assert_eq!(
-            login_url("/a b&c", true),
+            login_url("/account", Some(LoginReason::SignedOutElsewhere)),
+            "/login?next=/account&reason=elsewhere"
+        );
+        assert_eq!(
+            login_url("/a b&c", Some(LoginReason::Expired)),
             "/login?next=/a%20b%26c&reason=expired"
         );
     }

@@ -88,6 +88,21 @@ impl AuthFailure {
     }
 }
 
+impl AuthFailure {
+    /// True when the server ended the session on purpose (a logout, a
+    /// session ended from another device, a password change there), as
+    /// opposed to its running out.
+    pub fn was_revoked(&self) -> bool {
+        matches!(
+            self,
+            Self::TokenRefused {
+                problem: TokenProblem::Revoked,
+                ..
+            }
+        )
+    }
+}
+
 impl FromServerFnError for AuthFailure {
     type Encoder = JsonEncoding;
 

@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view={Lazy::<routes::SignupRoute>::new()} />
                     <Route path=StaticSegment("hello") view={Lazy::<routes::HelloRoute>::new()} />
                     <Route path=StaticSegment("tokens") view={Lazy::<routes::TokensRoute>::new()} />
+                    <Route path=StaticSegment("account") view={Lazy::<routes::AccountRoute>::new()} />
                 </Routes>
             </main>
         </Router>

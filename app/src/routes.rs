@@ -61,3 +61,4 @@ lazy_page!(LoginRoute, page_login, crate::pages::Login);
 lazy_page!(SignupRoute, page_signup, crate::pages::Signup);
 lazy_page!(HelloRoute, page_hello, crate::pages::Hello);
 lazy_page!(TokensRoute, page_tokens, crate::pages::Tokens);
+lazy_page!(AccountRoute, page_account, crate::pages::Account);

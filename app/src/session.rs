@@ -34,6 +34,10 @@ pub enum AuthState {
     LoggedOut,
     /// Logged out because the session ended (refresh refused).
     Expired,
+    /// Logged out because the session was ended on purpose elsewhere:
+    /// from another device's account page, a password change there, a
+    /// logout through the API (the server says the token is blacklisted).
+    SignedOutElsewhere,
     LoggedIn(StoredTokens),
 }
 
@@ -201,20 +205,27 @@ impl Session {
         }
     }
 
-    /// The session is over: `Expired` if this tab still held tokens, plain
-    /// `LoggedOut` if they were already gone (another tab logged out).
+    /// The session is over: `SignedOutElsewhere` or `Expired` if this tab
+    /// still held tokens, plain `LoggedOut` if they were already gone
+    /// (another tab logged out).
     fn end(&self, failure: AuthFailure) {
         leptos::logging::log!("session ended: {failure}");
-        let had_tokens = self.load().is_some();
         // Several calls may fail on one refresh; the first one decides.
-        let already_expired = self
-            .state
-            .with_untracked(|state| *state == AuthState::Expired);
-        self.forget(if had_tokens || already_expired {
-            AuthState::Expired
-        } else {
-            AuthState::LoggedOut
+        let already_ended = self.state.with_untracked(|state| {
+            matches!(state, AuthState::Expired | AuthState::SignedOutElsewhere)
         });
+        if already_ended {
+            token_store::clear();
+            return;
+        }
+        let next = if self.load().is_none() {
+            AuthState::LoggedOut
+        } else if failure.was_revoked() {
+            AuthState::SignedOutElsewhere
+        } else {
+            AuthState::Expired
+        };
+        self.forget(next);
     }
 
     fn forget(&self, next: AuthState) -> Option<StoredTokens> {

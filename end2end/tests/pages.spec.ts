@@ -1,16 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
-
-async function expectNoAxeViolations(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const summary = results.violations.map((violation) => ({
-    id: violation.id,
-    impact: violation.impact,
-    targets: violation.nodes.map((node) => node.target.join(" ")),
-  }));
-  expect(summary).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import { expectNoAxeViolations, logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
 
 test("sign-up creates an account, logs it in, and refuses a taken name", async ({ page }) => {
   const problems = watchConsole(page);
@@ -51,7 +40,7 @@ test("the server enforces the password rule even without the browser's check", a
 
 test("the pages have no accessibility violations", async ({ page }) => {
   const problems = watchConsole(page);
-  for (const path of ["/", "/login", "/login?reason=expired", "/signup"]) {
+  for (const path of ["/", "/login", "/login?reason=expired", "/login?reason=elsewhere", "/signup"]) {
     await openHydrated(page, path);
     await expectNoAxeViolations(page);
   }

@@ -37,9 +37,12 @@ test("login leads to the greeting, a reload keeps the session, logout ends it", 
   await page.waitForFunction(() => document.body.dataset.hydrated === "true");
   await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
 
+  // The tab forgets the tokens at once and tells the server meanwhile.
+  const loggedOut = page.waitForResponse((response) => new URL(response.url()).pathname.startsWith("/api/logout"));
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login\?next=\/hello$/);
   expect(await storedTokens(page)).toBeNull();
+  expect((await loggedOut).status()).toBe(200);
   // The refresh token is revoked on the server, not just forgotten here.
   const refused = await page.request.post("/api/token/refresh/", { data: { refresh: tokens!.refresh } });
   expect(refused.status()).toBe(401);
@@ -198,8 +201,11 @@ test("a session revoked on the server leads to the login page with a message", a
   // counts as reuse, which revokes it all the same).
   await page.request.post("/api/token/blacklist/", { data: { refresh } });
 
-  await expect(page).toHaveURL(/\/login\?next=\/hello&reason=expired$/, { timeout: 10_000 });
-  await expect(page.getByTestId("session-expired")).toHaveText("Your session has expired. Please log in again.");
+  // Ended on purpose (not run out): the page says so.
+  await expect(page).toHaveURL(/\/login\?next=\/hello&reason=elsewhere$/, { timeout: 10_000 });
+  await expect(page.getByTestId("signed-out-elsewhere")).toHaveText(
+    "You were signed out from another device. Please log in again.",
+  );
   expect(await storedTokens(page)).toBeNull();
   expect(unexpected(problems)).toEqual([]);
 });

@@ -1,23 +1,86 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{CredentialsForm, CredentialsKind};
+use crate::components::{use_login_status, LoginStatus};
+use crate::display::{safe_next, LoginReason};
+use crate::session::use_session;
 
-/// `/login[?next=/path][&reason=expired]`
+/// `/login[?next=/path][&reason=expired|elsewhere]`. Someone already logged
+/// in is told so, and may continue or switch to another account.
 #[component]
 pub fn Login() -> impl IntoView {
     let query = use_query_map();
-    let expired = move || query.with(|query| query.get("reason").as_deref() == Some("expired"));
+    let reason =
+        move || query.with(|query| query.get("reason").as_deref().and_then(LoginReason::parse));
+    let status = use_login_status();
+    // Whether the person came here already logged in, decided once the
+    // session is known. Logging in on this page must not swap the form for
+    // "already logged in": the form navigates on to `next` itself.
+    let arrived_logged_in = RwSignal::new(None::<bool>);
+    Effect::new(move |_| {
+        let status = status.get();
+        if status != LoginStatus::Unknown && arrived_logged_in.get_untracked().is_none() {
+            arrived_logged_in.set(Some(status == LoginStatus::LoggedIn));
+        }
+    });
+    let show_already =
+        move || arrived_logged_in.get() == Some(true) && status.get() == LoginStatus::LoggedIn;
 
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <Show when=expired>
-                <p class="notice" role="status" data-testid="session-expired">
-                    "Your session has expired. Please log in again."
-                </p>
-            </Show>
-            <CredentialsForm kind=CredentialsKind::Login />
+            {move || {
+                reason()
+                    .map(|reason| match reason {
+                        LoginReason::Expired => view! {
+                            <p class="notice" role="status" data-testid="session-expired">
+                                "Your session has expired. Please log in again."
+                            </p>
+                        },
+                        LoginReason::SignedOutElsewhere => view! {
+                            <p class="notice" role="status" data-testid="signed-out-elsewhere">
+                                "You were signed out from another device. Please log in again."
+                            </p>
+                        },
+                    })
+            }}
+            {move || {
+                if show_already() {
+                    view! { <AlreadyLoggedIn arrived_logged_in /> }.into_any()
+                } else {
+                    view! { <CredentialsForm kind=CredentialsKind::Login /> }.into_any()
+                }
+            }}
         </section>
+    }
+}
+
+/// "Continue" goes where the login would have gone; "Switch account" logs
+/// out here, which brings the form back.
+#[component]
+fn AlreadyLoggedIn(arrived_logged_in: RwSignal<Option<bool>>) -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || safe_next(query.with(|query| query.get("next")).as_deref());
+    let username = move || session.username().unwrap_or_else(|| "someone".to_owned());
+    let switch = move |_| {
+        // From now on this page is a login page like any other.
+        arrived_logged_in.set(Some(false));
+        leptos::task::spawn_local(async move { session.logout().await });
+    };
+    view! {
+        <div data-testid="already-logged-in">
+            <p>"You are logged in as " <strong>{username}</strong> "."</p>
+            <div class="toolbar">
+                <A href=next attr:class="button">
+                    "Continue"
+                </A>
+                <button type="button" class="button button-quiet" on:click=switch>
+                    "Switch account"
+                </button>
+            </div>
+        </div>
     }
 }

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod account;
 mod form;
 mod hello;
 mod home;
@@ -8,6 +9,7 @@ mod notice;
 mod signup;
 mod tokens;
 
+pub use account::Account;
 pub use hello::Hello;
 pub use home::Home;
 pub use login::Login;

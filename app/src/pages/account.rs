@@ -1,0 +1,294 @@
+//! `/account`: where the person is signed in (ending any other session) and
+//! their password. A page of its own wasm file: the main module does not
+//! grow for it.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use crate::api::{self, SessionItem, SignupRules};
+use crate::components::RequireLogin;
+use crate::display::local_time;
+use crate::failure::AuthFailure;
+use crate::session::{use_session, Session};
+
+#[component]
+pub fn Account() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Your account"</h1>
+            <RequireLogin>
+                <Sessions />
+                <PasswordChange />
+            </RequireLogin>
+        </section>
+    }
+}
+
+/// What the last sign-out did, for the status line.
+type Outcome = Option<Result<String, AuthFailure>>;
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let session = use_session();
+    // Bumped after each sign-out: the list is fetched again.
+    let generation = RwSignal::new(0_u32);
+    let sessions = LocalResource::new(move || {
+        generation.track();
+        async move { session.call(api::my_sessions).await }
+    });
+    let outcome = RwSignal::new(Outcome::None);
+    let busy = RwSignal::new(false);
+    let end_one = move |item: SessionItem| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let id = item.id.clone();
+            let ended = session.call(move || api::end_session(id.clone())).await;
+            outcome.set(Some(
+                ended.map(|()| format!("Signed out of {}.", item.device)),
+            ));
+            generation.update(|generation| *generation += 1);
+            busy.set(false);
+        });
+    };
+    let end_others = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let ended = session.call(api::end_other_sessions).await;
+            outcome.set(Some(ended.map(|count| match count {
+                1 => "Signed out of 1 other session.".to_owned(),
+                count => format!("Signed out of {count} other sessions."),
+            })));
+            generation.update(|generation| *generation += 1);
+            busy.set(false);
+        });
+    };
+    let others = move || {
+        sessions.with(|sessions| match sessions {
+            Some(Ok(list)) => list.iter().filter(|item| !item.current).count(),
+            _ => 0,
+        })
+    };
+
+    view! {
+        <h2 id="sessions-heading">"Sessions"</h2>
+        <p class="muted">"Where you are signed in. Sign out of any you do not recognise."</p>
+        <Suspense fallback=|| view! { <p class="placeholder" aria-busy="true">"Loading your sessions…"</p> }>
+            {move || {
+                sessions
+                    .get()
+                    .map(|result| match result {
+                        Ok(list) => view! {
+                            <ul class="session-list" aria-labelledby="sessions-heading" data-testid="sessions">
+                                {list
+                                    .into_iter()
+                                    .map(|item| view! { <SessionEntry item end_one busy /> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any(),
+                        Err(failure) => view! {
+                            <p class="form-error" role="alert">{failure.to_string()}</p>
+                        }
+                            .into_any(),
+                    })
+            }}
+        </Suspense>
+        <div class="toolbar">
+            <button
+                type="button"
+                class="button button-quiet"
+                data-testid="end-others"
+                disabled=move || busy.get() || others() == 0
+                on:click=end_others
+            >
+                "Sign out all other sessions"
+            </button>
+            <p class="status" role="status" aria-live="polite" data-testid="sessions-outcome">
+                {move || {
+                    outcome
+                        .get()
+                        .map(|outcome| match outcome {
+                            Ok(done) => done,
+                            Err(failure) => failure.to_string(),
+                        })
+                }}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn SessionEntry(
+    item: SessionItem,
+    end_one: impl Fn(SessionItem) + Copy + 'static,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let times = format!(
+        "Signed in {} · last active {}",
+        local_time(item.created_at),
+        local_time(item.last_used_at)
+    );
+    let place = item
+        .client_address
+        .clone()
+        .map(|address| format!(" · from {address}"));
+    let label = format!(
+        "Sign out {} (signed in {})",
+        item.device,
+        local_time(item.created_at)
+    );
+    let current = item.current;
+    let device = item.device.clone();
+    view! {
+        <li class="session" data-testid="session" data-current=current.to_string()>
+            <div class="session-text">
+                <p class="session-device">
+                    <strong>{device}</strong>
+                    {current.then(|| view! { <span class="badge">"This device"</span> })}
+                </p>
+                <p class="session-times muted">{times} {place}</p>
+            </div>
+            {(!current)
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="button button-quiet"
+                            aria-label=label
+                            disabled=move || busy.get()
+                            on:click=move |_| end_one(item.clone())
+                        >
+                            "Sign out"
+                        </button>
+                    }
+                })}
+        </li>
+    }
+}
+
+#[component]
+fn PasswordChange() -> impl IntoView {
+    let session = use_session();
+    let min_length = SignupRules::current().map_or(8, |rules| rules.min_password_length);
+    let old = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let mismatch = RwSignal::new(false);
+    let change = Action::new_unsync(move |(old, new): &(String, String)| {
+        let (old, new) = (old.clone(), new.clone());
+        async move { change_password(session, old, new).await }
+    });
+    let busy = change.pending();
+    let failure = Memo::new(move |_| {
+        if busy.get() {
+            return None;
+        }
+        change.value().get().and_then(Result::err)
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = change.value().get() {
+            old.set(String::new());
+            new.set(String::new());
+            confirm.set(String::new());
+        }
+    });
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let matching = new.get_untracked() == confirm.get_untracked();
+        mismatch.set(!matching);
+        if matching && !busy.get_untracked() {
+            change.dispatch((old.get_untracked(), new.get_untracked()));
+        }
+    };
+    let field_error = move |field: &'static str| {
+        move || {
+            failure.with(|failure| match failure {
+                Some(AuthFailure::Invalid {
+                    field: failed,
+                    message,
+                }) if failed == field => Some(message.clone()),
+                _ => None,
+            })
+        }
+    };
+    let old_error = field_error("old_password");
+    let new_error = field_error("new_password");
+    let confirm_error = move || {
+        mismatch
+            .get()
+            .then_some("The two new passwords are not the same.")
+    };
+    let form_error = move || {
+        failure.with(|failure| {
+            failure
+                .as_ref()
+                .filter(|failure| !matches!(failure, AuthFailure::Invalid { .. }))
+                .map(ToString::to_string)
+        })
+    };
+    let saved = move || {
+        matches!(change.value().get(), Some(Ok(())))
+            .then_some("Your password was changed. Your other sessions were signed out.")
+    };
+
+    view! {
+        <h2>"Change password"</h2>
+        <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+            <PasswordField id="old-password" label="Current password" autocomplete="current-password"
+                value=old error=Signal::derive(old_error) hint=None />
+            <PasswordField id="new-password" label="New password" autocomplete="new-password"
+                value=new error=Signal::derive(new_error)
+                hint=Some(format!("At least {min_length} characters.")) />
+            <PasswordField id="confirm-password" label="Confirm new password" autocomplete="new-password"
+                value=confirm error=Signal::derive(move || confirm_error().map(str::to_owned)) hint=None />
+            <p class="form-error" role="alert" data-testid="password-form-error">
+                {form_error}
+            </p>
+            <button type="submit" class="button" data-testid="change-password" disabled=move || busy.get()>
+                {move || if busy.get() { "Changing…" } else { "Change password" }}
+            </button>
+            <p class="status" role="status" aria-live="polite" data-testid="password-changed">
+                {saved}
+            </p>
+        </form>
+    }
+}
+
+async fn change_password(session: Session, old: String, new: String) -> Result<(), AuthFailure> {
+    session
+        .call(move || api::change_password(old.clone(), new.clone()))
+        .await
+}
+
+/// A labelled password input with its hint and its error, announced.
+#[component]
+fn PasswordField(
+    id: &'static str,
+    label: &'static str,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    hint: Option<String>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = format!("{hint_id} {error_id}");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=id
+                type="password"
+                autocomplete=autocomplete
+                required
+                prop:value=move || value.get()
+                on:input=move |event| value.set(event_target_value(&event))
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            <p id=hint_id class="field-hint">{hint}</p>
+            <p id=error_id class="field-error" data-testid=format!("{id}-error")>{move || error.get()}</p>
+        </div>
+    }
+}

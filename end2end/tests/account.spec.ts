@@ -1,0 +1,156 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expectNoAxeViolations, logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
+
+// Two browser contexts are two devices: a laptop (Playwright's Chromium on
+// Linux) and a phone (Safari's user agent on an iPhone).
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+const PASSWORD = "first-password";
+
+/** A new account (sign-up is open on the test server), logged in on `page`. */
+async function newAccount(page: Page): Promise<string> {
+  const name = `acct-${Date.now()}-${Math.floor(Math.random() * 1000)}`;
+  await openHydrated(page, "/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  return name;
+}
+
+async function phone(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ userAgent: IPHONE });
+  return context.newPage();
+}
+
+const sessionRows = (page: Page) => page.getByRole("list", { name: "Sessions" }).getByRole("listitem");
+
+test("a person sees both devices, signs the phone out, and the phone is told why", async ({ page, browser }) => {
+  const problems = watchConsole(page);
+  const name = await newAccount(page);
+  const other = await phone(browser);
+  await logIn(other, "/hello", name, PASSWORD);
+  await expect(other.getByTestId("greeting")).toHaveText("Hello, World!");
+
+  // The username in the navigation leads to the account page.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(sessionRows(page)).toHaveCount(2);
+  const laptop = sessionRows(page).filter({ hasText: "This device" });
+  await expect(laptop).toContainText("Chrome on Linux");
+  const iphone = sessionRows(page).filter({ hasText: "Safari on iPhone" });
+  await expect(iphone).toContainText("from 127.0.0.1");
+  await expect(laptop.getByRole("button", { name: /Sign out/ })).toHaveCount(0);
+  await expectNoAxeViolations(page);
+
+  await iphone.getByRole("button", { name: /^Sign out Safari on iPhone/ }).click();
+  await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
+  await expect(sessionRows(page)).toHaveCount(1);
+
+  // The phone's next step lands on the login page, with the reason.
+  await other.getByRole("link", { name: "Tokens" }).first().click();
+  await expect(other).toHaveURL(/\/login\?next=\/tokens&reason=elsewhere$/);
+  await expect(other.getByTestId("signed-out-elsewhere")).toHaveText(
+    "You were signed out from another device. Please log in again.",
+  );
+  expect(await storedTokens(other)).toBeNull();
+  // This device is still in.
+  await openHydrated(page, "/hello");
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  expect(unexpected(problems)).toEqual([]);
+  await other.context().close();
+});
+
+test("a password change signs the other devices out and keeps this one", async ({ page, browser }) => {
+  const name = await newAccount(page);
+  const other = await phone(browser);
+  await logIn(other, "/hello", name, PASSWORD);
+
+  await openHydrated(page, "/account");
+  await expect(sessionRows(page)).toHaveCount(2);
+  // The rule is shown before anything is sent; mistakes are caught inline.
+  await expect(page.getByText("At least 8 characters.")).toBeVisible();
+  await page.getByLabel("Current password").fill("not-my-password");
+  await page.getByLabel("New password", { exact: true }).fill("second-password");
+  await page.getByLabel("Confirm new password").fill("second-passwort");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("confirm-password-error")).toHaveText("The two new passwords are not the same.");
+  await page.getByLabel("Confirm new password").fill("second-password");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("old-password-error")).toHaveText(
+    "Your old password was entered incorrectly. Please enter it again.",
+  );
+  await expect(page.getByLabel("Current password")).toHaveAttribute("aria-invalid", "true");
+
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("password-changed")).toHaveText(
+    "Your password was changed. Your other sessions were signed out.",
+  );
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true");
+  await expect(sessionRows(page)).toHaveCount(1);
+
+  await other.reload();
+  await expect(other).toHaveURL(/reason=elsewhere/);
+  await expect(other.getByTestId("signed-out-elsewhere")).toBeVisible();
+  // The old password no longer opens the account; the new one does.
+  await other.getByLabel("Username").fill(name);
+  await other.getByLabel("Password").fill(PASSWORD);
+  await other.getByRole("button", { name: "Log in" }).click();
+  await expect(other.getByTestId("form-error")).toHaveText("No active account found with the given credentials");
+  await other.getByLabel("Password").fill("second-password");
+  await other.getByRole("button", { name: "Log in" }).click();
+  await expect(other.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+  await other.context().close();
+});
+
+test("the account page works with the keyboard alone", async ({ page, browser }) => {
+  const name = await newAccount(page);
+  const other = await phone(browser);
+  await logIn(other, "/hello", name, PASSWORD);
+  await openHydrated(page, "/account");
+  await expect(sessionRows(page)).toHaveCount(2);
+
+  // Tab to the other session's "Sign out" and press Enter.
+  const signOut = sessionRows(page).filter({ hasText: "Safari on iPhone" }).getByRole("button");
+  for (let presses = 0; presses < 20 && !(await signOut.evaluate((el) => el === document.activeElement)); presses++) {
+    await page.keyboard.press("Tab");
+  }
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
+
+  // The password form: Tab from field to field, Enter submits.
+  await page.getByLabel("Current password").focus();
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("keyboard-password");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("keyboard-password");
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("password-changed")).toBeVisible();
+  await other.context().close();
+});
+
+test("the start page and the login page speak to a logged-in person", async ({ page }) => {
+  const name = await newAccount(page);
+  await openHydrated(page, "/");
+  await expect(page.getByText(`Welcome back, ${name}.`)).toBeVisible();
+  await expect(page.getByTestId("session-glance")).toHaveText(
+    "This is Chrome on Linux. You are signed in on this device only.",
+  );
+  await expect(page.getByRole("link", { name: "Your account" })).toBeVisible();
+
+  await openHydrated(page, "/login?next=/tokens");
+  await expect(page.getByTestId("already-logged-in")).toContainText(`You are logged in as ${name}.`);
+  await expect(page.getByLabel("Username")).toHaveCount(0);
+  await page.getByRole("link", { name: "Continue" }).click();
+  await expect(page).toHaveURL(/\/tokens$/);
+
+  await openHydrated(page, "/login");
+  await page.getByRole("button", { name: "Switch account" }).click();
+  await expect(page.getByLabel("Username")).toBeVisible();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
+  expect(await storedTokens(page)).toBeNull();
+});
