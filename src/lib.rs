@@ -23,6 +23,7 @@ pub mod keys;
 pub mod metrics;
 pub mod own_sessions;
 pub mod password;
+mod password_attempt;
 pub mod registry;
 pub mod rotation_queue;
 pub mod secret;

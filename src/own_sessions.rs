@@ -8,9 +8,9 @@
 use crate::core::Client;
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
+use crate::password_attempt::PasswordAttempt;
 use crate::sessions::{AuthenticatedUser, Sessions};
 use crate::store::{PasswordSwap, RevocationReason, RevokedSession};
-use crate::throttle::ThrottleKey;
 
 /// A live session, as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,34 +112,13 @@ impl Sessions {
             .find_user_by_id(user.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        let name_key = [ThrottleKey::Username(stored.username.clone())];
-        let address_key: Vec<ThrottleKey> = client
-            .address
-            .map(ThrottleKey::Address)
-            .into_iter()
-            .collect();
-        let throttle_keys = [name_key.as_slice(), &address_key].concat();
-        if let Err(throttled) = core
-            .store
-            .count_login_attempt(&throttle_keys, &core.throttle, now)
-            .await?
-        {
-            return Err(AuthError::Throttled {
-                retry_after: throttled.retry_after,
-            });
-        }
+        let attempt = PasswordAttempt::begin(core, &stored.username, client, now).await?;
         let verdict = slot.verify(old, Some(&stored.password_hash)).await?;
         if !matches!(verdict, Verdict::Valid { .. }) {
-            if !address_key.is_empty() {
-                core.store
-                    .login_failed(&address_key, &core.throttle, now)
-                    .await?;
-            }
+            attempt.failed().await?;
             return Err(AuthError::WrongPassword);
         }
-        core.store
-            .login_succeeded(&name_key, &core.throttle, now)
-            .await?;
+        attempt.succeeded().await?;
         let new_hash = core.hasher.hash(new).await?;
         let swap = PasswordSwap {
             verified_hash: &stored.password_hash,

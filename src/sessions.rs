@@ -9,9 +9,9 @@ use crate::bearer::{parse_authorization, Credentials};
 use crate::core::{Client, Core, RefreshGrant, TokenPair};
 use crate::error::AuthError;
 use crate::password::{PasswordError, Verdict, MAX_PASSWORD_BYTES};
+use crate::password_attempt::PasswordAttempt;
 use crate::registry::Standing;
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
-use crate::throttle::ThrottleKey;
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
 
 /// The user an access token belongs to, once every check has passed.
@@ -79,24 +79,7 @@ impl Sessions {
         // A place with the hasher first: a login refused as busy must not
         // have counted against anyone's throttle.
         let slot = core.hasher.reserve()?;
-        // Counted before the hash, for names that exist or not alike (no
-        // enumeration), so parallel guesses are all counted.
-        let name_key = [ThrottleKey::Username(username.to_owned())];
-        let address_key: Vec<ThrottleKey> = client
-            .address
-            .map(ThrottleKey::Address)
-            .into_iter()
-            .collect();
-        let throttle_keys = [name_key.as_slice(), &address_key].concat();
-        if let Err(throttled) = core
-            .store
-            .count_login_attempt(&throttle_keys, &core.throttle, now)
-            .await?
-        {
-            return Err(AuthError::Throttled {
-                retry_after: throttled.retry_after,
-            });
-        }
+        let attempt = PasswordAttempt::begin(core, username, client, now).await?;
         // A NUL can't be in any stored name (and PostgreSQL refuses it in
         // text): such a name is simply unknown, and costs a hash all the same.
         let user = if username.contains('\0') {
@@ -114,20 +97,11 @@ impl Sessions {
         let (user, rehash) = match (user, verdict) {
             (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
             _ => {
-                // The name's failure was counted before the hash; an
-                // address's is counted now that it is known.
-                if !address_key.is_empty() {
-                    core.store
-                        .login_failed(&address_key, &core.throttle, now)
-                        .await?;
-                }
+                attempt.failed().await?;
                 return Err(AuthError::BadCredentials);
             }
         };
-        // A success resets the name; it never counted against the address.
-        core.store
-            .login_succeeded(&name_key, &core.throttle, now)
-            .await?;
+        attempt.succeeded().await?;
         // Recorded only if the user row is still the one just verified: a
         // password change or deactivation that committed meanwhile wins.
         let verified = VerifiedLogin {

@@ -14,7 +14,7 @@ use super::auth_user::AuthUser;
 use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::Fields;
-use super::openapi::{
+use super::responses::{
     AccessRefused, BadRequest, NotFound, PayloadTooLarge, Throttled, Unavailable, Unsupported,
 };
 

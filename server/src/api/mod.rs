@@ -9,7 +9,8 @@ mod docs;
 mod error;
 mod fields;
 mod jwks;
-pub mod openapi;
+mod openapi;
+mod responses;
 mod token_views;
 
 pub use auth_user::AuthUser;
@@ -119,8 +120,8 @@ struct Greeting {
     security(("jwt" = [])), // openapi::BEARER
     responses(
         (status = 200, description = "The greeting", body = Greeting),
-        (status = 401, response = openapi::AccessRefused),
-        (status = 503, response = openapi::Unavailable),
+        (status = 401, response = responses::AccessRefused),
+        (status = 503, response = responses::Unavailable),
     ),
 )]
 async fn hello(_user: AuthUser) -> Json<Greeting> {

@@ -2,8 +2,8 @@
 //! drf-spectacular serves it). utoipa derives it from the handlers'
 //! `#[utoipa::path]` annotations and from the types they read and write;
 //! what is declared here is only what no handler owns: the error responses
-//! they share (each one of [`ApiError`](super::ApiError)'s shapes), the
-//! bearer scheme and the document's front matter.
+//! they share (`super::responses`), the bearer scheme and the document's
+//! front matter.
 
 use std::sync::OnceLock;
 
@@ -14,8 +14,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{BadRequestBody, Detail, TokenMessage};
-
-pub use responses::*;
+use super::responses::{
+    AccessRefused, BadRequest, NotFound, NotValid, PayloadTooLarge, Throttled, Unavailable,
+    Unsupported,
+};
 
 /// The name the protected operations use for the bearer scheme.
 pub const BEARER: &str = "jwt";
@@ -114,60 +116,6 @@ pub async fn schema() -> impl IntoResponse {
         ],
         json.clone(),
     )
-}
-
-/// The responses many operations share. Types that only describe: the
-/// bodies themselves are written by `ApiError`, with the same `Detail` and
-/// `BadRequestBody` types these refer to.
-#[allow(dead_code)]
-mod responses {
-    use utoipa::ToResponse;
-
-    use super::super::error::{BadRequestBody, Detail};
-
-    /// A field is missing, blank, null or not a string, or the body is not
-    /// JSON (or a form) at all, or not an object
-    #[derive(ToResponse)]
-    pub struct BadRequest(BadRequestBody<'static>);
-
-    /// The credentials or the token were refused: `code` says why
-    /// (`token_not_valid` for a bad, expired or revoked token)
-    #[derive(ToResponse)]
-    #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
-    pub struct NotValid(Detail<'static>);
-
-    /// No access token, or one that is malformed, expired, revoked, or of a
-    /// user who is gone or inactive
-    #[derive(ToResponse)]
-    #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
-    pub struct AccessRefused(Detail<'static>);
-
-    /// No such thing here (for a session id: none of the caller's live
-    /// sessions, whoever else's it may be)
-    #[derive(ToResponse)]
-    pub struct NotFound(Detail<'static>);
-
-    /// The body is larger than the server reads (64 KiB)
-    #[derive(ToResponse)]
-    pub struct PayloadTooLarge(Detail<'static>);
-
-    /// The body is neither `application/json` nor
-    /// `application/x-www-form-urlencoded`
-    #[derive(ToResponse)]
-    pub struct Unsupported(Detail<'static>);
-
-    /// Too many failed logins for this username or from this address; try
-    /// again after `Retry-After` seconds
-    #[derive(ToResponse)]
-    #[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
-    pub struct Throttled(Detail<'static>);
-
-    /// The password hashers are saturated, or this instance cannot confirm
-    /// revocations made elsewhere right now; try again after `Retry-After`
-    /// seconds
-    #[derive(ToResponse)]
-    #[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
-    pub struct Unavailable(Detail<'static>);
 }
 
 #[cfg(test)]

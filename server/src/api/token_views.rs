@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::Fields;
-use super::openapi::{BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailable, Unsupported};
+use super::responses::{
+    BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailable, Unsupported,
+};
 
 /// Credentials, as JSON or as a urlencoded form.
 #[derive(ToSchema)]

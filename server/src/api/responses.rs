@@ -1,0 +1,56 @@
+//! The responses many operations of the OpenAPI document share, one per
+//! shape of [`ApiError`](super::ApiError) that several endpoints answer.
+//! Types that only describe: the bodies themselves are written by
+//! `ApiError`, with the same `Detail` and `BadRequestBody` types these refer
+//! to.
+
+// Never constructed: utoipa reads them at compile time.
+#![allow(dead_code)]
+
+use utoipa::ToResponse;
+
+use super::error::{BadRequestBody, Detail};
+
+/// A field is missing, blank, null or not a string, or the body is not
+/// JSON (or a form) at all, or not an object
+#[derive(ToResponse)]
+pub struct BadRequest(BadRequestBody<'static>);
+
+/// The credentials or the token were refused: `code` says why
+/// (`token_not_valid` for a bad, expired or revoked token)
+#[derive(ToResponse)]
+#[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
+pub struct NotValid(Detail<'static>);
+
+/// No access token, or one that is malformed, expired, revoked, or of a
+/// user who is gone or inactive
+#[derive(ToResponse)]
+#[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
+pub struct AccessRefused(Detail<'static>);
+
+/// No such thing here (for a session id: none of the caller's live
+/// sessions, whoever else's it may be)
+#[derive(ToResponse)]
+pub struct NotFound(Detail<'static>);
+
+/// The body is larger than the server reads (64 KiB)
+#[derive(ToResponse)]
+pub struct PayloadTooLarge(Detail<'static>);
+
+/// The body is neither `application/json` nor
+/// `application/x-www-form-urlencoded`
+#[derive(ToResponse)]
+pub struct Unsupported(Detail<'static>);
+
+/// Too many failed logins for this username or from this address; try
+/// again after `Retry-After` seconds
+#[derive(ToResponse)]
+#[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
+pub struct Throttled(Detail<'static>);
+
+/// The password hashers are saturated, or this instance cannot confirm
+/// revocations made elsewhere right now; try again after `Retry-After`
+/// seconds
+#[derive(ToResponse)]
+#[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
+pub struct Unavailable(Detail<'static>);
