@@ -3,7 +3,8 @@
 //!
 //! Loaded from the store at start, updated by this process's own writes at
 //! once, and by other processes' writes (the CLI, other server instances)
-//! through the store's change log, which `sync` polls.
+//! through the store's change log, which `sync` reads by id from the last
+//! row it applied (woken by PostgreSQL's NOTIFY, or polled).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -22,9 +23,8 @@ struct Inner {
     /// Revoked sessions until they expire (after which their tokens are
     /// dead anyway): session id → expiry.
     revoked_sessions: HashMap<String, i64>,
-    /// Change-log rows already applied, with the time they were polled, so a
-    /// row is applied once even though recent rows are read again (see `sync`).
-    applied_events: HashMap<i64, i64>,
+    /// The last change-log row applied: the next sync reads after it.
+    last_event: i64,
 }
 
 /// Hashes a user id with one multiply. Ids are assigned by the database,
@@ -62,23 +62,20 @@ pub enum Standing {
     UserNotFound,
 }
 
-/// How far back each poll re-reads the change log. PostgreSQL assigns ids
-/// when rows are inserted, not when they commit, so a slow transaction can
-/// make a lower id appear after a higher one was seen; re-reading a window
-/// (and skipping rows already applied) cannot miss it.
-const SYNC_WINDOW_SECS: i64 = 30;
-
 impl Registry {
     pub async fn load(store: &Store, now: i64) -> Result<Self, StoreError> {
         let registry = Self::default();
+        // The log's position first: what the tables show next includes at
+        // least every change up to it, and anything later is read again by
+        // the next sync (applying a change twice is harmless).
+        let last_event = store.latest_event_id().await?;
         let users = store.all_user_states().await?;
         let revoked = store.revoked_live_sessions(now, None).await?;
-        let events = store.events_since(now - SYNC_WINDOW_SECS).await?;
         {
             let mut inner = registry.write();
             inner.users = users.into_iter().map(|user| (user.id, user)).collect();
             inner.revoked_sessions = revoked.into_iter().map(|s| (s.id, s.expires_at)).collect();
-            inner.applied_events = events.into_iter().map(|event| (event.id, now)).collect();
+            inner.last_event = last_event;
         }
         Ok(registry)
     }
@@ -148,17 +145,11 @@ impl Registry {
         }
     }
 
-    /// Applies the change-log rows written since the last poll: reloads the
+    /// Applies the change-log rows after the last one applied: reloads the
     /// users and sessions they name. Returns how many rows were new.
     pub async fn sync(&self, store: &Store, now: i64) -> Result<usize, StoreError> {
-        let events = store.events_since(now - SYNC_WINDOW_SECS).await?;
-        let fresh: Vec<_> = {
-            let inner = self.read();
-            events
-                .into_iter()
-                .filter(|event| !inner.applied_events.contains_key(&event.id))
-                .collect()
-        };
+        let after = self.read().last_event;
+        let fresh = store.events_after(after).await?;
         let users: HashSet<i64> = fresh.iter().filter_map(|event| event.user_id).collect();
         let sessions: HashSet<&str> = fresh
             .iter()
@@ -182,13 +173,11 @@ impl Registry {
             }
         }
         let mut inner = self.write();
-        for event in &fresh {
-            inner.applied_events.insert(event.id, now);
+        if let Some(last) = fresh.last() {
+            // Only forward: two syncs may overlap (the poll and a NOTIFY).
+            inner.last_event = inner.last_event.max(last.id);
         }
         // Forget what can no longer matter.
-        inner
-            .applied_events
-            .retain(|_, seen| *seen >= now - 2 * SYNC_WINDOW_SECS);
         inner
             .revoked_sessions
             .retain(|_, expires_at| *expires_at > now);

@@ -155,6 +155,15 @@ impl Tessera {
         Ok(fresh)
     }
 
+    /// On PostgreSQL, a connection told when the change log grows (see
+    /// `store::EventListener`): a server syncs on each wake-up instead of
+    /// waiting for its next poll. `None` on SQLite.
+    pub async fn listen_for_changes(
+        &self,
+    ) -> Result<Option<crate::store::EventListener>, StoreError> {
+        self.core().store.listen_for_events().await
+    }
+
     /// How long ago this process last read the change log successfully:
     /// changes made elsewhere since then are not seen yet.
     pub fn sync_lag(&self) -> std::time::Duration {

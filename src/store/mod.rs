@@ -5,12 +5,14 @@
 //! on whichever pool is configured.
 
 mod keys;
+mod listener;
 mod own_sessions;
 mod sessions;
 mod throttle;
 mod users;
 
 pub use keys::KeyRow;
+pub use listener::{EventListener, Wake};
 pub use own_sessions::{PasswordSwap, SessionRow};
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
@@ -59,10 +61,9 @@ impl StoreError {
     }
 }
 
-/// Appends a row to the change log: `$1` user id, `$2` session id (either may
-/// be NULL), `$3` time. Every revoking write and every new user goes through it.
-pub(crate) const APPEND_EVENT: &str =
-    "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, $2, $3)";
+/// The PostgreSQL channel that wakes instances when the change log grows
+/// (migration 0005).
+pub const EVENTS_CHANNEL: &str = "tessera_events";
 
 /// Connections to the configured database.
 #[derive(Clone, Debug)]
@@ -105,6 +106,20 @@ macro_rules! on_writer {
 pub(crate) use on_writer;
 
 impl Store {
+    /// Appends a row to the change log: `$1` user id, `$2` session id (either
+    /// may be NULL), `$3` time. Every revoking write and every new user goes
+    /// through it, last in its transaction. On PostgreSQL through a function
+    /// that takes the log's append lock first (migration 0005), so that ids
+    /// commit in order; SQLite has one writer anyway.
+    pub(crate) fn append_event_sql(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => {
+                "INSERT INTO auth_events (user_id, session_id, created_at) VALUES ($1, $2, $3)"
+            }
+            Self::Postgres(_) => "SELECT tessera_append_event($1, $2, $3)",
+        }
+    }
+
     /// Connects (creating a SQLite file and its folder if needed) and brings
     /// the schema up to date.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {

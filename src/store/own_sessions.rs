@@ -58,6 +58,7 @@ impl Store {
         now: i64,
         because: RevocationReason,
     ) -> Result<Option<RevokedSession>, StoreError> {
+        let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let ended = sqlx::query_as::<_, RevokedSession>(
@@ -72,7 +73,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if ended.is_some() {
-                sqlx::query(super::APPEND_EVENT)
+                sqlx::query(append_event)
                     .bind(None::<i64>)
                     .bind(session_id)
                     .bind(now)
@@ -98,6 +99,7 @@ impl Store {
         because: RevocationReason,
         password: Option<PasswordSwap<'_>>,
     ) -> Result<Option<Vec<RevokedSession>>, StoreError> {
+        let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             if let Some(swap) = password {
@@ -130,7 +132,7 @@ impl Store {
             .await?;
             // One row for the user: other instances re-read the user and
             // its revoked sessions (`Registry::sync`).
-            sqlx::query(super::APPEND_EVENT)
+            sqlx::query(append_event)
                 .bind(Some(user_id))
                 .bind(None::<&str>)
                 .bind(now)

@@ -273,6 +273,7 @@ impl Store {
         now: i64,
         because: RevocationReason,
     ) -> Result<bool, StoreError> {
+        let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let revoked = sqlx::query(
@@ -287,7 +288,7 @@ impl Store {
             .rows_affected()
                 == 1;
             if revoked {
-                sqlx::query(super::APPEND_EVENT)
+                sqlx::query(append_event)
                     .bind(None::<i64>)
                     .bind(session_id)
                     .bind(now)

@@ -31,6 +31,7 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
+        let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -43,7 +44,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::from_insert)?;
-            sqlx::query(super::APPEND_EVENT)
+            sqlx::query(append_event)
                 .bind(Some(id))
                 .bind(None::<&str>)
                 .bind(now)
@@ -154,6 +155,7 @@ impl Store {
         now: i64,
         because: super::RevocationReason,
     ) -> Result<Option<(i64, Vec<super::RevokedSession>)>, StoreError> {
+        let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: Option<i64> = sqlx::query_scalar(
@@ -180,7 +182,7 @@ impl Store {
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-            sqlx::query(super::APPEND_EVENT)
+            sqlx::query(append_event)
                 .bind(Some(id))
                 .bind(None::<&str>)
                 .bind(now)
@@ -191,13 +193,22 @@ impl Store {
         })
     }
 
-    /// Change-log rows written at or after `since` (seconds).
-    pub async fn events_since(&self, since: i64) -> Result<Vec<AuthEvent>, StoreError> {
-        let sql =
-            "SELECT id, user_id, session_id FROM auth_events WHERE created_at >= $1 ORDER BY id";
+    /// Change-log rows after id `after`, in id order. Ids become visible
+    /// in order (see `append_event_sql`), so reading from the last id
+    /// applied misses nothing.
+    pub async fn events_after(&self, after: i64) -> Result<Vec<AuthEvent>, StoreError> {
+        let sql = "SELECT id, user_id, session_id FROM auth_events WHERE id > $1 ORDER BY id";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, AuthEvent>(sql)
-            .bind(since)
+            .bind(after)
             .fetch_all(pool)
+            .await)?)
+    }
+
+    /// The newest change-log id (0 for an empty log).
+    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COALESCE(MAX(id), 0) FROM auth_events";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
             .await)?)
     }
 }
@@ -244,6 +255,13 @@ impl Store {
                 // user created meanwhile: hold other writers of `users` back
                 // (readers go on) until the sequence is past our ids.
                 sqlx::query("LOCK TABLE users IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if postgres {
+                // The change log's append lock (see `append_event_sql`),
+                // before this transaction's first row goes in.
+                sqlx::query("LOCK TABLE auth_events IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
             }

@@ -14,6 +14,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod own_sessions;
+mod push;
 mod races;
 mod rotation;
 mod server_functions;
