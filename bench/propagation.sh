@@ -16,7 +16,7 @@ source bench/server.sh
 TRIALS=${TRIALS:-30}
 postgres=${TESSERA_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 database=tessera_bench_propagation
-psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" >/dev/null
+psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" >/dev/null 2>&1
 
 prepare_bench_server 3201   # the work directory, the env, $BASE (A)
 export DATABASE_URL="$postgres/$database" TESSERA_SECRET_KEY=bench-propagation-secret-0123456789abcdef
@@ -26,7 +26,13 @@ a=$BASE
 b=http://127.0.0.1:3202
 LEPTOS_SITE_ADDR=127.0.0.1:3202 target/release/tessera >"$work/b.log" 2>&1 &
 second=$!
-trap 'kill "$server" "$second" 2>/dev/null || true; rm -rf "$work"' EXIT
+finish() {
+    kill "$server" "$second" 2>/dev/null || true
+    wait "$server" "$second" 2>/dev/null || true
+    rm -rf "$work"
+    psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $database" >/dev/null || true
+}
+trap finish EXIT
 wait_until_live "$b" "$second" "$work/b.log"
 
 python3 - "$a" "$b" "$TRIALS" "$BENCH_LOGIN_BODY" <<'PY'
@@ -61,4 +67,3 @@ delays.sort()
 print(f"logout on A → refused on B, {trials} trials: median {delays[len(delays) // 2]:.1f} ms, "
       f"p90 {delays[int(len(delays) * 0.9)]:.1f} ms, worst {delays[-1]:.1f} ms")
 PY
-psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $database" >/dev/null || true
