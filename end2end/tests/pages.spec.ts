@@ -81,6 +81,10 @@ test("screenshots", async ({ page }) => {
   await openHydrated(page, "/tokens");
   await expect(page.getByTestId("session-cap")).toBeVisible();
   await shoot("tokens");
+  await openHydrated(page, "/account");
+  await expect(page.getByRole("list", { name: "Sessions" }).getByRole("listitem").first()).toBeVisible();
+  await shoot("account");
+  await openHydrated(page, "/tokens");
   await page.setViewportSize({ width: 390, height: 844 });
   await shoot("tokens-phone");
 });
