@@ -108,15 +108,20 @@ impl ApiError {
             AuthError::Password(tessera::password::PasswordError::Busy) => {
                 Self::Busy { retry_after: 1 }
             }
-            AuthError::PasswordTooLong => Self::Fields(vec![(
-                "password",
-                format!(
-                    "Ensure this field has no more than {} characters.",
-                    tessera::password::MAX_PASSWORD_BYTES
-                ),
-            )]),
+            AuthError::PasswordTooLong => Self::too_long("password"),
             other => Self::from_unexpected(other),
         }
+    }
+
+    /// DRF's CharField `max_length` message, for a password over the cap.
+    fn too_long(field: &'static str) -> Self {
+        Self::Fields(vec![(
+            field,
+            format!(
+                "Ensure this field has no more than {} characters.",
+                tessera::password::MAX_PASSWORD_BYTES
+            ),
+        )])
     }
 
     /// A failure of the self-service endpoints.
@@ -130,13 +135,7 @@ impl ApiError {
                     "This password is too short. It must contain at least {length} characters."
                 ),
             )]),
-            AuthError::PasswordTooLong => Self::Fields(vec![(
-                "new_password",
-                format!(
-                    "Ensure this field has no more than {} characters.",
-                    tessera::password::MAX_PASSWORD_BYTES
-                ),
-            )]),
+            AuthError::PasswordTooLong => Self::too_long("new_password"),
             other => Self::from_login(other),
         }
     }
