@@ -15,7 +15,7 @@ check:  ## fast feedback while editing
 	cargo check --all-targets && cargo check -p tessera-frontend --target wasm32-unknown-unknown
 
 bench:  ## build the release site, then the load benchmark and instruction counts (DURATION, ROUNDS: see bench/load.sh)
-	scripts/setup.sh && . scripts/build-env.sh && cargo leptos build --release --split && bench/load.sh && bench/instructions.sh
+	scripts/setup.sh && . scripts/build-env.sh && cargo leptos build --release --split && node scripts/precompress.mjs && bench/load.sh && bench/instructions.sh
 
 screenshots:  ## refresh docs/screenshots/ from the Playwright suite (after make test)
 	mkdir -p docs/screenshots && cd end2end && SCREENSHOTS=1 npx playwright test -g screenshots

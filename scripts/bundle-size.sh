@@ -24,9 +24,11 @@ check=false
 [[ "${1:-}" == "--check" ]] && check=true
 max_main=${MAX_MAIN_BROTLI:-150000}
 pkg=target/site/pkg
-wasm=$pkg/tessera.wasm
+# File names carry a content hash (tessera.<hash>.wasm, hash-files in
+# Cargo.toml); an unhashed build has tessera.wasm.
+wasm=$(compgen -G "$pkg/tessera.*wasm" | grep -v '\.wasm\.' | head -n 1 || true)
 unsplit=target/front/wasm32-unknown-unknown/wasm-release/tessera_frontend.wasm
-[[ -f $wasm ]] || { echo "no $wasm: run cargo leptos build --release --split first" >&2; exit 1; }
+[[ -n $wasm && -f $wasm ]] || { echo "no $pkg/tessera.*wasm: run cargo leptos build --release --split first" >&2; exit 1; }
 brotli_size() { brotli -q 11 -c "$1" | wc -c; }
 main_brotli=$(brotli_size "$wasm")
 echo "wasm_bytes_raw $(stat -c %s "$wasm")"
@@ -64,11 +66,12 @@ PY
 )
 echo "wasm_main_data_share $data_share"
 
-manifest=$pkg/__wasm_split_manifest.json
-if [[ -f $manifest ]]; then
+manifest=$(compgen -G "$pkg/__wasm_split_manifest*.json" | grep -v '\.json\.' | head -n 1 || true)
+if [[ -n $manifest && -f $manifest ]]; then
     declare -A sizes
     total=0
     for file in "$pkg"/*.wasm; do
+        # The manifest names files without the extension, hash included.
         name=$(basename "$file" .wasm)
         sizes[$name]=$(brotli_size "$file")
         total=$((total + sizes[$name]))

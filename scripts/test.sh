@@ -33,8 +33,9 @@ step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
 cargo test --release
 timed
 
-step "cargo leptos build --release --split"
+step "cargo leptos build --release --split, then the files compressed"
 cargo leptos build --release --split
+node scripts/precompress.mjs target/site   # .br and .gz beside each file (issue 18)
 scripts/bundle-size.sh --check   # issue 5: main module ≤ 150 KB brotli, pages split
 timed
 

@@ -34,10 +34,15 @@ use components::{AuthNav, SessionWatcher};
 /// carries the sign-up rules to the browser (see [`api::SignupRules`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    ssr::response::set_content_security_policy(
+    ssr::response::set_page_headers(
         // `cargo leptos watch` sets LEPTOS_WATCH; its reload socket must connect.
         std::env::var_os("LEPTOS_WATCH").map(|_| options.reload_port),
     );
+    // The shell is only ever rendered on the server.
+    #[cfg(feature = "ssr")]
+    let stylesheet = ssr::assets::stylesheet_href(&options);
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = "";
     let signup = api::SignupRules::current();
     view! {
         <!DOCTYPE html>
@@ -51,7 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options />
                 // Plain tags rather than leptos_meta's components: no page
                 // changes them, and the browser bundle is smaller without.
-                <link id="leptos" rel="stylesheet" href="/pkg/tessera.css" />
+                <link id="leptos" rel="stylesheet" href=stylesheet />
                 <title>"Tessera"</title>
             </head>
             <body

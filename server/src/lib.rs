@@ -3,9 +3,11 @@
 //! command line.
 
 mod api;
+mod assets;
 mod body_limit;
 pub mod cli;
 pub mod comma_list;
+mod compression;
 pub mod config;
 pub mod cors;
 pub mod duration;

@@ -44,6 +44,7 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
         // Built outside cargo-leptos: the bundle still has the site's name.
         leptos_options.output_name = "tessera".into();
     }
+    leptos_options.hash_files = tessera_app::ssr::assets::files_are_hashed(&leptos_options);
     tracing::info!(engine = tessera.store().engine(), "database ready");
     let _maintenance = maintenance::spawn(tessera.clone(), maintenance::SYNC_EVERY);
 

@@ -1,8 +1,15 @@
 //! The whole HTTP surface in one place.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-use axum::{body::Body, http::Request, routing::get, Router};
+use axum::{
+    body::Body,
+    http::{Request, Response},
+    routing::get,
+    Router,
+};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::Layer;
@@ -10,22 +17,25 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::api::InternalCause;
+use crate::assets::StaticFiles;
 use crate::body_limit::{BodyLimit, BodyLimitLayer};
+use crate::compression::{self, Compressed};
 use crate::cors::{self, CorsPolicy};
 use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, metrics, AppState};
 
 /// The application as axum serves it: the router inside the browsable-API
-/// service (see `api::BrowsableLayer`), inside the security headers. Serve it with
-/// `into_make_service_with_connect_info::<SocketAddr>()`: throttling keys on
-/// the client's address.
-pub type App = SecurityHeaders<api::Browsable<BodyLimit<Router>>>;
+/// service (see `api::BrowsableLayer`), inside the security headers, inside
+/// on-the-fly compression (see `compression`). Serve it with
+/// [`crate::serve::serve`], which gives throttling the client's address.
+pub type App = Compressed<SecurityHeaders<api::Browsable<BodyLimit<Router>>>>;
 
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
 pub fn router(state: AppState) -> App {
     let routes = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
+    let stylesheet = tessera_app::ssr::assets::stylesheet_href(&leptos_options);
     let http = state.http.clone();
     let tessera = state.tessera.clone();
     // Pages and server functions find the core in their context; the 404
@@ -41,13 +51,16 @@ pub fn router(state: AppState) -> App {
         .route("/livez", get(health::livez))
         .route("/healthz", get(health::healthz))
         .merge(api)
-        .leptos_routes_with_context(&state, routes, provide_core.clone(), move || {
-            tessera_app::shell(LeptosOptions::clone(&leptos_options))
+        .leptos_routes_with_context(&state, routes, provide_core.clone(), {
+            let leptos_options = leptos_options.clone();
+            move || tessera_app::shell(LeptosOptions::clone(&leptos_options))
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(provide_core, tessera_app::shell));
+        .fallback(static_file_or_not_found(
+            StaticFiles::new(&leptos_options.site_root),
+            leptos_axum::render_app_to_stream_with_context(provide_core, move || {
+                tessera_app::shell(LeptosOptions::clone(&leptos_options))
+            }),
+        ));
     if http.metrics_addr.is_some() {
         // Inside the router, where each request's route pattern is known.
         routes = routes.layer(metrics::RequestMetricsLayer);
@@ -65,7 +78,37 @@ pub fn router(state: AppState) -> App {
         timeout: http.request_timeout.0,
     }
     .layer(routes);
-    SecurityHeadersLayer { hsts: http.hsts }.layer(api::BrowsableLayer.layer(limited))
+    let browsable = api::BrowsableLayer { stylesheet };
+    let secured = SecurityHeadersLayer { hsts: http.hsts }.layer(browsable.layer(limited));
+    compression::layer().layer(secured)
+}
+
+/// The fallback of every URL no route claims: a static file when there is
+/// one, else the app's 404 page.
+fn static_file_or_not_found<Page, PageFuture>(
+    files: StaticFiles,
+    not_found_page: Page,
+) -> impl Fn(Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static
+where
+    Page: Fn(Request<Body>) -> PageFuture + Clone + Send + Sync + 'static,
+    PageFuture: Future<Output = Response<Body>> + Send + 'static,
+{
+    move |request: Request<Body>| {
+        let not_found_page = not_found_page.clone();
+        let file = files.serve(&request);
+        Box::pin(async move {
+            if let Some(file) = file {
+                if let Some(response) = file.await {
+                    return response;
+                }
+            }
+            not_found_page(request).await
+        })
+    }
 }
 
 /// The span of one request: method and path (never the query string,

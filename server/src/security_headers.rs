@@ -2,7 +2,7 @@
 //! no framing, no referrer leaking paths to other sites, and HSTS when the
 //! operator says the site is served over HTTPS. The Content-Security-Policy
 //! of pages needs the page's nonce, so the page shell sets it (see
-//! `tessera_app::ssr::set_content_security_policy`).
+//! `tessera_app::ssr::response::set_page_headers`).
 
 use std::task::{Context, Poll};
 

@@ -4,6 +4,7 @@
 //! one Bearer pipeline. Nothing here panics on a request: a missing context
 //! is a 500 with a log line.
 
+pub mod assets;
 pub mod response;
 
 use axum::http::{header, HeaderValue};

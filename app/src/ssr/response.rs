@@ -37,17 +37,22 @@ pub fn forbid_caching() {
     }
 }
 
-/// The Content-Security-Policy of a page: scripts only from this origin and
+/// The headers of a page: its Content-Security-Policy, and `no-cache`, so
+/// that a browser asks again each time and a new deploy shows at once (the
+/// files a page loads have names of their own per build, cached for good).
+///
+/// The Content-Security-Policy: scripts only from this origin and
 /// the page's own inline ones (the hydration script, which carries the
 /// per-response nonce leptos stamps on it), WebAssembly compiled from them,
 /// nothing framed, no plugins, no `<base>`. Tokens live in localStorage, so
 /// an injected script would own the account: this is the main defence.
 /// `dev_reload`: the live-reload websocket of `cargo leptos watch`.
-pub fn set_content_security_policy(dev_reload: Option<u32>) {
-    let Some(nonce) = leptos::nonce::use_nonce() else {
+pub fn set_page_headers(dev_reload: Option<u32>) {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+    response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let Some(nonce) = leptos::nonce::use_nonce() else {
         return;
     };
     let reload = dev_reload.map_or_else(String::new, |port| format!(" ws://127.0.0.1:{port}"));

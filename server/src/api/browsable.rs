@@ -35,20 +35,27 @@ fn wants_html(request: &Request) -> bool {
             .is_some_and(|accept| accept.contains("text/html"))
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BrowsableLayer;
+#[derive(Clone, Copy, Debug)]
+pub struct BrowsableLayer {
+    /// The site's stylesheet (its name carries a hash in a release build).
+    pub stylesheet: &'static str,
+}
 
 impl<S> Layer<S> for BrowsableLayer {
     type Service = Browsable<S>;
 
     fn layer(&self, inner: S) -> Browsable<S> {
-        Browsable { inner }
+        Browsable {
+            inner,
+            stylesheet: self.stylesheet,
+        }
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct Browsable<S> {
     inner: S,
+    stylesheet: &'static str,
 }
 
 impl<S> Service<Request> for Browsable<S>
@@ -70,11 +77,12 @@ where
         }
         let path = request.uri().path().to_owned();
         let method = request.method().clone();
+        let stylesheet = self.stylesheet;
         let response = self.inner.call(request);
         Either::Right(
             async move {
                 let response = response.await?;
-                Ok(render(&method, &path, response).await)
+                Ok(render(&method, &path, stylesheet, response).await)
             }
             .boxed(),
         )
@@ -82,7 +90,7 @@ where
 }
 
 /// The page for a JSON response; any other response is left as it is.
-async fn render(method: &Method, path: &str, response: Response) -> Response {
+async fn render(method: &Method, path: &str, stylesheet: &str, response: Response) -> Response {
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -98,7 +106,7 @@ async fn render(method: &Method, path: &str, response: Response) -> Response {
         .ok()
         .and_then(|value| serde_json::to_string_pretty(&value).ok())
         .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-    let page = page(method, path, parts.status, &pretty);
+    let page = page(method, path, parts.status, &pretty, stylesheet);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -107,6 +115,12 @@ async fn render(method: &Method, path: &str, response: Response) -> Response {
     parts
         .headers
         .insert(header::VARY, HeaderValue::from_static("Accept"));
+    // As the app's pages: asked again each time (a token response's
+    // `no-store` stays).
+    parts
+        .headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-cache"));
     // The page has no script at all: forbid every script, frame and plugin.
     parts.headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -164,7 +178,7 @@ fn escape(text: &str) -> String {
     escaped
 }
 
-fn page(method: &Method, path: &str, status: StatusCode, json: &str) -> String {
+fn page(method: &Method, path: &str, status: StatusCode, json: &str, stylesheet: &str) -> String {
     let (title, usage) = describe(path);
     let reason = status.canonical_reason().unwrap_or("");
     format!(
@@ -174,7 +188,7 @@ fn page(method: &Method, path: &str, status: StatusCode, json: &str) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} – Tessera API</title>
-<link rel="stylesheet" href="/pkg/tessera.css">
+<link rel="stylesheet" href="{stylesheet}">
 <link rel="icon" type="image/svg+xml" href="/favicon.svg">
 </head>
 <body>

@@ -4,10 +4,11 @@
 //! CDN, nothing fetched from another origin, so a strict
 //! Content-Security-Policy holds.
 
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_swagger_ui::Config;
 
@@ -32,16 +33,16 @@ static CONFIG: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| {
 });
 
 /// `GET /api/docs/`
-pub async fn index() -> Response {
-    serve("index.html")
+pub async fn index(request: HeaderMap) -> Response {
+    serve("index.html", &request)
 }
 
 /// `GET /api/docs/<file>`: the page's scripts, styles and icons.
-pub async fn file(Path(file): Path<String>) -> Response {
-    serve(&file)
+pub async fn file(Path(file): Path<String>, request: HeaderMap) -> Response {
+    serve(&file, &request)
 }
 
-fn serve(name: &str) -> Response {
+fn serve(name: &str, request: &HeaderMap) -> Response {
     let file = match utoipa_swagger_ui::serve(name, Arc::clone(&CONFIG)) {
         Ok(Some(file)) => file,
         Ok(None) => return ApiError::NotFound.into_response(),
@@ -55,17 +56,38 @@ fn serve(name: &str) -> Response {
     } else {
         file.bytes.into_owned()
     };
+    // Built into the binary, so a new version comes only with a restart:
+    // browsers revalidate (`no-cache`) and get a 304 while the bytes are
+    // the same. The tag is a hash of them, equal on every instance that
+    // runs this build (SipHash with fixed keys, not per process).
+    let mut hasher = std::hash::DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
+        .expect("hex digits are a valid header value");
+    let unchanged = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag);
+    let revalidate = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, revalidate).into_response();
+    }
     let content_type = HeaderValue::from_str(&file.content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     (
+        revalidate,
         [
             (header::CONTENT_TYPE, content_type),
             (
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CONTENT_SECURITY_POLICY),
             ),
-            // Built into the binary: a new version comes with a restart.
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         body,
     )

@@ -6,10 +6,12 @@
 
 mod support;
 
+mod assets;
 mod bad_input;
 mod cli;
 mod cors;
 mod durability;
+mod instances;
 mod limits;
 mod metrics;
 mod openapi;

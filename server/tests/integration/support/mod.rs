@@ -171,6 +171,11 @@ async fn spawn_server(
 }
 
 impl TestApp {
+    /// The folder the server serves static files from (`LEPTOS_SITE_ROOT`).
+    pub fn site_root(&self) -> &std::path::Path {
+        &self._dir.0
+    }
+
     pub async fn add_user(&self, username: &str, password: &str) -> i64 {
         self.tessera
             .accounts

@@ -1,0 +1,120 @@
+import { expect, test, type CDPSession, type Page } from "@playwright/test";
+import { openHydrated, watchConsole } from "./support";
+
+/** A bundle file's name carries the hash of its content: tessera.<22 characters>.wasm. */
+const HASHED = /^\/pkg\/[\w-]+\.[A-Za-z0-9_-]{22}\.(wasm|js|css)$/;
+
+interface Loaded {
+  path: string;
+  status: number;
+  encoding: string | undefined;
+  cacheControl: string | undefined;
+  fromCache: boolean;
+  bytes: number;
+}
+
+/** Records every response of the page as Chromium's network stack saw it. */
+async function recordNetwork(page: Page): Promise<{ loaded: Loaded[]; cdp: CDPSession }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  const pending = new Map<string, Omit<Loaded, "bytes">>();
+  const loaded: Loaded[] = [];
+  cdp.on("Network.responseReceived", ({ requestId, response }) => {
+    const headers = Object.fromEntries(
+      Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), String(value)]),
+    );
+    pending.set(requestId, {
+      path: new URL(response.url).pathname,
+      status: response.status,
+      encoding: headers["content-encoding"],
+      cacheControl: headers["cache-control"],
+      fromCache: Boolean(response.fromDiskCache || response.fromMemoryCache),
+    });
+  });
+  cdp.on("Network.requestServedFromCache", ({ requestId }) => {
+    const entry = pending.get(requestId);
+    if (entry) entry.fromCache = true;
+  });
+  cdp.on("Network.loadingFinished", ({ requestId, encodedDataLength }) => {
+    const entry = pending.get(requestId);
+    if (entry) loaded.push({ ...entry, bytes: encodedDataLength });
+  });
+  return { loaded, cdp };
+}
+
+test("the bundle arrives compressed, under names that change with its content, cached for good", async ({ page }) => {
+  const problems = watchConsole(page);
+  const { loaded } = await recordNetwork(page);
+  await openHydrated(page, "/login");
+
+  const bundle = loaded.filter((file) => file.path.startsWith("/pkg/"));
+  // The main module, its JavaScript, the stylesheet and the login page's own file.
+  expect(bundle.map((file) => file.path)).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/),
+      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.js$/),
+      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.css$/),
+      expect.stringMatching(/^\/pkg\/split_page_login\.[\w-]{22}\.wasm$/),
+    ]),
+  );
+  for (const file of bundle) {
+    expect(file.path, "every bundle file is named after its content").toMatch(HASHED);
+    expect(file.status, file.path).toBe(200);
+    expect(["br", "gzip"], `${file.path} is compressed`).toContain(file.encoding);
+    expect(file.cacheControl, file.path).toBe("public, max-age=31536000, immutable");
+  }
+  const page_ = loaded.find((file) => file.path === "/login");
+  expect(page_?.cacheControl).toBe("no-cache");
+  expect(problems).toEqual([]);
+});
+
+test("a returning visitor's browser takes the bundle from its cache and asks only for the page", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/login");
+  const { loaded } = await recordNetwork(page);
+  await page.goto("/signup");
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true");
+  await openHydrated(page, "/login");
+
+  const bundle = loaded.filter((file) => file.path.startsWith("/pkg/"));
+  // The sign-up page's own file was new; everything the login page needs again is cached.
+  const again = bundle.filter((file) => !file.path.includes("split_page_signup"));
+  expect(again.length).toBeGreaterThan(0);
+  for (const file of again) {
+    expect(file.fromCache, `${file.path} comes from the cache`).toBe(true);
+  }
+  // The page itself is asked for every time (no-cache): a new deploy shows at once.
+  const pages = loaded.filter((file) => file.path === "/login" || file.path === "/signup");
+  expect(pages.length).toBe(2);
+  for (const html of pages) expect(html.fromCache, html.path).toBe(false);
+  expect(problems).toEqual([]);
+});
+
+test("the page names every file it needs in its head, so none waits for another to arrive", async ({ request }) => {
+  const html = await (await request.get("/login")).text();
+  const head = html.slice(0, html.indexOf("</head>"));
+  const hinted = [...head.matchAll(/<link[^>]*rel="(modulepreload|preload|stylesheet)"[^>]*href="([^"]+)"/g)].map(
+    (match) => match[2],
+  );
+  expect(hinted).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.js$/),
+      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/),
+      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.css$/),
+      expect.stringMatching(/^\/pkg\/split_page_login\.[\w-]{22}\.wasm$/),
+    ]),
+  );
+  // Every hinted file exists under that name.
+  for (const href of hinted) {
+    expect((await request.get(href)).status(), href).toBe(200);
+  }
+});
+
+test("the browsable API's page links the current stylesheet", async ({ page }) => {
+  const { loaded } = await recordNetwork(page);
+  await page.goto("/hello/");
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  const stylesheet = loaded.find((file) => file.path.endsWith(".css"));
+  expect(stylesheet?.path).toMatch(HASHED);
+  expect(stylesheet?.status).toBe(200);
+});
