@@ -13,14 +13,8 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
 PORT=${PORT:-3200}
-if ! command -v wrk >/dev/null; then
-    echo "==> installing wrk from Debian" >&2
-    sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-    sudo_if_needed apt-get install -y -q wrk >/dev/null || {
-        sudo_if_needed apt-get update -q && sudo_if_needed apt-get install -y -q wrk
-    }
-fi
 source bench/server.sh
+ensure_wrk
 prepare_bench_server "$PORT"
 cargo build --release -q -p tessera-bench --bin refresh_chain
 chain=target/release/refresh_chain

@@ -11,6 +11,7 @@
 #                                and returns once /livez answers
 #   wait_until_live BASE PID LOG  for another server the script starts itself
 #   bench_access_token           prints a fresh access token of that user
+#   ensure_wrk                   installs wrk from Debian when missing
 #
 # The server is stopped and the directory removed when the script exits.
 
@@ -57,4 +58,13 @@ wait_until_live() {
 bench_access_token() {
     curl -sf -H 'Content-Type: application/json' -d "$BENCH_LOGIN_BODY" "$BASE/api/token/" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access"])'
+}
+
+ensure_wrk() {
+    command -v wrk >/dev/null && return 0
+    echo "==> installing wrk from Debian" >&2
+    sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+    sudo_if_needed apt-get install -y -q wrk >/dev/null || {
+        sudo_if_needed apt-get update -q && sudo_if_needed apt-get install -y -q wrk
+    }
 }

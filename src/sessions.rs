@@ -142,7 +142,7 @@ impl Sessions {
             .verify(refresh_token, Some(TokenType::Refresh), now)?;
         // simplejwt checks the user before anything else about the session.
         if let UserClaim::Id(user_id) = claims.user {
-            match core.registry.user(user_id) {
+            match core.registry.user(&core.store, user_id).await? {
                 Some(UserState {
                     is_active: true, ..
                 }) => {}
@@ -338,7 +338,8 @@ impl Sessions {
         } else if let UserClaim::Id(user_id) = claims.user {
             if core
                 .registry
-                .standing(user_id, claims.sid.as_deref(), claims.iat)
+                .standing(&core.store, user_id, claims.sid.as_deref(), claims.iat)
+                .await?
                 == Standing::TokenRevoked
             {
                 return Err(TokenError::Blacklisted.into());
@@ -358,22 +359,24 @@ impl Sessions {
     /// `CredentialsNotProvided`, a malformed one `MalformedAuthorization`,
     /// and a token is checked by [`Sessions::authenticate`]. Both adapters
     /// (REST extractor, server functions) call this and nothing else.
-    pub fn authenticate_header(
+    pub async fn authenticate_header(
         &self,
         header: Option<&[u8]>,
     ) -> Result<AuthenticatedUser, AuthError> {
         match header.map(parse_authorization) {
             None | Some(Credentials::Absent) => Err(AuthError::CredentialsNotProvided),
             Some(Credentials::Malformed) => Err(AuthError::MalformedAuthorization),
-            Some(Credentials::Bearer(token)) => self.authenticate(token),
+            Some(Credentials::Bearer(token)) => self.authenticate(token).await,
         }
     }
 
     /// Checks an access token for a protected route: signature, lifetime,
-    /// type, revocation, and that its user exists and is active. Memory only.
+    /// type, revocation, and that its user exists and is active. Memory only
+    /// for a user seen recently; one database read for any other (see
+    /// `registry`).
     /// Takes the header's bytes as they came: a token that is not UTF-8 is
     /// invalid, and one seen before skips that check too.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         access_token: impl AsRef<[u8]>,
     ) -> Result<AuthenticatedUser, AuthError> {
@@ -398,7 +401,8 @@ impl Sessions {
         core.sync.check()?;
         match core
             .registry
-            .standing(user_id, claims.sid.as_deref(), claims.iat)
+            .standing(&core.store, user_id, claims.sid.as_deref(), claims.iat)
+            .await?
         {
             Standing::Active => Ok(AuthenticatedUser { user_id, claims }),
             Standing::SessionRevoked | Standing::TokenRevoked => {

@@ -53,6 +53,9 @@ pub struct Settings {
     /// access tokens are refused (503): past it, revocations made elsewhere
     /// may be unseen.
     pub max_sync_lag: Duration,
+    /// Users whose state is held in memory at most (the most recently
+    /// seen); any other is read from the database when needed.
+    pub cached_users: usize,
 }
 
 impl Default for Settings {
@@ -78,6 +81,7 @@ impl Default for Settings {
             max_concurrent_hashes: None,
             max_queued_hashes: crate::password::DEFAULT_QUEUE_LIMIT,
             throttle: ThrottleRules::default(),
+            cached_users: crate::registry::DEFAULT_CACHED_USERS,
             trusted_proxies: Vec::new(),
             max_sync_lag: DEFAULT_MAX_SYNC_LAG,
         }

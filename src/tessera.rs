@@ -100,7 +100,7 @@ impl Tessera {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
         let policy = settings.policy();
-        let registry = Registry::load(&store, clock.now()).await?;
+        let registry = Registry::load(&store, clock.now(), settings.cached_users).await?;
         let rotations = RotationQueue::start(store.clone(), policy.refresh_lifetime);
         let core = Arc::new(Core {
             store,

@@ -119,14 +119,14 @@ pub async fn logout(refresh: String) -> Result<(), AuthFailure> {
 /// The protected greeting of `GET /hello/`.
 #[server(client = AuthClient)]
 pub async fn hello() -> Result<String, AuthFailure> {
-    ssr::authenticated()?;
+    ssr::authenticated().await?;
     Ok("Hello, World!".to_owned())
 }
 
 /// Who the access token belongs to.
 #[server(client = AuthClient)]
 pub async fn me() -> Result<Profile, AuthFailure> {
-    let user = ssr::authenticated()?;
+    let user = ssr::authenticated().await?;
     let core = ssr::core()?;
     let summary = core
         .accounts
@@ -194,7 +194,7 @@ pub struct SessionItem {
 /// The caller's live sessions, the most recently used first.
 #[server(client = AuthClient)]
 pub async fn my_sessions() -> Result<Vec<SessionItem>, AuthFailure> {
-    let user = ssr::authenticated()?;
+    let user = ssr::authenticated().await?;
     let sessions = ssr::core()?
         .sessions
         .list_own(&user)
@@ -217,7 +217,7 @@ pub async fn my_sessions() -> Result<Vec<SessionItem>, AuthFailure> {
 /// Ends one of the caller's sessions.
 #[server(client = AuthClient)]
 pub async fn end_session(id: String) -> Result<(), AuthFailure> {
-    let user = ssr::authenticated()?;
+    let user = ssr::authenticated().await?;
     ssr::core()?
         .sessions
         .end_own(&user, &id)
@@ -228,7 +228,7 @@ pub async fn end_session(id: String) -> Result<(), AuthFailure> {
 /// Ends every session of the caller but this one; how many ended.
 #[server(client = AuthClient)]
 pub async fn end_other_sessions() -> Result<usize, AuthFailure> {
-    let user = ssr::authenticated()?;
+    let user = ssr::authenticated().await?;
     ssr::core()?
         .sessions
         .end_others(&user)
@@ -242,7 +242,7 @@ pub async fn change_password(
     old_password: String,
     new_password: String,
 ) -> Result<(), AuthFailure> {
-    let user = ssr::authenticated()?;
+    let user = ssr::authenticated().await?;
     let caller = ssr::caller();
     ssr::core()?
         .sessions

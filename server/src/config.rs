@@ -137,6 +137,12 @@ pub struct Config {
     /// `/healthz` turns 503: never accept a token that may have been revoked.
     #[arg(long, env = "TESSERA_MAX_SYNC_LAG", default_value = "10s")]
     pub max_sync_lag: HumanDuration,
+
+    /// Users whose state (active, revocations) is held in memory at most,
+    /// the most recently seen (at most about 90 bytes each); a token of any other
+    /// user costs one database read, then it is held too.
+    #[arg(long, env = "TESSERA_CACHED_USERS", default_value_t = tessera::registry::DEFAULT_CACHED_USERS)]
+    pub cached_users: usize,
 }
 
 /// Settings of the HTTP server itself (not the core's).
@@ -225,6 +231,7 @@ impl Config {
             },
             trusted_proxies: self.trusted_proxies.0.clone(),
             max_sync_lag: self.max_sync_lag.0,
+            cached_users: self.cached_users,
         }
     }
 }
@@ -316,6 +323,7 @@ mod tests {
         assert_eq!(parsed.throttle, core.throttle);
         assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
         assert_eq!(parsed.max_sync_lag, core.max_sync_lag);
+        assert_eq!(parsed.cached_users, core.cached_users);
         assert_eq!(parsed.previous_secret_keys, core.previous_secret_keys);
         assert_eq!(parsed.algorithm, core.algorithm);
         assert_eq!(parsed.key_publication_delay, core.key_publication_delay);

@@ -30,7 +30,7 @@ pub fn policy() -> Option<Policy> {
 
 /// The request's caller, checked exactly as `GET /hello/` checks it: the
 /// same core function reads the `Authorization` header.
-pub fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
+pub async fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
     let parts = use_context::<axum::http::request::Parts>().ok_or_else(|| {
         leptos::logging::error!("no request parts in the server function's context");
         reject(AuthFailure::Server("not configured".into()))
@@ -39,6 +39,7 @@ pub fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
     core()?
         .sessions
         .authenticate_header(header.map(HeaderValue::as_bytes))
+        .await
         .map_err(reject)
 }
 

@@ -30,6 +30,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .tessera
             .sessions
             .authenticate_header(header.map(|value| value.as_bytes()))
+            .await
             .map(Self)
             .map_err(ApiError::from_access)
     }

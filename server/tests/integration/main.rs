@@ -8,6 +8,7 @@ mod support;
 
 mod assets;
 mod bad_input;
+mod cached_users;
 mod cli;
 mod cors;
 mod durability;
