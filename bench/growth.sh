@@ -17,13 +17,13 @@
 #                                           in memory (each costs a database read)
 #   growth_<engine>_<users>_revoked_at_once 1 when a logged-out token is refused by
 #                                           the very next request
+#   growth_<engine>_<users>_propagation_*_ms  PostgreSQL: logout here → refused by a
+#                                           second instance (median, p90, worst of 20)
 #   growth_<engine>_<users>_rss_end_kb      resident memory after all that
 #
 #   bench/growth.sh                               (after `cargo leptos build --release --split`)
 #   SIZES="10000 1000000" ENGINES=sqlite DURATION=5 bench/growth.sh
 #
-# Propagation to other instances does not depend on the users' number (one
-# change-log row per change): bench/propagation.sh measures it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,9 +40,11 @@ chain=target/release/refresh_chain
 
 work=$(mktemp -d)
 database="tessera_growth_$$"
-server=""
+server="" second=""
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    for pid in $server $second; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     rm -rf "$work"
     psql "$POSTGRES/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
 }
@@ -180,6 +182,17 @@ PY
         curl -sf -H 'Content-Type: application/json' -d "{\"refresh\":\"$refresh\"}" "$BASE/api/token/blacklist/" >/dev/null
         status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $access" "$BASE/hello/")
         echo "${name}_revoked_at_once $([[ $status == 401 ]] && echo 1 || echo 0)"
+        if [[ $engine == postgres ]]; then
+            # A second instance on the same database: logout on this one,
+            # refused on that one.
+            LEPTOS_SITE_ADDR="127.0.0.1:$((PORT + 1))" target/release/tessera >"$work/second.log" 2>&1 &
+            second=$!
+            wait_until_live "http://127.0.0.1:$((PORT + 1))" "$second" "$work/second.log"
+            python3 bench/propagation.py "$BASE" "http://127.0.0.1:$((PORT + 1))" 20 "$BENCH_LOGIN_BODY" |
+                sed "s/^/${name}_/"
+            kill "$second"; wait "$second" 2>/dev/null || true
+            second=""
+        fi
         echo "${name}_rss_end_kb $(rss_kb)"
         kill "$server"; wait "$server" 2>/dev/null || true
         server=""

@@ -35,35 +35,4 @@ finish() {
 trap finish EXIT
 wait_until_live "$b" "$second" "$work/b.log"
 
-python3 - "$a" "$b" "$TRIALS" "$BENCH_LOGIN_BODY" <<'PY'
-import json, sys, time, urllib.request, urllib.error
-
-a, b, trials, login = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-
-def post(base, path, body):
-    request = urllib.request.Request(base + path, data=body.encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
-
-def hello(base, access):
-    request = urllib.request.Request(base + "/hello/", headers={"Authorization": "Bearer " + access})
-    try:
-        with urllib.request.urlopen(request) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-delays = []
-for _ in range(trials):
-    pair = post(a, "/api/token/", login)
-    while hello(b, pair["access"]) != 200:
-        time.sleep(0.002)
-    started = time.perf_counter()
-    post(a, "/api/token/blacklist/", json.dumps({"refresh": pair["refresh"]}))
-    while hello(b, pair["access"]) != 401:
-        time.sleep(0.002)
-    delays.append((time.perf_counter() - started) * 1000)
-delays.sort()
-print(f"logout on A → refused on B, {trials} trials: median {delays[len(delays) // 2]:.1f} ms, "
-      f"p90 {delays[int(len(delays) * 0.9)]:.1f} ms, worst {delays[-1]:.1f} ms")
-PY
+python3 bench/propagation.py "$a" "$b" "$TRIALS" "$BENCH_LOGIN_BODY"

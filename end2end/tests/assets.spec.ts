@@ -3,6 +3,13 @@ import { openHydrated, watchConsole } from "./support";
 
 /** A bundle file's name carries the hash of its content: tessera.<22 characters>.wasm. */
 const HASHED = /^\/pkg\/[\w-]+\.[A-Za-z0-9_-]{22}\.(wasm|js|css)$/;
+/** What /login needs: the main module, its JavaScript, the stylesheet and the page's own file. */
+const LOGIN_PAGE_FILES = expect.arrayContaining([
+  expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/),
+  expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.js$/),
+  expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.css$/),
+  expect.stringMatching(/^\/pkg\/split_page_login\.[\w-]{22}\.wasm$/),
+]);
 
 interface Loaded {
   path: string;
@@ -43,15 +50,7 @@ test("the bundle arrives compressed, under names that change with its content, c
   await openHydrated(page, "/login");
 
   const bundle = loaded.filter((file) => file.path.startsWith("/pkg/"));
-  // The main module, its JavaScript, the stylesheet and the login page's own file.
-  expect(bundle.map((file) => file.path)).toEqual(
-    expect.arrayContaining([
-      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/),
-      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.js$/),
-      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.css$/),
-      expect.stringMatching(/^\/pkg\/split_page_login\.[\w-]{22}\.wasm$/),
-    ]),
-  );
+  expect(bundle.map((file) => file.path)).toEqual(LOGIN_PAGE_FILES);
   for (const file of bundle) {
     expect(file.path, "every bundle file is named after its content").toMatch(HASHED);
     expect(file.status, file.path).toBe(200);
@@ -93,14 +92,7 @@ test("the page names every file it needs in its head, so none waits for another 
     .map((tag) => tag[0])
     .filter((tag) => /\brel="(modulepreload|preload|stylesheet)"/.test(tag))
     .map((tag) => tag.match(/\bhref="([^"]+)"/)?.[1] ?? "");
-  expect(hinted).toEqual(
-    expect.arrayContaining([
-      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.js$/),
-      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/),
-      expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.css$/),
-      expect.stringMatching(/^\/pkg\/split_page_login\.[\w-]{22}\.wasm$/),
-    ]),
-  );
+  expect(hinted).toEqual(LOGIN_PAGE_FILES);
   // Every hinted file exists under that name.
   for (const href of hinted) {
     expect((await request.get(href)).status(), href).toBe(200);

@@ -5,7 +5,7 @@
 //! held alike, even while reads of missing users race with the change log.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tessera::import::ImportedUser;
 use tessera_server::maintenance::{self, SYNC_EVERY};
@@ -20,30 +20,23 @@ support::on_both_engines!(users_beyond_the_cache_are_read_when_needed);
 const BOUND: Duration = Duration::from_millis(900);
 
 async fn until_status(app: &TestApp, access: &str, status: u16, what: &str) {
-    let started = Instant::now();
-    loop {
-        let reply = app.hello(access).await;
-        if reply.status == status {
-            return;
-        }
-        assert!(
-            started.elapsed() < BOUND,
-            "{what}: still {} ({})",
-            reply.status,
-            reply.text()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    app.hello_until(access, status, BOUND, what).await;
 }
 
-async fn users_beyond_the_cache_are_read_when_needed(engine: Engine) {
-    let app = spawn_app_with(engine, |settings| settings.cached_users = 4).await;
+/// `count` users made on `app`, and an access token of each.
+async fn users_with_tokens(app: &TestApp, count: usize) -> Vec<String> {
     let mut tokens = Vec::new();
-    for i in 0..12 {
+    for i in 0..count {
         let name = format!("user{i}");
         app.add_user(&name, "their-password").await;
         tokens.push(app.tokens(&name, "their-password").await.0);
     }
+    tokens
+}
+
+async fn users_beyond_the_cache_are_read_when_needed(engine: Engine) {
+    let app = spawn_app_with(engine, |settings| settings.cached_users = 4).await;
+    let tokens = users_with_tokens(&app, 12).await;
     // Twice round: every user has left the cache at least once by the second.
     for _ in 0..2 {
         for access in &tokens {
@@ -79,12 +72,7 @@ async fn two_instances(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_user_changed_elsewhere_is_refused_whether_held_or_not() {
     let (a, b, _upkeep) = two_instances(2).await;
-    let mut tokens = Vec::new();
-    for i in 0..6 {
-        let name = format!("user{i}");
-        a.add_user(&name, "their-password").await;
-        tokens.push(a.tokens(&name, "their-password").await.0);
-    }
+    let tokens = users_with_tokens(&a, 6).await;
     // b reads each user once; only the last two stay held.
     for access in &tokens {
         assert_eq!(b.hello(access).await.status, 200);
@@ -103,13 +91,7 @@ async fn a_user_changed_elsewhere_is_refused_whether_held_or_not() {
 async fn reads_of_missing_users_racing_changes_never_keep_a_stale_user() {
     // Eight places for thirty users: nearly every request of b is a read.
     let (a, b, _upkeep) = two_instances(8).await;
-    let mut tokens = Vec::new();
-    for i in 0..30 {
-        let name = format!("user{i}");
-        a.add_user(&name, "their-password").await;
-        tokens.push(a.tokens(&name, "their-password").await.0);
-    }
-    let tokens = Arc::new(tokens);
+    let tokens = Arc::new(users_with_tokens(&a, 30).await);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readers: Vec<_> = (0..4)
         .map(|reader| {

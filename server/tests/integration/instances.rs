@@ -62,19 +62,10 @@ impl Cluster {
     async fn everywhere(&self, access: &str, status: u16, what: &str) -> Duration {
         let started = Instant::now();
         for (i, instance) in self.instances.iter().enumerate() {
-            loop {
-                let reply = instance.hello(access).await;
-                if reply.status == status {
-                    break;
-                }
-                assert!(
-                    started.elapsed() < PUSH_BOUND,
-                    "{what}: instance {i} still answers {} ({})",
-                    reply.status,
-                    reply.text()
-                );
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let what = format!("{what}, on instance {i}");
+            instance
+                .hello_until(access, status, PUSH_BOUND, &what)
+                .await;
         }
         started.elapsed()
     }

@@ -4,7 +4,7 @@
 //! hour, so only the push can deliver within the bounds below; a lost
 //! listening connection is re-established and the instance catches up.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::{spawn_app_with, spawn_instance, Engine, TempDir, TestApp};
 
@@ -16,14 +16,8 @@ const BOUND: Duration = Duration::from_secs(5);
 
 /// How long until `app` answers `/hello/` with `status` for `access`.
 async fn until_status(app: &TestApp, access: &str, status: u16) -> Duration {
-    let start = Instant::now();
-    loop {
-        if app.hello(access).await.status == status {
-            return start.elapsed();
-        }
-        assert!(start.elapsed() < BOUND, "no {status} within {BOUND:?}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    app.hello_until(access, status, BOUND, "the pushed change")
+        .await
 }
 
 async fn two_instances() -> (TestApp, TestApp) {

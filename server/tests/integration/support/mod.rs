@@ -222,6 +222,32 @@ impl TestApp {
         self.send(http::request("GET", path, headers, b"")).await
     }
 
+    /// Asks `/hello/` with `access` until it answers `status` (a change
+    /// made elsewhere arriving); fails the test, naming `what`, after
+    /// `bound`. Returns how long it took.
+    pub async fn hello_until(
+        &self,
+        access: &str,
+        status: u16,
+        bound: Duration,
+        what: &str,
+    ) -> Duration {
+        let started = std::time::Instant::now();
+        loop {
+            let reply = self.hello(access).await;
+            if reply.status == status {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < bound,
+                "{what}: no {status} within {bound:?}, still {} {}",
+                reply.status,
+                reply.text()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     pub async fn hello(&self, access: &str) -> Reply {
         self.get("/hello/", &[("Authorization", &format!("Bearer {access}"))])
             .await
