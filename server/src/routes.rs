@@ -19,7 +19,7 @@ use tracing::Span;
 use crate::api::InternalCause;
 use crate::assets::StaticFiles;
 use crate::body_limit::{BodyLimit, BodyLimitLayer};
-use crate::compression::{self, Compressed};
+use crate::compression::{CompressionOfPages, CompressionOfPagesLayer};
 use crate::cors::{self, CorsPolicy};
 use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, metrics, AppState};
@@ -28,7 +28,7 @@ use crate::{api, health, metrics, AppState};
 /// service (see `api::BrowsableLayer`), inside the security headers, inside
 /// on-the-fly compression (see `compression`). Serve it with
 /// [`crate::serve::serve`], which gives throttling the client's address.
-pub type App = Compressed<SecurityHeaders<api::Browsable<BodyLimit<Router>>>>;
+pub type App = CompressionOfPages<SecurityHeaders<api::Browsable<BodyLimit<Router>>>>;
 
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> App {
     .layer(routes);
     let browsable = api::BrowsableLayer { stylesheet };
     let secured = SecurityHeadersLayer { hsts: http.hsts }.layer(browsable.layer(limited));
-    compression::layer().layer(secured)
+    CompressionOfPagesLayer.layer(secured)
 }
 
 /// The fallback of every URL no route claims: a static file when there is

@@ -26,13 +26,25 @@ fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/hello/" || path == "/.well-known/jwks.json"
 }
 
+/// A call of the API by a program (not a browser asking for a page): JSON
+/// only, small but for the OpenAPI document and Swagger UI's files, which
+/// are for people and count as pages here.
+pub fn answers_a_program<B>(request: &axum::http::Request<B>) -> bool {
+    let path = request.uri().path();
+    let for_people = path == "/api/schema/" || path.starts_with("/api/docs/");
+    is_api_path(path) && !for_people && !asks_for_html(request)
+}
+
 fn wants_html(request: &Request) -> bool {
-    is_api_path(request.uri().path())
-        && request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
+    is_api_path(request.uri().path()) && asks_for_html(request)
+}
+
+fn asks_for_html<B>(request: &axum::http::Request<B>) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 #[derive(Clone, Copy, Debug)]

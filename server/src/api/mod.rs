@@ -14,7 +14,7 @@ mod responses;
 mod token_views;
 
 pub use auth_user::AuthUser;
-pub use browsable::{Browsable, BrowsableLayer};
+pub use browsable::{answers_a_program, Browsable, BrowsableLayer};
 pub use error::{ApiError, InternalCause};
 
 use axum::handler::Handler;

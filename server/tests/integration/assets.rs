@@ -243,6 +243,16 @@ async fn pages_are_compressed_on_the_fly_and_always_revalidated() {
     assert_eq!(schema.header("content-encoding"), Some("br"));
     let document: serde_json::Value = serde_json::from_slice(&unbrotli(&schema.body)).unwrap();
     assert!(document["openapi"].is_string());
+    // And the browsable API's page for a browser that opens an API URL.
+    let browsable = get(
+        &app,
+        "/api/token/",
+        &[("Accept", "text/html"), ("Accept-Encoding", "br")],
+    )
+    .await;
+    assert_eq!(browsable.header("content-encoding"), Some("br"));
+    let page = String::from_utf8(unbrotli(&browsable.body)).unwrap();
+    assert!(page.contains("Tessera API"), "{page}");
 }
 
 #[tokio::test]
@@ -265,7 +275,8 @@ async fn small_responses_go_out_as_they_are() {
 #[tokio::test]
 async fn a_response_that_carries_tokens_is_never_compressed() {
     // RSA-signed tokens make a token pair larger than the size that is
-    // otherwise compressed: only `no-store` keeps it plain (BREACH).
+    // otherwise compressed. A program's call goes around compression; a
+    // browser's page of it is kept plain by `no-store` (BREACH).
     let app = spawn_app_with(Engine::Sqlite, |settings| {
         settings.algorithm = "RS256".parse().unwrap();
     })
@@ -288,6 +299,30 @@ async fn a_response_that_carries_tokens_is_never_compressed() {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert_eq!(reply.header("content-encoding"), None);
     assert!(reply.json()["refresh"].is_string());
+
+    // A browser gets the tokens as the browsable API's page, which goes
+    // through compression like every page: `no-store` keeps it plain.
+    let page = app
+        .send(request(
+            "POST",
+            "/api/token/",
+            &[
+                ("Content-Type", "application/json"),
+                ("Accept", "text/html"),
+                ("Accept-Encoding", "br, gzip"),
+            ],
+            body.as_bytes(),
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.body.len() > 1024);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("content-encoding"), None);
+    assert!(page.text().contains("refresh"));
 }
 
 #[tokio::test]
