@@ -30,10 +30,21 @@ wasm=$(compgen -G "$pkg/tessera.*wasm" | grep -v '\.wasm\.' | head -n 1 || true)
 unsplit=target/front/wasm32-unknown-unknown/wasm-release/tessera_frontend.wasm
 [[ -n $wasm && -f $wasm ]] || { echo "no $pkg/tessera.*wasm: run cargo leptos build --release --split first" >&2; exit 1; }
 brotli_size() { brotli -q 11 -c "$1" | wc -c; }
-main_brotli=$(brotli_size "$wasm")
 echo "wasm_bytes_raw $(stat -c %s "$wasm")"
 echo "wasm_bytes_gzip $(gzip -9 -c "$wasm" | wc -c)"
-echo "wasm_bytes_brotli $main_brotli"
+echo "wasm_bytes_brotli $(brotli_size "$wasm")"
+# The split loader's hashed name is written into the main module (7 times);
+# wasm-split's chunks differ from one build to the next, so that name does,
+# and it moves the compressed size by up to 300 bytes. With the name put
+# back to cargo-leptos' placeholder the module is byte-identical across
+# builds: the check measures that.
+main_brotli=$(python3 - "$wasm" <<'PY' | brotli -q 11 -c | wc -c
+import re, sys
+data = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(re.sub(rb"__wasm_split\.[A-Za-z0-9_-]{22}\.js", b"__wasm_split." + b"_" * 22 + b".js", data))
+PY
+)
+echo "wasm_bytes_brotli_placeholder_name $main_brotli"
 
 # The size of a module's data section (section id 11), from its headers.
 data_share=$(python3 - "$wasm" "$unsplit" <<'PY'
@@ -93,7 +104,7 @@ fi
 
 if $check; then
     problems=()
-    ((main_brotli <= max_main)) || problems+=("the main wasm module is $main_brotli bytes with brotli, over $max_main")
+    ((main_brotli <= max_main)) || problems+=("the main wasm module is $main_brotli bytes with brotli (placeholder loader name), over $max_main")
     # 0.95 and above: wasm-split found no room to repack the data segment and
     # kept it whole (see SPLIT_HEADROOM in frontend/src/lib.rs).
     if [[ $data_share != unknown ]] && python3 -c "import sys; sys.exit(0 if $data_share >= 0.95 else 1)"; then
