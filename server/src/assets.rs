@@ -9,8 +9,8 @@
 //! - **Cached for good where the name says the content.** With `hash-files`
 //!   every file of the bundle is named after a hash of its bytes
 //!   (`tessera.<hash>.wasm`): a new build makes new names, so those are
-//!   immutable for a year. Every other file (the favicon, an unhashed
-//!   development build) must be revalidated: `no-cache`, with
+//!   immutable for a year. Every other file (the favicon, a build made
+//!   without hashes) must be revalidated: `no-cache`, with
 //!   `Last-Modified` answering `If-Modified-Since` by 304.
 
 use std::future::Future;
@@ -20,7 +20,8 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-/// A year: the longest lifetime caches honour (RFC 9111 suggests no more).
+/// A year: the longest expiry HTTP/1.1 ever asked servers to give (RFC 2616
+/// §14.21); `immutable` spares even a reload's revalidation.
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 
