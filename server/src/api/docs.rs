@@ -4,8 +4,9 @@
 //! CDN, nothing fetched from another origin, so a strict
 //! Content-Security-Policy holds.
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -42,11 +43,32 @@ pub async fn file(Path(file): Path<String>, request: HeaderMap) -> Response {
     serve(&file, &request)
 }
 
-fn serve(name: &str, request: &HeaderMap) -> Response {
-    let file = match utoipa_swagger_ui::serve(name, Arc::clone(&CONFIG)) {
-        Ok(Some(file)) => file,
-        Ok(None) => return ApiError::NotFound.into_response(),
-        Err(error) => return ApiError::Internal(error.to_string()).into_response(),
+/// One of Swagger UI's files as this server sends it.
+struct DocFile {
+    body: axum::body::Bytes,
+    content_type: HeaderValue,
+    etag: HeaderValue,
+}
+
+/// The files asked for so far, each prepared once: they are built into the
+/// binary and never change while it runs (the bundle alone is 1.5 MB to
+/// copy and hash). Only names that exist are kept, so the map is bounded by
+/// Swagger UI's handful of files.
+static FILES: LazyLock<Mutex<HashMap<String, Arc<DocFile>>>> = LazyLock::new(Default::default);
+
+fn prepare(name: &str) -> Result<Option<Arc<DocFile>>, String> {
+    let files = || {
+        FILES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(file) = files().get(name) {
+        return Ok(Some(Arc::clone(file)));
+    }
+    let Some(file) =
+        utoipa_swagger_ui::serve(name, Arc::clone(&CONFIG)).map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
     };
     let body = if name == "index.html" {
         // The page's title names this API, not the tool.
@@ -62,34 +84,47 @@ fn serve(name: &str, request: &HeaderMap) -> Response {
     // runs this build (SipHash with fixed keys, not per process).
     let mut hasher = std::hash::DefaultHasher::new();
     body.hash(&mut hasher);
-    let etag = HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
-        .expect("hex digits are a valid header value");
+    let prepared = Arc::new(DocFile {
+        body: body.into(),
+        content_type: HeaderValue::from_str(&file.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        etag: HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
+            .expect("hex digits are a valid header value"),
+    });
+    files().insert(name.to_owned(), Arc::clone(&prepared));
+    Ok(Some(prepared))
+}
+
+fn serve(name: &str, request: &HeaderMap) -> Response {
+    let file = match prepare(name) {
+        Ok(Some(file)) => file,
+        Ok(None) => return ApiError::NotFound.into_response(),
+        Err(error) => return ApiError::Internal(error).into_response(),
+    };
     let unchanged = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag);
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == file.etag);
     let revalidate = [
-        (header::ETAG, etag),
+        (header::ETAG, file.etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
     ];
     if unchanged {
         return (StatusCode::NOT_MODIFIED, revalidate).into_response();
     }
-    let content_type = HeaderValue::from_str(&file.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     (
         revalidate,
         [
-            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_TYPE, file.content_type.clone()),
             (
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CONTENT_SECURITY_POLICY),
             ),
         ],
-        body,
+        file.body.clone(),
     )
         .into_response()
 }
