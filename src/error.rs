@@ -2,8 +2,8 @@
 //! REST API in `tessera-server`'s `api/error.rs`, the UI in `tessera-app`'s
 //! `failure.rs`).
 
+use crate::core::secret::SecretError;
 use crate::password::{PasswordError, MAX_PASSWORD_BYTES};
-use crate::secret::SecretError;
 use crate::store::StoreError;
 use crate::tokens::TokenError;
 
@@ -53,10 +53,23 @@ pub enum AuthError {
     /// `max_sync_lag`: it cannot tell whether a token was revoked elsewhere.
     #[error("the server cannot confirm revocations right now")]
     OutOfSync,
+    /// Every password hasher is busy and its queue is full: try again shortly.
+    #[error("the password hasher is busy")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Password(#[from] PasswordError),
+    /// The password hasher failed or stopped (a server fault).
+    #[error("{0}")]
+    Hasher(String),
+}
+
+impl From<PasswordError> for AuthError {
+    fn from(error: PasswordError) -> Self {
+        match error {
+            PasswordError::Busy => Self::Busy,
+            other => Self::Hasher(other.to_string()),
+        }
+    }
 }
 
 impl From<TokenError> for AuthError {

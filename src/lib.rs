@@ -5,43 +5,59 @@
 //! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
 //! to Leptos server functions, so every rule is written exactly once.
 //!
-//! [`Tessera`] holds two capabilities over one shared core: [`Sessions`]
-//! (log in, refresh, verify, log out, authenticate) and [`Accounts`]
-//! (create, sign up, set password, (de)activate, list).
+//! The front door is [`Tessera`]: four capabilities over one shared core.
+//!
+//! - [`Sessions`]: log in, refresh, verify, log out, authenticate a request,
+//!   and a user's own sessions and password.
+//! - [`Accounts`]: create, sign up, set a password, (de)activate, import, list.
+//! - [`SigningKeys`]: the JWK set, listing and rotating signing keys.
+//! - [`Upkeep`]: what a serving process runs in the background (picking up
+//!   other instances' changes, flushing expired rows) and reports on.
+//!
+//! Everything else is private to the crate; a reader who wants the rules of
+//! one capability opens its folder.
 
-pub mod accounts;
-pub mod bearer;
-pub mod client_address;
-pub mod clock;
+mod accounts;
 mod core;
-pub mod device;
-pub mod error;
-pub mod hex;
+mod error;
 pub mod import;
-pub mod iso8601;
 pub mod keys;
-pub mod metrics;
-pub mod own_sessions;
-pub mod password;
-mod password_attempt;
-pub mod registry;
-pub mod rotation_queue;
-pub mod secret;
-pub mod sessions;
-pub mod settings;
-pub mod store;
+mod password;
+mod sessions;
+mod settings;
+mod store;
 mod tessera;
-pub mod throttle;
-pub mod tokens;
-pub mod username;
-pub mod verified_cache;
+mod tokens;
+mod upkeep;
 
-pub use accounts::Accounts;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use accounts::{is_valid_username, Accounts};
+pub use core::clock::{Clock, ManualClock, SystemClock};
 pub use core::{Client, TokenPair};
 pub use error::{AuthError, StartError};
-pub use sessions::{AuthenticatedUser, Sessions};
+pub use keys::SigningKeys;
+pub use sessions::{AuthenticatedUser, OwnSession, Sessions};
+pub use core::throttle::ThrottleRules;
 pub use settings::{Policy, Settings};
 pub use store::{Store, StoreError};
+pub use password::MAX_PASSWORD_BYTES;
 pub use tessera::Tessera;
-pub use tokens::TokenError;
+pub use tokens::{TokenError, TokenKey};
+pub use keys::{KeyError, KeyListing, SigningAlgorithm};
+pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};
+/// An instant as ISO 8601 in UTC (`2026-12-02T09:52:40Z`), as the API writes times.
+pub use core::iso8601::format_utc;
+
+/// What tests arrange below the API (a batch of rotations sent to the
+/// store directly); not part of the API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::store::Rotation;
+}
+
+/// Internals the benchmarks measure directly; not part of the API.
+#[cfg(feature = "bench")]
+pub mod bench {
+    pub use crate::keys::{KeyPolicy, Keys};
+    pub use crate::password::PasswordHasher;
+    pub use crate::tokens::{TokenCodec, TokenSpec, TokenType};
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::keys::SigningAlgorithm;
-use crate::throttle::ThrottleRules;
+use crate::core::throttle::ThrottleRules;
 
 /// Every setting of the core, with the defaults the command line documents.
 #[derive(Clone)]
@@ -81,7 +81,7 @@ impl Default for Settings {
             max_concurrent_hashes: None,
             max_queued_hashes: crate::password::DEFAULT_QUEUE_LIMIT,
             throttle: ThrottleRules::default(),
-            cached_users: crate::registry::DEFAULT_CACHED_USERS,
+            cached_users: crate::core::registry::DEFAULT_CACHED_USERS,
             trusted_proxies: Vec::new(),
             max_sync_lag: DEFAULT_MAX_SYNC_LAG,
         }

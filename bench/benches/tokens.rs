@@ -8,8 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::future::Future;
 use std::hint::black_box;
-use tessera::password::PasswordHasher;
-use tessera::tokens::{TokenCodec, TokenSpec, TokenType};
+use tessera::bench::{PasswordHasher, TokenCodec, TokenSpec, TokenType};
 use tessera::{Clock, Settings, Store, SystemClock, Tessera};
 
 const KEY: &[u8] = b"benchmark-key-benchmark-key-benchmark-key-0123456789";
@@ -89,7 +88,8 @@ fn tokens(c: &mut Criterion) {
 /// Verification is what a cold access token costs once (the verified-token
 /// memo serves the next requests); signing is paid twice per login and refresh.
 fn algorithms(c: &mut Criterion) {
-    use tessera::keys::{KeyPolicy, Keys, SigningAlgorithm};
+    use tessera::bench::{KeyPolicy, Keys};
+    use tessera::SigningAlgorithm;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -66,7 +66,7 @@ pub enum KeysCommand {
     Rotate {
         /// Algorithm of the new key; by default that of the newest key.
         #[arg(long, value_name = "ALGORITHM")]
-        to: Option<tessera::keys::SigningAlgorithm>,
+        to: Option<tessera::SigningAlgorithm>,
     },
 }
 
@@ -132,7 +132,7 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
-    Keys(#[from] tessera::keys::KeyError),
+    Keys(#[from] tessera::KeyError),
     #[error("could not read {path}: {source}")]
     ReadFile {
         path: String,
@@ -234,7 +234,7 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
                 "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} verifies until",
                 "kid", "alg", "state", "created", "signs from", "retired at"
             );
-            for key in tessera.signing_keys().await? {
+            for key in tessera.keys.list().await? {
                 let at =
                     |time: Option<i64>| time.map_or_else(|| "-".to_owned(), |t| relative(t, now));
                 println!(
@@ -250,7 +250,7 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
             }
         }
         AdminCommand::Keys(KeysCommand::Rotate { to }) => {
-            match tessera.rotate_signing_key(to).await? {
+            match tessera.keys.rotate(to).await? {
                 Some(key) => println!(
                     "added {} key {}: published now, signing from {}",
                     key.algorithm,
@@ -263,7 +263,7 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
             }
         }
         AdminCommand::Tokens(TokensCommand::Flush) => {
-            let deleted = tessera.flush_expired().await.map_err(AuthError::from)?;
+            let deleted = tessera.upkeep.flush_expired().await.map_err(AuthError::from)?;
             println!("deleted {deleted} expired refresh token(s)");
         }
     }
@@ -301,7 +301,7 @@ fn no_such_user(error: AuthError, username: &str) -> CliError {
 
 fn checked_username(username: &str) -> Result<&str, CliError> {
     let trimmed = username.trim();
-    if !tessera::accounts::is_valid_username(trimmed) {
+    if !tessera::is_valid_username(trimmed) {
         return Err(CliError::Usage(AuthError::InvalidUsername.to_string()));
     }
     Ok(trimmed)

@@ -43,7 +43,7 @@ pub struct Config {
     /// EdDSA with a key generated and stored in the database, its public half
     /// published at `/.well-known/jwks.json`. Changing it rotates to a new key.
     #[arg(long, env = "TESSERA_ALGORITHM", default_value = "HS256")]
-    pub algorithm: tessera::keys::SigningAlgorithm,
+    pub algorithm: tessera::SigningAlgorithm,
 
     /// How long a new asymmetric key is published before it signs, so that
     /// verifiers caching the JWK set know it first.
@@ -102,12 +102,12 @@ pub struct Config {
 
     /// Password hashes that may wait for a hasher; past that, logins are
     /// answered 503 with `Retry-After` at once.
-    #[arg(long, env = "TESSERA_MAX_QUEUED_HASHES", default_value_t = tessera::password::DEFAULT_QUEUE_LIMIT)]
+    #[arg(long, env = "TESSERA_MAX_QUEUED_HASHES", default_value_t = tessera::Settings::default().max_queued_hashes)]
     pub max_queued_hashes: usize,
 
     /// Failed logins of one username before it has to wait; each further
     /// failure doubles the wait, from one second.
-    #[arg(long, env = "TESSERA_LOGIN_FREE_FAILURES", default_value_t = tessera::throttle::FREE_FAILURES)]
+    #[arg(long, env = "TESSERA_LOGIN_FREE_FAILURES", default_value_t = tessera::ThrottleRules::default().free_failures)]
     pub login_free_failures: i64,
 
     /// The longest wait a username's failures can cause.
@@ -115,7 +115,7 @@ pub struct Config {
     pub login_max_wait: HumanDuration,
 
     /// Failed logins one client address may make per window, whatever the names.
-    #[arg(long, env = "TESSERA_LOGIN_ADDRESS_FAILURES", default_value_t = tessera::throttle::ADDRESS_FAILURES)]
+    #[arg(long, env = "TESSERA_LOGIN_ADDRESS_FAILURES", default_value_t = tessera::ThrottleRules::default().address_failures)]
     pub login_address_failures: i64,
 
     /// The window of `--login-address-failures`.
@@ -141,7 +141,7 @@ pub struct Config {
     /// Users whose state (active, revocations) is held in memory at most,
     /// the most recently seen (at most about 90 bytes each); a token of any other
     /// user costs one database read, then it is held too.
-    #[arg(long, env = "TESSERA_CACHED_USERS", default_value_t = tessera::registry::DEFAULT_CACHED_USERS)]
+    #[arg(long, env = "TESSERA_CACHED_USERS", default_value_t = tessera::Settings::default().cached_users)]
     pub cached_users: usize,
 }
 
@@ -223,7 +223,7 @@ impl Config {
             min_password_length: self.min_password_length,
             max_concurrent_hashes: self.max_concurrent_hashes,
             max_queued_hashes: self.max_queued_hashes,
-            throttle: tessera::throttle::ThrottleRules {
+            throttle: tessera::ThrottleRules {
                 free_failures: self.login_free_failures,
                 max_wait: self.login_max_wait.as_secs(),
                 address_failures: self.login_address_failures,

@@ -57,8 +57,8 @@ pub async fn livez() -> impl IntoResponse {
     ),
 )]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let lag_ms = Some(state.tessera.sync_lag().as_millis() as u64);
-    if !state.tessera.in_sync() {
+    let lag_ms = Some(state.tessera.upkeep.sync_lag().as_millis() as u64);
+    if !state.tessera.upkeep.in_sync() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Health {
@@ -69,7 +69,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             }),
         );
     }
-    match state.store().ping().await {
+    match state.tessera.upkeep.ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {

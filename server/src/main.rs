@@ -25,6 +25,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // `tessera user add` works before the first start.
     let store = tessera::Store::open(&cli.config.database_url).await?;
     let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Serve) {
+        tracing::info!(engine = store.engine(), "database ready");
+    }
     let mut settings = cli.config.settings();
     // Only a server makes `--algorithm` the signing key: an admin command
     // run with other settings must not rotate the servers' key.
@@ -45,8 +48,7 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
         leptos_options.output_name = "tessera".into();
     }
     leptos_options.hash_files = tessera_app::ssr::assets::files_are_hashed(&leptos_options);
-    tracing::info!(engine = tessera.store().engine(), "database ready");
-    let _maintenance = maintenance::spawn(tessera.clone(), maintenance::SYNC_EVERY);
+    let _maintenance = maintenance::spawn(&tessera, maintenance::SYNC_EVERY);
 
     if let Some(metrics_addr) = http.metrics_addr {
         metrics::serve(metrics_addr, metrics::install(), tessera.clone()).await?;

@@ -277,8 +277,8 @@ pub async fn serve(
 /// `GET /metrics`: the gauges read now, then everything as Prometheus text.
 async fn metrics_text(State(scrape): State<Scrape>) -> impl IntoResponse {
     let tessera = &scrape.tessera;
-    metrics::gauge!(SYNC_LAG).set(tessera.sync_lag().as_secs_f64());
-    let hasher = tessera.hasher_stats();
+    metrics::gauge!(SYNC_LAG).set(tessera.upkeep.sync_lag().as_secs_f64());
+    let hasher = tessera.upkeep.hasher_stats();
     metrics::gauge!(HASHER_IN_FLIGHT).set(hasher.in_flight as f64);
     for (outcome, count) in [
         ("computed", hasher.computed),
@@ -287,7 +287,7 @@ async fn metrics_text(State(scrape): State<Scrape>) -> impl IntoResponse {
     ] {
         metrics::counter!(HASHER_JOBS, "outcome" => outcome).absolute(count);
     }
-    match tokio::time::timeout(COUNT_TIMEOUT, tessera.live_sessions()).await {
+    match tokio::time::timeout(COUNT_TIMEOUT, tessera.upkeep.live_sessions()).await {
         Ok(Ok(live)) => metrics::gauge!(LIVE_SESSIONS).set(live as f64),
         // The series keeps its last value; the cause goes to the log.
         Ok(Err(error)) => tracing::warn!(%error, "metrics: could not count live sessions"),

@@ -17,12 +17,6 @@ pub struct AppState {
     pub http: Arc<crate::config::HttpConfig>,
 }
 
-impl AppState {
-    pub fn store(&self) -> &tessera::Store {
-        self.tessera.store()
-    }
-}
-
 /// Token handlers and the `AuthUser` extractor need the sessions side only.
 impl FromRef<AppState> for Sessions {
     fn from_ref(state: &AppState) -> Self {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportError, ImportedUser, ParsedFile};
-use crate::iso8601;
+use crate::core::iso8601;
 
 #[derive(Deserialize)]
 struct Record {

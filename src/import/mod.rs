@@ -67,7 +67,7 @@ pub fn parse(format: ImportFormat, data: &[u8]) -> Result<ParsedFile, ImportErro
     let mut seen = HashSet::with_capacity(parsed.users.len());
     for (index, user) in parsed.users.iter().enumerate() {
         let record = || format!("user {} ({:?})", index + 1, user.username);
-        if !crate::username::is_valid_username(&user.username) {
+        if !crate::accounts::username::is_valid_username(&user.username) {
             return Err(ImportError::Record {
                 record: record(),
                 problem: "not a valid username (1 to 150 characters, no control \

@@ -67,7 +67,7 @@ pub fn hmac_key_id(algorithm: &str, secret: &[u8]) -> String {
     format!(
         "{}-{}",
         algorithm.to_ascii_lowercase(),
-        crate::hex::encode(&derive::<6>(secret, KEY_ID_INFO))
+        crate::core::hex::encode(&derive::<6>(secret, KEY_ID_INFO))
     )
 }
 

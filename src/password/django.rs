@@ -63,7 +63,7 @@ pub(super) fn matches(format: DjangoFormat, stored: &str, password: &[u8]) -> bo
             Pbkdf2::parse(stored).is_some_and(|hash| hash.matches(password))
         }
         DjangoFormat::BcryptSha256 => {
-            let digest = crate::hex::encode(&Sha256::digest(password));
+            let digest = crate::core::hex::encode(&Sha256::digest(password));
             bcrypt::verify(digest, &stored[BCRYPT_SHA256.len()..]).unwrap_or(false)
         }
         DjangoFormat::Bcrypt => bcrypt::verify(password, &stored[BCRYPT.len()..]).unwrap_or(false),

@@ -108,12 +108,14 @@ impl std::fmt::Debug for PasswordHasher {
 impl PasswordHasher {
     /// OWASP's baseline for argon2id: 19 MiB, two passes, one lane
     /// (RustCrypto's defaults).
+    #[cfg(any(test, feature = "bench"))]
     pub fn owasp(threads: usize) -> Self {
         Self::with_params(Params::default(), threads)
     }
 
     /// Starts `threads` hasher threads; they stop when the last clone of the
     /// hasher is dropped. Queues up to [`DEFAULT_QUEUE_LIMIT`] jobs.
+    #[cfg(any(test, feature = "bench"))]
     pub fn with_params(params: Params, threads: usize) -> Self {
         Self::bounded(params, threads, DEFAULT_QUEUE_LIMIT)
     }
@@ -149,7 +151,7 @@ impl PasswordHasher {
                 .expect("the OS can start a hasher thread");
         }
         let mut blocks = vec![Block::default(); params.block_count()];
-        let decoy = crate::hex::random_id();
+        let decoy = crate::core::hex::random_id();
         let decoy_hash = hash_with(&params, decoy.as_bytes(), &mut blocks)
             .expect("hashing with valid parameters succeeds");
         Self {
@@ -194,6 +196,7 @@ impl PasswordHasher {
 
     /// Checks `password` against `stored`, or against the decoy when there is
     /// no such user, so both paths take the same time.
+    #[cfg(any(test, feature = "bench"))]
     pub async fn verify(
         &self,
         password: &str,
@@ -262,12 +265,17 @@ impl HashSlot {
             // out): nobody would read the answer, so do not pay for it.
             if reply.is_closed() {
                 counters.abandoned.fetch_add(1, Ordering::Relaxed);
+                drop(permit);
             } else {
-                crate::metrics::hasher_wait(queued.elapsed());
-                let _ = reply.send(work(blocks));
+                crate::core::metrics::hasher_wait(queued.elapsed());
+                let answer = work(blocks);
+                // Counted and released before the caller hears back, so a
+                // caller that then reads the stats or reserves again sees
+                // its own job done.
                 counters.computed.fetch_add(1, Ordering::Relaxed);
+                drop(permit);
+                let _ = reply.send(answer);
             }
-            drop(permit);
         });
         self.hasher
             .jobs
@@ -436,143 +444,4 @@ fn is_current(hash: &PasswordHash, params: &Params) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use argon2::PasswordHasher as _;
-
-    fn weak() -> Params {
-        Params::new(8 * 1024, 1, 1, None).unwrap()
-    }
-
-    #[tokio::test]
-    async fn hashes_with_argon2id_and_owasp_parameters() {
-        let hasher = PasswordHasher::owasp(2);
-        let hash = hasher.hash("correct horse").await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
-        assert_eq!(
-            hasher.verify("correct horse", Some(&hash)).await.unwrap(),
-            Verdict::Valid { rehash: None }
-        );
-        assert_eq!(
-            hasher.verify("wrong", Some(&hash)).await.unwrap(),
-            Verdict::Invalid
-        );
-    }
-
-    #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn hashing_runs_at_the_lowest_priority_and_leaves_the_caller_alone() {
-        fn own_niceness() -> i32 {
-            // SAFETY: system calls about the calling thread, no pointers.
-            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
-        }
-        let before = own_niceness();
-        let hasher = PasswordHasher::owasp(1);
-        let on_hasher = hasher
-            .reserve()
-            .unwrap()
-            .run(|_| own_niceness())
-            .await
-            .unwrap();
-        assert_eq!(on_hasher, HASHER_NICENESS);
-        assert_eq!(
-            own_niceness(),
-            before,
-            "only the hasher threads are lowered"
-        );
-    }
-
-    #[tokio::test]
-    async fn hashes_made_by_the_argon2_crate_itself_verify() {
-        let reference = Argon2::default().hash_password(b"pw").unwrap().to_string();
-        let hasher = PasswordHasher::owasp(1);
-        assert_eq!(
-            hasher.verify("pw", Some(&reference)).await.unwrap(),
-            Verdict::Valid { rehash: None }
-        );
-        assert_eq!(
-            hasher.verify("pW", Some(&reference)).await.unwrap(),
-            Verdict::Invalid
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unknown_user_never_verifies_even_with_the_decoy_password() {
-        let hasher = PasswordHasher::with_params(weak(), 1);
-        assert_eq!(hasher.verify("", None).await.unwrap(), Verdict::Invalid);
-        assert_eq!(
-            hasher.verify("anything", None).await.unwrap(),
-            Verdict::Invalid
-        );
-    }
-
-    #[tokio::test]
-    async fn a_hash_with_outdated_parameters_is_rehashed_on_success() {
-        let old = PasswordHasher::with_params(weak(), 1)
-            .hash("pw")
-            .await
-            .unwrap();
-        let current = PasswordHasher::owasp(1);
-        match current.verify("pw", Some(&old)).await.unwrap() {
-            Verdict::Valid { rehash: Some(new) } => {
-                assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-                assert_eq!(
-                    current.verify("pw", Some(&new)).await.unwrap(),
-                    Verdict::Valid { rehash: None }
-                );
-            }
-            other => panic!("expected a rehash, got {other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_malformed_stored_hash_is_simply_wrong() {
-        let hasher = PasswordHasher::with_params(weak(), 1);
-        assert_eq!(
-            hasher.verify("pw", Some("not a hash")).await.unwrap(),
-            Verdict::Invalid
-        );
-    }
-
-    /// A slow hash (about half a second) to hold the only thread.
-    fn slow() -> Params {
-        Params::new(19 * 1024, 60, 1, None).unwrap()
-    }
-
-    #[tokio::test]
-    async fn past_the_queue_limit_a_request_is_refused_at_once() {
-        let hasher = PasswordHasher::bounded(weak(), 1, 1);
-        let first = hasher.reserve().unwrap();
-        let second = hasher.reserve().unwrap();
-        assert!(matches!(hasher.reserve(), Err(PasswordError::Busy)));
-        assert_eq!(hasher.stats().refused, 1);
-        // Places come back when the jobs are done.
-        first.hash("a").await.unwrap();
-        second.hash("b").await.unwrap();
-        assert!(hasher.reserve().is_ok());
-    }
-
-    #[tokio::test]
-    async fn a_job_whose_caller_went_away_is_never_hashed() {
-        let hasher = PasswordHasher::bounded(slow(), 1, 8);
-        let busy = tokio::spawn({
-            let hasher = hasher.clone();
-            async move { hasher.hash("holds the thread").await }
-        });
-        // Long enough for the hashing thread to take the job even on a
-        // machine busy with other tests.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        // Five callers queue behind it and give up (their futures dropped).
-        for _ in 0..5 {
-            let waiting = hasher.hash("abandoned");
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(1), waiting).await;
-        }
-        busy.await.unwrap().unwrap();
-        hasher.hash("after").await.unwrap();
-        let stats = hasher.stats();
-        assert_eq!((stats.computed, stats.abandoned), (2, 5));
-    }
-}
+mod tests;

@@ -12,13 +12,13 @@ mod throttle;
 mod users;
 
 pub use keys::KeyRow;
-pub use listener::{EventListener, Wake};
-pub use own_sessions::{PasswordSwap, SessionRow};
+pub use listener::Wake;
+pub use own_sessions::PasswordSwap;
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     SessionOrigin, VerifiedLogin,
 };
-pub use users::{AuthEvent, ImportedRow, User, UserState, UserSummary};
+pub use users::{User, UserState, UserSummary};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -102,7 +102,7 @@ pub struct VerifiedLogin<'a> {
 /// Where a session was started, kept for its owner's list.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SessionOrigin<'a> {
-    /// A label such as "Firefox on Linux" (`crate::device::label`).
+    /// A label such as "Firefox on Linux" (`crate::sessions::device::label`).
     pub device: Option<&'a str>,
     pub client_address: Option<&'a str>,
 }

@@ -1,10 +1,10 @@
-//! Login-throttle counters (the rules are `crate::throttle`'s). Each
+//! Login-throttle counters (the rules are `crate::core::throttle`'s). Each
 //! operation runs in one transaction that locks the rows it reads
 //! (`FOR UPDATE` on PostgreSQL; SQLite has one writer), so concurrent
 //! attempts, on any instance, are counted one after the other.
 
 use super::{on_writer, Store, StoreError};
-use crate::throttle::{Counter, ThrottleKey, ThrottleRules, Throttled};
+use crate::core::throttle::{Counter, ThrottleKey, ThrottleRules, Throttled};
 
 const ENSURE_ROW: &str =
     "INSERT INTO login_throttle (key, updated_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";

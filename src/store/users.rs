@@ -117,13 +117,6 @@ impl Store {
             .await)?)
     }
 
-    pub async fn all_user_states(&self) -> Result<Vec<UserState>, StoreError> {
-        let sql = "SELECT id, is_active, tokens_revoked_at FROM users";
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserState>(sql)
-            .fetch_all(pool)
-            .await)?)
-    }
-
     /// After a successful login: stamps `last_login` and stores a stronger
     /// hash when the old one used outdated parameters.
     pub async fn record_login(

@@ -114,7 +114,7 @@ impl From<AuthError> for AuthFailure {
         match error {
             AuthError::BadCredentials => Self::BadCredentials,
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
-            AuthError::Password(tessera::password::PasswordError::Busy) | AuthError::OutOfSync => {
+            AuthError::Busy | AuthError::OutOfSync => {
                 Self::Busy { retry_after: 1 }
             }
             AuthError::CredentialsNotProvided => Self::NotLoggedIn,
@@ -154,7 +154,7 @@ impl From<AuthError> for AuthFailure {
             },
             AuthError::UsernameTaken => Self::UsernameTaken,
             AuthError::SignupClosed => Self::SignupClosed,
-            AuthError::NoSuchUser | AuthError::Store(_) | AuthError::Password(_) => {
+            AuthError::NoSuchUser | AuthError::Store(_) | AuthError::Hasher(_) => {
                 leptos::logging::error!("server function failed: {error}");
                 Self::Server("internal error".into())
             }

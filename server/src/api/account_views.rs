@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use tessera::own_sessions::OwnSession;
+use tessera::OwnSession;
 use tessera::Sessions;
 use utoipa::ToSchema;
 
@@ -43,7 +43,7 @@ pub struct SessionView {
 
 impl From<OwnSession> for SessionView {
     fn from(session: OwnSession) -> Self {
-        use tessera::iso8601::format_utc;
+        use tessera::format_utc;
         Self {
             id: session.id,
             device: session.device,

@@ -105,7 +105,7 @@ impl ApiError {
                 Self::Unauthorized("No active account found with the given credentials")
             }
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
-            AuthError::Password(tessera::password::PasswordError::Busy) => {
+            AuthError::Busy => {
                 Self::Busy { retry_after: 1 }
             }
             AuthError::PasswordTooLong => Self::too_long("password"),
@@ -119,7 +119,7 @@ impl ApiError {
             field,
             format!(
                 "Ensure this field has no more than {} characters.",
-                tessera::password::MAX_PASSWORD_BYTES
+                tessera::MAX_PASSWORD_BYTES
             ),
         )])
     }

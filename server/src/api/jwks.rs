@@ -56,13 +56,13 @@ pub fn max_age(publication_delay: i64) -> i64 {
     responses((status = 200, description = "The JWK set", body = JwkSet)),
 )]
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let max_age = max_age(state.tessera.key_publication_delay());
+    let max_age = max_age(state.tessera.keys.publication_delay());
     let cache = if max_age == 0 {
         "no-cache".to_owned()
     } else {
         format!("public, max-age={max_age}")
     };
-    ([(header::CACHE_CONTROL, cache)], Json(state.tessera.jwks())).into_response()
+    ([(header::CACHE_CONTROL, cache)], Json(state.tessera.keys.jwks())).into_response()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use crate::support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use support::cli::{run, stdout};
 use support::{access_refused, spawn_app, TempDir};
@@ -66,12 +65,10 @@ async fn user_add_works_on_a_fresh_checkout_and_ids_start_at_one() {
 }
 
 #[tokio::test]
-async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
+async fn a_cli_change_reaches_the_running_server() {
     let app = spawn_app().await;
     // The server's own upkeep, as `tessera serve` runs it.
-    let _maintenance = tessera_server::maintenance::spawn(
-        app.tessera.clone(),
-        tessera_server::maintenance::SYNC_EVERY,
+    let _maintenance = app.tessera.upkeep.spawn(tessera_server::maintenance::SYNC_EVERY,
     );
     let secret = app.settings.secret_key_file.clone();
     let added = run(
@@ -86,19 +83,8 @@ async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
     // The server did not create this user, yet it can log in at once (the
     // login reads the database) and use its token once the sync has run.
     let (access, refresh) = app.tokens("vitor", "123").await;
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let reply = app.hello(&access).await;
-        if reply.status == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the new user never became known: {}",
-            reply.text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.hello_until(&access, 200, "the new user becoming known")
+        .await;
 
     let deactivated = run(
         &app.database_url,
@@ -108,22 +94,12 @@ async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
     )
     .await;
     assert!(deactivated.status.success());
-    let started = Instant::now();
-    loop {
-        let reply = app.hello(&access).await;
-        if reply.status == 401 {
-            assert_eq!(
-                reply.text(),
-                r#"{"detail":"User is inactive","code":"user_inactive"}"#
-            );
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "deactivation took over 2 s to arrive"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.hello_until(&access, 401, "the deactivation arriving")
+        .await;
+    assert_eq!(
+        app.hello(&access).await.text(),
+        r#"{"detail":"User is inactive","code":"user_inactive"}"#
+    );
     assert_eq!(app.refresh(&refresh).await.status, 401);
 
     let activated = run(
@@ -152,14 +128,10 @@ async fn a_cli_change_reaches_the_running_server_within_two_seconds() {
     )
     .await;
     assert!(again.status.success());
-    let started = Instant::now();
-    while app.hello(&access).await.text() != access_refused("Token is blacklisted") {
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "password change took over 2 s to arrive"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::eventually("the password change arriving", || async {
+        app.hello(&access).await.text() == access_refused("Token is blacklisted")
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -225,7 +197,7 @@ async fn a_key_file_others_can_read_stops_the_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_list_and_rotate_reach_a_running_server() {
     let app = support::spawn_app_with(support::Engine::Sqlite, |settings| {
-        settings.algorithm = tessera::keys::SigningAlgorithm::ES256;
+        settings.algorithm = tessera::SigningAlgorithm::ES256;
     })
     .await;
     let secret = app.settings.secret_key_file.clone();
@@ -260,7 +232,7 @@ async fn keys_list_and_rotate_reach_a_running_server() {
         .unwrap()
         .trim_end_matches(':');
 
-    app.tessera.sync().await.unwrap();
+    app.tessera.upkeep.sync().await.unwrap();
     let published = app.get("/.well-known/jwks.json", &[]).await.text();
     assert!(published.contains(new_kid), "{published}");
     let listing = stdout(&run(&app.database_url, &secret, &["keys", "list"], "").await);
@@ -291,7 +263,7 @@ async fn keys_list_and_rotate_reach_a_running_server() {
     .await;
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown signing algorithm"));
-    assert_eq!(app.tessera.signing_keys().await.unwrap().len(), 3);
+    assert_eq!(app.tessera.keys.list().await.unwrap().len(), 3);
 }
 
 #[test]

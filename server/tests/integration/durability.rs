@@ -7,7 +7,6 @@ use crate::support;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use leptos::server_fn::ServerFn;
 use tessera_app::api::SignUp;
@@ -28,7 +27,7 @@ fn free_port() -> u16 {
 }
 
 async fn start(dir: &TempDir, port: u16) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .env(
             "DATABASE_URL",
             format!("sqlite://{}/tessera.db", dir.0.display()),
@@ -46,15 +45,11 @@ async fn start(dir: &TempDir, port: u16) -> Server {
         .spawn()
         .expect("the tessera binary starts");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Server { child, addr };
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start listening");
+    support::eventually("the server listening", || async {
+        tokio::net::TcpStream::connect(addr).await.is_ok()
+    })
+    .await;
+    Server { child, addr }
 }
 
 fn json_request(path: &str, body: &serde_json::Value) -> Vec<u8> {
@@ -151,8 +146,16 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
             }
         }));
     }
-    // Let the load run, then kill the server in the middle of it.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Let the load do enough to prove something, then kill the server in
+    // the middle of it.
+    support::eventually("the load's first acknowledged writes", || {
+        let done = {
+            let acknowledged = acknowledged.lock().unwrap();
+            acknowledged.users.len() >= 6 && acknowledged.logged_out.len() >= 2
+        };
+        async move { done }
+    })
+    .await;
     server.child.kill().unwrap(); // SIGKILL
     server.child.wait().unwrap();
     for task in load {

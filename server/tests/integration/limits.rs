@@ -168,5 +168,5 @@ async fn logins_past_the_hasher_queue_are_answered_503_at_once() {
         r#"{"detail":"The server is busy. Try again in 1 second."}"#
     );
     assert_eq!(busy.header("retry-after"), Some("1"));
-    assert!(app.tessera.hasher_stats().refused > 0);
+    assert!(app.tessera.upkeep.hasher_stats().refused > 0);
 }

@@ -206,7 +206,7 @@ async fn protected_and_probe_answers_are_documented() {
     }
 
     // Out of sync (no sync loop runs in the test server): 503 both.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.clock.advance(Duration::from_secs(1));
     let refused = app.hello(&access).await;
     assert_eq!(refused.status, 503);
     assert_documented(&document, "GET", "/hello/", &refused);

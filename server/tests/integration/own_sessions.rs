@@ -374,7 +374,7 @@ async fn an_ended_session_is_refused_on_another_instance() {
     )
     .await;
     assert_eq!(reply.text(), r#"{"ended":1}"#);
-    b.tessera.sync().await.unwrap();
+    b.tessera.upkeep.sync().await.unwrap();
     assert_eq!(b.hello(&phone.access).await.status, 401);
     assert_eq!(b.hello(&laptop.access).await.status, 200);
 
@@ -391,7 +391,7 @@ async fn an_ended_session_is_refused_on_another_instance() {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-    a.tessera.sync().await.unwrap();
+    a.tessera.upkeep.sync().await.unwrap();
     assert_eq!(a.hello(&laptop.access).await.status, 401);
     assert_eq!(a.hello(&phone.access).await.status, 200);
 }

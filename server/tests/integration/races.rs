@@ -5,7 +5,6 @@
 use crate::support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use support::{spawn_app_with, str_field, Engine, TestApp};
 
@@ -16,8 +15,9 @@ support::on_both_engines!(
 );
 
 const LOGINS: usize = 24;
-/// When the change commits, counted from the start of the logins.
-const DELAYS_MS: [u64; 4] = [0, 10, 30, 80];
+/// When the change commits: once this many of the logins' password checks
+/// have finished (0: before any), so it lands before, among and after them.
+const DELAYS_MS: [u64; 4] = [0, 1, 4, 12];
 
 async fn app(engine: Engine) -> Arc<TestApp> {
     let app = spawn_app_with(engine, |settings| {
@@ -31,25 +31,30 @@ async fn app(engine: Engine) -> Arc<TestApp> {
     Arc::new(app)
 }
 
-/// Starts `LOGINS` logins, runs `change` after `delay`, and returns the
-/// token pairs the logins got.
+/// Starts `LOGINS` logins, runs `change` once `delay` of their password
+/// checks are done (the hasher's count: an event, not a wait), and returns
+/// the token pairs the logins got.
 async fn logins_around<F, Fut>(
     app: &Arc<TestApp>,
     password: &str,
-    delay: Duration,
+    delay: u64,
     change: F,
 ) -> Vec<(String, String)>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    let checked_before = app.tessera.upkeep.hasher_stats().computed;
     let logins: Vec<_> = (0..LOGINS)
         .map(|_| {
             let (app, password) = (app.clone(), password.to_owned());
             tokio::spawn(async move { app.login("alice", &password).await })
         })
         .collect();
-    tokio::time::sleep(delay).await;
+    support::eventually("the logins' password checks", || async {
+        app.tessera.upkeep.hasher_stats().computed >= checked_before + delay
+    })
+    .await;
     change().await;
     let mut issued = Vec::new();
     for login in logins {
@@ -91,7 +96,7 @@ async fn no_login_in_flight_outlives_a_password_change(engine: Engine) {
             format!("password {}", round - 1)
         };
         let new = format!("password {round}");
-        let issued = logins_around(&app, &old, Duration::from_millis(delay), || async {
+        let issued = logins_around(&app, &old, delay, || async {
             app.tessera
                 .accounts
                 .set_password("alice", &new)
@@ -113,7 +118,7 @@ async fn no_login_in_flight_outlives_a_deactivation(engine: Engine) {
         let issued = logins_around(
             &app,
             "old password",
-            Duration::from_millis(delay),
+            delay,
             || async {
                 app.tessera
                     .accounts
@@ -135,14 +140,10 @@ async fn no_login_in_flight_outlives_a_deactivation(engine: Engine) {
 
 async fn a_rehash_in_flight_never_replaces_a_new_password(engine: Engine) {
     let app = app(engine).await;
-    let weak = tessera::password::PasswordHasher::with_params(
-        argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
-        1,
-    );
     for (round, delay) in DELAYS_MS.into_iter().enumerate() {
         // An outdated hash: every successful login rehashes it.
         let old = format!("old {round}");
-        let outdated = weak.hash(&old).await.unwrap();
+        let outdated = crate::support::outdated_hash(&old);
         app.tessera
             .accounts
             .set_password("alice", "placeholder")
@@ -150,7 +151,7 @@ async fn a_rehash_in_flight_never_replaces_a_new_password(engine: Engine) {
             .unwrap();
         set_stored_hash(&app, &outdated).await;
         let new = format!("new {round}");
-        let issued = logins_around(&app, &old, Duration::from_millis(delay), || async {
+        let issued = logins_around(&app, &old, delay, || async {
             app.tessera
                 .accounts
                 .set_password("alice", &new)

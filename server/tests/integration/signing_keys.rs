@@ -240,7 +240,8 @@ async fn rotation_refuses_nothing(engine: Engine) {
     };
     let added = app
         .tessera
-        .rotate_signing_key(None)
+        .keys
+        .rotate(None)
         .await
         .unwrap()
         .expect("a key was added");
@@ -278,7 +279,8 @@ async fn rotation_refuses_nothing(engine: Engine) {
 
     let states: Vec<(String, KeyState)> = app
         .tessera
-        .signing_keys()
+        .keys
+        .list()
         .await
         .unwrap()
         .into_iter()
@@ -322,7 +324,7 @@ async fn changing_the_algorithm_is_a_rotation(engine: Engine) {
     assert_eq!(header(&ed_access)["alg"], "EdDSA");
     assert_eq!(kid(&ed_access), new_kid);
     // The first instance picks the key up and verifies its tokens.
-    hs.tessera.sync().await.unwrap();
+    hs.tessera.upkeep.sync().await.unwrap();
     hs.advance(11);
     assert_eq!(hs.hello(&ed_access).await.status, 200);
     assert_eq!(ed.hello(&hs_access).await.status, 200);
@@ -368,7 +370,7 @@ async fn a_database_without_its_secret_signs_nothing(engine: Engine) {
     let mut settings = first.settings.clone();
     settings.secret_key = Some("another-secret-that-is-long-enough-0123456789abc".into());
     let other = spawn_instance(&first.database_url, &settings, TempDir::new()).await;
-    let keys = other.tessera.signing_keys().await.unwrap();
+    let keys = other.tessera.keys.list().await.unwrap();
     assert_eq!(keys.len(), 2, "the unopenable key was replaced");
     other.advance(11);
     let (new_access, _) = other.tokens("alice", "correct horse").await;
@@ -395,8 +397,8 @@ async fn instances_share_rotations(engine: Engine) {
     assert_eq!(b.hello(&a_access).await.status, 200);
     assert_eq!(jwks(&a).await.0, jwks(&b).await.0, "one key, shared");
 
-    let added = a.tessera.rotate_signing_key(None).await.unwrap().unwrap();
-    b.tessera.sync().await.unwrap();
+    let added = a.tessera.keys.rotate(None).await.unwrap().unwrap();
+    b.tessera.upkeep.sync().await.unwrap();
     assert!(published_kids(&jwks(&b).await.0).contains(&added.kid));
     a.advance(11);
     b.advance(11);
@@ -416,15 +418,15 @@ async fn automatic_rotation_adds_one_key(engine: Engine) {
     })
     .await;
     let b = spawn_instance(&a.database_url, &a.settings, TempDir::new()).await;
-    a.tessera.sync().await.unwrap();
-    assert_eq!(a.tessera.signing_keys().await.unwrap().len(), 1);
+    a.tessera.upkeep.sync().await.unwrap();
+    assert_eq!(a.tessera.keys.list().await.unwrap().len(), 1);
     a.advance(3600);
     b.advance(3600);
-    let (left, right) = tokio::join!(a.tessera.sync(), b.tessera.sync());
+    let (left, right) = tokio::join!(a.tessera.upkeep.sync(), b.tessera.upkeep.sync());
     left.unwrap();
     right.unwrap();
-    a.tessera.sync().await.unwrap();
-    let keys = a.tessera.signing_keys().await.unwrap();
+    a.tessera.upkeep.sync().await.unwrap();
+    let keys = a.tessera.keys.list().await.unwrap();
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert_eq!(keys[1].state, KeyState::Pending);
 }
@@ -495,7 +497,7 @@ async fn upgrading_to_an_asymmetric_algorithm_keeps_everyone_logged_in() {
     settings.algorithm = algorithm("ES256");
     let after = spawn_instance(&before.database_url, &settings, TempDir::new()).await;
     assert_eq!(after.hello(&access).await.status, 200);
-    let keys = after.tessera.signing_keys().await.unwrap();
+    let keys = after.tessera.keys.list().await.unwrap();
     let algorithms: Vec<&str> = keys.iter().map(|key| key.algorithm.as_str()).collect();
     assert_eq!(algorithms, ["HS256", "ES256"]);
     after.advance(11);

@@ -407,11 +407,7 @@ async fn a_browser_opening_an_api_url_gets_a_readable_page() {
 #[tokio::test]
 async fn a_hash_with_outdated_parameters_is_upgraded_at_login() {
     let app = spawn_app().await;
-    let weak = tessera::password::PasswordHasher::with_params(
-        argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
-        1,
-    );
-    let old_hash = weak.hash("pw").await.unwrap();
+    let old_hash = crate::support::outdated_hash("pw");
     app.tessera
         .store()
         .create_user("olga", &old_hash, app.now())

@@ -4,7 +4,6 @@
 //! at all. On SQLite and PostgreSQL.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::support::cli::{run, stdout};
 use crate::support::{self, on_both_engines, spawn_app_with, Engine, TestApp};
@@ -45,9 +44,7 @@ async fn stored_hash(app: &TestApp, username: &str) -> String {
 async fn django_users_log_in_and_get_argon2id(engine: Engine) {
     let app = spawn_app_with(engine, |_| {}).await;
     // The server's upkeep, as `tessera serve` runs it: imported users reach it.
-    let _maintenance = tessera_server::maintenance::spawn(
-        app.tessera.clone(),
-        tessera_server::maintenance::SYNC_EVERY,
+    let _maintenance = app.tessera.upkeep.spawn(tessera_server::maintenance::SYNC_EVERY,
     );
     let json = fixture("users.json");
     let output = import(&app, &[json.to_str().unwrap()]).await;
@@ -89,14 +86,8 @@ async fn django_users_log_in_and_get_argon2id(engine: Engine) {
         );
         // And the running server knows the user for its access tokens.
         let access = support::str_field(&reply.json(), "access");
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while app.hello(&access).await.status != 200 {
-            assert!(
-                Instant::now() < deadline,
-                "{username} never reached the server"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        app.hello_until(&access, 200, &format!("{username} reaching the server"))
+            .await;
     }
     for (username, password) in [
         ("dave", "anything"),        // Django's unusable password

@@ -70,7 +70,7 @@ impl TempDir {
             "tessera-test-{}-{}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
-            tessera::hex::random_id()
+            random_name()
         ));
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
@@ -223,29 +223,9 @@ impl TestApp {
     }
 
     /// Asks `/hello/` with `access` until it answers `status` (a change
-    /// made elsewhere arriving); fails the test, naming `what`, after
-    /// `bound`. Returns how long it took.
-    pub async fn hello_until(
-        &self,
-        access: &str,
-        status: u16,
-        bound: Duration,
-        what: &str,
-    ) -> Duration {
-        let started = std::time::Instant::now();
-        loop {
-            let reply = self.hello(access).await;
-            if reply.status == status {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < bound,
-                "{what}: no {status} within {bound:?}, still {} {}",
-                reply.status,
-                reply.text()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+    /// made elsewhere arriving); see [`eventually`]. Returns how long it took.
+    pub async fn hello_until(&self, access: &str, status: u16, what: &str) -> Duration {
+        eventually(what, || async { self.hello(access).await.status == status }).await
     }
 
     pub async fn hello(&self, access: &str) -> Reply {
@@ -289,6 +269,63 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// How long [`eventually`] waits before it fails a test: a bound on a
+/// failure, never a pace. A machine busy compiling may be slow; a change that
+/// never arrives is a bug, and no test waits this long when it passes.
+pub const EVENTUALLY: Duration = Duration::from_secs(60);
+
+/// Waits until `condition` holds (a change made elsewhere arriving, a task
+/// reaching a state), checking again whenever the runtime is idle, and fails
+/// the test, naming `what`, after [`EVENTUALLY`]. Returns how long it took,
+/// for tests that report it; speed is measured by benchmarks, not asserted.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    // Polls briskly at first, then less often: a few milliseconds between
+    // checks, so a check never competes with what it waits for.
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if condition().await {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < EVENTUALLY,
+            "{what}: still not so after {EVENTUALLY:?}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// A random name part (32 hex characters) for test databases and folders.
+pub fn random_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    let high = hasher.finish();
+    hasher.write_u64(high);
+    format!("{high:016x}{:016x}", hasher.finish())
+}
+
+/// An argon2id hash of `password` with weaker parameters than the server
+/// uses (8 MiB, one pass): an account imported with an outdated hash.
+pub fn outdated_hash(password: &str) -> String {
+    use argon2::password_hash::PasswordHasher as _;
+    let params = argon2::Params::new(8 * 1024, 1, 1, None).unwrap();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .unwrap()
+        .to_string()
 }
 
 pub fn str_field(body: &Value, name: &str) -> String {

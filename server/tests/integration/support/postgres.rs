@@ -20,7 +20,7 @@ impl TempDatabase {
         let name = format!(
             "tessera_test_{}_{}",
             std::process::id(),
-            &tessera::hex::random_id()[..12]
+            &super::random_name()[..12]
         );
         let mut connection = PgConnection::connect(&admin).await.unwrap_or_else(|error| {
             panic!(

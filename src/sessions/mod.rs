@@ -2,15 +2,22 @@
 //! verify, log out, and authenticate a protected request. Every operation
 //! reads the clock once and judges everything at that instant.
 
+mod bearer;
+pub(crate) mod device;
+mod own;
+pub(crate) mod rotation_queue;
+
+pub use own::OwnSession;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::bearer::{parse_authorization, Credentials};
+use crate::sessions::bearer::{parse_authorization, Credentials};
 use crate::core::{Client, Core, RefreshGrant, TokenPair};
 use crate::error::AuthError;
-use crate::password::{PasswordError, Verdict, MAX_PASSWORD_BYTES};
-use crate::password_attempt::PasswordAttempt;
-use crate::registry::Standing;
+use crate::password::{Verdict, MAX_PASSWORD_BYTES};
+use crate::core::password_attempt::PasswordAttempt;
+use crate::core::registry::Standing;
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
 
@@ -55,11 +62,11 @@ impl Sessions {
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
         let outcome = self.check_login(username, password, client).await;
-        crate::metrics::login(match &outcome {
+        crate::core::metrics::login(match &outcome {
             Ok(_) => "succeeded",
             Err(AuthError::BadCredentials) => "failed",
             Err(AuthError::Throttled { .. }) => "throttled",
-            Err(AuthError::Password(PasswordError::Busy)) => "busy",
+            Err(AuthError::Busy) => "busy",
             Err(_) => "error",
         });
         outcome
@@ -129,7 +136,7 @@ impl Sessions {
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
         let outcome = self.rotate(refresh_token).await;
         if outcome.is_err() {
-            crate::metrics::refresh("refused");
+            crate::core::metrics::refresh("refused");
         }
         outcome
     }
@@ -157,7 +164,7 @@ impl Sessions {
 
         if !core.policy.rotate_refresh_tokens {
             let record = self.current_record(&claims.jti, now).await?;
-            crate::metrics::refresh("refreshed");
+            crate::core::metrics::refresh("refreshed");
             return Ok(core.mint_pair(
                 record.user_id,
                 &record.session_id,
@@ -167,14 +174,14 @@ impl Sessions {
             ));
         }
 
-        let successor_jti = crate::hex::random_id();
+        let successor_jti = crate::core::hex::random_id();
         match core
             .rotations
             .rotate(&claims.jti, &successor_jti, now)
             .await?
         {
             RotateOutcome::Rotated(rotated) => {
-                crate::metrics::refresh("rotated");
+                crate::core::metrics::refresh("rotated");
                 Ok(core.mint_pair(
                     rotated.user_id,
                     &rotated.session_id,
@@ -220,7 +227,7 @@ impl Sessions {
                 // Only the immediate predecessor of the current token may be
                 // replayed: a successor already rotated in turn means a fork.
                 if successor.rotated_at.is_none() {
-                    crate::metrics::refresh("overlap_replay");
+                    crate::core::metrics::refresh("overlap_replay");
                     return Ok(core.mint_pair(
                         successor.user_id,
                         &successor.session_id,
@@ -240,7 +247,7 @@ impl Sessions {
             user_id = record.user_id,
             "refresh token reused after rotation: revoking its whole family"
         );
-        crate::metrics::reuse_detected();
+        crate::core::metrics::reuse_detected();
         self.revoke_session(&record, now, RevocationReason::Reuse)
             .await?;
         Err(TokenError::Blacklisted.into())
@@ -273,7 +280,7 @@ impl Sessions {
             .store
             .revoke_session(&record.session_id, now, because)
             .await?;
-        crate::metrics::sessions_revoked(because, 1);
+        crate::core::metrics::sessions_revoked(because, 1);
         self.core
             .note_revoked(&record.session_id, record.session_expires_at);
         Ok(())
@@ -351,7 +358,7 @@ impl Sessions {
     /// The address a request comes from, given its TCP peer and its
     /// `X-Forwarded-For` header (believed only from a trusted proxy).
     pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&[u8]>) -> IpAddr {
-        crate::client_address::client_address(peer, forwarded_for, &self.core.trusted_proxies)
+        crate::core::client_address::client_address(peer, forwarded_for, &self.core.trusted_proxies)
     }
 
     /// The one road from an `Authorization` header to a user, as simplejwt's

@@ -7,7 +7,7 @@
 
 use crate::core::{Client, Core};
 use crate::error::AuthError;
-use crate::throttle::ThrottleKey;
+use crate::core::throttle::ThrottleKey;
 
 pub(crate) struct PasswordAttempt<'a> {
     core: &'a Core,

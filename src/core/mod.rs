@@ -3,20 +3,30 @@
 //! registry, the clock and the policy; and the two acts both of them
 //! perform, minting a token pair and starting a session.
 
+pub(crate) mod client_address;
+pub mod clock;
+pub(crate) mod hex;
+pub(crate) mod iso8601;
+pub(crate) mod metrics;
+pub(crate) mod password_attempt;
+pub(crate) mod registry;
+pub(crate) mod secret;
+pub(crate) mod throttle;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::clock::Clock;
+use crate::core::clock::Clock;
 use crate::error::AuthError;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
-use crate::registry::Registry;
-use crate::rotation_queue::RotationQueue;
+use crate::core::registry::Registry;
+use crate::sessions::rotation_queue::RotationQueue;
 use crate::settings::Policy;
 use crate::store::{RevokedSession, SessionOrigin, Store, VerifiedLogin};
-use crate::throttle::ThrottleRules;
+use crate::core::throttle::ThrottleRules;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
-use crate::verified_cache::VerifiedCache;
+use crate::tokens::verified_cache::VerifiedCache;
 
 /// Who is asking, as the HTTP layer sees them: the address throttling keys
 /// on (see [`crate::Sessions::client_address`]) and the `User-Agent` a new
@@ -44,8 +54,7 @@ pub(crate) struct RefreshGrant<'a> {
 pub(crate) struct Core {
     pub store: Store,
     pub codec: TokenCodec,
-    /// `None` when started on a fixed codec (`Tessera::from_parts`).
-    pub keys: Option<Keys>,
+    pub keys: Keys,
     pub hasher: PasswordHasher,
     pub registry: Registry,
     pub verified: VerifiedCache,
@@ -54,49 +63,7 @@ pub(crate) struct Core {
     pub policy: Policy,
     pub throttle: ThrottleRules,
     pub trusted_proxies: Vec<IpAddr>,
-    pub sync: SyncState,
-}
-
-/// How fresh the registry is: when it last caught up with the change log
-/// (or loaded), and how stale it may get before access tokens are refused.
-/// Read on every authenticated request: one atomic load and a clock read.
-pub(crate) struct SyncState {
-    epoch: std::time::Instant,
-    /// Milliseconds from `epoch` to the last successful sync.
-    last_ms: std::sync::atomic::AtomicU64,
-    max_lag: std::time::Duration,
-}
-
-impl SyncState {
-    pub fn new(max_lag: std::time::Duration) -> Self {
-        Self {
-            epoch: std::time::Instant::now(),
-            last_ms: std::sync::atomic::AtomicU64::new(0),
-            max_lag,
-        }
-    }
-
-    pub fn mark_synced(&self) {
-        let now = self.epoch.elapsed().as_millis() as u64;
-        self.last_ms
-            .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub fn lag(&self) -> std::time::Duration {
-        let last = self.last_ms.load(std::sync::atomic::Ordering::Relaxed);
-        self.epoch
-            .elapsed()
-            .saturating_sub(std::time::Duration::from_millis(last))
-    }
-
-    /// `OutOfSync` once the registry may miss revocations made elsewhere:
-    /// refusing is the only answer that never accepts a revoked token.
-    pub fn check(&self) -> Result<(), crate::error::AuthError> {
-        if self.lag() > self.max_lag {
-            return Err(crate::error::AuthError::OutOfSync);
-        }
-        Ok(())
-    }
+    pub sync: crate::upkeep::SyncState,
 }
 
 impl Core {
@@ -153,14 +120,14 @@ impl Core {
         verified: Option<VerifiedLogin<'_>>,
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
-        let device = crate::device::label(client.user_agent);
+        let device = crate::sessions::device::label(client.user_agent);
         let address = client.address.map(|address| address.to_string());
         let origin = SessionOrigin {
             device: Some(&device),
             client_address: address.as_deref(),
         };
-        let session_id = crate::hex::random_id();
-        let first_jti = crate::hex::random_id();
+        let session_id = crate::core::hex::random_id();
+        let first_jti = crate::core::hex::random_id();
         let session_expires_at = now + self.policy.session_lifetime;
         let refresh_expires_at = (now + self.policy.refresh_lifetime).min(session_expires_at);
         let recorded = self

@@ -2,6 +2,8 @@
 //! The CLI and sign-up call this side; changing what may authenticate as a
 //! user ends every session of theirs.
 
+pub(crate) mod username;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use crate::import::{ImportReport, ImportedUser};
 use crate::password::{self, MAX_PASSWORD_BYTES};
 use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
 
-pub use crate::username::is_valid_username;
+pub use crate::accounts::username::is_valid_username;
 
 /// The accounts side of the core. Cheap to clone.
 #[derive(Clone)]
@@ -111,7 +113,7 @@ impl Accounts {
             .update_credentials(username, hash, active, core.now(), because)
             .await?
             .ok_or(AuthError::NoSuchUser)?;
-        crate::metrics::sessions_revoked(because, revoked.len());
+        crate::core::metrics::sessions_revoked(because, revoked.len());
         core.registry.revoke_sessions(revoked);
         if let Some(state) = core.store.user_state(id).await? {
             core.registry.put_user(state);

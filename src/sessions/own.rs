@@ -8,7 +8,7 @@
 use crate::core::Client;
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
-use crate::password_attempt::PasswordAttempt;
+use crate::core::password_attempt::PasswordAttempt;
 use crate::sessions::{AuthenticatedUser, Sessions};
 use crate::store::{PasswordSwap, RevocationReason, RevokedSession};
 
@@ -21,7 +21,7 @@ pub struct OwnSession {
     pub last_used_at: i64,
     /// The latest it can last, however often it refreshes.
     pub expires_at: i64,
-    /// "Firefox on Linux" (see [`crate::device`]).
+    /// "Firefox on Linux" (see [`crate::sessions::device`]).
     pub device: String,
     pub client_address: Option<String>,
     /// The session of the token that asked.
@@ -40,7 +40,7 @@ impl Sessions {
             .into_iter()
             .map(|row| OwnSession {
                 current: user.session_id() == Some(row.id.as_str()),
-                device: row.device.unwrap_or_else(|| crate::device::label(None)),
+                device: row.device.unwrap_or_else(|| crate::sessions::device::label(None)),
                 id: row.id,
                 created_at: row.created_at,
                 last_used_at: row.last_used_at,
@@ -138,7 +138,7 @@ impl Sessions {
 
     /// Refuses the ended sessions' tokens in this process from now on.
     fn forget(&self, ended: Vec<RevokedSession>, because: RevocationReason) {
-        crate::metrics::sessions_revoked(because, ended.len());
+        crate::core::metrics::sessions_revoked(because, ended.len());
         self.core().registry.revoke_sessions(ended);
     }
 }

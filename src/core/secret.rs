@@ -52,14 +52,14 @@ pub fn load_or_generate(
     match std::fs::read_to_string(file) {
         Ok(text) => {
             check_private(file)?;
-            let key = crate::hex::decode(text.trim()).ok_or_else(|| SecretError::NotHex {
+            let key = crate::core::hex::decode(text.trim()).ok_or_else(|| SecretError::NotHex {
                 path: file.display().to_string(),
             })?;
             check_length(key).map(|key| (key, KeySource::File))
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = random_bytes(GENERATED_KEY_BYTES)?;
-            write_private_file(file, crate::hex::encode(&key).as_bytes()).map_err(io_error)?;
+            write_private_file(file, crate::core::hex::encode(&key).as_bytes()).map_err(io_error)?;
             Ok((key, KeySource::Generated))
         }
         Err(error) => Err(io_error(error)),
@@ -132,7 +132,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!(
             "tessera-secret-{}-{}",
             std::process::id(),
-            crate::hex::encode(&random_bytes(4).unwrap())
+            crate::core::hex::encode(&random_bytes(4).unwrap())
         ));
         dir.join(name)
     }

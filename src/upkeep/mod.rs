@@ -1,0 +1,90 @@
+//! [`Upkeep`]: what a serving process does in the background, and what it
+//! reports about itself. Other processes (instances, the CLI) change the
+//! database; this instance picks their changes up from the change log, on
+//! PostgreSQL as soon as NOTIFY says it grew, and in any case every
+//! `sync_every`. Expired rows are flushed hourly.
+
+mod sync_state;
+mod tasks;
+
+pub(crate) use sync_state::SyncState;
+pub use tasks::UpkeepTasks;
+
+pub use crate::password::HasherStats;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::core::Core;
+use crate::store::StoreError;
+
+/// The upkeep side of the core. Cheap to clone.
+#[derive(Clone)]
+pub struct Upkeep {
+    core: Arc<Core>,
+}
+
+impl Upkeep {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// Starts the background tasks on the current tokio runtime; they stop
+    /// when the returned handle is dropped.
+    pub fn spawn(&self, sync_every: Duration) -> UpkeepTasks {
+        tasks::spawn(self.clone(), sync_every)
+    }
+
+    /// Picks up changes other processes made (CLI, other instances):
+    /// revocations, users, signing keys; rotates the signing key when
+    /// automatic rotation is due. Returns how many change-log rows were new.
+    pub async fn sync(&self) -> Result<usize, StoreError> {
+        let core = &*self.core;
+        let began = core.sync.read_begins();
+        if let Err(error) = core.keys.sync(&core.store, core.now()).await {
+            tracing::warn!(%error, "could not pick up signing keys");
+        }
+        let fresh = core.registry.sync(&core.store, core.now()).await?;
+        core.sync.mark_synced(began);
+        Ok(fresh)
+    }
+
+    /// How long ago the last successful read of the change log began:
+    /// changes made elsewhere since then are not seen yet.
+    pub fn sync_lag(&self) -> Duration {
+        self.core.sync.lag()
+    }
+
+    /// Whether the sync lag is within `--max-sync-lag`, i.e. access tokens
+    /// are being checked against an up-to-date view.
+    pub fn in_sync(&self) -> bool {
+        self.core.sync.check().is_ok()
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.core.store.ping().await
+    }
+
+    /// Sessions neither expired nor revoked (a database count).
+    pub async fn live_sessions(&self) -> Result<i64, StoreError> {
+        let core = &*self.core;
+        core.store.count_live_sessions(core.now()).await
+    }
+
+    /// What the password hasher has done (computed, abandoned, refused).
+    pub fn hasher_stats(&self) -> HasherStats {
+        self.core.hasher.stats()
+    }
+
+    /// Deletes expired refresh tokens and sessions, and login-throttle
+    /// counters that can no longer throttle anyone. Returns how many tokens went.
+    pub async fn flush_expired(&self) -> Result<u64, StoreError> {
+        let core = &*self.core;
+        let now = core.now();
+        core.store
+            .flush_login_throttle(now - core.throttle.horizon())
+            .await?;
+        core.store.flush_expired(now).await
+    }
+}
