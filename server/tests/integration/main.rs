@@ -11,6 +11,7 @@ mod bad_input;
 mod cached_users;
 mod cli;
 mod cors;
+mod docs;
 mod durability;
 mod instances;
 mod limits;
