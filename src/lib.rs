@@ -31,21 +31,22 @@ mod tokens;
 mod upkeep;
 
 pub use accounts::{is_valid_username, Accounts};
+pub use core::caller::{Caller, ForwardedHeader};
 pub use core::clock::{Clock, ManualClock, SystemClock};
+/// An instant as ISO 8601 in UTC (`2026-12-02T09:52:40Z`), as the API writes times.
+pub use core::iso8601::format_utc;
+pub use core::throttle::ThrottleRules;
 pub use core::{Client, TokenPair};
 pub use error::{AuthError, StartError};
 pub use keys::SigningKeys;
+pub use keys::{KeyError, KeyListing, SigningAlgorithm};
+pub use password::MAX_PASSWORD_BYTES;
 pub use sessions::{AuthenticatedUser, OwnSession, Sessions};
-pub use core::throttle::ThrottleRules;
 pub use settings::{Policy, Settings};
 pub use store::{Store, StoreError};
-pub use password::MAX_PASSWORD_BYTES;
 pub use tessera::Tessera;
 pub use tokens::{TokenError, TokenKey};
-pub use keys::{KeyError, KeyListing, SigningAlgorithm};
 pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};
-/// An instant as ISO 8601 in UTC (`2026-12-02T09:52:40Z`), as the API writes times.
-pub use core::iso8601::format_utc;
 
 /// What tests arrange below the API (a batch of rotations sent to the
 /// store directly); not part of the API.

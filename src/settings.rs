@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::keys::SigningAlgorithm;
+use crate::core::caller::ForwardedHeader;
 use crate::core::throttle::ThrottleRules;
+use crate::keys::SigningAlgorithm;
 
 /// Every setting of the core, with the defaults the command line documents.
 #[derive(Clone)]
@@ -47,8 +48,13 @@ pub struct Settings {
     pub max_queued_hashes: usize,
     /// How many password guesses a username and an address get.
     pub throttle: ThrottleRules,
-    /// Proxies whose `X-Forwarded-For` names the client.
+    /// Proxies whose forwarding header names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The header those proxies write (`X-Forwarded-For` or `Forwarded`).
+    pub forwarded_header: ForwardedHeader,
+    /// IPv6 clients share per-address budgets with their network of this
+    /// many bits (a host is routinely given a whole /64).
+    pub ipv6_prefix: u8,
     /// Longest time without a successful read of the change log before
     /// access tokens are refused (503): past it, revocations made elsewhere
     /// may be unseen.
@@ -83,6 +89,8 @@ impl Default for Settings {
             throttle: ThrottleRules::default(),
             cached_users: crate::core::registry::DEFAULT_CACHED_USERS,
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
+            ipv6_prefix: 64,
             max_sync_lag: DEFAULT_MAX_SYNC_LAG,
         }
     }
@@ -109,6 +117,8 @@ impl std::fmt::Debug for Settings {
             .field("max_queued_hashes", &self.max_queued_hashes)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("forwarded_header", &self.forwarded_header)
+            .field("ipv6_prefix", &self.ipv6_prefix)
             .field("max_sync_lag", &self.max_sync_lag)
             .finish()
     }

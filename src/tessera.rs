@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Accounts;
+use crate::core::caller::ForwardingRules;
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::registry::Registry;
 use crate::core::secret::KeySource;
@@ -98,7 +99,11 @@ impl Tessera {
             clock,
             policy,
             throttle: settings.throttle,
-            trusted_proxies: settings.trusted_proxies.clone(),
+            forwarding: ForwardingRules {
+                trusted_proxies: settings.trusted_proxies.clone(),
+                header: settings.forwarded_header,
+            },
+            ipv6_prefix: settings.ipv6_prefix,
             sync,
         });
         Ok(Self {

@@ -249,21 +249,23 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
                 );
             }
         }
-        AdminCommand::Keys(KeysCommand::Rotate { to }) => {
-            match tessera.keys.rotate(to).await? {
-                Some(key) => println!(
-                    "added {} key {}: published now, signing from {}",
-                    key.algorithm,
-                    key.kid,
-                    relative(key.signs_from, unix_now())
-                ),
-                None => {
-                    println!("another process rotated the key at the same moment; nothing added")
-                }
+        AdminCommand::Keys(KeysCommand::Rotate { to }) => match tessera.keys.rotate(to).await? {
+            Some(key) => println!(
+                "added {} key {}: published now, signing from {}",
+                key.algorithm,
+                key.kid,
+                relative(key.signs_from, unix_now())
+            ),
+            None => {
+                println!("another process rotated the key at the same moment; nothing added")
             }
-        }
+        },
         AdminCommand::Tokens(TokensCommand::Flush) => {
-            let deleted = tessera.upkeep.flush_expired().await.map_err(AuthError::from)?;
+            let deleted = tessera
+                .upkeep
+                .flush_expired()
+                .await
+                .map_err(AuthError::from)?;
             println!("deleted {deleted} expired refresh token(s)");
         }
     }

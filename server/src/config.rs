@@ -122,8 +122,8 @@ pub struct Config {
     #[arg(long, env = "TESSERA_LOGIN_ADDRESS_WINDOW", default_value = "5m")]
     pub login_address_window: HumanDuration,
 
-    /// Proxies (comma-separated IP addresses) whose `X-Forwarded-For` header
-    /// names the client; from anyone else the header is ignored.
+    /// Proxies (comma-separated IP addresses) whose forwarding header (see
+    /// --forwarded-header) names the client; from anyone else it is ignored.
     #[arg(
         long,
         env = "TESSERA_TRUSTED_PROXIES",
@@ -131,6 +131,22 @@ pub struct Config {
         hide_default_value = true
     )]
     pub trusted_proxies: CommaList<std::net::IpAddr>,
+
+    /// The header the trusted proxies name the client in: `x-forwarded-for`
+    /// (nginx, HAProxy, most load balancers) or `forwarded` (RFC 7239). The
+    /// other one is ignored: a client may have written it.
+    #[arg(
+        long,
+        env = "TESSERA_FORWARDED_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: tessera::ForwardedHeader,
+
+    /// IPv6 clients share every per-address budget (login throttling) with
+    /// their network of this many bits: one host is routinely given a /64.
+    #[arg(long, env = "TESSERA_IPV6_PREFIX", default_value_t = 64,
+          value_parser = clap::value_parser!(u8).range(32..=128))]
+    pub ipv6_prefix: u8,
 
     /// Longest time without reading the change log (revocations made by other
     /// instances and the CLI) before access tokens are answered 503 and
@@ -230,6 +246,8 @@ impl Config {
                 address_window: self.login_address_window.as_secs(),
             },
             trusted_proxies: self.trusted_proxies.0.clone(),
+            forwarded_header: self.forwarded_header,
+            ipv6_prefix: self.ipv6_prefix,
             max_sync_lag: self.max_sync_lag.0,
             cached_users: self.cached_users,
         }
@@ -323,6 +341,8 @@ mod tests {
         assert_eq!(parsed.throttle, core.throttle);
         assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
         assert_eq!(parsed.max_sync_lag, core.max_sync_lag);
+        assert_eq!(parsed.forwarded_header, core.forwarded_header);
+        assert_eq!(parsed.ipv6_prefix, core.ipv6_prefix);
         assert_eq!(parsed.cached_users, core.cached_users);
         assert_eq!(parsed.previous_secret_keys, core.previous_secret_keys);
         assert_eq!(parsed.algorithm, core.algorithm);

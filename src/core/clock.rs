@@ -65,7 +65,8 @@ impl ManualClock {
 
     /// Sets the time to `now` seconds.
     pub fn set(&self, now: i64) {
-        self.millis.store(now.saturating_mul(1000), Ordering::SeqCst);
+        self.millis
+            .store(now.saturating_mul(1000), Ordering::SeqCst);
     }
 }
 

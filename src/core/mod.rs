@@ -3,7 +3,7 @@
 //! registry, the clock and the policy; and the two acts both of them
 //! perform, minting a token pair and starting a session.
 
-pub(crate) mod client_address;
+pub(crate) mod caller;
 pub mod clock;
 pub(crate) mod hex;
 pub(crate) mod iso8601;
@@ -17,19 +17,19 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::core::clock::Clock;
+use crate::core::registry::Registry;
+use crate::core::throttle::ThrottleRules;
 use crate::error::AuthError;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
-use crate::core::registry::Registry;
 use crate::sessions::rotation_queue::RotationQueue;
 use crate::settings::Policy;
 use crate::store::{RevokedSession, SessionOrigin, Store, VerifiedLogin};
-use crate::core::throttle::ThrottleRules;
-use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 use crate::tokens::verified_cache::VerifiedCache;
+use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 
 /// Who is asking, as the HTTP layer sees them: the address throttling keys
-/// on (see [`crate::Sessions::client_address`]) and the `User-Agent` a new
+/// on (see [`crate::Sessions::caller`]) and the `User-Agent` a new
 /// session is labelled from. Both may be unknown (CLI, tests).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Client<'a> {
@@ -62,7 +62,9 @@ pub(crate) struct Core {
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
     pub throttle: ThrottleRules,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub forwarding: caller::ForwardingRules,
+    /// The prefix an IPv6 client's per-address budgets are kept for.
+    pub ipv6_prefix: u8,
     pub sync: crate::upkeep::SyncState,
 }
 

@@ -5,9 +5,10 @@
 //! against the address. Logins and password changes both go through here,
 //! so neither is a side door for guessing.
 
+use crate::core::caller::address_block;
+use crate::core::throttle::ThrottleKey;
 use crate::core::{Client, Core};
 use crate::error::AuthError;
-use crate::core::throttle::ThrottleKey;
 
 pub(crate) struct PasswordAttempt<'a> {
     core: &'a Core,
@@ -27,7 +28,9 @@ impl<'a> PasswordAttempt<'a> {
         let attempt = Self {
             core,
             name: [ThrottleKey::Username(username.to_owned())],
-            address: client.address.map(ThrottleKey::Address),
+            address: client
+                .address
+                .map(|address| ThrottleKey::Address(address_block(address, core.ipv6_prefix))),
             now,
         };
         let keys: Vec<ThrottleKey> = attempt

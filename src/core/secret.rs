@@ -59,7 +59,8 @@ pub fn load_or_generate(
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = random_bytes(GENERATED_KEY_BYTES)?;
-            write_private_file(file, crate::core::hex::encode(&key).as_bytes()).map_err(io_error)?;
+            write_private_file(file, crate::core::hex::encode(&key).as_bytes())
+                .map_err(io_error)?;
             Ok((key, KeySource::Generated))
         }
         Err(error) => Err(io_error(error)),

@@ -12,12 +12,13 @@ pub use own::OwnSession;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::sessions::bearer::{parse_authorization, Credentials};
+use crate::core::caller::Caller;
+use crate::core::password_attempt::PasswordAttempt;
+use crate::core::registry::Standing;
 use crate::core::{Client, Core, RefreshGrant, TokenPair};
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
-use crate::core::password_attempt::PasswordAttempt;
-use crate::core::registry::Standing;
+use crate::sessions::bearer::{parse_authorization, Credentials};
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
 
@@ -355,10 +356,16 @@ impl Sessions {
         Ok(())
     }
 
-    /// The address a request comes from, given its TCP peer and its
-    /// `X-Forwarded-For` header (believed only from a trusted proxy).
-    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&[u8]>) -> IpAddr {
-        crate::core::client_address::client_address(peer, forwarded_for, &self.core.trusted_proxies)
+    /// Who a request comes from, given its TCP peer (`None` in-process) and
+    /// its headers as raw (name, value) pairs: the address (through trusted
+    /// proxies, see `--forwarded-header`) and the user agent. Both adapters
+    /// build their caller here and nowhere else.
+    pub fn caller<'a>(
+        &self,
+        peer: Option<IpAddr>,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Caller {
+        self.core.forwarding.caller(peer, headers)
     }
 
     /// The one road from an `Authorization` header to a user, as simplejwt's

@@ -5,10 +5,10 @@
 //! session's tokens are refused at once through the registry, and on other
 //! instances through the change log.
 
+use crate::core::password_attempt::PasswordAttempt;
 use crate::core::Client;
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
-use crate::core::password_attempt::PasswordAttempt;
 use crate::sessions::{AuthenticatedUser, Sessions};
 use crate::store::{PasswordSwap, RevocationReason, RevokedSession};
 
@@ -40,7 +40,9 @@ impl Sessions {
             .into_iter()
             .map(|row| OwnSession {
                 current: user.session_id() == Some(row.id.as_str()),
-                device: row.device.unwrap_or_else(|| crate::sessions::device::label(None)),
+                device: row
+                    .device
+                    .unwrap_or_else(|| crate::sessions::device::label(None)),
                 id: row.id,
                 created_at: row.created_at,
                 last_used_at: row.last_used_at,

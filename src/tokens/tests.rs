@@ -167,8 +167,7 @@ fn a_token_not_valid_before_a_later_instant_is_invalid() {
 #[test]
 fn another_key_or_a_tampered_token_is_invalid() {
     let minted = codec().mint(&spec(TokenType::Access, 300));
-    let other =
-        TokenCodec::new(b"another-key-another-key-another-key!", 0, None, None).unwrap();
+    let other = TokenCodec::new(b"another-key-another-key-another-key!", 0, None, None).unwrap();
     assert_eq!(
         other.verify(&minted.token, None, now_unix()),
         Err(TokenError::Invalid)

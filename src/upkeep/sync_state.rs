@@ -72,7 +72,10 @@ mod tests {
         let (clock, state) = state(800);
         assert!(state.check().is_ok());
         clock.advance(Duration::from_millis(800));
-        assert!(state.check().is_ok(), "exactly at the bound is still in sync");
+        assert!(
+            state.check().is_ok(),
+            "exactly at the bound is still in sync"
+        );
         clock.advance(Duration::from_millis(1));
         assert!(matches!(state.check(), Err(AuthError::OutOfSync)));
         assert_eq!(state.lag(), Duration::from_millis(801));

@@ -43,47 +43,27 @@ pub async fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
         .map_err(reject)
 }
 
-/// Where the request comes from, read as the REST API reads it.
-fn client_address() -> Option<std::net::IpAddr> {
-    let parts = use_context::<axum::http::request::Parts>()?;
-    let axum::extract::ConnectInfo(peer) = parts
+/// Who calls a server function, read by the core exactly as the REST API's
+/// `Caller` extractor reads it. Owned: the request's parts live in the
+/// reactive context.
+pub fn caller() -> tessera::Caller {
+    let (Some(parts), Some(core)) = (
+        use_context::<axum::http::request::Parts>(),
+        use_context::<Tessera>(),
+    ) else {
+        return tessera::Caller::default();
+    };
+    let peer = parts
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
-    let forwarded_for = parts.headers.get("x-forwarded-for");
-    Some(
-        use_context::<Tessera>()?
-            .sessions
-            .client_address(peer.ip(), forwarded_for.map(HeaderValue::as_bytes)),
-    )
-}
-
-/// Who calls a server function: address and user agent, owned (the
-/// request's parts live in the reactive context).
-pub struct Caller {
-    address: Option<std::net::IpAddr>,
-    user_agent: Option<String>,
-}
-
-impl Caller {
-    pub fn client(&self) -> tessera::Client<'_> {
-        tessera::Client {
-            address: self.address,
-            user_agent: self.user_agent.as_deref(),
-        }
-    }
-}
-
-pub fn caller() -> Caller {
-    let user_agent = use_context::<axum::http::request::Parts>().and_then(|parts| {
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(peer)| peer.ip());
+    core.sessions.caller(
+        peer,
         parts
             .headers
-            .get(axum::http::header::USER_AGENT)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-    });
-    Caller {
-        address: client_address(),
-        user_agent,
-    }
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    )
 }
 
 /// The tokens of a server function's answer, which no cache may keep.
@@ -114,9 +94,7 @@ impl From<AuthError> for AuthFailure {
         match error {
             AuthError::BadCredentials => Self::BadCredentials,
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
-            AuthError::Busy | AuthError::OutOfSync => {
-                Self::Busy { retry_after: 1 }
-            }
+            AuthError::Busy | AuthError::OutOfSync => Self::Busy { retry_after: 1 },
             AuthError::CredentialsNotProvided => Self::NotLoggedIn,
             AuthError::MalformedAuthorization | AuthError::NoUserInToken => Self::TokenRefused {
                 problem: TokenProblem::Invalid,

@@ -1,28 +1,20 @@
-//! `Caller`: who a request comes from, as the core reads it: the address
-//! (the socket's peer, or a trusted proxy's `X-Forwarded-For`) and the
-//! `User-Agent` a new session is labelled from.
+//! `Caller`: who a request comes from, as the core reads it from the raw
+//! peer and headers (the same reading as the server functions').
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::{header, request::Parts};
-use tessera::Client;
+use axum::http::request::Parts;
 
 use crate::AppState;
 
-pub struct Caller {
-    /// `None` when the server was not started with connection info (a
-    /// router called in-process).
-    address: Option<IpAddr>,
-    user_agent: Option<String>,
-}
+/// The core's caller, as an extractor: `caller.client()` is what a
+/// session-starting call takes.
+pub struct Caller(pub tessera::Caller);
 
 impl Caller {
-    pub fn client(&self) -> Client<'_> {
-        Client {
-            address: self.address,
-            user_agent: self.user_agent.as_deref(),
-        }
+    pub fn client(&self) -> tessera::Client<'_> {
+        self.0.client()
     }
 }
 
@@ -33,22 +25,16 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // `None` when the server was not started with connection info (a
+        // router called in-process).
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| peer.ip());
-        let forwarded_for = parts
+        let headers = parts
             .headers
-            .get("x-forwarded-for")
-            .map(|value| value.as_bytes());
-        let address = peer.map(|peer| state.tessera.sessions.client_address(peer, forwarded_for));
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        Ok(Self {
-            address,
-            user_agent,
-        })
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        Ok(Self(state.tessera.sessions.caller(peer, headers)))
     }
 }

@@ -105,9 +105,7 @@ impl ApiError {
                 Self::Unauthorized("No active account found with the given credentials")
             }
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
-            AuthError::Busy => {
-                Self::Busy { retry_after: 1 }
-            }
+            AuthError::Busy => Self::Busy { retry_after: 1 },
             AuthError::PasswordTooLong => Self::too_long("password"),
             other => Self::from_unexpected(other),
         }

@@ -62,7 +62,11 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     } else {
         format!("public, max-age={max_age}")
     };
-    ([(header::CACHE_CONTROL, cache)], Json(state.tessera.keys.jwks())).into_response()
+    (
+        [(header::CACHE_CONTROL, cache)],
+        Json(state.tessera.keys.jwks()),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -56,9 +56,7 @@ async fn users_beyond_the_cache_are_read_when_needed(engine: Engine) {
     }
 }
 
-async fn two_instances(
-    cached_users: usize,
-) -> (Arc<TestApp>, Arc<TestApp>, Vec<UpkeepTasks>) {
+async fn two_instances(cached_users: usize) -> (Arc<TestApp>, Arc<TestApp>, Vec<UpkeepTasks>) {
     let a = spawn_app_with(Engine::Postgres, |_| {}).await;
     let mut settings = a.settings.clone();
     settings.cached_users = cached_users;

@@ -68,8 +68,10 @@ async fn user_add_works_on_a_fresh_checkout_and_ids_start_at_one() {
 async fn a_cli_change_reaches_the_running_server() {
     let app = spawn_app().await;
     // The server's own upkeep, as `tessera serve` runs it.
-    let _maintenance = app.tessera.upkeep.spawn(tessera_server::maintenance::SYNC_EVERY,
-    );
+    let _maintenance = app
+        .tessera
+        .upkeep
+        .spawn(tessera_server::maintenance::SYNC_EVERY);
     let secret = app.settings.secret_key_file.clone();
     let added = run(
         &app.database_url,

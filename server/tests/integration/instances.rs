@@ -63,9 +63,7 @@ impl Cluster {
         let started = Instant::now();
         for (i, instance) in self.instances.iter().enumerate() {
             let what = format!("{what}, on instance {i}");
-            instance
-                .hello_until(access, status, &what)
-                .await;
+            instance.hello_until(access, status, &what).await;
         }
         started.elapsed()
     }

@@ -115,18 +115,13 @@ async fn no_login_in_flight_outlives_a_password_change(engine: Engine) {
 async fn no_login_in_flight_outlives_a_deactivation(engine: Engine) {
     let app = app(engine).await;
     for delay in DELAYS_MS {
-        let issued = logins_around(
-            &app,
-            "old password",
-            delay,
-            || async {
-                app.tessera
-                    .accounts
-                    .set_active("alice", false)
-                    .await
-                    .unwrap();
-            },
-        )
+        let issued = logins_around(&app, "old password", delay, || async {
+            app.tessera
+                .accounts
+                .set_active("alice", false)
+                .await
+                .unwrap();
+        })
         .await;
         assert_all_dead(&app, &issued).await;
         assert_eq!(app.login("alice", "old password").await.status, 401);

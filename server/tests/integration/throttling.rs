@@ -132,6 +132,114 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     assert_eq!(login_from(&untrusting, "203.0.113.2").await, 429);
 }
 
+/// A failed login through a trusted proxy, with these forwarding headers;
+/// `path` is the REST endpoint or the login server function.
+async fn failed_login_via(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> u16 {
+    let (content_type, body) = if path == "/api/token/" {
+        (
+            "application/json",
+            r#"{"username":"nobody","password":"x"}"#,
+        )
+    } else {
+        (
+            "application/x-www-form-urlencoded",
+            "username=nobody&password=x",
+        )
+    };
+    let mut all = vec![("Content-Type", content_type)];
+    all.extend_from_slice(headers);
+    let raw = support::http::request("POST", path, &all, body.as_bytes());
+    support::http::send(app.addr, &raw).await.status
+}
+
+/// One failure per address, behind a proxy at 127.0.0.1 writing `header`.
+async fn behind_a_proxy(header: tessera::ForwardedHeader) -> TestApp {
+    spawn_app_with(Engine::Sqlite, |settings| {
+        settings.throttle.address_failures = 1;
+        settings.throttle.free_failures = 100;
+        settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        settings.forwarded_header = header;
+    })
+    .await
+}
+
+/// A proxy that adds a line of its own (HAProxy's `option forwardfor`)
+/// leaves the client's forged line first: the lines are one list, read from
+/// the right, so forging changes neither whose budget is spent nor whose
+/// address is locked out. Through the REST API and the server function alike.
+#[tokio::test]
+async fn a_forged_first_forwarding_line_changes_nothing() {
+    use leptos::server_fn::ServerFn;
+    use tessera_app::api::Login;
+
+    for path in ["/api/token/", Login::PATH] {
+        let app = behind_a_proxy(tessera::ForwardedHeader::XForwardedFor).await;
+        let forged = |first: &'static str| {
+            [
+                ("X-Forwarded-For", first),
+                ("X-Forwarded-For", "203.0.113.1"),
+            ]
+        };
+        assert_eq!(
+            failed_login_via(&app, path, &forged("6.6.6.1")).await,
+            401,
+            "{path}"
+        );
+        assert_eq!(
+            failed_login_via(&app, path, &forged("6.6.6.2")).await,
+            429,
+            "{path}"
+        );
+        // The forged address was never charged.
+        let honest = [("X-Forwarded-For", "6.6.6.1")];
+        assert_eq!(failed_login_via(&app, path, &honest).await, 401, "{path}");
+    }
+}
+
+/// With `--forwarded-header forwarded` the proxies' RFC 7239 header names
+/// the client, and an `X-Forwarded-For` (the client's own) is ignored.
+#[tokio::test]
+async fn the_forwarded_header_is_read_when_chosen() {
+    let app = behind_a_proxy(tessera::ForwardedHeader::Forwarded).await;
+    let from = |client: &'static str, spoof: &'static str| {
+        [("Forwarded", client), ("X-Forwarded-For", spoof)]
+    };
+    let path = "/api/token/";
+    assert_eq!(
+        failed_login_via(&app, path, &from("for=203.0.113.1;proto=https", "6.6.6.1")).await,
+        401
+    );
+    assert_eq!(
+        failed_login_via(&app, path, &from("for=\"203.0.113.1:4711\"", "6.6.6.2")).await,
+        429
+    );
+    assert_eq!(
+        failed_login_via(&app, path, &from("for=\"[2001:db8::7]:80\"", "6.6.6.3")).await,
+        401
+    );
+}
+
+/// One host with a /64 has one budget, not 2^64; its neighbour network
+/// has its own.
+#[tokio::test]
+async fn ipv6_clients_share_their_network_s_budget() {
+    let app = behind_a_proxy(tessera::ForwardedHeader::XForwardedFor).await;
+    let from = |address: &'static str| [("X-Forwarded-For", address)];
+    let path = "/api/token/";
+    assert_eq!(
+        failed_login_via(&app, path, &from("2001:db8:1:2::1")).await,
+        401
+    );
+    assert_eq!(
+        failed_login_via(&app, path, &from("2001:db8:1:2:ffff::9")).await,
+        429
+    );
+    assert_eq!(
+        failed_login_via(&app, path, &from("2001:db8:1:3::1")).await,
+        401
+    );
+}
+
 /// The UI's login server function is throttled by the same counters and
 /// says how long to wait.
 #[tokio::test]

@@ -44,8 +44,10 @@ async fn stored_hash(app: &TestApp, username: &str) -> String {
 async fn django_users_log_in_and_get_argon2id(engine: Engine) {
     let app = spawn_app_with(engine, |_| {}).await;
     // The server's upkeep, as `tessera serve` runs it: imported users reach it.
-    let _maintenance = app.tessera.upkeep.spawn(tessera_server::maintenance::SYNC_EVERY,
-    );
+    let _maintenance = app
+        .tessera
+        .upkeep
+        .spawn(tessera_server::maintenance::SYNC_EVERY);
     let json = fixture("users.json");
     let output = import(&app, &[json.to_str().unwrap()]).await;
     assert!(output.status.success(), "{output:?}");
