@@ -58,7 +58,7 @@ pub mod testing {
 /// Internals the benchmarks measure directly; not part of the API.
 #[cfg(feature = "bench")]
 pub mod bench {
-    pub use crate::keys::{KeyPolicy, Keys};
+    pub use crate::keys::process_keys::{KeyPolicy, Keys};
     pub use crate::password::PasswordHasher;
     pub use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 }
