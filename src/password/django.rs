@@ -48,6 +48,27 @@ pub fn format_of(stored: &str) -> Option<DjangoFormat> {
     None
 }
 
+/// Whether a well-formed Django hash's cost is within [`super::bounds`].
+pub(super) fn within_bounds(format: DjangoFormat, stored: &str) -> Result<(), super::Unusable> {
+    match format {
+        DjangoFormat::Argon2 => match argon2_phc(stored).map(argon2::PasswordHash::new) {
+            Some(Ok(hash)) => super::bounds::argon2(&hash),
+            _ => Ok(()),
+        },
+        DjangoFormat::Pbkdf2Sha256 => Pbkdf2::parse(stored)
+            .map_or(Ok(()), |hash| super::bounds::pbkdf2_iterations(hash.iterations)),
+        DjangoFormat::BcryptSha256 | DjangoFormat::Bcrypt => {
+            // `…$2b$<cost>$…`: the cost is the field after the version.
+            let cost = stored
+                .split('$')
+                .skip_while(|part| !matches!(*part, "2a" | "2b" | "2y"))
+                .nth(1)
+                .and_then(|cost| cost.parse::<u32>().ok());
+            cost.map_or(Ok(()), super::bounds::bcrypt_cost)
+        }
+    }
+}
+
 /// Django's argon2 hash without its prefix: a PHC string the argon2 crate reads.
 pub(super) fn argon2_phc(stored: &str) -> Option<&str> {
     stored

@@ -21,6 +21,7 @@
 //! core behind it. Lowered, the hashers still use every core left idle, so
 //! login throughput is unchanged when nothing else runs.
 
+pub mod bounds;
 pub mod django;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -230,8 +231,16 @@ impl HashSlot {
     ) -> Result<Verdict, PasswordError> {
         let password = password.to_owned();
         // A hash nobody can log in with (an imported Django account without
-        // a usable password) costs what a wrong password costs.
-        let stored = stored.filter(|stored| usability(stored).is_ok());
+        // a usable password, or one whose parameters are out of bounds)
+        // costs what a wrong password costs.
+        let stored = stored.filter(|stored| match usability(stored) {
+            Ok(()) => true,
+            Err(why @ Unusable::OutOfBounds(_)) => {
+                tracing::warn!(%why, "a stored password hash was refused unchecked");
+                false
+            }
+            Err(_) => false,
+        });
         let is_decoy = stored.is_none();
         let stored = stored.map_or_else(|| self.hasher.decoy_hash.to_string(), str::to_owned);
         let params = self.hasher.params.clone();
@@ -357,6 +366,11 @@ pub enum Unusable {
     /// A format Tessera cannot check; holds its algorithm name (the text
     /// before the first `$`), never the hash.
     UnknownFormat(String),
+    /// A known format whose cost parameters are beyond what any real
+    /// deployment uses (see [`bounds`]): checking it would let one row pin
+    /// a hasher thread for hours or allocate without limit. Holds which
+    /// parameter and its value, never the hash.
+    OutOfBounds(String),
 }
 
 impl std::fmt::Display for Unusable {
@@ -364,6 +378,7 @@ impl std::fmt::Display for Unusable {
         match self {
             Self::NoPassword => f.write_str("no usable password"),
             Self::UnknownFormat(algorithm) => write!(f, "unknown hash format {algorithm:?}"),
+            Self::OutOfBounds(what) => write!(f, "hash parameters out of bounds: {what}"),
         }
     }
 }
@@ -371,8 +386,11 @@ impl std::fmt::Display for Unusable {
 /// Whether a stored hash can ever match a password: Tessera's argon2 or one
 /// of Django's formats (see [`django`]).
 pub fn usability(stored: &str) -> Result<(), Unusable> {
-    if PasswordHash::new(stored).is_ok() || django::format_of(stored).is_some() {
-        return Ok(());
+    if let Ok(hash) = PasswordHash::new(stored) {
+        return bounds::argon2(&hash);
+    }
+    if let Some(format) = django::format_of(stored) {
+        return django::within_bounds(format, stored);
     }
     if stored.starts_with('!') {
         return Err(Unusable::NoPassword);

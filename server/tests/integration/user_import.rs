@@ -224,7 +224,74 @@ async fn a_bad_file_changes_nothing(engine: Engine) {
     assert_eq!(app.tessera.accounts.count_users().await.unwrap(), 0);
 }
 
+/// Hashes whose cost no real deployment uses (a hostile or corrupt dump):
+/// imported unusable with the reason reported, and answered as a wrong
+/// password at login, never run (4 TiB of argon2 memory would abort the
+/// process; the others would hold a hasher thread for hours).
+const HOSTILE: [(&str, &str, &str); 4] = [
+    (
+        "mallory",
+        "$argon2id$v=19$m=4294967295,t=2,p=1$c2FsdHNhbHRzYWx0$9jcbKQn3uS2aN0lCB0uBYtKRWvXJcz0Nev3hzvd0Kt0",
+        "m=4294967295",
+    ),
+    (
+        "oscar",
+        "pbkdf2_sha256$4000000000$zEnyDN2sQEzdTOrL3pIgQW$C+IBED2/wK2/bK/VS0JHVVjImoozQBgxloNgbDl2Gno=",
+        "iterations=4000000000",
+    ),
+    (
+        "peggy",
+        "bcrypt_sha256$$2b$31$5hM1MdiC7OR7UeKK/uGBauX9g7z3BLj/qwJFepgE/574WobXWw5aK",
+        "cost=31",
+    ),
+    (
+        "trent",
+        "argon2$argon2id$v=19$m=102400,t=4000000000,p=8$QXRWOHRTeVBhRUNMczRWWDV6eWswRQ$qQf6lcQS4EUYMjte/A3F+NzpJ+Nraq8Y5GmRxMu2ZHk",
+        "t=4000000000",
+    ),
+];
+
+async fn hostile_hash_parameters_are_refused_at_import_and_at_login(engine: Engine) {
+    let app = spawn_app_with(engine, |_| {}).await;
+    let mut csv = String::from("username,password_hash,is_active\n");
+    for (name, hash, _) in HOSTILE {
+        csv.push_str(&format!("{name},\"{hash}\",true\n"));
+    }
+    let output = run(
+        &app.database_url,
+        &app.settings.secret_key_file,
+        &["user", "import", "--format", "csv", "-"],
+        &csv,
+    )
+    .await;
+    let report = stdout(&output);
+    assert!(output.status.success(), "{output:?}");
+    assert!(report.contains("4 cannot log in"), "{report}");
+    for (name, _, what) in HOSTILE {
+        assert!(
+            report.contains(&format!("\"{name}\": hash parameters out of bounds: {what}")),
+            "{report}"
+        );
+        // Refused like a wrong password, at the decoy's cost.
+        let reply = app.login(name, "anything").await;
+        assert_eq!((reply.status, reply.text()), (401, BAD_CREDENTIALS.into()));
+    }
+    // A row put in the database behind the importer's back (a tampered
+    // Django database) is refused at login all the same.
+    let now = app.now();
+    for (i, (_, hash, _)) in HOSTILE.iter().enumerate() {
+        let name = format!("tampered{i}");
+        app.tessera.store().create_user(&name, hash, now).await.unwrap();
+        let reply = app.login(&name, "anything").await;
+        assert_eq!((reply.status, reply.text()), (401, BAD_CREDENTIALS.into()));
+    }
+    // The instance still logs people in.
+    app.add_user("walter", "walter-password").await;
+    assert_eq!(app.login("walter", "walter-password").await.status, 200);
+}
+
 on_both_engines!(
+    hostile_hash_parameters_are_refused_at_import_and_at_login,
     django_users_log_in_and_get_argon2id,
     importing_twice_changes_nothing,
     ids_are_kept_where_free_and_new_users_follow,
