@@ -18,7 +18,8 @@ use crate::settings::{Policy, Settings};
 use crate::store::Store;
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::TokenCodec;
-use crate::upkeep::{SyncState, Upkeep};
+use crate::core::sync_state::SyncState;
+use crate::upkeep::Upkeep;
 
 /// The core, as the server and the UI hold it. Cheap to clone: each field
 /// is a handle on the same shared state.

@@ -11,6 +11,7 @@ pub(crate) mod metrics;
 pub(crate) mod password_attempt;
 pub(crate) mod registry;
 pub(crate) mod secret;
+pub(crate) mod sync_state;
 pub(crate) mod throttle;
 
 use std::net::IpAddr;
@@ -65,7 +66,7 @@ pub(crate) struct Core {
     pub forwarding: caller::ForwardingRules,
     /// The prefix an IPv6 client's per-address budgets are kept for.
     pub ipv6_prefix: u8,
-    pub sync: crate::upkeep::SyncState,
+    pub sync: sync_state::SyncState,
 }
 
 impl Core {

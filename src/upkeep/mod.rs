@@ -4,10 +4,8 @@
 //! PostgreSQL as soon as NOTIFY says it grew, and in any case every
 //! `sync_every`. Expired rows are flushed hourly.
 
-mod sync_state;
 mod tasks;
 
-pub(crate) use sync_state::SyncState;
 pub use tasks::UpkeepTasks;
 
 pub use crate::password::HasherStats;
