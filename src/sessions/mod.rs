@@ -5,6 +5,7 @@
 mod bearer;
 pub(crate) mod device;
 mod own;
+mod refresh_state;
 pub(crate) mod rotation_queue;
 
 pub use own::OwnSession;
@@ -12,6 +13,7 @@ pub use own::OwnSession;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use self::refresh_state::RefreshStanding;
 use crate::core::caller::Caller;
 use crate::core::password_attempt::PasswordAttempt;
 use crate::core::registry::Standing;
@@ -208,26 +210,23 @@ impl Sessions {
         let Some(record) = core.store.find_refresh_token(jti).await? else {
             return Err(TokenError::Invalid.into());
         };
-        if record.session_revoked_at.is_some() {
-            core.note_revoked(&record.session_id, record.session_expires_at);
-            return Err(TokenError::Blacklisted.into());
-        }
-        if record.session_expires_at <= now || record.expires_at <= now {
-            return Err(TokenError::Expired.into());
-        }
-        let (Some(rotated_at), Some(successor_jti)) =
-            (record.rotated_at, record.successor.as_deref())
-        else {
+        let (rotated_at, successor_jti) = match record.standing(now) {
+            RefreshStanding::Revoked => {
+                core.note_revoked(&record.session_id, record.session_expires_at);
+                return Err(TokenError::Blacklisted.into());
+            }
+            RefreshStanding::Expired => return Err(TokenError::Expired.into()),
             // Not rotated, session live: the rotation lost a race with a
             // revocation; report what the caller would see next time.
-            return Err(TokenError::Blacklisted.into());
+            RefreshStanding::Current => return Err(TokenError::Blacklisted.into()),
+            RefreshStanding::Rotated { at, successor } => (at, successor),
         };
         let overlap = core.policy.rotation_overlap;
         if overlap > 0 && now - rotated_at <= overlap {
             if let Some(successor) = core.store.find_refresh_token(successor_jti).await? {
                 // Only the immediate predecessor of the current token may be
                 // replayed: a successor already rotated in turn means a fork.
-                if successor.rotated_at.is_none() {
+                if successor.standing(now) == RefreshStanding::Current {
                     crate::core::metrics::refresh("overlap_replay");
                     return Ok(core.mint_pair(
                         successor.user_id,
@@ -262,13 +261,13 @@ impl Sessions {
             .find_refresh_token(jti)
             .await?
             .ok_or(TokenError::Invalid)?;
-        if record.session_revoked_at.is_some() || record.rotated_at.is_some() {
-            return Err(TokenError::Blacklisted.into());
+        match record.standing(now) {
+            RefreshStanding::Current => Ok(record),
+            RefreshStanding::Expired => Err(TokenError::Expired.into()),
+            RefreshStanding::Revoked | RefreshStanding::Rotated { .. } => {
+                Err(TokenError::Blacklisted.into())
+            }
         }
-        if record.expires_at <= now || record.session_expires_at <= now {
-            return Err(TokenError::Expired.into());
-        }
-        Ok(record)
     }
 
     async fn revoke_session(
@@ -300,15 +299,17 @@ impl Sessions {
             .find_refresh_token(&claims.jti)
             .await?
             .ok_or(TokenError::Invalid)?;
-        if record.session_revoked_at.is_some() {
-            core.note_revoked(&record.session_id, record.session_expires_at);
-            return Err(TokenError::Blacklisted.into());
-        }
-        let reused = record.rotated_at.is_some();
-        let because = if reused {
-            RevocationReason::Reuse
-        } else {
-            RevocationReason::Logout
+        // A session past its end is logged out all the same: the token
+        // itself passed its expiry check above.
+        let (reused, because) = match record.standing(now) {
+            RefreshStanding::Revoked => {
+                core.note_revoked(&record.session_id, record.session_expires_at);
+                return Err(TokenError::Blacklisted.into());
+            }
+            RefreshStanding::Rotated { .. } => (true, RevocationReason::Reuse),
+            RefreshStanding::Current | RefreshStanding::Expired => {
+                (false, RevocationReason::Logout)
+            }
         };
         self.revoke_session(&record, now, because).await?;
         if reused {
@@ -330,7 +331,8 @@ impl Sessions {
     /// `Blacklisted`.
     pub async fn verify(&self, token: &str) -> Result<(), AuthError> {
         let core = &*self.core;
-        let claims = core.codec.verify(token, None, core.now())?;
+        let now = core.now();
+        let claims = core.codec.verify(token, None, now)?;
         core.sync.check()?;
         if let Some(session_id) = &claims.sid {
             if core.registry.is_session_revoked(session_id) {
@@ -339,7 +341,10 @@ impl Sessions {
         }
         if claims.token_type.as_deref() == Some(TokenType::Refresh.as_str()) {
             if let Some(record) = core.store.find_refresh_token(&claims.jti).await? {
-                if record.session_revoked_at.is_some() || record.rotated_at.is_some() {
+                if matches!(
+                    record.standing(now),
+                    RefreshStanding::Revoked | RefreshStanding::Rotated { .. }
+                ) {
                     return Err(TokenError::Blacklisted.into());
                 }
             }
