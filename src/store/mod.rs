@@ -105,6 +105,37 @@ macro_rules! on_writer {
 }
 pub(crate) use on_writer;
 
+/// What a change-log row tells other processes to re-read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Changed<'a> {
+    /// A user's state (and its revoked sessions): made, (de)activated, a
+    /// password set.
+    User(i64),
+    /// One session ended.
+    Session(&'a str),
+}
+
+/// Appends `changed` to the change log inside the transaction `$tx`, with
+/// the engine's statement `$sql` (from [`Store::append_event_sql`]): the one
+/// place a change-log row is written. A macro because each engine's
+/// transaction is its own type.
+macro_rules! append_change {
+    ($sql:expr, $tx:expr, $changed:expr, $now:expr) => {{
+        let changed: $crate::store::Changed<'_> = $changed;
+        let (user_id, session_id) = match changed {
+            $crate::store::Changed::User(id) => (Some(id), None),
+            $crate::store::Changed::Session(id) => (None, Some(id)),
+        };
+        sqlx::query($sql)
+            .bind(user_id)
+            .bind(session_id)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await
+    }};
+}
+pub(crate) use append_change;
+
 impl Store {
     /// Appends a row to the change log: `$1` user id, `$2` session id (either
     /// may be NULL), `$3` time. Every revoking write and every new user goes

@@ -2,7 +2,7 @@
 //! ones, end one, end all but the current one, change the password. Every
 //! query names the owner, so an id of someone else's session finds nothing.
 
-use super::{on_pool, on_writer, RevocationReason, RevokedSession, Store, StoreError};
+use super::{append_change, Changed, on_pool, on_writer, RevocationReason, RevokedSession, Store, StoreError};
 
 /// A live session of a user.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -73,12 +73,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if ended.is_some() {
-                sqlx::query(append_event)
-                    .bind(None::<i64>)
-                    .bind(session_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                append_change!(append_event, tx, Changed::Session(session_id), now)?;
             }
             tx.commit().await?;
             Ok(ended)
@@ -132,12 +127,7 @@ impl Store {
             .await?;
             // One row for the user: other instances re-read the user and
             // its revoked sessions (`Registry::sync`).
-            sqlx::query(append_event)
-                .bind(Some(user_id))
-                .bind(None::<&str>)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            append_change!(append_event, tx, Changed::User(user_id), now)?;
             tx.commit().await?;
             Ok(Some(ended))
         })

@@ -4,7 +4,7 @@
 //! finds the token current: of N concurrent refreshes of one token exactly one
 //! changes a row, whatever the engine.
 
-use super::{on_pool, on_writer, Store, StoreError};
+use super::{append_change, Changed, on_pool, on_writer, Store, StoreError};
 
 /// A refresh token as recorded, with its session's state.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -288,12 +288,7 @@ impl Store {
             .rows_affected()
                 == 1;
             if revoked {
-                sqlx::query(append_event)
-                    .bind(None::<i64>)
-                    .bind(session_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                append_change!(append_event, tx, Changed::Session(session_id), now)?;
             }
             tx.commit().await?;
             Ok(revoked)

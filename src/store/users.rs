@@ -1,6 +1,6 @@
 //! Rows of the `users` table.
 
-use super::{on_pool, on_writer, Store, StoreError};
+use super::{append_change, Changed, on_pool, on_writer, Store, StoreError};
 
 /// A user as the login path needs it, password hash included.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -44,12 +44,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::from_insert)?;
-            sqlx::query(append_event)
-                .bind(Some(id))
-                .bind(None::<&str>)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            append_change!(append_event, tx, Changed::User(id), now)?;
             tx.commit().await?;
             Ok(id)
         })
@@ -175,12 +170,7 @@ impl Store {
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-            sqlx::query(append_event)
-                .bind(Some(id))
-                .bind(None::<&str>)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            append_change!(append_event, tx, Changed::User(id), now)?;
             tx.commit().await?;
             Ok(Some((id, revoked)))
         })
