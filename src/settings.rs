@@ -137,6 +137,22 @@ pub struct Policy {
     pub min_password_length: usize,
 }
 
+impl Policy {
+    /// The one password rule, for every way a password is chosen (sign-up,
+    /// a password change, the CLI, the app's hint): at most
+    /// [`crate::MAX_PASSWORD_BYTES`] bytes, at least `min_password_length`
+    /// characters (characters, not bytes: `pässwörd` is eight).
+    pub fn check_new_password(&self, password: &str) -> Result<(), crate::AuthError> {
+        if password.len() > crate::password::MAX_PASSWORD_BYTES {
+            return Err(crate::AuthError::PasswordTooLong);
+        }
+        if password.chars().count() < self.min_password_length {
+            return Err(crate::AuthError::PasswordTooShort(self.min_password_length));
+        }
+        Ok(())
+    }
+}
+
 impl Settings {
     pub fn policy(&self) -> Policy {
         let secs = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);

@@ -151,7 +151,7 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
     match command {
         AdminCommand::User(UserCommand::Add(args)) => {
             let username = checked_username(&args.username)?;
-            let password = read_password(&args)?;
+            let password = read_password(&args, tessera)?;
             let id =
                 accounts
                     .create_user(username, &password)
@@ -165,7 +165,7 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
             println!("created user {username:?} with id {id}");
         }
         AdminCommand::User(UserCommand::Passwd(args)) => {
-            let password = read_password(&args)?;
+            let password = read_password(&args, tessera)?;
             accounts
                 .set_password(&args.username, &password)
                 .await
@@ -309,7 +309,7 @@ fn checked_username(username: &str) -> Result<&str, CliError> {
     Ok(trimmed)
 }
 
-fn read_password(args: &PasswordArgs) -> Result<String, CliError> {
+fn read_password(args: &PasswordArgs, tessera: &Tessera) -> Result<String, CliError> {
     let password = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -325,9 +325,13 @@ fn read_password(args: &PasswordArgs) -> Result<String, CliError> {
     if password.is_empty() {
         return Err(CliError::Usage("the password may not be empty".into()));
     }
-    if password.len() < 8 {
-        // Django's createsuperuser warns and goes on; so do we.
-        eprintln!("warning: this password is shorter than 8 characters");
+    match tessera.policy().check_new_password(&password) {
+        // Django's createsuperuser warns about a weak password and goes on;
+        // so do we. Over the byte cap is refused below, by the core.
+        Err(AuthError::PasswordTooShort(length)) => {
+            eprintln!("warning: this password is shorter than {length} characters");
+        }
+        Ok(()) | Err(_) => {}
     }
     Ok(password)
 }

@@ -65,9 +65,7 @@ impl Accounts {
         if !policy.allow_signup {
             return Err(AuthError::SignupClosed);
         }
-        if password.chars().count() < policy.min_password_length {
-            return Err(AuthError::PasswordTooShort(policy.min_password_length));
-        }
+        policy.check_new_password(password)?;
         let id = self.create_user(username, password).await?;
         let now = self.core.now();
         self.core.store.record_login(id, now, None).await?;

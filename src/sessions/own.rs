@@ -97,13 +97,7 @@ impl Sessions {
         client: Client<'_>,
     ) -> Result<(), AuthError> {
         let core = self.core();
-        if new.len() > MAX_PASSWORD_BYTES {
-            return Err(AuthError::PasswordTooLong);
-        }
-        let min_length = core.policy.min_password_length;
-        if new.chars().count() < min_length {
-            return Err(AuthError::PasswordTooShort(min_length));
-        }
+        core.policy.check_new_password(new)?;
         if old.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::WrongPassword);
         }

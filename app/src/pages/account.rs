@@ -169,7 +169,10 @@ fn SessionEntry(
 #[component]
 fn PasswordChange() -> impl IntoView {
     let session = use_session();
-    let min_length = SignupRules::current().map_or(8, |rules| rules.min_password_length);
+    // The server's one password rule, as it wrote it on the page; unknown
+    // (a page from elsewhere), the server's answer is the only word.
+    let rule = SignupRules::current()
+        .map(|rules| format!("At least {} characters.", rules.min_password_length));
     let old = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -238,7 +241,7 @@ fn PasswordChange() -> impl IntoView {
                 value=old error=Signal::derive(old_error) hint=None />
             <PasswordField id="new-password" label="New password" autocomplete="new-password"
                 value=new error=Signal::derive(new_error)
-                hint=Some(format!("At least {min_length} characters.")) />
+                hint=rule />
             <PasswordField id="confirm-password" label="Confirm new password" autocomplete="new-password"
                 value=confirm error=Signal::derive(move || confirm_error().map(str::to_owned)) hint=None />
             <p class="form-error" role="alert" data-testid="password-form-error">
