@@ -9,28 +9,27 @@ use axum::http::{header, HeaderMap};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, FieldErrors};
-
-/// The largest body any endpoint reads.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::AppState;
 
 /// The parsed body: field name → value.
 pub struct Fields(Map<String, Value>);
 
-impl<S: Send + Sync> FromRequest<S> for Fields {
+impl FromRequest<AppState> for Fields {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        Self::read(&parts.headers, body).await
+        Self::read(&parts.headers, body, state.http.max_body_bytes).await
     }
 }
 
 impl Fields {
-    /// Reads and parses the body according to its `Content-Type`.
-    pub async fn read(headers: &HeaderMap, body: Body) -> Result<Self, ApiError> {
-        let bytes = to_bytes(body, MAX_BODY_BYTES)
+    /// Reads and parses the body according to its `Content-Type`, at most
+    /// `max_bytes` of it: the router's one limit (`--max-body-bytes`).
+    pub async fn read(headers: &HeaderMap, body: Body, max_bytes: usize) -> Result<Self, ApiError> {
+        let bytes = to_bytes(body, max_bytes)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+            .map_err(|_| ApiError::PayloadTooLarge(max_bytes))?;
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
