@@ -21,7 +21,9 @@ pub enum TokenProblem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AuthFailure {
     /// Wrong username or password (or an inactive account: same answer).
-    #[error("No active account found with the given credentials")]
+    /// The people's words for simplejwt's "No active account found with the
+    /// given credentials", which the REST API keeps (in the core).
+    #[error("Wrong username or password.")]
     BadCredentials,
     /// Too many failed logins for this name or from this address: try again
     /// after this many seconds.
@@ -31,7 +33,7 @@ pub enum AuthFailure {
     #[error("The server is busy. Try again in {retry_after} second{}.", if *.retry_after == 1 { "" } else { "s" })]
     Busy { retry_after: i64 },
     /// A protected call arrived without a token.
-    #[error("Authentication credentials were not provided.")]
+    #[error("Please log in to continue.")]
     NotLoggedIn,
     /// The token was refused; `message` is simplejwt's wording.
     #[error("{message}")]

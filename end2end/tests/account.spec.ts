@@ -100,7 +100,7 @@ test("a password change signs the other devices out and keeps this one", async (
   await other.getByLabel("Username").fill(name);
   await other.getByLabel("Password").fill(PASSWORD);
   await other.getByRole("button", { name: "Log in" }).click();
-  await expect(other.getByTestId("form-error")).toHaveText("No active account found with the given credentials");
+  await expect(other.getByTestId("form-error")).toHaveText("Wrong username or password.");
   await other.getByLabel("Password").fill("second-password");
   await other.getByRole("button", { name: "Log in" }).click();
   await expect(other.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");

@@ -58,7 +58,7 @@ test("wrong credentials show the server's message and store nothing", async ({ p
   await page.getByLabel("Username").fill(USER);
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("alert")).toHaveText("No active account found with the given credentials");
+  await expect(page.getByRole("alert")).toHaveText("Wrong username or password.");
   expect(await storedTokens(page)).toBeNull();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
   expect(unexpected(problems)).toEqual([]);

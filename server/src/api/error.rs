@@ -26,7 +26,7 @@ pub enum ApiError {
     /// 400 `{"non_field_errors":["…"]}`
     NonField(String),
     /// 401 `{"detail":"…"}`
-    Unauthorized(&'static str),
+    Unauthorized(String),
     /// 401 `{"detail":"…","code":"…"}`
     UnauthorizedCode(String, &'static str),
     /// 401 for a protected route's token, with simplejwt's `messages` list.
@@ -57,9 +57,6 @@ pub enum ApiError {
 pub struct InternalCause(pub String);
 
 impl ApiError {
-    pub const CREDENTIALS_NOT_PROVIDED: Self =
-        Self::Unauthorized("Authentication credentials were not provided.");
-
     fn status(&self) -> StatusCode {
         match self {
             Self::Fields(_) | Self::Malformed(_) | Self::NonField(_) => StatusCode::BAD_REQUEST,
@@ -80,9 +77,7 @@ impl ApiError {
     pub fn from_refresh(error: AuthError) -> Self {
         match error {
             AuthError::Token(error) => Self::UnauthorizedCode(error.to_string(), "token_not_valid"),
-            AuthError::NoActiveAccountForToken => {
-                Self::Unauthorized("No active account found for the given token.")
-            }
+            AuthError::NoActiveAccountForToken => Self::Unauthorized(error.to_string()),
             other => Self::from_unexpected(other),
         }
     }
@@ -92,7 +87,7 @@ impl ApiError {
     pub fn from_verify(error: AuthError) -> Self {
         match error {
             AuthError::Token(TokenError::Blacklisted) => {
-                Self::NonField("Token is blacklisted".into())
+                Self::NonField(TokenError::Blacklisted.to_string())
             }
             other => Self::from_refresh(other),
         }
@@ -101,9 +96,7 @@ impl ApiError {
     /// A failure of `POST /api/token/`.
     pub fn from_login(error: AuthError) -> Self {
         match error {
-            AuthError::BadCredentials => {
-                Self::Unauthorized("No active account found with the given credentials")
-            }
+            AuthError::BadCredentials => Self::Unauthorized(error.to_string()),
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::Busy => Self::Busy { retry_after: 1 },
             AuthError::PasswordTooLong => Self::too_long("password"),
@@ -141,7 +134,7 @@ impl ApiError {
     /// A failure to authenticate a protected route's `Authorization` header.
     pub fn from_access(error: AuthError) -> Self {
         match error {
-            AuthError::CredentialsNotProvided => Self::CREDENTIALS_NOT_PROVIDED,
+            AuthError::CredentialsNotProvided => Self::Unauthorized(error.to_string()),
             AuthError::MalformedAuthorization => {
                 Self::UnauthorizedCode(error.to_string(), "bad_authorization_header")
             }
