@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::auth_user::AuthUser;
 use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
-use super::fields::Fields;
+use super::fields::{Drf, DrfBody, Fields};
 use super::responses::{
     AccessRefused, BadRequest, NotFound, PayloadTooLarge, Throttled, Unavailable, Unsupported,
 };
@@ -73,7 +73,7 @@ pub struct PasswordChangeRequest {
     new_password: String,
 }
 
-impl PasswordChangeRequest {
+impl DrfBody for PasswordChangeRequest {
     fn read(fields: &Fields) -> Result<Self, ApiError> {
         let mut errors = FieldErrors::new();
         let old_password = fields.password_field("old_password", &mut errors);
@@ -200,9 +200,8 @@ pub async fn change_password(
     State(sessions): State<Sessions>,
     user: AuthUser,
     caller: Caller,
-    fields: Fields,
+    Drf(request): Drf<PasswordChangeRequest>,
 ) -> Result<Json<Saved>, ApiError> {
-    let request = PasswordChangeRequest::read(&fields)?;
     sessions
         .change_password(
             &user,

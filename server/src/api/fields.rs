@@ -23,6 +23,27 @@ impl FromRequest<AppState> for Fields {
     }
 }
 
+/// A request body type read from DRF fields: `read` returns the value or
+/// every field's error (DRF reports them all).
+pub trait DrfBody: Sized {
+    fn read(fields: &Fields) -> Result<Self, ApiError>;
+}
+
+/// A handler's typed body: `Drf(body): Drf<ObtainPairRequest>` in its
+/// signature reads the body as DRF does (JSON or form, the router's size
+/// limit, CharField's rules) and rejects with DRF's 400/413/415 before the
+/// handler runs.
+pub struct Drf<T>(pub T);
+
+impl<T: DrfBody> FromRequest<AppState> for Drf<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let fields = Fields::from_request(request, state).await?;
+        T::read(&fields).map(Self)
+    }
+}
+
 impl Fields {
     /// Reads and parses the body according to its `Content-Type`, at most
     /// `max_bytes` of it: the router's one limit (`--max-body-bytes`).

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
-use super::fields::Fields;
+use super::fields::{Drf, DrfBody, Fields};
 use super::responses::{
     BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailable, Unsupported,
 };
@@ -27,7 +27,7 @@ pub struct ObtainPairRequest {
     password: String,
 }
 
-impl ObtainPairRequest {
+impl DrfBody for ObtainPairRequest {
     /// Both fields, or every field's error at once (DRF reports them all).
     fn read(fields: &Fields) -> Result<Self, ApiError> {
         let mut errors = FieldErrors::new();
@@ -47,7 +47,7 @@ pub struct RefreshRequest {
     refresh: String,
 }
 
-impl RefreshRequest {
+impl DrfBody for RefreshRequest {
     fn read(fields: &Fields) -> Result<Self, ApiError> {
         let refresh = fields.required_char("refresh")?;
         Ok(Self { refresh })
@@ -61,7 +61,7 @@ pub struct VerifyRequest {
     token: String,
 }
 
-impl VerifyRequest {
+impl DrfBody for VerifyRequest {
     fn read(fields: &Fields) -> Result<Self, ApiError> {
         let token = fields.required_char("token")?;
         Ok(Self { token })
@@ -126,9 +126,8 @@ pub struct Empty {}
 pub async fn obtain_pair(
     State(sessions): State<Sessions>,
     caller: Caller,
-    fields: Fields,
+    Drf(ObtainPairRequest { username, password }): Drf<ObtainPairRequest>,
 ) -> Result<(NoStore, Json<ObtainedPair>), ApiError> {
-    let ObtainPairRequest { username, password } = ObtainPairRequest::read(&fields)?;
     let pair = sessions
         .login(&username, &password, caller.client())
         .await
@@ -172,9 +171,8 @@ pub async fn obtain_pair(
 )]
 pub async fn refresh(
     State(sessions): State<Sessions>,
-    fields: Fields,
+    Drf(RefreshRequest { refresh }): Drf<RefreshRequest>,
 ) -> Result<(NoStore, Json<RefreshedPair>), ApiError> {
-    let RefreshRequest { refresh } = RefreshRequest::read(&fields)?;
     let pair = sessions
         .refresh(&refresh)
         .await
@@ -210,9 +208,8 @@ pub async fn refresh(
 )]
 pub async fn verify(
     State(sessions): State<Sessions>,
-    fields: Fields,
+    Drf(VerifyRequest { token }): Drf<VerifyRequest>,
 ) -> Result<Json<Empty>, ApiError> {
-    let VerifyRequest { token } = VerifyRequest::read(&fields)?;
     sessions
         .verify(&token)
         .await
@@ -242,9 +239,8 @@ pub async fn verify(
 )]
 pub async fn blacklist(
     State(sessions): State<Sessions>,
-    fields: Fields,
+    Drf(RefreshRequest { refresh }): Drf<RefreshRequest>,
 ) -> Result<Json<Empty>, ApiError> {
-    let RefreshRequest { refresh } = RefreshRequest::read(&fields)?;
     sessions
         .logout(&refresh)
         .await
