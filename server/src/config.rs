@@ -193,7 +193,7 @@ pub struct HttpConfig {
         default_value = "",
         hide_default_value = true
     )]
-    pub cors_allowed_origins: CommaList<crate::cors::AllowedOrigin>,
+    pub cors_allowed_origins: CommaList<crate::middleware::cors::AllowedOrigin>,
 
     /// Serve Prometheus metrics at `http://ADDR/metrics` (e.g.
     /// `127.0.0.1:9100`), apart from the API; off when unset.

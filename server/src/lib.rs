@@ -4,18 +4,15 @@
 
 mod api;
 mod assets;
-mod body_limit;
 pub mod cli;
 pub mod comma_list;
-mod compression;
 pub mod config;
-pub mod cors;
 pub mod duration;
 mod health;
 pub mod maintenance;
 pub mod metrics;
+pub mod middleware;
 mod routes;
-mod security_headers;
 pub mod serve;
 pub mod state;
 pub mod telemetry;

@@ -18,10 +18,10 @@ use tracing::Span;
 
 use crate::api::InternalCause;
 use crate::assets::StaticFiles;
-use crate::body_limit::{BodyLimit, BodyLimitLayer};
-use crate::compression::{CompressionOfPages, CompressionOfPagesLayer};
-use crate::cors::{self, CorsPolicy};
-use crate::security_headers::{SecurityHeaders, SecurityHeadersLayer};
+use crate::middleware::body_limit::{BodyLimit, BodyLimitLayer};
+use crate::middleware::compression::{CompressionOfPages, CompressionOfPagesLayer};
+use crate::middleware::cors::{self, CorsPolicy};
+use crate::middleware::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, metrics, AppState};
 
 /// The application as axum serves it: the router inside the browsable-API
