@@ -13,6 +13,7 @@ mod cli;
 mod cors;
 mod docs;
 mod durability;
+mod headers_and_pages;
 mod instances;
 mod limits;
 mod metrics;
