@@ -145,130 +145,172 @@ pub enum CliError {
     },
 }
 
-/// Runs a user or token subcommand and prints its outcome.
+/// Runs a user, key or token subcommand and prints its outcome.
 pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), CliError> {
-    let accounts = &tessera.accounts;
     match command {
-        AdminCommand::User(UserCommand::Add(args)) => {
-            let username = checked_username(&args.username)?;
-            let password = read_password(&args, tessera)?;
-            let id =
-                accounts
-                    .create_user(username, &password)
-                    .await
-                    .map_err(|error| match error {
-                        AuthError::UsernameTaken => {
-                            CliError::Usage(format!("a user named {username:?} already exists"))
-                        }
-                        other => other.into(),
-                    })?;
-            println!("created user {username:?} with id {id}");
-        }
-        AdminCommand::User(UserCommand::Passwd(args)) => {
-            let password = read_password(&args, tessera)?;
-            accounts
-                .set_password(&args.username, &password)
-                .await
-                .map_err(|error| no_such_user(error, &args.username))?;
-            println!(
-                "password of {:?} changed; their sessions are logged out",
-                args.username
-            );
-        }
+        AdminCommand::User(UserCommand::Add(args)) => add_user(tessera, &args).await,
+        AdminCommand::User(UserCommand::Passwd(args)) => set_password(tessera, &args).await,
         AdminCommand::User(UserCommand::Deactivate { username }) => {
-            accounts
-                .set_active(&username, false)
-                .await
-                .map_err(|error| no_such_user(error, &username))?;
-            println!("{username:?} deactivated; their sessions are logged out");
+            set_active(tessera, &username, false).await
         }
         AdminCommand::User(UserCommand::Activate { username }) => {
-            accounts
-                .set_active(&username, true)
-                .await
-                .map_err(|error| no_such_user(error, &username))?;
-            println!("{username:?} activated");
+            set_active(tessera, &username, true).await
         }
-        AdminCommand::User(UserCommand::List) => {
-            println!("{:>6}  {:<24} {:<8} last login", "id", "username", "active");
-            for user in accounts.list_users().await? {
-                let last_login = user
-                    .last_login
-                    .map_or_else(|| "never".to_owned(), |at| format!("{at} (unix)"));
-                println!(
-                    "{:>6}  {:<24} {:<8} {}",
-                    user.id,
-                    user.username,
-                    if user.is_active { "yes" } else { "no" },
-                    last_login
-                );
-            }
-        }
+        AdminCommand::User(UserCommand::List) => list_users(tessera).await,
         AdminCommand::User(UserCommand::Import { file, format }) => {
-            let path = file.display().to_string();
-            let data = if path == "-" {
-                let mut data = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut data).map(|_| data)
-            } else {
-                std::fs::read(&file)
-            }
-            .map_err(|source| CliError::ReadFile {
-                path: path.clone(),
-                source,
-            })?;
-            let format = match format {
-                ImportFileFormat::Json => tessera::import::ImportFormat::DjangoJson,
-                ImportFileFormat::Csv => tessera::import::ImportFormat::Csv,
-            };
-            let parsed = tessera::import::parse(format, &data)
-                .map_err(|source| CliError::Import { path, source })?;
-            let report = accounts.import_users(&parsed.users).await?;
-            println!("{report}");
-            if parsed.other_records > 0 {
-                println!("left {} record(s) of other models", parsed.other_records);
-            }
+            import_users(tessera, &file, format).await
         }
-        AdminCommand::Keys(KeysCommand::List) => {
-            let now = unix_now();
-            println!(
-                "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} verifies until",
-                "kid", "alg", "state", "created", "signs from", "retired at"
-            );
-            for key in tessera.keys.list().await? {
-                let at =
-                    |time: Option<i64>| time.map_or_else(|| "-".to_owned(), |t| relative(t, now));
-                println!(
-                    "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} {}",
-                    key.kid,
-                    key.algorithm,
-                    key.state.as_str(),
-                    at(Some(key.created_at)),
-                    at(Some(key.signs_from)),
-                    at(key.retired_at),
-                    at(key.verifies_until),
-                );
-            }
-        }
-        AdminCommand::Keys(KeysCommand::Rotate { to }) => match tessera.keys.rotate(to).await? {
-            Some(key) => println!(
-                "added {} key {}: published now, signing from {}",
-                key.algorithm,
-                key.kid,
-                relative(key.signs_from, unix_now())
-            ),
-            None => {
-                println!("another process rotated the key at the same moment; nothing added")
-            }
-        },
-        AdminCommand::Tokens(TokensCommand::Flush) => {
-            let deleted = tessera
-                .upkeep
-                .flush_expired()
-                .await
-                .map_err(AuthError::from)?;
-            println!("deleted {deleted} expired refresh token(s)");
-        }
+        AdminCommand::Keys(KeysCommand::List) => list_keys(tessera).await,
+        AdminCommand::Keys(KeysCommand::Rotate { to }) => rotate_key(tessera, to).await,
+        AdminCommand::Tokens(TokensCommand::Flush) => flush_tokens(tessera).await,
     }
+}
+
+/// `tessera user add NAME`
+async fn add_user(tessera: &Tessera, args: &PasswordArgs) -> Result<(), CliError> {
+    let username = checked_username(&args.username)?;
+    let password = read_password(args, tessera)?;
+    let id = tessera
+        .accounts
+        .create_user(username, &password)
+        .await
+        .map_err(|error| match error {
+            AuthError::UsernameTaken => {
+                CliError::Usage(format!("a user named {username:?} already exists"))
+            }
+            other => other.into(),
+        })?;
+    println!("created user {username:?} with id {id}");
+    Ok(())
+}
+
+/// `tessera user passwd NAME`
+async fn set_password(tessera: &Tessera, args: &PasswordArgs) -> Result<(), CliError> {
+    let password = read_password(args, tessera)?;
+    tessera
+        .accounts
+        .set_password(&args.username, &password)
+        .await
+        .map_err(|error| no_such_user(error, &args.username))?;
+    println!(
+        "password of {:?} changed; their sessions are logged out",
+        args.username
+    );
+    Ok(())
+}
+
+/// `tessera user activate|deactivate NAME`
+async fn set_active(tessera: &Tessera, username: &str, active: bool) -> Result<(), CliError> {
+    tessera
+        .accounts
+        .set_active(username, active)
+        .await
+        .map_err(|error| no_such_user(error, username))?;
+    if active {
+        println!("{username:?} activated");
+    } else {
+        println!("{username:?} deactivated; their sessions are logged out");
+    }
+    Ok(())
+}
+
+/// `tessera user list`
+async fn list_users(tessera: &Tessera) -> Result<(), CliError> {
+    println!("{:>6}  {:<24} {:<8} last login", "id", "username", "active");
+    for user in tessera.accounts.list_users().await? {
+        let last_login = user
+            .last_login
+            .map_or_else(|| "never".to_owned(), |at| format!("{at} (unix)"));
+        println!(
+            "{:>6}  {:<24} {:<8} {}",
+            user.id,
+            user.username,
+            if user.is_active { "yes" } else { "no" },
+            last_login
+        );
+    }
+    Ok(())
+}
+
+/// `tessera user import FILE [--format json|csv]` (`-`: standard input)
+async fn import_users(
+    tessera: &Tessera,
+    file: &std::path::Path,
+    format: ImportFileFormat,
+) -> Result<(), CliError> {
+    let path = file.display().to_string();
+    let data = if path == "-" {
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut data).map(|_| data)
+    } else {
+        std::fs::read(file)
+    }
+    .map_err(|source| CliError::ReadFile {
+        path: path.clone(),
+        source,
+    })?;
+    let format = match format {
+        ImportFileFormat::Json => tessera::import::ImportFormat::DjangoJson,
+        ImportFileFormat::Csv => tessera::import::ImportFormat::Csv,
+    };
+    let parsed =
+        tessera::import::parse(format, &data).map_err(|source| CliError::Import { path, source })?;
+    let report = tessera.accounts.import_users(&parsed.users).await?;
+    println!("{report}");
+    if parsed.other_records > 0 {
+        println!("left {} record(s) of other models", parsed.other_records);
+    }
+    Ok(())
+}
+
+/// `tessera keys list`
+async fn list_keys(tessera: &Tessera) -> Result<(), CliError> {
+    let now = unix_now();
+    println!(
+        "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} verifies until",
+        "kid", "alg", "state", "created", "signs from", "retired at"
+    );
+    let at = |time: Option<i64>| time.map_or_else(|| "-".to_owned(), |t| relative(t, now));
+    for key in tessera.keys.list().await? {
+        println!(
+            "{:<45} {:<6} {:<9} {:<14} {:<14} {:<14} {}",
+            key.kid,
+            key.algorithm,
+            key.state.as_str(),
+            at(Some(key.created_at)),
+            at(Some(key.signs_from)),
+            at(key.retired_at),
+            at(key.verifies_until),
+        );
+    }
+    Ok(())
+}
+
+/// `tessera keys rotate [--to ALG]`
+async fn rotate_key(
+    tessera: &Tessera,
+    to: Option<tessera::SigningAlgorithm>,
+) -> Result<(), CliError> {
+    match tessera.keys.rotate(to).await? {
+        Some(key) => println!(
+            "added {} key {}: published now, signing from {}",
+            key.algorithm,
+            key.kid,
+            relative(key.signs_from, unix_now())
+        ),
+        None => println!("another process rotated the key at the same moment; nothing added"),
+    }
+    Ok(())
+}
+
+/// `tessera tokens flush`
+async fn flush_tokens(tessera: &Tessera) -> Result<(), CliError> {
+    let deleted = tessera
+        .upkeep
+        .flush_expired()
+        .await
+        .map_err(AuthError::from)?;
+    println!("deleted {deleted} expired refresh token(s)");
     Ok(())
 }
 
