@@ -182,12 +182,7 @@ fn PasswordChange() -> impl IntoView {
         async move { change_password(session, old, new).await }
     });
     let busy = change.pending();
-    let failure = Memo::new(move |_| {
-        if busy.get() {
-            return None;
-        }
-        change.value().get().and_then(Result::err)
-    });
+    let failure = last_failure(change);
     Effect::new(move |_| {
         if let Some(Ok(())) = change.value().get() {
             old.set(String::new());
@@ -204,15 +199,7 @@ fn PasswordChange() -> impl IntoView {
         }
     };
     let field_error = move |field: &'static str| {
-        move || {
-            failure.with(|failure| match failure {
-                Some(AuthFailure::Invalid {
-                    field: failed,
-                    message,
-                }) if failed == field => Some(message.clone()),
-                _ => None,
-            })
-        }
+        move || failure.with(|failure| field_message(failure.as_ref(), field))
     };
     let old_error = field_error("old_password");
     let new_error = field_error("new_password");
@@ -221,14 +208,7 @@ fn PasswordChange() -> impl IntoView {
             .get()
             .then_some("The two new passwords are not the same.")
     };
-    let form_error = move || {
-        failure.with(|failure| {
-            failure
-                .as_ref()
-                .filter(|failure| !matches!(failure, AuthFailure::Invalid { .. }))
-                .map(ToString::to_string)
-        })
-    };
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
     let saved = move || {
         matches!(change.value().get(), Some(Ok(())))
             .then_some("Your password was changed. Your other sessions were signed out.")
@@ -237,13 +217,14 @@ fn PasswordChange() -> impl IntoView {
     view! {
         <h2>"Change password"</h2>
         <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
-            <PasswordField id="old-password" label="Current password" autocomplete="current-password"
-                value=old error=Signal::derive(old_error) hint=None />
-            <PasswordField id="new-password" label="New password" autocomplete="new-password"
-                value=new error=Signal::derive(new_error)
+            <Field id="old-password" label="Current password" kind=FieldKind::Password
+                autocomplete="current-password" value=old error=Signal::derive(old_error) />
+            <Field id="new-password" label="New password" kind=FieldKind::Password
+                autocomplete="new-password" value=new error=Signal::derive(new_error)
                 hint=rule />
-            <PasswordField id="confirm-password" label="Confirm new password" autocomplete="new-password"
-                value=confirm error=Signal::derive(move || confirm_error().map(str::to_owned)) hint=None />
+            <Field id="confirm-password" label="Confirm new password" kind=FieldKind::Password
+                autocomplete="new-password" value=confirm
+                error=Signal::derive(move || confirm_error().map(str::to_owned)) />
             <p class="form-error" role="alert" data-testid="password-form-error">
                 {form_error}
             </p>
@@ -261,37 +242,4 @@ async fn change_password(session: Session, old: String, new: String) -> Result<(
     session
         .call(move || api::change_password(old.clone(), new.clone()))
         .await
-}
-
-/// A labelled password input with its hint and its error, announced.
-#[component]
-fn PasswordField(
-    id: &'static str,
-    label: &'static str,
-    autocomplete: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    hint: Option<String>,
-) -> impl IntoView {
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described_by = format!("{hint_id} {error_id}");
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input
-                id=id
-                name=id
-                type="password"
-                autocomplete=autocomplete
-                required
-                prop:value=move || value.get()
-                on:input=move |event| value.set(event_target_value(&event))
-                aria-invalid=move || error.get().is_some().then_some("true")
-                aria-describedby=described_by
-            />
-            <p id=hint_id class="field-hint">{hint}</p>
-            <p id=error_id class="field-error" data-testid=format!("{id}-error")>{move || error.get()}</p>
-        </div>
-    }
 }

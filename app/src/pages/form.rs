@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::display::safe_next;
-use crate::failure::AuthFailure;
 use crate::session::use_session;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,13 +36,7 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
         }
     });
     let busy = submit.pending();
-    // The previous attempt's error goes away as soon as the next one starts.
-    let failure = Memo::new(move |_| {
-        if busy.get() {
-            return None;
-        }
-        submit.value().get().and_then(Result::err)
-    });
+    let failure = last_failure(submit);
     Effect::new(move |_| {
         if let Some(Ok(())) = submit.value().get() {
             password.set(String::new());
@@ -66,35 +60,9 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
         }
     };
 
-    let field_error = move |field: &'static str| {
-        move || {
-            failure.with(|failure| match failure {
-                Some(AuthFailure::Invalid {
-                    field: failed,
-                    message,
-                }) if failed == field => Some(message.clone()),
-                Some(error @ AuthFailure::UsernameTaken) if field == "username" => {
-                    Some(error.to_string())
-                }
-                _ => None,
-            })
-        }
-    };
-    let username_error = field_error("username");
-    let password_error = field_error("password");
-    let form_error = move || {
-        failure.with(|failure| {
-            failure
-                .as_ref()
-                .filter(|error| {
-                    !matches!(
-                        error,
-                        AuthFailure::Invalid { .. } | AuthFailure::UsernameTaken
-                    )
-                })
-                .map(ToString::to_string)
-        })
-    };
+    let username_error = move || failure.with(|failure| field_message(failure.as_ref(), "username"));
+    let password_error = move || failure.with(|failure| field_message(failure.as_ref(), "password"));
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
 
     let (submit_label, busy_label, password_autocomplete, min_length, hint) = match kind {
         CredentialsKind::Login => ("Log in", "Logging in…", "current-password", None, None),
@@ -111,46 +79,11 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
 
     view! {
         <form class="form" method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
-            <div class="field">
-                <label for="username">"Username"</label>
-                <input
-                    id="username"
-                    name="username"
-                    type="text"
-                    autocomplete="username"
-                    autocapitalize="none"
-                    spellcheck="false"
-                    required
-                    prop:value=move || username.get()
-                    on:input=move |event| username.set(event_target_value(&event))
-                    aria-invalid=move || username_error().is_some().then_some("true")
-                    aria-describedby="username-error"
-                />
-                <p id="username-error" class="field-error" data-testid="username-error">
-                    {username_error}
-                </p>
-            </div>
-            <div class="field">
-                <label for="password">"Password"</label>
-                <input
-                    id="password"
-                    name="password"
-                    type="password"
-                    autocomplete=password_autocomplete
-                    required
-                    minlength=min_length
-                    prop:value=move || password.get()
-                    on:input=move |event| password.set(event_target_value(&event))
-                    aria-invalid=move || password_error().is_some().then_some("true")
-                    aria-describedby="password-hint password-error"
-                />
-                <p id="password-hint" class="field-hint">
-                    {hint}
-                </p>
-                <p id="password-error" class="field-error" data-testid="password-error">
-                    {password_error}
-                </p>
-            </div>
+            <Field id="username" label="Username" kind=FieldKind::Username autocomplete="username"
+                value=username error=Signal::derive(username_error) />
+            <Field id="password" label="Password" kind=FieldKind::Password
+                autocomplete=password_autocomplete value=password
+                error=Signal::derive(password_error) hint=hint min_length=min_length />
             <p class="form-error" role="alert" data-testid="form-error">
                 {form_error}
             </p>

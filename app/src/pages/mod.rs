@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod account;
+mod fields;
 mod form;
 mod hello;
 mod home;

@@ -1,0 +1,99 @@
+//! What the forms share: labelled inputs whose hint and error are announced
+//! to screen readers, and the reading of a submission's failure into the
+//! message of each field and of the form as a whole.
+
+use leptos::prelude::*;
+
+use crate::failure::AuthFailure;
+
+/// The failure of a form's last submission; gone as soon as the next one
+/// starts, so an old error never sits beside a new attempt.
+pub fn last_failure<I, T>(submit: Action<I, Result<T, AuthFailure>>) -> Memo<Option<AuthFailure>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    let busy = submit.pending();
+    Memo::new(move |_| {
+        if busy.get() {
+            return None;
+        }
+        submit.value().get().and_then(Result::err)
+    })
+}
+
+/// The message to show under `field`, if the failure is about it.
+pub fn field_message(failure: Option<&AuthFailure>, field: &str) -> Option<String> {
+    match failure {
+        Some(AuthFailure::Invalid {
+            field: failed,
+            message,
+        }) if failed == field => Some(message.clone()),
+        Some(error @ AuthFailure::UsernameTaken) if field == "username" => Some(error.to_string()),
+        _ => None,
+    }
+}
+
+/// The message to show for the form as a whole: any failure that is not
+/// about one field.
+pub fn form_message(failure: Option<&AuthFailure>) -> Option<String> {
+    failure
+        .filter(|error| {
+            !matches!(
+                error,
+                AuthFailure::Invalid { .. } | AuthFailure::UsernameTaken
+            )
+        })
+        .map(ToString::to_string)
+}
+
+/// What kind of text a [`Field`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A name: no capitalisation or spelling correction from phone keyboards.
+    Username,
+    Password,
+}
+
+/// A labelled input with its hint and its error, announced (the error's
+/// element is `{id}-error`, the hint's `{id}-hint`).
+#[component]
+pub fn Field(
+    id: &'static str,
+    label: &'static str,
+    kind: FieldKind,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    #[prop(optional_no_strip)] min_length: Option<usize>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = format!("{hint_id} {error_id}");
+    let (input_type, autocapitalize, spellcheck) = match kind {
+        FieldKind::Username => ("text", Some("none"), Some("false")),
+        FieldKind::Password => ("password", None, None),
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=id
+                type=input_type
+                autocomplete=autocomplete
+                autocapitalize=autocapitalize
+                spellcheck=spellcheck
+                required
+                minlength=min_length
+                prop:value=move || value.get()
+                on:input=move |event| value.set(event_target_value(&event))
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            <p id=hint_id class="field-hint">{hint}</p>
+            <p id=error_id class="field-error" data-testid=format!("{id}-error")>{move || error.get()}</p>
+        </div>
+    }
+}
