@@ -87,26 +87,46 @@ fn Inspector() -> impl IntoView {
                 .get()
                 .map(|stored| {
                     view! {
-                        <TokenCard kind="access" title="Access token" stored=stored.clone() now />
-                        <TokenCard kind="refresh" title="Refresh token" stored now />
+                        <TokenCard kind=TokenKind::Access stored=stored.clone() now />
+                        <TokenCard kind=TokenKind::Refresh stored now />
                     }
                 })
         }}
     }
 }
 
+/// Which of the two tokens a card shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    /// The `token_type` claim, and the prefix of the card's test ids.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Access => "Access token",
+            Self::Refresh => "Refresh token",
+        }
+    }
+}
+
 #[component]
-fn TokenCard(
-    kind: &'static str,
-    title: &'static str,
-    stored: StoredTokens,
-    now: RwSignal<i64>,
-) -> impl IntoView {
-    let token = if kind == "access" {
-        stored.access.clone()
-    } else {
-        stored.refresh.clone()
+fn TokenCard(kind: TokenKind, stored: StoredTokens, now: RwSignal<i64>) -> impl IntoView {
+    let token = match kind {
+        TokenKind::Access => stored.access.clone(),
+        TokenKind::Refresh => stored.refresh.clone(),
     };
+    let title = kind.title();
+    let kind = kind.name();
     let expires_at = stored.expires_at(&token);
     let Some(decoded) = jwt::decode(&token) else {
         return view! {
