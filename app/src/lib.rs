@@ -8,7 +8,6 @@
 //! sleep). Server-only code lives in [`ssr`].
 
 pub mod api;
-#[cfg(feature = "hydrate")]
 mod browser;
 pub mod client;
 mod components;

@@ -7,7 +7,8 @@
 //!
 //! Lifetimes are counted on the browser's clock from when the tokens were
 //! requested (`exp - iat` after `issued_at`), so a skewed clock changes
-//! nothing. Only this module touches localStorage.
+//! nothing. Only this module decides what goes into localStorage (through
+//! [`crate::browser`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -83,49 +84,22 @@ fn usable_lifetime_ms(times: jwt::TokenTimes) -> i64 {
 
 /// Milliseconds since the epoch on the browser's clock (0 on the server).
 pub fn now_ms() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0
-    }
+    crate::browser::now_ms()
 }
 
 /// The tokens as localStorage holds them now (another tab may have changed
 /// them since this tab last looked). Always `None` on the server.
 pub fn read() -> Option<StoredTokens> {
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_storage::{LocalStorage, Storage};
-        LocalStorage::get(STORAGE_KEY).ok()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
-    }
+    crate::browser::stored(STORAGE_KEY)
 }
 
 /// Stores new tokens; every other tab sees them through the `storage` event.
 pub fn write(tokens: &StoredTokens) {
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_storage::{LocalStorage, Storage};
-        if let Err(error) = LocalStorage::set(STORAGE_KEY, tokens) {
-            leptos::logging::warn!("could not store the tokens: {error}");
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = tokens;
+    crate::browser::store(STORAGE_KEY, tokens);
 }
 
 pub fn clear() {
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_storage::{LocalStorage, Storage};
-        LocalStorage::delete(STORAGE_KEY);
-    }
+    crate::browser::forget(STORAGE_KEY);
 }
 
 /// The access token the next protected request should carry (read by `AuthClient`).

@@ -1,6 +1,5 @@
-//! Browser plumbing the session needs and nothing else knows about: a
+//! The browser's side of [`super`]: localStorage, the clock, a
 //! promise-based sleep and Web Locks (one tab of this origin at a time).
-//! Browser only.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -94,4 +93,29 @@ fn lock_manager() -> Option<(JsValue, js_sys::Function)> {
     }
     let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request")).ok()?;
     Some((locks, request.dyn_into().ok()?))
+}
+
+/// The JSON value stored under `key` in localStorage, if any and readable.
+pub fn stored<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    use gloo_storage::{LocalStorage, Storage};
+    LocalStorage::get(key).ok()
+}
+
+/// Stores `value` as JSON under `key`; every other tab of the origin sees
+/// the change through the `storage` event.
+pub fn store<T: serde::Serialize>(key: &str, value: &T) {
+    use gloo_storage::{LocalStorage, Storage};
+    if let Err(error) = LocalStorage::set(key, value) {
+        leptos::logging::warn!("could not store {key}: {error}");
+    }
+}
+
+pub fn forget(key: &str) {
+    use gloo_storage::{LocalStorage, Storage};
+    LocalStorage::delete(key);
+}
+
+/// Milliseconds since the epoch on the browser's clock.
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
 }
