@@ -14,9 +14,7 @@ use super::auth_user::AuthUser;
 use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::{Drf, DrfBody, Fields};
-use super::responses::{
-    AccessRefused, BadRequest, NotFound, PayloadTooLarge, Throttled, Unavailable, Unsupported,
-};
+use super::responses::{AccessRefused, BodyRefused, NotFound, Throttled, Unavailable};
 
 /// One of the caller's live sessions (a login and the refresh tokens it
 /// rotated into).
@@ -188,10 +186,8 @@ pub async fn end_others(
     )),
     responses(
         (status = 200, description = "Saved; the other sessions ended", body = Saved),
-        (status = 400, response = BadRequest),
         (status = 401, response = AccessRefused),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = Unsupported),
+        BodyRefused,
         (status = 429, response = Throttled),
         (status = 503, response = Unavailable),
     ),

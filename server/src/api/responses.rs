@@ -7,7 +7,7 @@
 // Never constructed: utoipa reads them at compile time.
 #![allow(dead_code)]
 
-use utoipa::ToResponse;
+use utoipa::{IntoResponses, ToResponse};
 
 use super::error::{BadRequestBody, Detail};
 
@@ -33,7 +33,8 @@ pub struct AccessRefused(Detail<'static>);
 #[derive(ToResponse)]
 pub struct NotFound(Detail<'static>);
 
-/// The body is larger than the server reads (64 KiB)
+/// The body is larger than the server reads (`--max-body-bytes`, 64 KiB
+/// by default)
 #[derive(ToResponse)]
 pub struct PayloadTooLarge(Detail<'static>);
 
@@ -54,3 +55,15 @@ pub struct Throttled(Detail<'static>);
 #[derive(ToResponse)]
 #[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
 pub struct Unavailable(Detail<'static>);
+
+/// What every operation that reads a body may answer about the body
+/// itself, before it is looked at: one list for all of them.
+#[derive(IntoResponses)]
+pub enum BodyRefused {
+    #[response(status = 400)]
+    BadRequest(#[ref_response] BadRequest),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] PayloadTooLarge),
+    #[response(status = 415)]
+    Unsupported(#[ref_response] Unsupported),
+}

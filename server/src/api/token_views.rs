@@ -12,9 +12,7 @@ use utoipa::ToSchema;
 use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::{Drf, DrfBody, Fields};
-use super::responses::{
-    BadRequest, NotValid, PayloadTooLarge, Throttled, Unavailable, Unsupported,
-};
+use super::responses::{BodyRefused, NotValid, Throttled, Unavailable};
 
 /// Credentials, as JSON or as a urlencoded form.
 #[derive(ToSchema)]
@@ -115,10 +113,8 @@ pub struct Empty {}
             ("log_out" = (operation_id = "token_blacklist", description = "End the session",
                 request_body = json!({"refresh": "$response.body#/refresh"}))),
         )),
-        (status = 400, response = BadRequest),
         (status = 401, response = NotValid),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = Unsupported),
+        BodyRefused,
         (status = 429, response = Throttled),
         (status = 503, response = Unavailable),
     ),
@@ -162,10 +158,8 @@ pub async fn obtain_pair(
             ("log_out" = (operation_id = "token_blacklist", description = "End the session",
                 request_body = json!({"refresh": "$response.body#/refresh"}))),
         )),
-        (status = 400, response = BadRequest),
         (status = 401, response = NotValid),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = Unsupported),
+        BodyRefused,
         (status = 503, response = Unavailable),
     ),
 )]
@@ -199,10 +193,8 @@ pub async fn refresh(
     )),
     responses(
         (status = 200, description = "The token is valid", body = Empty),
-        (status = 400, response = BadRequest),
         (status = 401, response = NotValid),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = Unsupported),
+        BodyRefused,
         (status = 503, response = Unavailable),
     ),
 )]
@@ -230,10 +222,8 @@ pub async fn verify(
     )),
     responses(
         (status = 200, description = "Logged out", body = Empty),
-        (status = 400, response = BadRequest),
         (status = 401, response = NotValid),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = Unsupported),
+        BodyRefused,
         (status = 503, response = Unavailable),
     ),
 )]
