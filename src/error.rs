@@ -33,6 +33,13 @@ pub enum AuthError {
     NoActiveAccountForToken,
     #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
     PasswordTooLong,
+    /// A field holds a NUL character: no name can (PostgreSQL cannot even
+    /// store one), and DRF refuses it in every CharField.
+    #[error("Null characters are not allowed.")]
+    NullCharacters { field: &'static str },
+    /// A field is longer than DRF's `max_length` for it.
+    #[error("Ensure this field has no more than {max} characters.")]
+    FieldTooLong { field: &'static str, max: usize },
     #[error("a user with that username already exists")]
     UsernameTaken,
     #[error("a username has 1 to 150 characters and no control characters")]

@@ -30,9 +30,22 @@ pub fn random_id() -> String {
     encode(&bytes)
 }
 
+/// Whether `text` has the shape of a [`random_id`]: 32 lower-case hex digits.
+pub fn is_random_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|byte| DIGITS.contains(&byte))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_ids_have_their_shape_and_nothing_else_does() {
+        assert!(is_random_id(&random_id()));
+        for other in ["", "\0", "0123456789ABCDEF0123456789abcdef", "0123456789abcdef", &"a".repeat(33)] {
+            assert!(!is_random_id(other), "{other:?}");
+        }
+    }
 
     #[test]
     fn round_trips() {

@@ -40,6 +40,30 @@ impl AuthenticatedUser {
     }
 }
 
+/// What a login's fields may hold, checked before anything reaches the
+/// throttle or the database, as DRF's CharFields check them: no NUL (no
+/// stored name has one, and PostgreSQL refuses it in text), a username no
+/// longer than Django's 150 characters (so nobody can fill the throttle
+/// table with megabyte keys), a password within the hasher's cap.
+fn check_login_input(username: &str, password: &str) -> Result<(), AuthError> {
+    if username.contains('\0') {
+        return Err(AuthError::NullCharacters { field: "username" });
+    }
+    if username.chars().count() > crate::accounts::username::MAX_USERNAME_CHARS {
+        return Err(AuthError::FieldTooLong {
+            field: "username",
+            max: crate::accounts::username::MAX_USERNAME_CHARS,
+        });
+    }
+    if password.contains('\0') {
+        return Err(AuthError::NullCharacters { field: "password" });
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AuthError::PasswordTooLong);
+    }
+    Ok(())
+}
+
 /// The sessions side of the core. Cheap to clone.
 #[derive(Clone)]
 pub struct Sessions {
@@ -81,22 +105,14 @@ impl Sessions {
         password: &str,
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
-        if password.len() > MAX_PASSWORD_BYTES {
-            return Err(AuthError::PasswordTooLong);
-        }
+        check_login_input(username, password)?;
         let core = &*self.core;
         let now = core.now();
         // A place with the hasher first: a login refused as busy must not
         // have counted against anyone's throttle.
         let slot = core.hasher.reserve()?;
         let attempt = PasswordAttempt::begin(core, username, client, now).await?;
-        // A NUL can't be in any stored name (and PostgreSQL refuses it in
-        // text): such a name is simply unknown, and costs a hash all the same.
-        let user = if username.contains('\0') {
-            None
-        } else {
-            core.store.find_user_by_name(username).await?
-        };
+        let user = core.store.find_user_by_name(username).await?;
         // Always hash, even for an unknown user, so timing reveals nothing.
         let verdict = slot
             .verify(

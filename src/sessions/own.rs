@@ -61,6 +61,11 @@ impl Sessions {
         session_id: &str,
     ) -> Result<(), AuthError> {
         let core = self.core();
+        // Session ids are 32 lowercase hex digits; anything else is no
+        // session, and never reaches the database.
+        if !crate::core::hex::is_random_id(session_id) {
+            return Err(AuthError::NoSuchSession);
+        }
         let because = RevocationReason::EndedByOwner;
         let ended = core
             .store

@@ -118,6 +118,12 @@ impl From<AuthError> for AuthFailure {
                 field: "password".into(),
                 message: capitalized(&error.to_string()),
             },
+            AuthError::NullCharacters { field } | AuthError::FieldTooLong { field, .. } => {
+                Self::Invalid {
+                    field: field.into(),
+                    message: error.to_string(),
+                }
+            }
             AuthError::InvalidUsername => Self::Invalid {
                 field: "username".into(),
                 message: capitalized(&error.to_string()),

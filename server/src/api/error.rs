@@ -100,6 +100,9 @@ impl ApiError {
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::Busy => Self::Busy { retry_after: 1 },
             AuthError::PasswordTooLong => Self::too_long("password"),
+            AuthError::NullCharacters { field } | AuthError::FieldTooLong { field, .. } => {
+                Self::Fields(vec![(field, error.to_string())])
+            }
             other => Self::from_unexpected(other),
         }
     }
