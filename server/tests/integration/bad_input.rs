@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use support::{access_refused, forge, http::request, spawn_app, SECRET};
+use support::{access_refused, forge, http::request, spawn_app, Engine, SECRET};
 
 const LOGIN_REQUIRED: &str =
     r#"{"username":["This field is required."],"password":["This field is required."]}"#;
@@ -153,7 +153,7 @@ async fn hostile_usernames_are_just_unknown_users() {
 /// limit) is refused as DRF refuses it, before it reaches the throttle or
 /// the database: a 400 naming the field, never a 500, on both engines and
 /// through the REST API and the server function alike.
-async fn input_the_database_cannot_take_is_refused_first(engine: support::Engine) {
+async fn input_the_database_cannot_take_is_refused_first(engine: Engine) {
     use leptos::server_fn::ServerFn;
     use tessera_app::api::Login;
 
