@@ -211,12 +211,14 @@ impl Keys {
         let algorithm = self.policy.algorithm;
         let rows = store.signing_keys().await?;
         let Some(newest) = rows.last() else {
-            // Tokens signed before keys were stored (an upgraded database)
-            // were signed with the secret: record it, so a first start with
-            // another algorithm retires it instead of refusing them.
-            // Instances starting together all ask for the same generations:
-            // one of them adds each key.
-            if algorithm != SigningAlgorithm::HS256 && store.count_users().await? > 0 {
+            // Tokens signed before keys were stored (an upgraded database
+            // with sessions live) were signed with the secret: record it, so
+            // a first start with another algorithm retires it instead of
+            // refusing them. Without a live session nobody holds a token
+            // (users made by `tessera user add` have never logged in): the
+            // configured algorithm signs at once. Instances starting
+            // together all ask for the same generations: one adds each key.
+            if algorithm != SigningAlgorithm::HS256 && store.count_live_sessions(now).await? > 0 {
                 self.add_key(store, SigningAlgorithm::HS256, 0, 0, Some(1))
                     .await?;
                 let delay = self.policy.publication_delay;

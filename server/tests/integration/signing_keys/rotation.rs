@@ -265,3 +265,21 @@ async fn upgrading_to_an_asymmetric_algorithm_keeps_everyone_logged_in() {
         "ES256"
     );
 }
+
+/// The docs' order: `tessera user add`, then the first start with an
+/// asymmetric algorithm. Nobody can hold a token yet, so the first tokens
+/// are signed with the configured algorithm, not the secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_after_user_add_signs_with_the_configured_algorithm() {
+    let cli = spawn_app_with(Engine::Sqlite, |settings| settings.adopt_signing_key = false).await;
+    cli.add_user("alice", "correct horse").await;
+    let mut settings = cli.settings.clone();
+    settings.adopt_signing_key = true;
+    settings.algorithm = algorithm("ES256");
+    let server = spawn_instance(&cli.database_url, &settings, TempDir::new()).await;
+    let (access, _) = server.tokens("alice", "correct horse").await;
+    assert_eq!(header(&access)["alg"], "ES256");
+    let keys = server.tessera.keys.list().await.unwrap();
+    let algorithms: Vec<&str> = keys.iter().map(|key| key.algorithm.as_str()).collect();
+    assert_eq!(algorithms, ["ES256"]);
+}
