@@ -1,7 +1,8 @@
 //! One body limit and one request timeout for the whole router, server
 //! functions included. A declared `Content-Length` over the limit is
 //! answered 413 at once, before a byte of the body is read; a body without a
-//! length (chunked) is cut off where it passes the limit; a request with a
+//! length (chunked) is read here, and answered 413 where it passes the limit,
+//! before any handler sees it; a request with a
 //! body gets `timeout` to be read and answered (a client trickling a body
 //! is the slow client that headers-only timeouts miss), then 408. Requests
 //! without a body pass untouched: no wrapping, no timer, no allocation, so
@@ -49,7 +50,7 @@ type Answer = Result<Response, Infallible>;
 
 impl<S> Service<Request> for BodyLimit<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -75,8 +76,33 @@ where
             Some(0) => return Either::Left(self.inner.call(request)),
             Some(_) => request,
             None if chunked || !matches!(*request.method(), Method::GET | Method::HEAD) => {
+                // No declared length: read the body here, up to the limit,
+                // so that every handler (server functions included, whose
+                // reader answers a cut-off body 500) gets either the whole
+                // body or, past the limit, nobody gets it and it is 413.
                 let max_bytes = self.max_bytes;
-                request.map(|body| Body::new(http_body_util::Limited::new(body, max_bytes)))
+                let timeout = self.timeout;
+                // The service that was polled ready serves this request; a
+                // fresh clone stays for the next one.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                return Either::Right(Either::Right(Box::pin(async move {
+                    let answer = async move {
+                        let (parts, body) = request.into_parts();
+                        match axum::body::to_bytes(body, max_bytes).await {
+                            Ok(bytes) => {
+                                inner
+                                    .call(Request::from_parts(parts, Body::from(bytes)))
+                                    .await
+                            }
+                            Err(_) => Ok(ApiError::PayloadTooLarge(max_bytes).into_response()),
+                        }
+                    };
+                    match tokio::time::timeout(timeout, answer).await {
+                        Ok(answer) => answer,
+                        Err(_) => Ok(StatusCode::REQUEST_TIMEOUT.into_response()),
+                    }
+                })));
             }
             None => return Either::Left(self.inner.call(request)),
         };
