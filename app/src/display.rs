@@ -83,19 +83,28 @@ pub fn utc(unix_seconds: i64) -> String {
 }
 
 /// Where to go after logging in: a path on this site, never another origin
-/// (`//evil.example`, `/\evil.example`, `https://…` all fall back to `/hello`).
+/// (`//evil.example`, `/\evil.example`, `https://…` all fall back to
+/// `/hello`). Dot segments are refused too: `/.//evil.example` is
+/// `//evil.example` once a URL parser has removed them.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.chars().any(char::is_control) =>
-        {
-            path.to_owned()
-        }
+        Some(path) if is_plain_path(path) => path.to_owned(),
         _ => "/hello".to_owned(),
     }
+}
+
+/// An absolute path of this site with nothing a URL parser would rewrite
+/// into another origin: no backslash, no control character, no empty first
+/// segment, no `.` or `..` segment.
+fn is_plain_path(path: &str) -> bool {
+    let route = path.split(['?', '#']).next().unwrap_or_default();
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+        && !route
+            .split('/')
+            .any(|segment| matches!(segment, "." | ".." | "%2e" | "%2E" | "%2e%2e" | "%2E%2E"))
 }
 
 /// The login page's address that leads back to `path` afterwards.
@@ -178,6 +187,11 @@ mod tests {
             "https://evil.example",
             "",
             "/a\nb",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/%2e//evil.example",
+            "/a/../..//evil.example",
+            "/x\\evil.example",
         ] {
             assert_eq!(safe_next(Some(hostile)), "/hello", "{hostile:?}");
         }
