@@ -8,6 +8,7 @@ use crate::core::caller::ForwardingRules;
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::registry::Registry;
 use crate::core::secret::KeySource;
+use crate::core::sync_state::SyncState;
 use crate::core::Core;
 use crate::error::StartError;
 use crate::keys::{Keys, SigningKeys};
@@ -18,7 +19,6 @@ use crate::settings::{Policy, Settings};
 use crate::store::Store;
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::TokenCodec;
-use crate::core::sync_state::SyncState;
 use crate::upkeep::Upkeep;
 
 /// The core, as the server and the UI hold it. Cheap to clone: each field

@@ -253,8 +253,8 @@ async fn import_users(
         ImportFileFormat::Json => tessera::import::ImportFormat::DjangoJson,
         ImportFileFormat::Csv => tessera::import::ImportFormat::Csv,
     };
-    let parsed =
-        tessera::import::parse(format, &data).map_err(|source| CliError::Import { path, source })?;
+    let parsed = tessera::import::parse(format, &data)
+        .map_err(|source| CliError::Import { path, source })?;
     let report = tessera.accounts.import_users(&parsed.users).await?;
     println!("{report}");
     if parsed.other_records > 0 {

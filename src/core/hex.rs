@@ -42,7 +42,13 @@ mod tests {
     #[test]
     fn random_ids_have_their_shape_and_nothing_else_does() {
         assert!(is_random_id(&random_id()));
-        for other in ["", "\0", "0123456789ABCDEF0123456789abcdef", "0123456789abcdef", &"a".repeat(33)] {
+        for other in [
+            "",
+            "\0",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef",
+            &"a".repeat(33),
+        ] {
             assert!(!is_random_id(other), "{other:?}");
         }
     }

@@ -23,7 +23,11 @@ pub const PBKDF2_MAX_ITERATIONS: u32 = 2_400_000;
 /// bcrypt cost (Django 12; each step doubles the work).
 pub const BCRYPT_MAX_COST: u32 = 14;
 
-fn beyond(parameter: &str, value: impl std::fmt::Display, most: impl std::fmt::Display) -> Unusable {
+fn beyond(
+    parameter: &str,
+    value: impl std::fmt::Display,
+    most: impl std::fmt::Display,
+) -> Unusable {
     Unusable::OutOfBounds(format!("{parameter}={value} (at most {most})"))
 }
 

@@ -55,8 +55,9 @@ pub(super) fn within_bounds(format: DjangoFormat, stored: &str) -> Result<(), su
             Some(Ok(hash)) => super::bounds::argon2(&hash),
             _ => Ok(()),
         },
-        DjangoFormat::Pbkdf2Sha256 => Pbkdf2::parse(stored)
-            .map_or(Ok(()), |hash| super::bounds::pbkdf2_iterations(hash.iterations)),
+        DjangoFormat::Pbkdf2Sha256 => Pbkdf2::parse(stored).map_or(Ok(()), |hash| {
+            super::bounds::pbkdf2_iterations(hash.iterations)
+        }),
         DjangoFormat::BcryptSha256 | DjangoFormat::Bcrypt => {
             // `…$2b$<cost>$…`: the cost is the field after the version.
             let cost = stored

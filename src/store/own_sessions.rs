@@ -2,7 +2,9 @@
 //! ones, end one, end all but the current one, change the password. Every
 //! query names the owner, so an id of someone else's session finds nothing.
 
-use super::{append_change, Changed, on_pool, on_writer, RevocationReason, RevokedSession, Store, StoreError};
+use super::{
+    append_change, on_pool, on_writer, Changed, RevocationReason, RevokedSession, Store, StoreError,
+};
 
 /// A live session of a user.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]

@@ -4,7 +4,7 @@
 //! finds the token current: of N concurrent refreshes of one token exactly one
 //! changes a row, whatever the engine.
 
-use super::{append_change, Changed, on_pool, on_writer, Store, StoreError};
+use super::{append_change, on_pool, on_writer, Changed, Store, StoreError};
 
 /// A refresh token as recorded, with its session's state.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]

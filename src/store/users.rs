@@ -1,6 +1,6 @@
 //! Rows of the `users` table.
 
-use super::{append_change, Changed, on_pool, on_writer, Store, StoreError};
+use super::{append_change, on_pool, on_writer, Changed, Store, StoreError};
 
 /// A user as the login path needs it, password hash included.
 #[derive(Clone, Debug, sqlx::FromRow)]

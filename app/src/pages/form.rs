@@ -60,8 +60,10 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
         }
     };
 
-    let username_error = move || failure.with(|failure| field_message(failure.as_ref(), "username"));
-    let password_error = move || failure.with(|failure| field_message(failure.as_ref(), "password"));
+    let username_error =
+        move || failure.with(|failure| field_message(failure.as_ref(), "username"));
+    let password_error =
+        move || failure.with(|failure| field_message(failure.as_ref(), "password"));
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
 
     let (submit_label, busy_label, password_autocomplete, min_length, hint) = match kind {

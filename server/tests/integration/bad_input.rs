@@ -173,7 +173,11 @@ async fn input_the_database_cannot_take_is_refused_first(engine: Engine) {
     for (username, password, expected) in &cases {
         let body = serde_json::json!({ "username": username, "password": password }).to_string();
         let reply = app.post_json("/api/token/", &body).await;
-        assert_eq!((reply.status, reply.text()), (400, expected.clone()), "{username:.20}");
+        assert_eq!(
+            (reply.status, reply.text()),
+            (400, expected.clone()),
+            "{username:.20}"
+        );
 
         let form = format!(
             "username={}&password={}",
@@ -182,15 +186,31 @@ async fn input_the_database_cannot_take_is_refused_first(engine: Engine) {
         );
         let reply = app.post_form(Login::PATH, &form).await;
         assert_eq!(reply.status, 400, "{username:.20}: {}", reply.text());
-        assert_eq!(reply.json()["Invalid"]["field"], if username.len() > 150 || username.contains('\0') { "username" } else { "password" });
+        assert_eq!(
+            reply.json()["Invalid"]["field"],
+            if username.len() > 150 || username.contains('\0') {
+                "username"
+            } else {
+                "password"
+            }
+        );
     }
     // A session id that cannot be one never reaches the database.
     let (access, _) = app.tokens("alice", "pw").await;
     let bearer = format!("Bearer {access}");
     for id in ["%00", "x", &"f".repeat(6000)] {
-        let raw = request("DELETE", &format!("/api/sessions/{id}/"), &[("Authorization", &bearer)], b"");
+        let raw = request(
+            "DELETE",
+            &format!("/api/sessions/{id}/"),
+            &[("Authorization", &bearer)],
+            b"",
+        );
         let reply = app.send(raw).await;
-        assert_eq!((reply.status, reply.text()), (404, r#"{"detail":"Not found."}"#.to_owned()), "{id:.20}");
+        assert_eq!(
+            (reply.status, reply.text()),
+            (404, r#"{"detail":"Not found."}"#.to_owned()),
+            "{id:.20}"
+        );
     }
     // None of it counted against anyone: alice logs in.
     app.tokens("alice", "pw").await;

@@ -76,7 +76,11 @@ async fn a_chunked_body_is_cut_off_at_the_limit() {
         }
         raw.push_str("0\r\n\r\n");
         let reply = app.send(raw.as_bytes()).await;
-        assert_eq!((reply.status, reply.text()), (413, TOO_LARGE.to_owned()), "{path}");
+        assert_eq!(
+            (reply.status, reply.text()),
+            (413, TOO_LARGE.to_owned()),
+            "{path}"
+        );
     }
     // Under the limit, a chunked login is read whole.
     app.add_user("alice", "pw").await;

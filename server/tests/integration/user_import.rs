@@ -269,7 +269,9 @@ async fn hostile_hash_parameters_are_refused_at_import_and_at_login(engine: Engi
     assert!(report.contains("4 cannot log in"), "{report}");
     for (name, _, what) in HOSTILE {
         assert!(
-            report.contains(&format!("\"{name}\": hash parameters out of bounds: {what}")),
+            report.contains(&format!(
+                "\"{name}\": hash parameters out of bounds: {what}"
+            )),
             "{report}"
         );
         // Refused like a wrong password, at the decoy's cost.
@@ -281,7 +283,11 @@ async fn hostile_hash_parameters_are_refused_at_import_and_at_login(engine: Engi
     let now = app.now();
     for (i, (_, hash, _)) in HOSTILE.iter().enumerate() {
         let name = format!("tampered{i}");
-        app.tessera.store().create_user(&name, hash, now).await.unwrap();
+        app.tessera
+            .store()
+            .create_user(&name, hash, now)
+            .await
+            .unwrap();
         let reply = app.login(&name, "anything").await;
         assert_eq!((reply.status, reply.text()), (401, BAD_CREDENTIALS.into()));
     }

@@ -271,7 +271,10 @@ async fn upgrading_to_an_asymmetric_algorithm_keeps_everyone_logged_in() {
 /// are signed with the configured algorithm, not the secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_start_after_user_add_signs_with_the_configured_algorithm() {
-    let cli = spawn_app_with(Engine::Sqlite, |settings| settings.adopt_signing_key = false).await;
+    let cli = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.adopt_signing_key = false
+    })
+    .await;
     cli.add_user("alice", "correct horse").await;
     let mut settings = cli.settings.clone();
     settings.adopt_signing_key = true;
