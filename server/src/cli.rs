@@ -367,13 +367,11 @@ fn read_password(args: &PasswordArgs, tessera: &Tessera) -> Result<String, CliEr
     if password.is_empty() {
         return Err(CliError::Usage("the password may not be empty".into()));
     }
-    match tessera.policy().check_new_password(&password) {
-        // Django's createsuperuser warns about a weak password and goes on;
-        // so do we. Over the byte cap is refused below, by the core.
-        Err(AuthError::PasswordTooShort(length)) => {
-            eprintln!("warning: this password is shorter than {length} characters");
-        }
-        Ok(()) | Err(_) => {}
+    // Django's createsuperuser warns about a weak password and goes on; so
+    // do we. Over the byte cap is refused below, by the core.
+    if let Err(AuthError::PasswordTooShort(length)) = tessera.policy().check_new_password(&password)
+    {
+        eprintln!("warning: this password is shorter than {length} characters");
     }
     Ok(password)
 }

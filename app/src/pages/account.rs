@@ -5,6 +5,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::api::{self, SessionItem, SignupRules};
 use crate::components::RequireLogin;
 use crate::display::local_time;

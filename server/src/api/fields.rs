@@ -212,7 +212,7 @@ mod properties {
         if let Ok(value) = HeaderValue::from_str(content_type) {
             headers.insert(header::CONTENT_TYPE, value);
         }
-        futures::executor::block_on(Fields::read(&headers, Body::from(body)))
+        futures::executor::block_on(Fields::read(&headers, Body::from(body), 64 * 1024))
     }
 
     /// The errors a body can earn: 400 (parse, not an object), 413, 415.

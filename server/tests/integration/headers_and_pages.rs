@@ -4,9 +4,7 @@
 
 use crate::support;
 
-use std::time::Duration;
-
-use support::{spawn_app, spawn_app_with, str_field, Engine};
+use support::{spawn_app, str_field};
 
 #[tokio::test]
 async fn health_checks_answer() {

@@ -1,11 +1,8 @@
 //! Every algorithm, checked by a verifier that is not ours; algorithm
 //! confusion; HMAC secrets of the right length.
 
-use std::time::Duration;
-
 use super::*;
-use support::{access_refused, on_both_engines, spawn_app_with, spawn_instance, Engine, TempDir};
-use tessera::keys::{KeyState, SigningAlgorithm};
+use support::{access_refused, spawn_app_with, Engine, TempDir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hs256_keeps_simplejwts_header_and_publishes_no_key() {

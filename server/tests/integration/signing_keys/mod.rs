@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::Value;
-use support::{access_refused, on_both_engines, spawn_app_with, spawn_instance, Engine, TempDir};
-use tessera::keys::{KeyState, SigningAlgorithm};
+use support::{spawn_app_with, Engine};
+use tessera::keys::SigningAlgorithm;
 
 pub(super) const ASYMMETRIC: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",

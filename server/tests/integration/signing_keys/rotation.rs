@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::*;
-use support::{access_refused, on_both_engines, spawn_app_with, spawn_instance, Engine, TempDir};
-use tessera::keys::{KeyState, SigningAlgorithm};
+use support::{on_both_engines, spawn_app_with, spawn_instance, Engine, TempDir};
+use tessera::keys::KeyState;
 
 /// `keys rotate` under load: a new key is published at once, signs after the
 /// publication delay, and nothing signed by the old one is refused.
