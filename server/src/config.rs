@@ -118,9 +118,14 @@ pub struct Config {
     #[arg(long, env = "TESSERA_LOGIN_ADDRESS_FAILURES", default_value_t = tessera::ThrottleRules::default().address_failures)]
     pub login_address_failures: i64,
 
-    /// The window of `--login-address-failures`.
+    /// The window of `--login-address-failures` and `--signup-address-attempts`.
     #[arg(long, env = "TESSERA_LOGIN_ADDRESS_WINDOW", default_value = "5m")]
     pub login_address_window: HumanDuration,
+
+    /// Sign-ups (made or refused) one client address may attempt per window:
+    /// each costs a password hash and tells whether a name is taken.
+    #[arg(long, env = "TESSERA_SIGNUP_ADDRESS_ATTEMPTS", default_value_t = tessera::ThrottleRules::default().signup_attempts)]
+    pub signup_address_attempts: i64,
 
     /// Proxies (comma-separated IP addresses) whose forwarding header (see
     /// --forwarded-header) names the client; from anyone else it is ignored.
@@ -244,6 +249,7 @@ impl Config {
                 max_wait: self.login_max_wait.as_secs(),
                 address_failures: self.login_address_failures,
                 address_window: self.login_address_window.as_secs(),
+                signup_attempts: self.signup_address_attempts,
             },
             trusted_proxies: self.trusted_proxies.0.clone(),
             forwarded_header: self.forwarded_header,

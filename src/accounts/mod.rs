@@ -7,6 +7,8 @@ pub(crate) mod username;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::core::caller::address_block;
+use crate::core::throttle::ThrottleKey;
 use crate::core::{Client, Core, TokenPair};
 use crate::error::AuthError;
 use crate::import::{ImportReport, ImportedUser};
@@ -29,6 +31,9 @@ impl Accounts {
     /// Creates an active user. Length rules beyond "not empty, not over
     /// 1024 bytes" belong to the caller (the CLI accepts `123`, sign-up doesn't).
     pub async fn create_user(&self, username: &str, password: &str) -> Result<i64, AuthError> {
+        // Stored as Django stores it (`normalize_username`): NFKC, so that
+        // `ｖｉｔｏｒ` is `vitor`, already taken if `vitor` is.
+        let username = &username::normalized(username);
         if !is_valid_username(username) {
             return Err(AuthError::InvalidUsername);
         }
@@ -61,13 +66,28 @@ impl Accounts {
         password: &str,
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
-        let policy = self.core.policy;
+        let core = &*self.core;
+        let policy = core.policy;
         if !policy.allow_signup {
             return Err(AuthError::SignupClosed);
         }
         policy.check_new_password(password)?;
+        let now = core.now();
+        // Every attempt counts against the address's sign-up budget: each
+        // costs a hash, and each tells whether a name is taken.
+        if let Some(address) = client.address {
+            let key = ThrottleKey::Signup(address_block(address, core.ipv6_prefix));
+            if let Err(throttled) = core
+                .store
+                .count_login_attempt(&[key], &core.throttle, now)
+                .await?
+            {
+                return Err(AuthError::Throttled {
+                    retry_after: throttled.retry_after,
+                });
+            }
+        }
         let id = self.create_user(username, password).await?;
-        let now = self.core.now();
         self.core.store.record_login(id, now, None).await?;
         self.core.start_session(id, now, None, client).await
     }

@@ -36,6 +36,9 @@ pub const MAX_WAIT_SECS: i64 = 15 * 60;
 /// Failed logins one address may make per window.
 pub const ADDRESS_FAILURES: i64 = 30;
 pub const ADDRESS_WINDOW_SECS: i64 = 5 * 60;
+/// Sign-ups (made or refused) one address may attempt per window: each
+/// costs a hash and tells whether a name exists, so all of them count.
+pub const SIGNUP_ATTEMPTS: i64 = 10;
 
 /// The tunable numbers (flags of the server), defaulting to the above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +47,8 @@ pub struct ThrottleRules {
     pub max_wait: i64,
     pub address_failures: i64,
     pub address_window: i64,
+    /// Sign-up attempts per address and window.
+    pub signup_attempts: i64,
 }
 
 impl Default for ThrottleRules {
@@ -53,6 +58,7 @@ impl Default for ThrottleRules {
             max_wait: MAX_WAIT_SECS,
             address_failures: ADDRESS_FAILURES,
             address_window: ADDRESS_WINDOW_SECS,
+            signup_attempts: SIGNUP_ATTEMPTS,
         }
     }
 }
@@ -74,6 +80,8 @@ pub enum ThrottleKey {
     /// An address block (see `caller::address_block`): an IPv4 address or
     /// an IPv6 network.
     Address(String),
+    /// The same block's sign-up budget, apart from its logins'.
+    Signup(String),
 }
 
 impl ThrottleKey {
@@ -82,6 +90,7 @@ impl ThrottleKey {
         match self {
             Self::Username(name) => format!("user:{name}"),
             Self::Address(address) => format!("addr:{address}"),
+            Self::Signup(address) => format!("signup:{address}"),
         }
     }
 }
@@ -104,7 +113,31 @@ impl ThrottleRules {
         match key {
             ThrottleKey::Username(_) => self.attempt_username(counter, now),
             ThrottleKey::Address(_) => self.attempt_address(counter, now),
+            ThrottleKey::Signup(_) => self.attempt_signup(counter, now),
         }
+    }
+
+    /// Every sign-up counts, when it is attempted: at most
+    /// `signup_attempts` per address and window.
+    fn attempt_signup(&self, counter: Counter, now: i64) -> Result<Counter, Throttled> {
+        let counter = if counter.window_start.saturating_add(self.address_window) <= now {
+            Counter {
+                failures: 0,
+                window_start: now,
+                ..counter
+            }
+        } else {
+            counter
+        };
+        if counter.failures >= self.signup_attempts {
+            return Err(Throttled {
+                retry_after: (counter.window_start + self.address_window - now).max(1),
+            });
+        }
+        Ok(Counter {
+            failures: counter.failures + 1,
+            ..counter
+        })
     }
 
     fn attempt_username(&self, counter: Counter, now: i64) -> Result<Counter, Throttled> {
@@ -149,7 +182,7 @@ impl ThrottleRules {
     pub fn succeeded(&self, key: &ThrottleKey, counter: Counter) -> Counter {
         match key {
             ThrottleKey::Username(_) => Counter::default(),
-            ThrottleKey::Address(_) => counter,
+            ThrottleKey::Address(_) | ThrottleKey::Signup(_) => counter,
         }
     }
 
@@ -157,7 +190,7 @@ impl ThrottleRules {
     /// already, by `attempt`).
     pub fn failed(&self, key: &ThrottleKey, counter: Counter, now: i64) -> Counter {
         match key {
-            ThrottleKey::Username(_) => counter,
+            ThrottleKey::Username(_) | ThrottleKey::Signup(_) => counter,
             ThrottleKey::Address(_) => {
                 if counter.window_start.saturating_add(self.address_window) <= now {
                     Counter {
@@ -191,6 +224,27 @@ mod tests {
 
     fn address() -> ThrottleKey {
         ThrottleKey::Address("192.0.2.7".to_owned())
+    }
+
+    #[test]
+    fn an_address_gets_so_many_sign_ups_per_window() {
+        let rules = ThrottleRules::default();
+        let key = ThrottleKey::Signup("192.0.2.7".to_owned());
+        let mut counter = Counter::default();
+        for _ in 0..SIGNUP_ATTEMPTS {
+            counter = rules.attempt(&key, counter, 1_000).unwrap();
+        }
+        assert_eq!(
+            rules.attempt(&key, counter, 1_010),
+            Err(Throttled {
+                retry_after: ADDRESS_WINDOW_SECS - 10
+            })
+        );
+        // The window passes: a new budget.
+        let counter = rules
+            .attempt(&key, counter, 1_000 + ADDRESS_WINDOW_SECS)
+            .unwrap();
+        assert_eq!(counter.failures, 1);
     }
 
     #[test]
