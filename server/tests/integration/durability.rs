@@ -36,6 +36,7 @@ async fn start(dir: &TempDir, port: u16) -> Server {
         .env("TESSERA_ALLOW_SIGNUP", "true")
         // Many sign-ups and logins from one address are the load here.
         .env("TESSERA_LOGIN_ADDRESS_FAILURES", "100000")
+        .env("TESSERA_SIGNUP_ADDRESS_ATTEMPTS", "100000")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_SITE_ROOT", dir.0.display().to_string())
         .env("LEPTOS_OUTPUT_NAME", "tessera")

@@ -271,6 +271,46 @@ async fn sign_up_checks_the_password_and_the_name_then_logs_in() {
     assert_eq!((taken.status, taken.json()), (409, json!("UsernameTaken")));
 }
 
+/// Sign-up has a budget of its own per address (every attempt counts: each
+/// costs a hash and tells whether a name is taken), and names are stored
+/// as Django stores them: NFKC, with no invisible characters.
+#[tokio::test]
+async fn sign_ups_are_throttled_per_address_and_names_normalised() {
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        settings.allow_signup = true;
+        settings.throttle.signup_attempts = 3;
+    })
+    .await;
+    let sign_up = |name: &'static str| call(&app, SignUp::PATH, &[("username", name), ("password", "long enough")]);
+    assert_eq!(sign_up("vitor").await.status, 200);
+    // Full-width letters are the same name once normalised.
+    let twin = sign_up("ｖｉｔｏｒ").await;
+    assert_eq!((twin.status, twin.json()), (409, json!("UsernameTaken")));
+    let hidden = sign_up("vi\u{200B}tor").await;
+    assert_eq!(hidden.status, 400, "{}", hidden.text());
+    assert_eq!(hidden.json()["Invalid"]["field"], "username");
+    // The budget is spent, whatever the outcome of each attempt.
+    let refused = sign_up("walter").await;
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.json(), json!({"Throttled": {"retry_after": 300}}));
+    assert_eq!(refused.header("retry-after"), Some("300"));
+    let names: Vec<String> = app
+        .tessera
+        .accounts
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|user| user.username)
+        .collect();
+    assert_eq!(names, ["vitor"]);
+    // Logging in is another budget: untouched.
+    assert_eq!(app.login("vitor", "long enough").await.status, 200);
+    // The window passes.
+    app.advance(300);
+    assert_eq!(sign_up("walter").await.status, 200);
+}
+
 #[tokio::test]
 async fn pages_carry_the_signup_rules_to_the_browser() {
     // No round trip for them: the server writes them on <body>, where the
