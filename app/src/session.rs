@@ -78,11 +78,6 @@ impl Session {
         self.state.get()
     }
 
-    pub fn is_logged_in(&self) -> bool {
-        self.state
-            .with(|state| matches!(state, AuthState::LoggedIn(_)))
-    }
-
     pub fn tokens(&self) -> Option<StoredTokens> {
         self.state.with(|state| match state {
             AuthState::LoggedIn(tokens) => Some(tokens.clone()),
