@@ -62,6 +62,10 @@ pub struct Settings {
     /// Users whose state is held in memory at most (the most recently
     /// seen); any other is read from the database when needed.
     pub cached_users: usize,
+    /// Accept access tokens without a session (`sid`): tokens a simplejwt
+    /// site signed with the same secret, during a migration. Off: they are
+    /// "Token is invalid".
+    pub accept_foreign_tokens: bool,
 }
 
 impl Default for Settings {
@@ -92,6 +96,7 @@ impl Default for Settings {
             forwarded_header: ForwardedHeader::XForwardedFor,
             ipv6_prefix: 64,
             max_sync_lag: DEFAULT_MAX_SYNC_LAG,
+            accept_foreign_tokens: false,
         }
     }
 }
@@ -120,6 +125,7 @@ impl std::fmt::Debug for Settings {
             .field("forwarded_header", &self.forwarded_header)
             .field("ipv6_prefix", &self.ipv6_prefix)
             .field("max_sync_lag", &self.max_sync_lag)
+            .field("accept_foreign_tokens", &self.accept_foreign_tokens)
             .finish()
     }
 }

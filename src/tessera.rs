@@ -105,6 +105,7 @@ impl Tessera {
                 header: settings.forwarded_header,
             },
             ipv6_prefix: settings.ipv6_prefix,
+            accept_foreign_tokens: settings.accept_foreign_tokens,
             sync,
         });
         Ok(Self {

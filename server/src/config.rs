@@ -147,6 +147,13 @@ pub struct Config {
     )]
     pub forwarded_header: tessera::ForwardedHeader,
 
+    /// Accept access tokens without a session: those a simplejwt site signed
+    /// with the same secret (or one of --previous-secret-keys), while its
+    /// users move over. Off, they are "Token is invalid". Turn it off again
+    /// once the old site's longest token lifetime has passed.
+    #[arg(long, env = "TESSERA_ACCEPT_FOREIGN_TOKENS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub accept_foreign_tokens: bool,
+
     /// IPv6 clients share every per-address budget (login throttling) with
     /// their network of this many bits: one host is routinely given a /64.
     #[arg(long, env = "TESSERA_IPV6_PREFIX", default_value_t = 64,
@@ -254,6 +261,7 @@ impl Config {
             trusted_proxies: self.trusted_proxies.0.clone(),
             forwarded_header: self.forwarded_header,
             ipv6_prefix: self.ipv6_prefix,
+            accept_foreign_tokens: self.accept_foreign_tokens,
             max_sync_lag: self.max_sync_lag.0,
             cached_users: self.cached_users,
         }

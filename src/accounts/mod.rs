@@ -185,6 +185,16 @@ impl Accounts {
                     is_active: user.is_active,
                     tokens_revoked_at: None,
                 });
+                // The id this user had on the old site is someone else's
+                // here: that person must not inherit the old site's tokens
+                // for it (accepted with `--accept-foreign-tokens`).
+                if let Some(taken) = user.id.filter(|&asked| asked != row.id) {
+                    let now = core.now();
+                    core.store.stamp_tokens_revoked(taken, now).await?;
+                    if let Some(state) = core.store.user_state(taken).await? {
+                        core.registry.put_user(state);
+                    }
+                }
             }
         }
         Ok(added)

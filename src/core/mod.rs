@@ -66,6 +66,8 @@ pub(crate) struct Core {
     pub forwarding: caller::ForwardingRules,
     /// The prefix an IPv6 client's per-address budgets are kept for.
     pub ipv6_prefix: u8,
+    /// See `Settings::accept_foreign_tokens`.
+    pub accept_foreign_tokens: bool,
     pub sync: sync_state::SyncState,
 }
 

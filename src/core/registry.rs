@@ -301,6 +301,9 @@ impl Inner {
             (None, Some(revoked_at), Some(issued_at)) if issued_at <= revoked_at => {
                 Standing::TokenRevoked
             }
+            // Without `iat` nobody can tell when it was issued: any stamp
+            // voids it.
+            (None, Some(_), None) => Standing::TokenRevoked,
             _ => Standing::Active,
         }
     }

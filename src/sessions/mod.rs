@@ -349,6 +349,9 @@ impl Sessions {
         let core = &*self.core;
         let now = core.now();
         let claims = core.codec.verify(token, None, now)?;
+        if claims.sid.is_none() && !core.accept_foreign_tokens {
+            return Err(TokenError::Invalid.into());
+        }
         core.sync.check()?;
         if let Some(session_id) = &claims.sid {
             if core.registry.is_session_revoked(session_id) {
@@ -439,6 +442,11 @@ impl Sessions {
             .standing(&core.store, user_id, claims.sid.as_deref(), claims.iat)
             .await?
         {
+            // A token without a session was minted elsewhere (a simplejwt
+            // site with the same secret): only accepted during a migration.
+            Standing::Active if claims.sid.is_none() && !core.accept_foreign_tokens => {
+                Err(TokenError::Invalid.into())
+            }
             Standing::Active => Ok(AuthenticatedUser { user_id, claims }),
             Standing::SessionRevoked | Standing::TokenRevoked => {
                 Err(TokenError::Blacklisted.into())

@@ -87,7 +87,7 @@ impl Store {
     /// longer the one verified (changed meanwhile): nothing is done then.
     /// The user's access tokens are not voided wholesale (unlike the CLI's
     /// `user passwd`): the kept session's tokens stay valid; the others die
-    /// with their sessions.
+    /// with their sessions, and tokens without a session with the stamp.
     pub async fn end_other_sessions(
         &self,
         user_id: i64,
@@ -115,6 +115,15 @@ impl Store {
                     return Ok(None);
                 }
             }
+            // Tokens without a session (minted by the site this one replaced,
+            // accepted with `--accept-foreign-tokens`) cannot be told apart by
+            // session: the stamp voids every one issued until now. This
+            // instance's own tokens carry a session and are judged by it.
+            sqlx::query("UPDATE users SET tokens_revoked_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
             let ended = sqlx::query_as::<_, RevokedSession>(
                 "UPDATE sessions SET revoked_at = $1, revoked_because = $2 \
                  WHERE user_id = $3 AND ($4 IS NULL OR id <> $4) \

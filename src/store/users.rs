@@ -104,6 +104,26 @@ pub struct AuthEvent {
 }
 
 impl Store {
+    /// Voids every token without a session issued to user `id` until `now`
+    /// (see `Registry::standing`), and tells the other instances.
+    pub async fn stamp_tokens_revoked(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        let append_event = self.append_event_sql();
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let stamped = sqlx::query("UPDATE users SET tokens_revoked_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if stamped > 0 {
+                append_change!(append_event, tx, Changed::User(id), now)?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     pub async fn user_state(&self, id: i64) -> Result<Option<UserState>, StoreError> {
         let sql = "SELECT id, is_active, tokens_revoked_at FROM users WHERE id = $1";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserState>(sql)
