@@ -57,7 +57,11 @@ async fn users_beyond_the_cache_are_read_when_needed(engine: Engine) {
 }
 
 async fn two_instances(cached_users: usize) -> (Arc<TestApp>, Arc<TestApp>, Vec<UpkeepTasks>) {
-    let a = spawn_app_with(Engine::Postgres, |_| {}).await;
+    // Tokens forged for a user not made yet are the point of one test here.
+    let a = spawn_app_with(Engine::Postgres, |settings| {
+        settings.accept_foreign_tokens = true;
+    })
+    .await;
     let mut settings = a.settings.clone();
     settings.cached_users = cached_users;
     let b = spawn_instance(&a.database_url, &settings, TempDir::new()).await;

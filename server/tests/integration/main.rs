@@ -13,6 +13,7 @@ mod cli;
 mod cors;
 mod docs;
 mod durability;
+mod foreign_tokens;
 mod headers_and_pages;
 mod instances;
 mod limits;
