@@ -51,7 +51,13 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
     let _maintenance = maintenance::spawn(&tessera, maintenance::SYNC_EVERY);
 
     if let Some(metrics_addr) = http.metrics_addr {
-        metrics::serve(metrics_addr, metrics::install(), tessera.clone()).await?;
+        metrics::serve(
+            metrics_addr,
+            metrics::install(),
+            tessera.clone(),
+            http.header_read_timeout.0,
+        )
+        .await?;
     }
 
     let addr = leptos_options.site_addr;

@@ -42,6 +42,9 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// A scrape never waits longer than this for the live-session count.
 const COUNT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The live-session count (a `COUNT(*)` over the sessions) is taken at most
+/// this often, however often or by how many scrapers `/metrics` is read.
+const COUNT_EVERY: Duration = Duration::from_secs(60);
 
 /// Installs the process-wide recorder (once: the `metrics` facade has one
 /// global recorder) and returns the handle that renders it.
@@ -242,25 +245,48 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 struct Scrape {
     handle: PrometheusHandle,
     tessera: Tessera,
+    /// When the live sessions were last counted.
+    counted_at: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
-/// Serves `/metrics` on `addr` until the process ends.
+impl Scrape {
+    /// Whether the live sessions are due to be counted again; if so, marks
+    /// them counted now (one scrape counts, concurrent ones do not).
+    fn count_due(&self) -> bool {
+        let mut counted_at = self.counted_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = counted_at.is_none_or(|at| at.elapsed() >= COUNT_EVERY);
+        if due {
+            *counted_at = Some(std::time::Instant::now());
+        }
+        due
+    }
+}
+
+/// Serves `/metrics` on `addr` until the process ends, through the same
+/// accept loop as the main listener (a client slow to send its headers is
+/// disconnected after `header_read_timeout`).
 pub async fn serve(
     addr: SocketAddr,
     handle: PrometheusHandle,
     tessera: Tessera,
+    header_read_timeout: Duration,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
     let upkeep = handle.clone();
     let app = Router::new()
         .route("/metrics", get(metrics_text))
-        .with_state(Scrape { handle, tessera });
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "the metrics listener stopped");
-        }
-    });
+        .with_state(Scrape {
+            handle,
+            tessera,
+            counted_at: Arc::default(),
+        });
+    tokio::spawn(crate::serve::serve(
+        listener,
+        app,
+        header_read_timeout,
+        std::future::pending(),
+    ));
     tokio::spawn(async move {
         // Histograms keep their samples until upkeep folds them into the
         // buckets: without it, memory grows with every request when nobody
@@ -287,11 +313,13 @@ async fn metrics_text(State(scrape): State<Scrape>) -> impl IntoResponse {
     ] {
         metrics::counter!(HASHER_JOBS, "outcome" => outcome).absolute(count);
     }
-    match tokio::time::timeout(COUNT_TIMEOUT, tessera.upkeep.live_sessions()).await {
-        Ok(Ok(live)) => metrics::gauge!(LIVE_SESSIONS).set(live as f64),
-        // The series keeps its last value; the cause goes to the log.
-        Ok(Err(error)) => tracing::warn!(%error, "metrics: could not count live sessions"),
-        Err(_) => tracing::warn!("metrics: counting live sessions timed out"),
+    if scrape.count_due() {
+        match tokio::time::timeout(COUNT_TIMEOUT, tessera.upkeep.live_sessions()).await {
+            Ok(Ok(live)) => metrics::gauge!(LIVE_SESSIONS).set(live as f64),
+            // The series keeps its last value; the cause goes to the log.
+            Ok(Err(error)) => tracing::warn!(%error, "metrics: could not count live sessions"),
+            Err(_) => tracing::warn!("metrics: counting live sessions timed out"),
+        }
     }
     scrape.handle.run_upkeep();
     (

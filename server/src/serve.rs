@@ -19,19 +19,26 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::routes::App;
-
 /// How long a shutdown waits for requests in progress.
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets the
 /// requests in progress finish (for up to ten seconds).
-pub async fn serve(
+pub async fn serve<App>(
     listener: TcpListener,
     app: App,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
-) {
+) where
+    App: tower::Service<
+            Request<Body>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    App::Future: Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
