@@ -125,6 +125,34 @@ pub async fn spawn_app_with_http(http: tessera_server::config::HttpConfig) -> Te
     spawn_server(&database_url, &settings, dir, http).await
 }
 
+/// A clock for a new instance on `database_url`: the first one starts at
+/// the machine's time; every later instance on the same database starts at
+/// the first one's current time, so the instances of one test agree however
+/// long the machine took to start them (a token made on one is never "issued
+/// in the future" on another). Each clock then moves on its own.
+fn clock_for(database_url: &str) -> Arc<ManualClock> {
+    static FIRST_CLOCKS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<ManualClock>>>,
+    > = std::sync::OnceLock::new();
+    let mut first = FIRST_CLOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    match first.get(database_url) {
+        Some(clock) => {
+            let now = clock.now_millis();
+            let aligned = ManualClock::at(now.div_euclid(1000));
+            aligned.advance(Duration::from_millis(now.rem_euclid(1000) as u64));
+            Arc::new(aligned)
+        }
+        None => {
+            let clock = Arc::new(ManualClock::starting_now());
+            first.insert(database_url.to_owned(), Arc::clone(&clock));
+            clock
+        }
+    }
+}
+
 /// Another server process on `database_url` (several instances on one
 /// PostgreSQL database), with a clock of its own.
 pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDir) -> TestApp {
@@ -137,7 +165,7 @@ async fn spawn_server(
     dir: TempDir,
     http: tessera_server::config::HttpConfig,
 ) -> TestApp {
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = clock_for(database_url);
     let store = Store::open(database_url).await.expect("database opens");
     let tessera = Tessera::start_with_clock(settings, store, clock.clone())
         .await
