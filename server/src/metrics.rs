@@ -253,7 +253,10 @@ impl Scrape {
     /// Whether the live sessions are due to be counted again; if so, marks
     /// them counted now (one scrape counts, concurrent ones do not).
     fn count_due(&self) -> bool {
-        let mut counted_at = self.counted_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut counted_at = self
+            .counted_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let due = counted_at.is_none_or(|at| at.elapsed() >= COUNT_EVERY);
         if due {
             *counted_at = Some(std::time::Instant::now());

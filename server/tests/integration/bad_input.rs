@@ -317,7 +317,10 @@ async fn bad_access_tokens_get_simplejwts_messages() {
     // the server takes such tokens during a migration; then a numeric user
     // id is read as simplejwt reads it.
     let numeric = ours(&claims(r#""token_type":"access","jti":"j","user_id":1"#));
-    assert_eq!(app.hello(&numeric).await.text(), access_refused("Token is invalid"));
+    assert_eq!(
+        app.hello(&numeric).await.text(),
+        access_refused("Token is invalid")
+    );
     // Using an access token where a refresh token is due is refused too.
     let reply = app.refresh(&access).await;
     assert_eq!(

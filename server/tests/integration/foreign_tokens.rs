@@ -20,7 +20,11 @@ fn old_site_token(app: &TestApp, user_id: i64, with_iat: bool) -> String {
     if with_iat {
         claims["iat"] = json!(now);
     }
-    forge(r#"{"alg":"HS256","typ":"JWT"}"#, &claims.to_string(), SECRET.as_bytes())
+    forge(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &claims.to_string(),
+        SECRET.as_bytes(),
+    )
 }
 
 async fn migrating(engine: Engine) -> TestApp {
@@ -31,11 +35,17 @@ async fn refused_unless_migrating(engine: Engine) {
     let app = spawn_app_with(engine, |_| {}).await;
     let id = app.add_user("alice", "alice-password").await;
     let token = old_site_token(&app, id, true);
-    assert_eq!(app.hello(&token).await.text(), access_refused("Token is invalid"));
+    assert_eq!(
+        app.hello(&token).await.text(),
+        access_refused("Token is invalid")
+    );
     let verify = app.verify(&token).await;
     assert_eq!(
         (verify.status, verify.text()),
-        (401, r#"{"detail":"Token is invalid","code":"token_not_valid"}"#.to_owned())
+        (
+            401,
+            r#"{"detail":"Token is invalid","code":"token_not_valid"}"#.to_owned()
+        )
     );
 
     let app = migrating(engine).await;
@@ -68,7 +78,10 @@ async fn ended_by_the_owner_s_clean_up(engine: Engine) {
         .await;
     assert_eq!(ended.status, 200, "{}", ended.text());
     for token in [&dated, &undated] {
-        assert_eq!(app.hello(token).await.text(), access_refused("Token is blacklisted"));
+        assert_eq!(
+            app.hello(token).await.text(),
+            access_refused("Token is blacklisted")
+        );
     }
     // This session's own token stays.
     assert_eq!(app.hello(&access).await.status, 200);
@@ -83,12 +96,18 @@ async fn ended_by_the_owner_s_clean_up(engine: Engine) {
         .send(support::http::request(
             "POST",
             "/api/password/change/",
-            &[("Authorization", bearer.as_str()), ("Content-Type", "application/json")],
+            &[
+                ("Authorization", bearer.as_str()),
+                ("Content-Type", "application/json"),
+            ],
             body.to_string().as_bytes(),
         ))
         .await;
     assert_eq!(changed.status, 200, "{}", changed.text());
-    assert_eq!(app.hello(&dated).await.text(), access_refused("Token is blacklisted"));
+    assert_eq!(
+        app.hello(&dated).await.text(),
+        access_refused("Token is blacklisted")
+    );
     assert_eq!(app.hello(&access).await.status, 200);
 }
 
@@ -113,7 +132,10 @@ async fn a_renumbered_import_hands_no_token_to_another_person(engine: Engine) {
         .await
         .unwrap();
     assert_eq!((report.added, report.kept_ids), (1, 0));
-    assert_eq!(app.hello(&before).await.text(), access_refused("Token is blacklisted"));
+    assert_eq!(
+        app.hello(&before).await.text(),
+        access_refused("Token is blacklisted")
+    );
     // The holder's own logins are untouched.
     let (access, _) = app.tokens("holder", "holder-password").await;
     assert_eq!(app.hello(&access).await.status, 200);

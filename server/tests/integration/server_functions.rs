@@ -281,7 +281,17 @@ async fn sign_ups_are_throttled_per_address_and_names_normalised() {
         settings.throttle.signup_attempts = 3;
     })
     .await;
-    let sign_up = |name: &'static str| call(&app, SignUp::PATH, &[("username", name), ("password", "long enough")]);
+    let sign_up = |name: &'static str| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                SignUp::PATH,
+                &[("username", name), ("password", "long enough")],
+            )
+            .await
+        }
+    };
     assert_eq!(sign_up("vitor").await.status, 200);
     // Full-width letters are the same name once normalised.
     let twin = sign_up("ｖｉｔｏｒ").await;
