@@ -17,11 +17,13 @@ use super::responses::{BodyRefused, NotValid, Throttled, Unavailable};
 /// Credentials, as JSON or as a urlencoded form.
 #[derive(ToSchema)]
 pub struct ObtainPairRequest {
-    /// Surrounding whitespace is ignored.
-    #[schema(pattern = r"\S")]
+    /// Surrounding whitespace is ignored; no NUL character (DRF's "Null
+    /// characters are not allowed."), at most Django's 150 characters.
+    #[schema(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 150)]
     username: String,
-    /// Checked as typed (surrounding whitespace kept), but blank is refused.
-    #[schema(pattern = r"\S")]
+    /// Checked as typed (surrounding whitespace kept), but blank is
+    /// refused, and so is a NUL character.
+    #[schema(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     password: String,
 }
 
