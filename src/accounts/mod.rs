@@ -133,9 +133,7 @@ impl Accounts {
             .ok_or(AuthError::NoSuchUser)?;
         crate::core::metrics::sessions_revoked(because, revoked.len());
         core.registry.revoke_sessions(revoked);
-        if let Some(state) = core.store.user_state(id).await? {
-            core.registry.put_user(state);
-        }
+        core.reload_user(id).await?;
         Ok(())
     }
 
@@ -191,9 +189,7 @@ impl Accounts {
                 if let Some(taken) = user.id.filter(|&asked| asked != row.id) {
                     let now = core.now();
                     core.store.stamp_tokens_revoked(taken, now).await?;
-                    if let Some(state) = core.store.user_state(taken).await? {
-                        core.registry.put_user(state);
-                    }
+                    core.reload_user(taken).await?;
                 }
             }
         }

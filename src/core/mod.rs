@@ -164,6 +164,16 @@ impl Core {
         ))
     }
 
+    /// Puts the user's state as stored now (a new stamp, activation) in
+    /// this process's registry at once; other instances read it from the
+    /// change log.
+    pub async fn reload_user(&self, user_id: i64) -> Result<(), AuthError> {
+        if let Some(state) = self.store.user_state(user_id).await? {
+            self.registry.put_user(state);
+        }
+        Ok(())
+    }
+
     /// Remembers in memory that a session is over, so its access tokens
     /// are refused from this instant on.
     pub fn note_revoked(&self, session_id: &str, expires_at: i64) {

@@ -88,7 +88,7 @@ impl Sessions {
             .unwrap_or_default();
         let count = ended.len();
         self.forget(ended, because);
-        self.reload_user(user.user_id).await?;
+        self.core().reload_user(user.user_id).await?;
         Ok(count)
     }
 
@@ -135,17 +135,7 @@ impl Sessions {
             .await?
             .ok_or(AuthError::WrongPassword)?;
         self.forget(ended, because);
-        self.reload_user(user.user_id).await?;
-        Ok(())
-    }
-
-    /// Puts the user's state as stored (its new revocation stamp) in this
-    /// process's registry at once; other instances read it from the log.
-    async fn reload_user(&self, user_id: i64) -> Result<(), AuthError> {
-        let core = self.core();
-        if let Some(state) = core.store.user_state(user_id).await? {
-            core.registry.put_user(state);
-        }
+        self.core().reload_user(user.user_id).await?;
         Ok(())
     }
 

@@ -86,33 +86,36 @@ where
                 // fresh clone stays for the next one.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                return Either::Right(Either::Right(Box::pin(async move {
-                    let answer = async move {
-                        let (parts, body) = request.into_parts();
-                        match axum::body::to_bytes(body, max_bytes).await {
-                            Ok(bytes) => {
-                                inner
-                                    .call(Request::from_parts(parts, Body::from(bytes)))
-                                    .await
-                            }
-                            Err(_) => Ok(ApiError::PayloadTooLarge(max_bytes).into_response()),
+                return Either::Right(Either::Right(within(timeout, async move {
+                    let (parts, body) = request.into_parts();
+                    match axum::body::to_bytes(body, max_bytes).await {
+                        Ok(bytes) => {
+                            inner
+                                .call(Request::from_parts(parts, Body::from(bytes)))
+                                .await
                         }
-                    };
-                    match tokio::time::timeout(timeout, answer).await {
-                        Ok(answer) => answer,
-                        Err(_) => Ok(StatusCode::REQUEST_TIMEOUT.into_response()),
+                        Err(_) => Ok(ApiError::PayloadTooLarge(max_bytes).into_response()),
                     }
                 })));
             }
             None => return Either::Left(self.inner.call(request)),
         };
-        let answer = self.inner.call(request);
-        let timeout = self.timeout;
-        Either::Right(Either::Right(Box::pin(async move {
-            match tokio::time::timeout(timeout, answer).await {
-                Ok(answer) => answer,
-                Err(_) => Ok(StatusCode::REQUEST_TIMEOUT.into_response()),
-            }
-        })))
+        Either::Right(Either::Right(within(
+            self.timeout,
+            self.inner.call(request),
+        )))
     }
+}
+
+/// `answer`, or 408 once `timeout` has passed.
+fn within(
+    timeout: Duration,
+    answer: impl std::future::Future<Output = Answer> + Send + 'static,
+) -> BoxFuture<'static, Answer> {
+    Box::pin(async move {
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(answer) => answer,
+            Err(_) => Ok(StatusCode::REQUEST_TIMEOUT.into_response()),
+        }
+    })
 }
