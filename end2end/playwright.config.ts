@@ -12,6 +12,9 @@ export const es256Data = "target/e2e-es256";
 // A plain-JavaScript app (spa/) on a second origin, which the main server
 // allows through CORS (tests/cors-spa.spec.ts).
 export const spaPort = port + 2;
+// A server that locks an address after three failed logins, as a busy NAT
+// would find it (tests/known-device.spec.ts).
+export const strictPort = port + 3;
 
 export default defineConfig({
   testDir: "./tests",
@@ -65,6 +68,22 @@ export default defineConfig({
         E2E_REFRESH_LIFETIME: "300s",
         TESSERA_ALGORITHM: "ES256",
         TESSERA_KEY_PUBLICATION_DELAY: "2s",
+      },
+    },
+    {
+      command: "bash end2end/serve.sh",
+      cwd: "..",
+      url: `http://127.0.0.1:${strictPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        E2E_PORT: String(strictPort),
+        E2E_DATA: "target/e2e-strict",
+        E2E_ACCESS_LIFETIME: "60s",
+        E2E_REFRESH_LIFETIME: "300s",
+        TESSERA_LOGIN_ADDRESS_FAILURES: "3",
       },
     },
   ],

@@ -2,12 +2,13 @@
 # Starts the release server for the browser tests: fresh SQLite database,
 # short token lifetimes (access 3 s, refresh 20 s, so the suite sees many
 # expiries), sign-up open, a known user. Run from the repository root.
-# E2E_DATA names the data folder, so that several servers can run at once.
+# E2E_DATA names the data folder, so that several servers can run at once;
+# E2E_DATABASE_URL another database (PostgreSQL) instead of its SQLite file.
 set -euo pipefail
 data=${E2E_DATA:-target/e2e}
 rm -rf "$data"
 mkdir -p "$data"
-export DATABASE_URL="sqlite://$data/tessera.db"
+export DATABASE_URL="${E2E_DATABASE_URL:-sqlite://$data/tessera.db}"
 export TESSERA_SECRET_KEY_FILE="$data/secret.key"
 export LEPTOS_SITE_ROOT=target/site
 export LEPTOS_SITE_PKG_DIR=pkg

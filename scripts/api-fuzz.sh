@@ -8,6 +8,9 @@
 # Needs target/release/tessera and target/site (cargo leptos build --release)
 # and scripts/setup.sh --test (the schemathesis virtualenv). FUZZ_PORT picks
 # the port (3110); FUZZ_MAX_EXAMPLES the examples per operation (100).
+# FUZZ_POSTGRES=1 runs the server on PostgreSQL (a database of its own on
+# TESSERA_TEST_POSTGRES, dropped afterwards) instead of SQLite: input the
+# one accepts and the other refuses would show as a 5xx there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,11 +18,21 @@ port=${FUZZ_PORT:-3110}
 base=http://127.0.0.1:$port
 log=target/api-fuzz-server.log
 
+database_url=sqlite://target/e2e-fuzz/tessera.db
+drop_database() { :; }
+if [[ -n ${FUZZ_POSTGRES:-} ]]; then
+    admin=${TESSERA_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
+    database=tessera_fuzz_$$
+    psql "$admin" -qc "CREATE DATABASE $database"
+    database_url=${admin%/*}/$database
+    drop_database() { psql "$admin" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)"; }
+fi
+
 # The Playwright suite's server, with tokens that outlive the run.
 E2E_PORT=$port E2E_DATA=target/e2e-fuzz E2E_ACCESS_LIFETIME=30m E2E_REFRESH_LIFETIME=1h \
-    bash end2end/serve.sh >"$log" 2>&1 &
+    E2E_DATABASE_URL=$database_url bash end2end/serve.sh >"$log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; drop_database' EXIT
 for _ in $(seq 1 120); do
     curl -sf "$base/healthz" >/dev/null && break
     sleep 0.5
@@ -30,7 +43,7 @@ curl -sf "$base/healthz" >/dev/null || { echo "the server did not start:" >&2; c
 # own: the wrong old passwords the fuzzer sends to /api/password/change/
 # throttle that name, and "end other sessions" ends that user's sessions,
 # never those of the user the stateful phase logs in as (e2e, see hooks.py).
-printf 'fuzz-password\n' | DATABASE_URL="sqlite://target/e2e-fuzz/tessera.db" \
+printf 'fuzz-password\n' | DATABASE_URL="$database_url" \
     target/release/tessera user add fuzz --password-stdin >/dev/null
 access=$(curl -sf -H 'Content-Type: application/json' \
     -d '{"username": "fuzz", "password": "fuzz-password"}' "$base/api/token/" |

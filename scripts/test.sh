@@ -43,8 +43,9 @@ step "Playwright in Chromium"
 (cd end2end && npx playwright test)
 timed
 
-step "schemathesis: the API against its OpenAPI document"
+step "schemathesis: the API against its OpenAPI document (SQLite, then PostgreSQL)"
 scripts/api-fuzz.sh
+FUZZ_POSTGRES=1 scripts/api-fuzz.sh
 timed
 
 # Benchmarks are measured, not asserted (`make bench`, see bench/): the

@@ -72,6 +72,8 @@ impl Tessera {
             .iter()
             .map(|secret| crate::core::secret::configured_key(secret))
             .collect::<Result<Vec<_>, _>>()?;
+        let known_devices =
+            crate::core::known_device::KnownDevices::new(&key, previous.iter().map(Vec::as_slice));
         let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
         let codec = TokenCodec::with_keys(
             keys.ring(),
@@ -107,6 +109,8 @@ impl Tessera {
             ipv6_prefix: settings.ipv6_prefix,
             accept_foreign_tokens: settings.accept_foreign_tokens,
             sync,
+            known_devices,
+            attempts_settled: tokio::sync::Notify::new(),
         });
         Ok(Self {
             sessions: Sessions::new(Arc::clone(&core)),

@@ -70,10 +70,15 @@ impl SignupRules {
     }
 }
 
-/// Username and password in, a new session's tokens out.
+/// Username and password in, a new session's tokens out. `known_device`:
+/// the marker an earlier login of this name gave this browser, if any.
 #[server]
-pub async fn login(username: String, password: String) -> Result<Tokens, AuthFailure> {
-    let caller = ssr::caller();
+pub async fn login(
+    username: String,
+    password: String,
+    #[server(default)] known_device: Option<String>,
+) -> Result<Tokens, AuthFailure> {
+    let caller = ssr::caller().with_known_device(known_device);
     let pair = ssr::core()?
         .sessions
         .login(&username, &password, caller.client())
@@ -236,15 +241,16 @@ pub async fn end_other_sessions() -> Result<usize, AuthFailure> {
         .map_err(ssr::reject)
 }
 
-/// Changes the caller's password; the other sessions end, this one stays.
+/// Changes the caller's password; every session ends, this one too, and
+/// the answer is the first pair of the caller's new session.
 #[server(client = AuthClient)]
 pub async fn change_password(
     old_password: String,
     new_password: String,
-) -> Result<(), AuthFailure> {
+) -> Result<Tokens, AuthFailure> {
     let user = ssr::authenticated().await?;
     let caller = ssr::caller();
-    ssr::core()?
+    let pair = ssr::core()?
         .sessions
         .change_password(&user, &old_password, &new_password, caller.client())
         .await
@@ -257,5 +263,6 @@ pub async fn change_password(
                 })
             }
             other => ssr::reject(other),
-        })
+        })?;
+    Ok(ssr::tokens_of(pair, None))
 }

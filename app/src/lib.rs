@@ -14,6 +14,7 @@ mod components;
 pub mod display;
 pub mod failure;
 pub mod jwt;
+pub mod known_devices;
 mod pages;
 mod routes;
 pub mod session;

@@ -91,7 +91,9 @@ impl Session {
 
     pub async fn login(&self, username: String, password: String) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
-        let tokens = crate::api::login(username.clone(), password).await?;
+        let marker = crate::known_devices::marker_for(&username);
+        let tokens = crate::api::login(username.clone(), password, marker).await?;
+        crate::known_devices::remember(&username, tokens.known_device);
         self.adopt(StoredTokens::new(
             tokens.access,
             tokens.refresh,
@@ -104,10 +106,32 @@ impl Session {
     pub async fn sign_up(&self, username: String, password: String) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let tokens = crate::api::sign_up(username.clone(), password).await?;
+        crate::known_devices::remember(&username, tokens.known_device);
         self.adopt(StoredTokens::new(
             tokens.access,
             tokens.refresh,
             Some(username),
+            issued_at,
+        ));
+        Ok(())
+    }
+
+    /// Changes the password. Every session ends with it, this one too (a
+    /// copy of its tokens dies), and the tab carries on in the new session
+    /// the answer starts.
+    pub async fn change_password(&self, old: String, new: String) -> Result<(), AuthFailure> {
+        let issued_at = now_ms();
+        let username = self.username();
+        let tokens = self
+            .call(move || crate::api::change_password(old.clone(), new.clone()))
+            .await?;
+        if let Some(name) = &username {
+            crate::known_devices::remember(name, tokens.known_device);
+        }
+        self.adopt(StoredTokens::new(
+            tokens.access,
+            tokens.refresh,
+            username,
             issued_at,
         ));
         Ok(())

@@ -22,6 +22,10 @@ pub const STORAGE_KEY: &str = "tessera.tokens";
 pub struct Tokens {
     pub access: String,
     pub refresh: String,
+    /// After a login or sign-up: this browser's known-device marker for
+    /// the name (see [`crate::known_devices`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_device: Option<String>,
 }
 
 /// What localStorage holds while logged in.

@@ -89,7 +89,13 @@ impl Accounts {
         }
         let id = self.create_user(username, password).await?;
         self.core.store.record_login(id, now, None).await?;
-        self.core.start_session(id, now, None, client).await
+        let pair = self.core.start_session(id, now, None, client).await?;
+        // The new account's first device is a known one.
+        let marker = core.known_devices.issue(None, username, now);
+        Ok(TokenPair {
+            known_device: Some(marker),
+            ..pair
+        })
     }
 
     /// Sets a new password; every session of the user is logged out.

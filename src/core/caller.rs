@@ -62,7 +62,12 @@ pub(crate) struct ForwardingRules {
 pub struct Caller {
     address: Option<IpAddr>,
     user_agent: Option<String>,
+    known_device: Option<String>,
 }
+
+/// The request header a client shows its known-device marker in (and the
+/// REST login answers a new one in): see [`crate::TokenPair::known_device`].
+pub const KNOWN_DEVICE_HEADER: &str = "tessera-device";
 
 impl Caller {
     /// What login, sign-up and the other session-starting calls take.
@@ -70,6 +75,16 @@ impl Caller {
         Client {
             address: self.address,
             user_agent: self.user_agent.as_deref(),
+            known_device: self.known_device.as_deref(),
+        }
+    }
+
+    /// The same caller showing `marker` (a server function takes it as an
+    /// argument rather than a header).
+    pub fn with_known_device(self, marker: Option<String>) -> Self {
+        Self {
+            known_device: marker.or(self.known_device),
+            ..self
         }
     }
 
@@ -91,16 +106,21 @@ impl ForwardingRules {
         let wanted = self.header.name();
         let mut forwarded: Vec<&[u8]> = Vec::new();
         let mut user_agent = None;
+        let mut known_device = None;
         for (name, value) in headers {
             if name.eq_ignore_ascii_case(wanted) {
                 forwarded.push(value);
             } else if user_agent.is_none() && name.eq_ignore_ascii_case("user-agent") {
                 user_agent = Some(String::from_utf8_lossy(value).into_owned());
+            } else if known_device.is_none() && name.eq_ignore_ascii_case(KNOWN_DEVICE_HEADER) {
+                // A marker is ASCII; anything else is no marker.
+                known_device = std::str::from_utf8(value).ok().map(str::to_owned);
             }
         }
         Caller {
             address: peer.map(|peer| self.client_address(peer, &forwarded)),
             user_agent,
+            known_device,
         }
     }
 

@@ -7,6 +7,7 @@ pub(crate) mod caller;
 pub mod clock;
 pub(crate) mod hex;
 pub(crate) mod iso8601;
+pub(crate) mod known_device;
 pub(crate) mod metrics;
 pub(crate) mod password_attempt;
 pub(crate) mod registry;
@@ -36,6 +37,9 @@ use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 pub struct Client<'a> {
     pub address: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
+    /// The known-device marker the client showed (see
+    /// [`TokenPair::known_device`]), if any.
+    pub known_device: Option<&'a str>,
 }
 
 /// A fresh access token and, except on a refresh without rotation, a refresh token.
@@ -43,6 +47,10 @@ pub struct Client<'a> {
 pub struct TokenPair {
     pub access: String,
     pub refresh: Option<String>,
+    /// After a login: the marker that makes this client a known device of
+    /// the account, to show at its next login (`Client::known_device`), so
+    /// that failures of others, by name or by address, never lock it out.
+    pub known_device: Option<String>,
 }
 
 /// The refresh token to mint beside an access token.
@@ -69,6 +77,10 @@ pub(crate) struct Core {
     /// See `Settings::accept_foreign_tokens`.
     pub accept_foreign_tokens: bool,
     pub sync: sync_state::SyncState,
+    pub known_devices: known_device::KnownDevices,
+    /// Woken whenever a password attempt resolves: attempts waiting for
+    /// those in flight (see `password_attempt`) look again.
+    pub attempts_settled: tokio::sync::Notify,
 }
 
 impl Core {
@@ -111,6 +123,7 @@ impl Core {
         TokenPair {
             access: access.token,
             refresh,
+            known_device: None,
         }
     }
 

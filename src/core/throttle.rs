@@ -19,13 +19,21 @@
 //!   a burst of parallel guesses can overshoot by at most the hasher's
 //!   capacity (threads + queue), since nothing else reaches a hash.
 //!
+//! - **Per known device**: a browser that has logged in as a name before
+//!   shows a signed marker (see `core::known_device`) and is counted under
+//!   its own key, with the username's rules, instead of the name's and the
+//!   address's: neither guesses on the name from elsewhere nor failures of
+//!   other people behind the same address lock it out.
+//!
 //! A username's attempt is counted as a failure *before* its password is
 //! checked (and the name reset on success): counting first is what makes a
-//! burst of parallel guesses count in full, exactly. The price: more than
-//! [`FREE_FAILURES`] logins of one account *at the same instant* wait too
-//! (one person never does that; a shared service account may need a higher
-//! `--login-free-failures`). A refused attempt costs no hash and changes no
-//! counter.
+//! burst of parallel guesses count in full, exactly. The attempts counted
+//! but not yet resolved are `pending`: an attempt that finds the name locked
+//! while some are pending is [`Throttled::settling`], and the caller waits
+//! for them (a success among them frees the way) instead of answering 429,
+//! so twenty right passwords at the same instant all log in, while twenty
+//! guesses still get exactly the free ones. A refused attempt costs no hash
+//! and changes no counter.
 
 /// Failures of one username before any wait.
 pub const FREE_FAILURES: i64 = 5;
@@ -39,6 +47,10 @@ pub const ADDRESS_WINDOW_SECS: i64 = 5 * 60;
 /// Sign-ups (made or refused) one address may attempt per window: each
 /// costs a hash and tells whether a name exists, so all of them count.
 pub const SIGNUP_ATTEMPTS: i64 = 10;
+/// How long attempts in flight are trusted to resolve. An attempt resolves
+/// within its hash (the hasher's queue is bounded), so a row unchanged for
+/// this long has none in flight: its process ended mid-attempt.
+pub const PENDING_TRUST_SECS: i64 = 60;
 
 /// The tunable numbers (flags of the server), defaulting to the above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,14 +75,30 @@ impl Default for ThrottleRules {
     }
 }
 
-/// What a key's row holds. `wait` and `locked_until` serve usernames,
-/// `window_start` addresses; `failures` both.
+/// What a key's row holds. `wait`, `locked_until` and `pending` serve
+/// usernames and devices, `window_start` addresses; `failures` both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Counter {
     pub failures: i64,
     pub wait: i64,
     pub locked_until: i64,
     pub window_start: i64,
+    /// Attempts counted and not yet resolved.
+    pub pending: i64,
+    /// When the row last changed.
+    pub updated_at: i64,
+}
+
+impl Counter {
+    /// The row as of `now`: attempts that stayed pending past
+    /// [`PENDING_TRUST_SECS`] will never resolve (their failure stays counted).
+    fn settled_as_of(self, now: i64) -> Self {
+        if now.saturating_sub(self.updated_at) >= PENDING_TRUST_SECS {
+            Self { pending: 0, ..self }
+        } else {
+            self
+        }
+    }
 }
 
 /// Whose attempts a counter counts.
@@ -82,6 +110,8 @@ pub enum ThrottleKey {
     Address(String),
     /// The same block's sign-up budget, apart from its logins'.
     Signup(String),
+    /// A known device (its marker's id), counted like a username.
+    Device(String),
 }
 
 impl ThrottleKey {
@@ -91,6 +121,7 @@ impl ThrottleKey {
             Self::Username(name) => format!("user:{name}"),
             Self::Address(address) => format!("addr:{address}"),
             Self::Signup(address) => format!("signup:{address}"),
+            Self::Device(id) => format!("device:{id}"),
         }
     }
 }
@@ -99,6 +130,18 @@ impl ThrottleKey {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Throttled {
     pub retry_after: i64,
+    /// Attempts of the key are in flight, and a success among them would
+    /// lift the lock: worth waiting for them rather than refusing.
+    pub settling: bool,
+}
+
+impl Throttled {
+    fn after(retry_after: i64) -> Self {
+        Self {
+            retry_after,
+            settling: false,
+        }
+    }
 }
 
 impl ThrottleRules {
@@ -110,11 +153,18 @@ impl ThrottleRules {
         counter: Counter,
         now: i64,
     ) -> Result<Counter, Throttled> {
-        match key {
-            ThrottleKey::Username(_) => self.attempt_username(counter, now),
+        let counter = counter.settled_as_of(now);
+        let next = match key {
+            ThrottleKey::Username(_) | ThrottleKey::Device(_) => {
+                self.attempt_username(counter, now)
+            }
             ThrottleKey::Address(_) => self.attempt_address(counter, now),
             ThrottleKey::Signup(_) => self.attempt_signup(counter, now),
-        }
+        }?;
+        Ok(Counter {
+            updated_at: now,
+            ..next
+        })
     }
 
     /// Every sign-up counts, when it is attempted: at most
@@ -130,9 +180,9 @@ impl ThrottleRules {
             counter
         };
         if counter.failures >= self.signup_attempts {
-            return Err(Throttled {
-                retry_after: (counter.window_start + self.address_window - now).max(1),
-            });
+            return Err(Throttled::after(
+                (counter.window_start + self.address_window - now).max(1),
+            ));
         }
         Ok(Counter {
             failures: counter.failures + 1,
@@ -144,12 +194,15 @@ impl ThrottleRules {
         if counter.locked_until > now {
             return Err(Throttled {
                 retry_after: counter.locked_until - now,
+                settling: counter.pending > 0,
             });
         }
         let failures = counter.failures + 1;
+        let pending = counter.pending + 1;
         if failures < self.free_failures {
             return Ok(Counter {
                 failures,
+                pending,
                 ..counter
             });
         }
@@ -162,6 +215,7 @@ impl ThrottleRules {
             failures,
             wait,
             locked_until: now + wait,
+            pending,
             ..counter
         })
     }
@@ -171,26 +225,45 @@ impl ThrottleRules {
     fn attempt_address(&self, counter: Counter, now: i64) -> Result<Counter, Throttled> {
         let window_ends = counter.window_start.saturating_add(self.address_window);
         if window_ends > now && counter.failures >= self.address_failures {
-            return Err(Throttled {
-                retry_after: window_ends - now,
-            });
+            return Err(Throttled::after(window_ends - now));
         }
         Ok(counter)
     }
 
-    /// The attempt turned out to be a success.
-    pub fn succeeded(&self, key: &ThrottleKey, counter: Counter) -> Counter {
-        match key {
-            ThrottleKey::Username(_) => Counter::default(),
+    /// The attempt turned out to be a success: the name starts afresh, but
+    /// attempts still in flight stay counted until they resolve.
+    pub fn succeeded(&self, key: &ThrottleKey, counter: Counter, now: i64) -> Counter {
+        let counter = counter.settled_as_of(now);
+        let next = match key {
+            ThrottleKey::Username(_) | ThrottleKey::Device(_) => {
+                let others = (counter.pending - 1).max(0);
+                Counter {
+                    failures: others,
+                    pending: others,
+                    ..Counter::default()
+                }
+            }
             ThrottleKey::Address(_) | ThrottleKey::Signup(_) => counter,
+        };
+        Counter {
+            updated_at: now,
+            ..next
         }
     }
 
     /// The attempt turned out to be a failure (a username's was counted
     /// already, by `attempt`).
     pub fn failed(&self, key: &ThrottleKey, counter: Counter, now: i64) -> Counter {
+        let counter = Counter {
+            updated_at: now,
+            ..counter.settled_as_of(now)
+        };
         match key {
-            ThrottleKey::Username(_) | ThrottleKey::Signup(_) => counter,
+            ThrottleKey::Username(_) | ThrottleKey::Device(_) => Counter {
+                pending: (counter.pending - 1).max(0),
+                ..counter
+            },
+            ThrottleKey::Signup(_) => counter,
             ThrottleKey::Address(_) => {
                 if counter.window_start.saturating_add(self.address_window) <= now {
                     Counter {
@@ -226,6 +299,17 @@ mod tests {
         ThrottleKey::Address("192.0.2.7".to_owned())
     }
 
+    /// A wrong password for `key` at `now`, from begin to end.
+    fn wrong_guess(
+        rules: &ThrottleRules,
+        key: &ThrottleKey,
+        counter: Counter,
+        now: i64,
+    ) -> Counter {
+        let counted = rules.attempt(key, counter, now).unwrap();
+        rules.failed(key, counted, now)
+    }
+
     #[test]
     fn an_address_gets_so_many_sign_ups_per_window() {
         let rules = ThrottleRules::default();
@@ -236,9 +320,7 @@ mod tests {
         }
         assert_eq!(
             rules.attempt(&key, counter, 1_010),
-            Err(Throttled {
-                retry_after: ADDRESS_WINDOW_SECS - 10
-            })
+            Err(Throttled::after(ADDRESS_WINDOW_SECS - 10))
         );
         // The window passes: a new budget.
         let counter = rules
@@ -253,21 +335,21 @@ mod tests {
         let mut counter = Counter::default();
         let now = 1_000;
         for _ in 0..FREE_FAILURES - 1 {
-            counter = rules.attempt(&name(), counter, now).unwrap();
+            counter = wrong_guess(&rules, &name(), counter, now);
             assert_eq!(counter.locked_until, 0);
         }
         // The fifth failure locks for a second; the sixth attempt waits.
-        counter = rules.attempt(&name(), counter, now).unwrap();
+        counter = wrong_guess(&rules, &name(), counter, now);
         assert_eq!(counter.locked_until, now + 1);
         assert_eq!(
             rules.attempt(&name(), counter, now),
-            Err(Throttled { retry_after: 1 })
+            Err(Throttled::after(1))
         );
         let mut waits = Vec::new();
         let mut at = now;
         for _ in 0..14 {
             at = counter.locked_until;
-            counter = rules.attempt(&name(), counter, at).unwrap();
+            counter = wrong_guess(&rules, &name(), counter, at);
             waits.push(counter.locked_until - at);
         }
         assert_eq!(
@@ -276,7 +358,7 @@ mod tests {
         );
         assert_eq!(
             rules.attempt(&name(), counter, at + 10),
-            Err(Throttled { retry_after: 890 })
+            Err(Throttled::after(890))
         );
     }
 
@@ -288,7 +370,94 @@ mod tests {
         };
         let locked = rules.attempt(&name(), Counter::default(), 50).unwrap();
         assert!(rules.attempt(&name(), locked, 50).is_err());
-        assert_eq!(rules.succeeded(&name(), locked), Counter::default());
+        assert_eq!(
+            rules.succeeded(&name(), locked, 50),
+            Counter {
+                updated_at: 50,
+                ..Counter::default()
+            }
+        );
+    }
+
+    #[test]
+    fn attempts_beyond_the_budget_wait_for_those_in_flight() {
+        let rules = ThrottleRules::default();
+        let now = 1_000;
+        // FREE_FAILURES attempts begin at once; the last of them locks.
+        let mut counter = Counter::default();
+        for _ in 0..FREE_FAILURES {
+            counter = rules.attempt(&name(), counter, now).unwrap();
+        }
+        assert_eq!(counter.pending, FREE_FAILURES);
+        let next = rules.attempt(&name(), counter, now);
+        assert_eq!(
+            next,
+            Err(Throttled {
+                retry_after: 1,
+                settling: true
+            })
+        );
+        // One succeeds: the way is free, the others still count.
+        let freed = rules.succeeded(&name(), counter, now);
+        assert_eq!(
+            (freed.failures, freed.pending, freed.locked_until),
+            (4, 4, 0)
+        );
+        assert!(rules.attempt(&name(), freed, now).is_ok());
+    }
+
+    #[test]
+    fn parallel_guesses_count_in_full_once_they_fail() {
+        let rules = ThrottleRules::default();
+        let now = 1_000;
+        let mut counter = Counter::default();
+        for _ in 0..FREE_FAILURES {
+            counter = rules.attempt(&name(), counter, now).unwrap();
+        }
+        for _ in 0..FREE_FAILURES {
+            counter = rules.failed(&name(), counter, now);
+        }
+        assert_eq!((counter.failures, counter.pending), (FREE_FAILURES, 0));
+        // Nothing in flight any more: the waiting attempt is refused.
+        assert_eq!(
+            rules.attempt(&name(), counter, now),
+            Err(Throttled::after(1))
+        );
+    }
+
+    #[test]
+    fn attempts_that_never_resolved_are_not_waited_for() {
+        let rules = ThrottleRules::default();
+        let mut counter = Counter::default();
+        for _ in 0..FREE_FAILURES {
+            counter = rules.attempt(&name(), counter, 1_000).unwrap();
+        }
+        // The process died mid-hash: a minute on, nothing is in flight (and
+        // the lost attempts stay counted as failures).
+        let later = 1_000 + PENDING_TRUST_SECS;
+        let counter = Counter {
+            locked_until: later + 5,
+            ..counter
+        };
+        assert_eq!(
+            rules.attempt(&name(), counter, later),
+            Err(Throttled::after(5))
+        );
+    }
+
+    #[test]
+    fn a_device_is_counted_like_a_username_under_its_own_key() {
+        let rules = ThrottleRules::default();
+        let device = ThrottleKey::Device("0123".into());
+        assert_eq!(device.storage_key(), "device:0123");
+        let mut counter = Counter::default();
+        for _ in 0..FREE_FAILURES {
+            counter = wrong_guess(&rules, &device, counter, 1_000);
+        }
+        assert_eq!(
+            rules.attempt(&device, counter, 1_000),
+            Err(Throttled::after(1))
+        );
     }
 
     #[test]
@@ -301,13 +470,17 @@ mod tests {
         }
         assert_eq!(
             rules.attempt(&address(), counter, 10_100),
-            Err(Throttled {
-                retry_after: ADDRESS_WINDOW_SECS - 100
-            })
+            Err(Throttled::after(ADDRESS_WINDOW_SECS - 100))
         );
         // A new window starts afresh.
         let later = ADDRESS_WINDOW_SECS + 10_000;
-        assert_eq!(rules.attempt(&address(), counter, later), Ok(counter));
+        assert_eq!(
+            rules.attempt(&address(), counter, later),
+            Ok(Counter {
+                updated_at: later,
+                ..counter
+            })
+        );
         assert_eq!(rules.failed(&address(), counter, later).failures, 1);
     }
 
@@ -317,9 +490,9 @@ mod tests {
         let mut counter = Counter::default();
         for _ in 0..10 * ADDRESS_FAILURES {
             counter = rules.attempt(&address(), counter, 10_000).unwrap();
-            counter = rules.succeeded(&address(), counter);
+            counter = rules.succeeded(&address(), counter, 10_000);
         }
-        assert_eq!(counter, Counter::default());
+        assert_eq!(counter.failures, 0);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::sealing::{self, Sealer};
+use super::sealing::{self, KeyBinding, Sealer};
 use super::{
     keyring, material, KeyError, KeyListing, Keyring, LoadedKey, MaterialError, SharedKeyring,
     SigningAlgorithm, UnknownAlgorithm,
@@ -151,6 +151,11 @@ impl Keys {
             Some(generation) => generation,
             None => store.latest_key_generation().await? + 1,
         };
+        let signs_from = if algorithm.is_asymmetric() {
+            now.saturating_add(delay)
+        } else {
+            now
+        };
         let (kid, public_jwk, sealed) = if algorithm.is_asymmetric() {
             // RSA key generation takes a good part of a second.
             let generated = tokio::task::spawn_blocking(move || material::generate(algorithm))
@@ -158,17 +163,18 @@ impl Keys {
                 .map_err(|error| MaterialError::Generate(error.to_string()))??;
             let kid = material::thumbprint(&generated.public);
             let jwk = material::public_jwk(&kid, algorithm, &generated.public);
-            let sealed = self.sealer.seal(&kid, &generated.private_der);
+            let binding = KeyBinding {
+                kid: &kid,
+                algorithm: algorithm.name(),
+                created_at: now,
+                signs_from,
+            };
+            let sealed = self.sealer.seal(&binding, &generated.private_der);
             (kid, Some(jwk.to_string()), Some(sealed))
         } else {
             // A secret is not published: it can sign at once.
             let kid = sealing::hmac_key_id(algorithm.name(), &self.secret);
             (kid, None, None)
-        };
-        let signs_from = if algorithm.is_asymmetric() {
-            now.saturating_add(delay)
-        } else {
-            now
         };
         let row = KeyRow {
             kid,
@@ -233,7 +239,7 @@ impl Keys {
                 newest
                     .sealed_private_key
                     .as_deref()
-                    .is_some_and(|sealed| self.sealer.open(&newest.kid, sealed).is_some())
+                    .is_some_and(|sealed| self.sealer.open(&binding_of(newest), sealed).is_some())
             } else {
                 newest.kid == sealing::hmac_key_id(algorithm.name(), &self.secret)
             };
@@ -316,21 +322,35 @@ impl Keys {
             .as_deref()
             .and_then(|text| serde_json::from_str(text).ok())
             .ok_or_else(|| MaterialError::PublicKey("missing or not JSON".into()))?;
+        // The kid is the public key's thumbprint: recomputed, it binds the
+        // public key to the sealed private one (whose seal binds the kid).
+        let described = public
+            .as_object()
+            .filter(|jwk| material::thumbprint(jwk) == row.kid)
+            .filter(|jwk| jwk.get("alg").and_then(Value::as_str) == Some(algorithm.name()));
+        if described.is_none() {
+            return Err(KeyError::Unusable(
+                "its public key does not match its kid and algorithm".into(),
+            ));
+        }
         let verifier = material::decoding_key(&public)?;
-        let opened = row
+        // A key whose row does not open with a secret of this process is not
+        // used at all: anyone who can write the table could otherwise add a
+        // public key of their own and have their tokens accepted.
+        let binding = binding_of(row);
+        let Some((der, outdated)) = row
             .sealed_private_key
             .as_deref()
-            .and_then(|sealed| self.sealer.open(&row.kid, sealed));
-        if opened.is_none() {
-            tracing::warn!(kid = %row.kid, "the private key does not open with the configured secret: it verifies but cannot sign");
-        }
-        let reseal = opened
-            .as_ref()
-            .filter(|(_, with_previous)| *with_previous)
-            .map(|(der, _)| self.sealer.seal(&row.kid, der));
-        let signer = opened
-            .map(|(der, _)| material::encoding_key(algorithm, &der))
-            .transpose()?;
+            .and_then(|sealed| self.sealer.open(&binding, sealed))
+        else {
+            return Err(KeyError::Unusable(
+                "its private key does not open with the configured secrets for this row \
+                 (another secret, or the row was changed): it neither signs nor verifies"
+                    .into(),
+            ));
+        };
+        let reseal = outdated.then(|| self.sealer.seal(&binding, &der));
+        let signer = Some(material::encoding_key(algorithm, &der)?);
         let key = LoadedKey::new(
             row.generation,
             row.kid.clone(),
@@ -387,5 +407,15 @@ impl Keys {
     fn secrets(&self) -> impl Iterator<Item = &[u8]> {
         std::iter::once(self.secret.as_slice())
             .chain(self.previous_secrets.iter().map(Vec::as_slice))
+    }
+}
+
+/// What a stored row says about its key, as its seal binds it.
+fn binding_of(row: &KeyRow) -> KeyBinding<'_> {
+    KeyBinding {
+        kid: &row.kid,
+        algorithm: &row.algorithm,
+        created_at: row.created_at,
+        signs_from: row.signs_from,
     }
 }

@@ -1,7 +1,10 @@
 //! Private keys at rest: sealed with ChaCha20-Poly1305 under a key derived
 //! (HKDF-SHA256) from the server secret, so a copy of the database alone
-//! signs nothing. The key id is bound in as associated data: a sealed key
-//! moved to another row does not open.
+//! signs nothing. What a row says about its key is bound in as associated
+//! data ([`KeyBinding`]: the key id, which is the public key's thumbprint,
+//! the algorithm and the times): a sealed key moved to another row, or a row
+//! whose algorithm or times were edited, does not open, and a row that does
+//! not open is not used at all, not even to verify.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
@@ -10,6 +13,35 @@ const NONCE_BYTES: usize = 12;
 /// Changing this makes every sealed key unreadable: it names the scheme.
 const SEALING_INFO: &[u8] = b"tessera signing-key sealing v1";
 const KEY_ID_INFO: &[u8] = b"tessera hmac key id v1";
+/// Names the associated data's layout.
+const BINDING_V2: &[u8] = b"tessera signing-key binding v2";
+
+/// What a stored key's row says about it, bound to its sealed private key.
+/// (Retirement is not: it is set later, and only ever ends a key sooner.)
+#[derive(Clone, Copy, Debug)]
+pub struct KeyBinding<'a> {
+    pub kid: &'a str,
+    pub algorithm: &'a str,
+    pub created_at: i64,
+    pub signs_from: i64,
+}
+
+impl KeyBinding<'_> {
+    fn associated_data(&self) -> Vec<u8> {
+        let mut data = BINDING_V2.to_vec();
+        for field in [
+            self.kid.as_bytes(),
+            self.algorithm.as_bytes(),
+            &self.created_at.to_be_bytes(),
+            &self.signs_from.to_be_bytes(),
+        ] {
+            // Length-prefixed: no field can run into the next.
+            data.extend_from_slice(&(field.len() as u32).to_be_bytes());
+            data.extend_from_slice(field);
+        }
+        data
+    }
+}
 
 /// Seals and opens private keys with the keys derived from the current secret
 /// and any previous ones (a secret rotation keeps stored keys readable).
@@ -27,7 +59,7 @@ impl Sealer {
         Self { ciphers }
     }
 
-    pub fn seal(&self, kid: &str, private_der: &[u8]) -> Vec<u8> {
+    pub fn seal(&self, binding: &KeyBinding<'_>, private_der: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_BYTES];
         getrandom::fill(&mut nonce).expect("the system random number generator works");
         let sealed = self.ciphers[0]
@@ -35,29 +67,32 @@ impl Sealer {
                 &Nonce::from(nonce),
                 Payload {
                     msg: private_der,
-                    aad: kid.as_bytes(),
+                    aad: &binding.associated_data(),
                 },
             )
             .expect("sealing a short message cannot fail");
         [nonce.as_slice(), &sealed].concat()
     }
 
-    /// The private key, and whether it was sealed under a previous secret
-    /// (and should be sealed again under the current one). `None`: no
-    /// secret this process holds opens it.
-    pub fn open(&self, kid: &str, sealed: &[u8]) -> Option<(Vec<u8>, bool)> {
+    /// The private key, and whether it should be sealed again (it was
+    /// sealed under a previous secret, or before the whole row was bound:
+    /// then under its key id alone). `None`: nothing this process holds
+    /// opens it for this row.
+    pub fn open(&self, binding: &KeyBinding<'_>, sealed: &[u8]) -> Option<(Vec<u8>, bool)> {
         let (nonce, body) = sealed.split_at_checked(NONCE_BYTES)?;
         let nonce = Nonce::try_from(nonce).ok()?;
-        self.ciphers.iter().enumerate().find_map(|(index, cipher)| {
-            let payload = Payload {
-                msg: body,
-                aad: kid.as_bytes(),
-            };
-            cipher
-                .decrypt(&nonce, payload)
-                .ok()
-                .map(|der| (der, index > 0))
-        })
+        let bound = binding.associated_data();
+        let layouts: [(&[u8], bool); 2] = [(&bound, false), (binding.kid.as_bytes(), true)];
+        let opened = layouts.into_iter().find_map(|(aad, outdated)| {
+            self.ciphers.iter().enumerate().find_map(|(index, cipher)| {
+                let payload = Payload { msg: body, aad };
+                cipher
+                    .decrypt(&nonce, payload)
+                    .ok()
+                    .map(|der| (der, outdated || index > 0))
+            })
+        });
+        opened
     }
 }
 
@@ -86,29 +121,82 @@ mod tests {
     const OLD: &[u8] = b"an old secret, at least thirty-two bytes long";
     const NEW: &[u8] = b"a new secret, also at least thirty-two bytes long";
 
+    const ROW: KeyBinding<'static> = KeyBinding {
+        kid: "kid-1",
+        algorithm: "ES256",
+        created_at: 1_000,
+        signs_from: 1_010,
+    };
+
     #[test]
-    fn a_sealed_key_opens_under_its_secret_and_kid_only() {
+    fn a_sealed_key_opens_under_its_secret_and_its_row_only() {
         let sealer = Sealer::new(OLD, []);
-        let sealed = sealer.seal("kid-1", b"private");
+        let sealed = sealer.seal(&ROW, b"private");
         assert_eq!(
-            sealer.open("kid-1", &sealed),
+            sealer.open(&ROW, &sealed),
             Some((b"private".to_vec(), false))
         );
-        assert_eq!(sealer.open("kid-2", &sealed), None);
-        assert_eq!(Sealer::new(NEW, []).open("kid-1", &sealed), None);
-        assert_eq!(sealer.open("kid-1", &sealed[..10]), None);
+        for edited in [
+            KeyBinding {
+                kid: "kid-2",
+                ..ROW
+            },
+            KeyBinding {
+                algorithm: "ES384",
+                ..ROW
+            },
+            KeyBinding {
+                created_at: 999,
+                ..ROW
+            },
+            KeyBinding {
+                signs_from: 1_000,
+                ..ROW
+            },
+        ] {
+            assert_eq!(sealer.open(&edited, &sealed), None, "{edited:?}");
+        }
+        assert_eq!(Sealer::new(NEW, []).open(&ROW, &sealed), None);
+        assert_eq!(sealer.open(&ROW, &sealed[..10]), None);
         let mut tampered = sealed.clone();
         tampered[20] ^= 1;
-        assert_eq!(sealer.open("kid-1", &tampered), None);
+        assert_eq!(sealer.open(&ROW, &tampered), None);
     }
 
     #[test]
     fn after_a_secret_rotation_old_seals_open_and_ask_to_be_resealed() {
-        let sealed = Sealer::new(OLD, []).seal("kid", b"private");
+        let sealed = Sealer::new(OLD, []).seal(&ROW, b"private");
         let rotated = Sealer::new(NEW, [OLD]);
         assert_eq!(
-            rotated.open("kid", &sealed),
+            rotated.open(&ROW, &sealed),
             Some((b"private".to_vec(), true))
+        );
+    }
+
+    #[test]
+    fn a_key_sealed_under_its_kid_alone_opens_once_to_be_bound() {
+        // How keys were sealed before the whole row was bound.
+        let cipher = ChaCha20Poly1305::new(&derive::<32>(OLD, SEALING_INFO).into());
+        let nonce = [7u8; NONCE_BYTES];
+        let body = cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: b"private",
+                    aad: b"kid-1",
+                },
+            )
+            .unwrap();
+        let sealed = [nonce.as_slice(), &body].concat();
+        let sealer = Sealer::new(OLD, []);
+        assert_eq!(
+            sealer.open(&ROW, &sealed),
+            Some((b"private".to_vec(), true))
+        );
+        let resealed = sealer.seal(&ROW, b"private");
+        assert_eq!(
+            sealer.open(&ROW, &resealed),
+            Some((b"private".to_vec(), false))
         );
     }
 

@@ -106,12 +106,8 @@ impl Sessions {
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
         check_login_input(username, password)?;
+        let (slot, attempt) = PasswordAttempt::begin(&self.core, username, client).await?;
         let core = &*self.core;
-        let now = core.now();
-        // A place with the hasher first: a login refused as busy must not
-        // have counted against anyone's throttle.
-        let slot = core.hasher.reserve()?;
-        let attempt = PasswordAttempt::begin(core, username, client, now).await?;
         let user = core.store.find_user_by_name(username).await?;
         // Always hash, even for an unknown user, so timing reveals nothing.
         let verdict = slot
@@ -127,7 +123,10 @@ impl Sessions {
                 return Err(AuthError::BadCredentials);
             }
         };
-        attempt.succeeded().await?;
+        // The marker names the user as typed: the name it will be shown with.
+        let known_device = attempt.succeeded(username).await?;
+        // The session starts after the hash: judged at that instant.
+        let now = core.now();
         // Recorded only if the user row is still the one just verified: a
         // password change or deactivation that committed meanwhile wins.
         let verified = VerifiedLogin {
@@ -138,6 +137,10 @@ impl Sessions {
         let pair = core
             .start_session(user.id, now, Some(verified), client)
             .await?;
+        let pair = TokenPair {
+            known_device: Some(known_device),
+            ..pair
+        };
         // The session's transaction found the row exactly as read, so it is
         // the user's state as of that commit (not a stale copy from before
         // the hash): tell the registry, which may not know the user yet (made

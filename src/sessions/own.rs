@@ -1,12 +1,12 @@
 //! What a logged-in person can do about their own account from any of its
 //! sessions: list the sessions, end one, end all the others, change the
-//! password (which ends the others and keeps this one). The caller is an
+//! password (which ends every session and starts a new one for the caller). The caller is an
 //! [`AuthenticatedUser`], i.e. a valid, unrevoked access token; an ended
 //! session's tokens are refused at once through the registry, and on other
 //! instances through the change log.
 
 use crate::core::password_attempt::PasswordAttempt;
-use crate::core::Client;
+use crate::core::{Client, TokenPair};
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::sessions::{AuthenticatedUser, Sessions};
@@ -93,34 +93,35 @@ impl Sessions {
     }
 
     /// Checks `old` like a login (same throttle, same hasher), applies the
-    /// password rules to `new`, stores it and ends every other session; the
-    /// current session and its tokens stay valid.
+    /// password rules to `new`, stores it and ends every session, the
+    /// current one too: a copy of this client's tokens (taken by whoever
+    /// knew the old password) dies with the rest. The caller carries on in
+    /// a new session, whose first pair is the answer.
     pub async fn change_password(
         &self,
         user: &AuthenticatedUser,
         old: &str,
         new: &str,
         client: Client<'_>,
-    ) -> Result<(), AuthError> {
+    ) -> Result<TokenPair, AuthError> {
         let core = self.core();
         core.policy.check_new_password(new)?;
         if old.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::WrongPassword);
         }
-        let now = core.now();
-        let slot = core.hasher.reserve()?;
         let stored = core
             .store
             .find_user_by_id(user.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        let attempt = PasswordAttempt::begin(core, &stored.username, client, now).await?;
+        let (slot, attempt) = PasswordAttempt::begin(&self.core, &stored.username, client).await?;
         let verdict = slot.verify(old, Some(&stored.password_hash)).await?;
         if !matches!(verdict, Verdict::Valid { .. }) {
             attempt.failed().await?;
             return Err(AuthError::WrongPassword);
         }
-        attempt.succeeded().await?;
+        let known_device = attempt.succeeded(&stored.username).await?;
+        let now = core.now();
         let new_hash = core.hasher.hash(new).await?;
         let swap = PasswordSwap {
             verified_hash: &stored.password_hash,
@@ -131,12 +132,16 @@ impl Sessions {
         // session, the CLI); the old password given is no longer it.
         let ended = core
             .store
-            .end_other_sessions(user.user_id, user.session_id(), now, because, Some(swap))
+            .end_other_sessions(user.user_id, None, now, because, Some(swap))
             .await?
             .ok_or(AuthError::WrongPassword)?;
         self.forget(ended, because);
         self.core().reload_user(user.user_id).await?;
-        Ok(())
+        let pair = core.start_session(user.user_id, now, None, client).await?;
+        Ok(TokenPair {
+            known_device: Some(known_device),
+            ..pair
+        })
     }
 
     /// Refuses the ended sessions' tokens in this process from now on.

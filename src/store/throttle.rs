@@ -8,12 +8,13 @@ use crate::core::throttle::{Counter, ThrottleKey, ThrottleRules, Throttled};
 
 const ENSURE_ROW: &str =
     "INSERT INTO login_throttle (key, updated_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
-const READ_SQLITE: &str =
-    "SELECT failures, wait, locked_until, window_start FROM login_throttle WHERE key = $1";
-const READ_POSTGRES: &str = "SELECT failures, wait, locked_until, window_start \
+const READ_SQLITE: &str = "SELECT failures, wait, locked_until, window_start, pending, updated_at \
+     FROM login_throttle WHERE key = $1";
+const READ_POSTGRES: &str =
+    "SELECT failures, wait, locked_until, window_start, pending, updated_at \
      FROM login_throttle WHERE key = $1 FOR UPDATE";
 const WRITE: &str = "UPDATE login_throttle SET failures = $2, wait = $3, locked_until = $4, \
-     window_start = $5, updated_at = $6 WHERE key = $1";
+     window_start = $5, pending = $6, updated_at = $7 WHERE key = $1";
 
 /// What to do with each key's counter.
 #[derive(Clone, Copy)]
@@ -92,7 +93,7 @@ impl Store {
                             return Ok(Err(throttled));
                         }
                     },
-                    Step::Succeeded => rules.succeeded(key, counter),
+                    Step::Succeeded => rules.succeeded(key, counter, now),
                     Step::Failed => rules.failed(key, counter, now),
                 };
                 updates.push((storage_key, next));
@@ -104,6 +105,7 @@ impl Store {
                     .bind(counter.wait)
                     .bind(counter.locked_until)
                     .bind(counter.window_start)
+                    .bind(counter.pending)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;

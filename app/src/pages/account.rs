@@ -14,12 +14,15 @@ use crate::session::{use_session, Session};
 
 #[component]
 pub fn Account() -> impl IntoView {
+    // Bumped after each sign-out and password change: the sessions list is
+    // fetched again, so it never shows sessions that have ended.
+    let generation = RwSignal::new(0_u32);
     view! {
         <section class="card">
             <h1>"Your account"</h1>
             <RequireLogin>
-                <Sessions />
-                <PasswordChange />
+                <Sessions generation />
+                <PasswordChange generation />
             </RequireLogin>
         </section>
     }
@@ -29,10 +32,8 @@ pub fn Account() -> impl IntoView {
 type Outcome = Option<Result<String, AuthFailure>>;
 
 #[component]
-fn Sessions() -> impl IntoView {
+fn Sessions(generation: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
-    // Bumped after each sign-out: the list is fetched again.
-    let generation = RwSignal::new(0_u32);
     let sessions = LocalResource::new(move || {
         generation.track();
         async move { session.call(api::my_sessions).await }
@@ -168,7 +169,7 @@ fn SessionEntry(
 }
 
 #[component]
-fn PasswordChange() -> impl IntoView {
+fn PasswordChange(generation: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
     // The server's one password rule, as it wrote it on the page; unknown
     // (a page from elsewhere), the server's answer is the only word.
@@ -189,6 +190,7 @@ fn PasswordChange() -> impl IntoView {
             old.set(String::new());
             new.set(String::new());
             confirm.set(String::new());
+            generation.update(|generation| *generation += 1);
         }
     });
     let on_submit = move |event: SubmitEvent| {
@@ -240,7 +242,5 @@ fn PasswordChange() -> impl IntoView {
 }
 
 async fn change_password(session: Session, old: String, new: String) -> Result<(), AuthFailure> {
-    session
-        .call(move || api::change_password(old.clone(), new.clone()))
-        .await
+    session.change_password(old, new).await
 }

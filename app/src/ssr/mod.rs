@@ -72,6 +72,7 @@ pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Toke
     Tokens {
         access: pair.access,
         refresh: pair.refresh.or(kept_refresh).unwrap_or_default(),
+        known_device: pair.known_device,
     }
 }
 

@@ -15,6 +15,7 @@ use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::{Drf, DrfBody, Fields};
 use super::responses::{AccessRefused, BodyRefused, NotFound, Throttled, Unavailable};
+use super::token_views::{NoStore, NO_STORE};
 
 /// One of the caller's live sessions (a login and the refresh tokens it
 /// rotated into).
@@ -86,11 +87,16 @@ impl DrfBody for PasswordChangeRequest {
     }
 }
 
-/// `{"detail": "…"}` of a success.
+/// dj-rest-auth's `{"detail": "…"}`, and the caller's new session: every
+/// session ended with the change, the one that asked too.
 #[derive(Serialize, ToSchema)]
 pub struct Saved {
     #[schema(example = "New password has been saved.")]
     detail: &'static str,
+    /// The new session's refresh token (the one sent with is ended).
+    refresh: String,
+    /// The new session's access token.
+    access: String,
 }
 
 /// The caller's live sessions, the most recently used first.
@@ -172,8 +178,9 @@ pub async fn end_others(
 }
 
 /// Changes the caller's password: the old one is checked (throttled like a
-/// login), the new one must follow the password rules. Every other session
-/// ends; this one, and its tokens, stay valid.
+/// login), the new one must follow the password rules. Every session ends,
+/// the caller's too; the answer carries the pair of a new session, so a copy
+/// of the caller's old tokens is worth nothing.
 #[utoipa::path(
     post,
     path = "/api/password/change/",
@@ -185,7 +192,7 @@ pub async fn end_others(
         (PasswordChangeRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Saved; the other sessions ended", body = Saved),
+        (status = 200, description = "Saved; every session ended, a new one started for the caller", body = Saved),
         (status = 401, response = AccessRefused),
         BodyRefused,
         (status = 429, response = Throttled),
@@ -197,8 +204,8 @@ pub async fn change_password(
     user: AuthUser,
     caller: Caller,
     Drf(request): Drf<PasswordChangeRequest>,
-) -> Result<Json<Saved>, ApiError> {
-    sessions
+) -> Result<(NoStore, Json<Saved>), ApiError> {
+    let pair = sessions
         .change_password(
             &user,
             &request.old_password,
@@ -207,7 +214,12 @@ pub async fn change_password(
         )
         .await
         .map_err(ApiError::from_account)?;
-    Ok(Json(Saved {
-        detail: "New password has been saved.",
-    }))
+    Ok((
+        NO_STORE,
+        Json(Saved {
+            detail: "New password has been saved.",
+            refresh: pair.refresh.unwrap_or_default(),
+            access: pair.access,
+        }),
+    ))
 }

@@ -86,11 +86,16 @@ pub struct RefreshedPair {
 }
 
 /// RFC 6749 §5.1: a response carrying tokens is never cached.
-type NoStore = [(header::HeaderName, &'static str); 2];
-const NO_STORE: NoStore = [
+pub(super) type NoStore = [(header::HeaderName, &'static str); 2];
+pub(super) const NO_STORE: NoStore = [
     (header::CACHE_CONTROL, "no-store"),
     (header::PRAGMA, "no-cache"),
 ];
+
+/// The login's known-device marker (see `tessera::TokenPair::known_device`),
+/// beside simplejwt's body rather than in it.
+type KnownDevice = [(header::HeaderName, String); 1];
+const KNOWN_DEVICE: header::HeaderName = header::HeaderName::from_static("tessera-device");
 
 /// simplejwt answers success with an empty object on verify and blacklist.
 #[derive(Serialize, ToSchema)]
@@ -102,12 +107,20 @@ pub struct Empty {}
     path = "/api/token/",
     operation_id = "token_obtain_pair",
     tag = "token",
+    params(
+        ("Tessera-Device" = Option<String>, Header, description = "The marker a previous \
+          login of this name answered with: this client is then throttled as a known device \
+          of the account, apart from failures of others by name or address."),
+    ),
     request_body(content(
         (ObtainPairRequest = "application/json"),
         (ObtainPairRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Logged in", body = ObtainedPair, links(
+        (status = 200, description = "Logged in", body = ObtainedPair, headers(
+            ("Tessera-Device" = String, description = "A known-device marker for this name, \
+              to send with the next login (valid 180 days, renewed at each login)."),
+        ), links(
             ("refresh" = (operation_id = "token_refresh", description = "Rotate the pair",
                 request_body = json!({"refresh": "$response.body#/refresh"}))),
             ("verify" = (operation_id = "token_verify", description = "Check the access token",
@@ -125,7 +138,7 @@ pub async fn obtain_pair(
     State(sessions): State<Sessions>,
     caller: Caller,
     Drf(ObtainPairRequest { username, password }): Drf<ObtainPairRequest>,
-) -> Result<(NoStore, Json<ObtainedPair>), ApiError> {
+) -> Result<(NoStore, KnownDevice, Json<ObtainedPair>), ApiError> {
     let pair = sessions
         .login(&username, &password, caller.client())
         .await
@@ -133,6 +146,7 @@ pub async fn obtain_pair(
     // simplejwt's key order: refresh first.
     Ok((
         NO_STORE,
+        [(KNOWN_DEVICE, pair.known_device.unwrap_or_default())],
         Json(ObtainedPair {
             refresh: pair.refresh.unwrap_or_default(),
             access: pair.access,

@@ -108,7 +108,10 @@ async fn ended_by_the_owner_s_clean_up(engine: Engine) {
         app.hello(&dated).await.text(),
         access_refused("Token is blacklisted")
     );
-    assert_eq!(app.hello(&access).await.status, 200);
+    // The session that asked was replaced by a new one.
+    assert_eq!(app.hello(&access).await.status, 401);
+    let new_access = changed.json()["access"].as_str().unwrap().to_owned();
+    assert_eq!(app.hello(&new_access).await.status, 200);
 }
 
 /// An imported user whose old id is taken here gets another; the person

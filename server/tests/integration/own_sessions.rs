@@ -230,7 +230,7 @@ async fn ending_the_other_sessions_keeps_this_one(engine: Engine) {
     assert_eq!(none_left.text(), r#"{"ended":0}"#);
 }
 
-async fn changing_the_password_ends_the_other_sessions(engine: Engine) {
+async fn changing_the_password_ends_every_session_and_starts_a_new_one(engine: Engine) {
     let app = app(engine).await;
     let laptop = log_in(&app, "ada", "ada-password", FIREFOX_LINUX).await;
     let phone = log_in(&app, "ada", "ada-password", SAFARI_IPHONE).await;
@@ -273,15 +273,34 @@ async fn changing_the_password_ends_the_other_sessions(engine: Engine) {
         Some(change("ada-password", "brand-new-password")),
     )
     .await;
-    assert_eq!(
-        (reply.status, reply.text().as_str()),
-        (200, r#"{"detail":"New password has been saved."}"#)
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    // dj-rest-auth's body, and the new session's pair after it.
+    let text = reply.text();
+    assert!(
+        text.starts_with(r#"{"detail":"New password has been saved.","refresh":""#),
+        "{text}"
     );
-    // This device stays in, tokens and all; the other is out.
-    assert_eq!(app.hello(&laptop.access).await.status, 200);
-    assert_eq!(app.refresh(&laptop.refresh).await.status, 200);
-    assert_eq!(app.hello(&phone.access).await.status, 401);
-    assert_eq!(app.refresh(&phone.refresh).await.status, 401);
+    let json = reply.json();
+    assert_eq!(json.as_object().unwrap().len(), 3, "{text}");
+    let (access, refresh) = (
+        json["access"].as_str().unwrap(),
+        json["refresh"].as_str().unwrap(),
+    );
+    // Every old token is out, this device's too (a copy of them is worth
+    // nothing); the laptop carries on with the new pair.
+    for old in [&laptop, &phone] {
+        assert_eq!(app.hello(&old.access).await.status, 401);
+        assert_eq!(app.refresh(&old.refresh).await.status, 401);
+    }
+    assert_eq!(app.hello(access).await.status, 200);
+    let sessions = call(&app, "GET", "/api/sessions/", access, None)
+        .await
+        .json();
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(app.refresh(refresh).await.status, 200);
     assert_eq!(app.login("ada", "ada-password").await.status, 401);
     assert_eq!(app.login("ada", "brand-new-password").await.status, 200);
 }
@@ -342,7 +361,9 @@ async fn a_password_change_racing_a_refresh_elsewhere_signs_that_device_out(engi
             );
         }
         assert_eq!(app.hello(&phone.access).await.status, 401);
-        assert_eq!(app.hello(&laptop.access).await.status, 200);
+        assert_eq!(app.hello(&laptop.access).await.status, 401);
+        let new_access = changed.json()["access"].as_str().unwrap().to_owned();
+        assert_eq!(app.hello(&new_access).await.status, 200);
     }
 }
 
@@ -350,7 +371,7 @@ on_both_engines!(
     a_person_sees_each_device_and_which_one_is_theirs,
     ending_a_session_refuses_its_tokens_and_others_ids_are_not_found,
     ending_the_other_sessions_keeps_this_one,
-    changing_the_password_ends_the_other_sessions,
+    changing_the_password_ends_every_session_and_starts_a_new_one,
     wrong_old_passwords_are_throttled_like_logins,
     a_password_change_racing_a_refresh_elsewhere_signs_that_device_out,
 );
@@ -393,5 +414,7 @@ async fn an_ended_session_is_refused_on_another_instance() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     a.tessera.upkeep.sync().await.unwrap();
     assert_eq!(a.hello(&laptop.access).await.status, 401);
-    assert_eq!(a.hello(&phone.access).await.status, 200);
+    assert_eq!(a.hello(&phone.access).await.status, 401);
+    let new_access = reply.json()["access"].as_str().unwrap().to_owned();
+    assert_eq!(a.hello(&new_access).await.status, 200);
 }

@@ -11,7 +11,10 @@ use support::{spawn_app_with, Engine, TestApp};
 support::on_both_engines!(
     a_name_waits_after_five_failures_and_a_success_resets_it,
     parallel_guesses_are_all_counted,
+    right_passwords_at_the_same_instant_all_log_in,
     one_address_cannot_spray_many_names,
+    a_known_device_logs_in_while_its_name_and_address_are_locked,
+    a_known_device_has_a_budget_of_its_own,
 );
 
 const BAD_CREDENTIALS: &str = r#"{"detail":"No active account found with the given credentials"}"#;
@@ -74,6 +77,115 @@ async fn parallel_guesses_are_all_counted(engine: Engine) {
         (5, 15),
         "exactly the five free guesses reach the password check: {statuses:?}"
     );
+}
+
+/// Twenty logins of one account with the right password at one instant (a
+/// script's parallel jobs): those beyond the name's free attempts wait for
+/// the ones in flight, which succeed and free the way.
+async fn right_passwords_at_the_same_instant_all_log_in(engine: Engine) {
+    let app = Arc::new(app(engine).await);
+    let logins: Vec<_> = (0..20)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.login("alice", "right").await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for login in logins {
+        statuses.push(login.await.unwrap());
+    }
+    assert_eq!(statuses, [200; 20]);
+    // Nothing is left counted: five free failures, as for anyone.
+    for _ in 0..5 {
+        assert_eq!(app.login("alice", "wrong").await.status, 401);
+    }
+    assert_eq!(app.login("alice", "wrong").await.status, 429);
+}
+
+/// A login with a known-device marker (`Tessera-Device`), or without one.
+async fn login_with_marker(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    marker: Option<&str>,
+) -> support::http::Reply {
+    let body = serde_json::json!({ "username": username, "password": password }).to_string();
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(marker) = marker {
+        headers.push(("Tessera-Device", marker));
+    }
+    app.send(support::http::request(
+        "POST",
+        "/api/token/",
+        &headers,
+        body.as_bytes(),
+    ))
+    .await
+}
+
+/// The shared-address lockout (a NAT, a CGNAT) and a stranger guessing the
+/// name both leave a browser that has logged in as the name before alone.
+async fn a_known_device_logs_in_while_its_name_and_address_are_locked(engine: Engine) {
+    let app = spawn_app_with(engine, |settings| settings.throttle.address_failures = 8).await;
+    app.add_user("alice", "right").await;
+    app.add_user("bob", "right").await;
+    let first = login_with_marker(&app, "alice", "right", None).await;
+    assert_eq!(first.status, 200);
+    let marker = first.header("tessera-device").unwrap().to_owned();
+    // simplejwt's body is unchanged: the marker rides in a header.
+    assert!(first.text().starts_with(r#"{"refresh":""#));
+    assert_eq!(first.json().as_object().unwrap().len(), 2);
+
+    // Someone guesses alice's password; others behind the same address
+    // fail too: the name and the address are both locked.
+    for _ in 0..5 {
+        assert_eq!(app.login("alice", "guess").await.status, 401);
+    }
+    for name in ["carol", "dave", "erin"] {
+        assert_eq!(app.login(name, "guess").await.status, 401);
+    }
+    assert_eq!(app.login("alice", "right").await.status, 429);
+    assert_eq!(app.login("bob", "right").await.status, 429);
+
+    // Alice's browser shows its marker and is let through.
+    let known = login_with_marker(&app, "alice", "right", Some(&marker)).await;
+    assert_eq!(known.status, 200, "{}", known.text());
+    let renewed = known.header("tessera-device").unwrap();
+    assert_eq!(
+        renewed.split('.').next(),
+        marker.split('.').next(),
+        "same device"
+    );
+    // The marker is alice's, for alice only; a forged one counts for nothing.
+    assert_eq!(
+        login_with_marker(&app, "bob", "right", Some(&marker))
+            .await
+            .status,
+        429
+    );
+    let forged = format!("{}0", &marker[..marker.len() - 1]);
+    assert_eq!(
+        login_with_marker(&app, "alice", "right", Some(&forged))
+            .await
+            .status,
+        429
+    );
+}
+
+/// A stolen marker is no key: the device gets the name's own budget of
+/// guesses, then waits, and the name's counter is untouched by it.
+async fn a_known_device_has_a_budget_of_its_own(engine: Engine) {
+    let app = app(engine).await;
+    let first = login_with_marker(&app, "alice", "right", None).await;
+    let marker = first.header("tessera-device").unwrap().to_owned();
+    for _ in 0..5 {
+        let reply = login_with_marker(&app, "alice", "guess", Some(&marker)).await;
+        assert_eq!(reply.status, 401);
+    }
+    let refused = login_with_marker(&app, "alice", "right", Some(&marker)).await;
+    assert_eq!(refused.text(), throttled(1));
+    // Without the marker, the name was never counted against.
+    assert_eq!(app.login("alice", "right").await.status, 200);
 }
 
 async fn one_address_cannot_spray_many_names(engine: Engine) {
@@ -260,6 +372,36 @@ async fn the_login_server_function_is_throttled_alike() {
         serde_json::json!({"Throttled": {"retry_after": 1}})
     );
     assert_eq!(reply.header("retry-after"), Some("1"));
+}
+
+/// The login server function takes the marker as an argument and answers a
+/// renewed one beside the tokens.
+#[tokio::test]
+async fn the_login_server_function_knows_devices_too() {
+    use leptos::server_fn::ServerFn;
+    use tessera_app::api::Login;
+
+    let app = app(Engine::Sqlite).await;
+    let first = app
+        .post_form(Login::PATH, "username=alice&password=right")
+        .await;
+    assert_eq!(first.status, 200);
+    let marker = first.json()["known_device"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        assert_eq!(app.login("alice", "wrong").await.status, 401);
+    }
+    let refused = app
+        .post_form(Login::PATH, "username=alice&password=right")
+        .await;
+    assert_eq!(refused.status, 429);
+    let known = app
+        .post_form(
+            Login::PATH,
+            &format!("username=alice&password=right&known_device={marker}"),
+        )
+        .await;
+    assert_eq!(known.status, 200, "{}", known.text());
+    assert!(known.json()["known_device"].as_str().is_some());
 }
 
 /// Forty people behind one address log in at once: only failures count

@@ -157,8 +157,7 @@ async fn a_new_secret_signs_and_previous_secrets_verify(engine: Engine) {
 
 /// The private keys in the database are sealed under the secret: a server
 /// with another secret (a stolen copy of the database) signs nothing with
-/// them; it makes a key of its own, and tokens of the old one still verify
-/// by their public key.
+/// them, and trusts nothing they signed: it makes a key of its own.
 async fn a_database_without_its_secret_signs_nothing(engine: Engine) {
     let first = app_signing_with(engine, "ES256").await;
     let (access, _) = first.tokens("alice", "correct horse").await;
@@ -170,7 +169,8 @@ async fn a_database_without_its_secret_signs_nothing(engine: Engine) {
     other.advance(11);
     let (new_access, _) = other.tokens("alice", "correct horse").await;
     assert_ne!(kid(&new_access), kid(&access));
-    assert_eq!(other.hello(&access).await.status, 200);
+    assert_eq!(other.hello(&access).await.status, 401);
+    assert_eq!(other.hello(&new_access).await.status, 200);
 
     let store = first.tessera.store();
     let rows = store.signing_keys().await.unwrap();
@@ -181,6 +181,33 @@ async fn a_database_without_its_secret_signs_nothing(engine: Engine) {
         "no private member in the stored JWK"
     );
     assert!(sealed.len() > 32);
+}
+
+/// Someone who can write the key table but holds no secret adds a public
+/// key of their own: the row does not open with this server's secret, so
+/// the key verifies nothing, and their tokens are refused.
+async fn a_key_row_written_without_the_secret_verifies_nothing(engine: Engine) {
+    let victim = app_signing_with(engine, "ES256").await;
+    let intruder = app_signing_with(engine, "ES256").await;
+    let (forged, _) = intruder.tokens("alice", "correct horse").await;
+    let (own, _) = victim.tokens("alice", "correct horse").await;
+    let mut planted = intruder.tessera.store().signing_keys().await.unwrap()[0].clone();
+    planted.generation = 0;
+    planted.signs_from = 0;
+    planted.created_at = 0;
+    assert!(victim
+        .tessera
+        .store()
+        .add_signing_key(&planted)
+        .await
+        .unwrap());
+
+    let restarted = spawn_instance(&victim.database_url, &victim.settings, TempDir::new()).await;
+    assert_eq!(restarted.verify(&forged).await.status, 401);
+    assert_eq!(restarted.hello(&forged).await.status, 401);
+    assert!(!published_kids(&jwks(&restarted).await.0).contains(&planted.kid));
+    // The server's own key is untouched.
+    assert_eq!(restarted.hello(&own).await.status, 200);
 }
 
 /// Two instances on one database: a rotation on one reaches the other's
@@ -231,6 +258,7 @@ on_both_engines!(
     changing_the_algorithm_is_a_rotation,
     a_new_secret_signs_and_previous_secrets_verify,
     a_database_without_its_secret_signs_nothing,
+    a_key_row_written_without_the_secret_verifies_nothing,
     instances_share_rotations,
     automatic_rotation_adds_one_key,
 );
