@@ -5,7 +5,7 @@
 //! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
 //! to Leptos server functions, so every rule is written exactly once.
 //!
-//! The front door is [`Tessera`]: four capabilities over one shared core.
+//! The front door is [`Tessera`]: five capabilities over one shared core.
 //!
 //! - [`Sessions`]: log in, refresh, verify, log out, authenticate a request,
 //!   and a user's own sessions and password.
@@ -13,11 +13,13 @@
 //! - [`SigningKeys`]: the JWK set, listing and rotating signing keys.
 //! - [`Upkeep`]: what a serving process runs in the background (picking up
 //!   other instances' changes, flushing expired rows) and reports on.
+//! - [`Audit`]: the security events recorded with each change (the audit log).
 //!
 //! Everything else is private to the crate; a reader who wants the rules of
 //! one capability opens its folder.
 
 mod accounts;
+mod audit;
 mod core;
 mod error;
 pub mod import;
@@ -31,6 +33,7 @@ mod tokens;
 mod upkeep;
 
 pub use accounts::{is_valid_username, Accounts};
+pub use audit::{Audit, AuditEntry, AuditKind, AuditQuery};
 pub use core::caller::{Caller, ForwardedHeader};
 pub use core::clock::{Clock, ManualClock, SystemClock};
 /// An instant as ISO 8601 in UTC (`2026-12-02T09:52:40Z`), as the API writes times.

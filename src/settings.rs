@@ -66,6 +66,8 @@ pub struct Settings {
     /// site signed with the same secret, during a migration. Off: they are
     /// "Token is invalid".
     pub accept_foreign_tokens: bool,
+    /// How long audit events are kept before the upkeep task purges them.
+    pub audit_retention: Duration,
 }
 
 impl Default for Settings {
@@ -97,6 +99,7 @@ impl Default for Settings {
             ipv6_prefix: 64,
             max_sync_lag: DEFAULT_MAX_SYNC_LAG,
             accept_foreign_tokens: false,
+            audit_retention: Duration::from_secs(crate::audit::DEFAULT_RETENTION_SECS as u64),
         }
     }
 }
@@ -126,6 +129,7 @@ impl std::fmt::Debug for Settings {
             .field("ipv6_prefix", &self.ipv6_prefix)
             .field("max_sync_lag", &self.max_sync_lag)
             .field("accept_foreign_tokens", &self.accept_foreign_tokens)
+            .field("audit_retention", &self.audit_retention)
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Accounts;
+use crate::audit::Audit;
 use crate::core::caller::ForwardingRules;
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::registry::Registry;
@@ -33,6 +34,8 @@ pub struct Tessera {
     pub keys: SigningKeys,
     /// Background work and health.
     pub upkeep: Upkeep,
+    /// The security events recorded (the audit log).
+    pub audit: Audit,
 }
 
 impl std::fmt::Debug for Tessera {
@@ -111,12 +114,14 @@ impl Tessera {
             sync,
             known_devices,
             attempts_settled: tokio::sync::Notify::new(),
+            audit_retention: i64::try_from(settings.audit_retention.as_secs()).unwrap_or(i64::MAX),
         });
         Ok(Self {
             sessions: Sessions::new(Arc::clone(&core)),
             accounts: Accounts::new(Arc::clone(&core)),
             keys: SigningKeys::new(Arc::clone(&core)),
-            upkeep: Upkeep::new(core),
+            upkeep: Upkeep::new(Arc::clone(&core)),
+            audit: Audit::new(core),
         })
     }
 

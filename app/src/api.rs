@@ -219,6 +219,45 @@ pub async fn my_sessions() -> Result<Vec<SessionItem>, AuthFailure> {
         .collect())
 }
 
+/// One event of the caller's account, from the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityItem {
+    /// The audit log's type: `login_succeeded`, `login_failed`, …
+    pub kind: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub device: Option<String>,
+    pub address: Option<String>,
+    /// The log's few words: "wrong password", "2 sessions ended", …
+    pub detail: Option<String>,
+}
+
+/// How many days of their own activity a person sees.
+pub const ACTIVITY_DAYS: i64 = 30;
+
+/// What happened to the caller's account in the last [`ACTIVITY_DAYS`]
+/// days, newest first: sign-ins and failed attempts, password changes,
+/// sessions ended.
+#[server(client = AuthClient)]
+pub async fn my_activity() -> Result<Vec<ActivityItem>, AuthFailure> {
+    let user = ssr::authenticated().await?;
+    let entries = ssr::core()?
+        .audit
+        .recent_of(user.user_id, ACTIVITY_DAYS)
+        .await
+        .map_err(ssr::reject)?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| ActivityItem {
+            kind: entry.kind,
+            at: entry.at,
+            device: entry.device,
+            address: entry.address,
+            detail: entry.detail,
+        })
+        .collect())
+}
+
 /// Ends one of the caller's sessions.
 #[server(client = AuthClient)]
 pub async fn end_session(id: String) -> Result<(), AuthFailure> {

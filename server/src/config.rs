@@ -154,6 +154,11 @@ pub struct Config {
     #[arg(long, env = "TESSERA_ACCEPT_FOREIGN_TOKENS", default_value_t = false, action = clap::ArgAction::Set)]
     pub accept_foreign_tokens: bool,
 
+    /// How long security events (logins, failures, session ends, password
+    /// changes, …) stay in the audit log before they are purged.
+    #[arg(long, env = "TESSERA_AUDIT_RETENTION", default_value = "90d")]
+    pub audit_retention: HumanDuration,
+
     /// IPv6 clients share every per-address budget (login throttling) with
     /// their network of this many bits: one host is routinely given a /64.
     #[arg(long, env = "TESSERA_IPV6_PREFIX", default_value_t = 64,
@@ -264,6 +269,7 @@ impl Config {
             accept_foreign_tokens: self.accept_foreign_tokens,
             max_sync_lag: self.max_sync_lag.0,
             cached_users: self.cached_users,
+            audit_retention: self.audit_retention.0,
         }
     }
 }

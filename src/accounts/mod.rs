@@ -7,6 +7,7 @@ pub(crate) mod username;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::audit::{AuditEvent, AuditKind};
 use crate::core::caller::address_block;
 use crate::core::throttle::ThrottleKey;
 use crate::core::{Client, Core, TokenPair};
@@ -31,6 +32,18 @@ impl Accounts {
     /// Creates an active user. Length rules beyond "not empty, not over
     /// 1024 bytes" belong to the caller (the CLI accepts `123`, sign-up doesn't).
     pub async fn create_user(&self, username: &str, password: &str) -> Result<i64, AuthError> {
+        let event =
+            AuditEvent::new(AuditKind::UserCreated, self.core.now()).detail("by an operator");
+        self.create(username, password, event).await
+    }
+
+    /// Creates an active user, recorded as `event` says.
+    async fn create(
+        &self,
+        username: &str,
+        password: &str,
+        event: AuditEvent,
+    ) -> Result<i64, AuthError> {
         // Stored as Django stores it (`normalize_username`): NFKC, so that
         // `ｖｉｔｏｒ` is `vitor`, already taken if `vitor` is.
         let username = &username::normalized(username);
@@ -42,14 +55,17 @@ impl Accounts {
         }
         let core = &*self.core;
         let hash = core.hasher.hash(password).await?;
+        let now = core.now();
+        let event = AuditEvent { at: now, ..event }.username(username);
         let id = core
             .store
-            .create_user(username, &hash, core.now())
+            .create_user(username, &hash, now, Some(event.clone()))
             .await
             .map_err(|error| match error {
                 StoreError::Conflict => AuthError::UsernameTaken,
                 other => AuthError::Store(other),
             })?;
+        crate::audit::emitted(&[event.user(id)]);
         core.registry.put_user(UserState {
             id,
             is_active: true,
@@ -82,14 +98,24 @@ impl Accounts {
                 .count_login_attempt(&[key], &core.throttle, now)
                 .await?
             {
+                crate::core::password_attempt::record_throttled(core, client, now).await;
                 return Err(AuthError::Throttled {
                     retry_after: throttled.retry_after,
                 });
             }
         }
-        let id = self.create_user(username, password).await?;
+        let created = AuditEvent::new(AuditKind::UserCreated, now)
+            .seen_from(client)
+            .detail("sign-up");
+        let id = self.create(username, password, created).await?;
         self.core.store.record_login(id, now, None).await?;
-        let pair = self.core.start_session(id, now, None, client).await?;
+        let login = AuditEvent::new(AuditKind::LoginSucceeded, now)
+            .username(username)
+            .detail("sign-up");
+        let pair = self
+            .core
+            .start_session(id, now, None, client, Some(login))
+            .await?;
         // The new account's first device is a known one.
         let marker = core.known_devices.issue(None, username, now);
         Ok(TokenPair {
@@ -109,6 +135,7 @@ impl Accounts {
             Some(&hash),
             None,
             RevocationReason::PasswordChanged,
+            AuditKind::PasswordSet,
         )
         .await
     }
@@ -120,7 +147,12 @@ impl Accounts {
         } else {
             RevocationReason::Deactivated
         };
-        self.update_credentials(username, None, Some(active), because)
+        let kind = if active {
+            AuditKind::UserActivated
+        } else {
+            AuditKind::UserDeactivated
+        };
+        self.update_credentials(username, None, Some(active), because, kind)
             .await
     }
 
@@ -130,13 +162,26 @@ impl Accounts {
         hash: Option<&str>,
         active: Option<bool>,
         because: RevocationReason,
+        kind: AuditKind,
     ) -> Result<(), AuthError> {
         let core = &*self.core;
+        let now = core.now();
+        let event = AuditEvent::new(kind, now)
+            .username(username)
+            .detail("by an operator");
         let (id, revoked) = core
             .store
-            .update_credentials(username, hash, active, core.now(), because)
+            .update_credentials(
+                username,
+                hash,
+                active,
+                now,
+                because,
+                std::slice::from_ref(&event),
+            )
             .await?
             .ok_or(AuthError::NoSuchUser)?;
+        crate::audit::emitted(&[event.user(id)]);
         crate::core::metrics::sessions_revoked(because, revoked.len());
         core.registry.revoke_sessions(revoked);
         core.reload_user(id).await?;

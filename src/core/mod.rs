@@ -18,6 +18,7 @@ pub(crate) mod throttle;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::audit::AuditEvent;
 use crate::core::clock::Clock;
 use crate::core::registry::Registry;
 use crate::core::throttle::ThrottleRules;
@@ -78,6 +79,8 @@ pub(crate) struct Core {
     pub accept_foreign_tokens: bool,
     pub sync: sync_state::SyncState,
     pub known_devices: known_device::KnownDevices,
+    /// Seconds audit events are kept.
+    pub audit_retention: i64,
     /// Woken whenever a password attempt resolves: attempts waiting for
     /// those in flight (see `password_attempt`) look again.
     pub attempts_settled: tokio::sync::Notify,
@@ -130,13 +133,16 @@ impl Core {
     /// A new session (refresh-token family) for a user whose identity was
     /// just proven: recorded, then its first pair.
     /// `verified`: the user row as the password check saw it; if it
-    /// changed since, the login fails with `BadCredentials`.
+    /// changed since, the login fails with `BadCredentials`. `audit`: the
+    /// event to record with it (its session, address and device are filled
+    /// in here).
     pub async fn start_session(
         &self,
         user_id: i64,
         now: i64,
         verified: Option<VerifiedLogin<'_>>,
         client: Client<'_>,
+        audit: Option<AuditEvent>,
     ) -> Result<TokenPair, AuthError> {
         let device = crate::sessions::device::label(client.user_agent);
         let address = client.address.map(|address| address.to_string());
@@ -148,6 +154,10 @@ impl Core {
         let first_jti = crate::core::hex::random_id();
         let session_expires_at = now + self.policy.session_lifetime;
         let refresh_expires_at = (now + self.policy.refresh_lifetime).min(session_expires_at);
+        let audit: Vec<AuditEvent> = audit
+            .into_iter()
+            .map(|event| event.user(user_id).session(&session_id).seen_from(client))
+            .collect();
         let recorded = self
             .store
             .start_session(
@@ -159,11 +169,13 @@ impl Core {
                 refresh_expires_at,
                 verified,
                 origin,
+                &audit,
             )
             .await?;
         if !recorded {
             return Err(AuthError::BadCredentials);
         }
+        crate::audit::emitted(&audit);
         Ok(self.mint_pair(
             user_id,
             &session_id,

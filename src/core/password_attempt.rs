@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::{AuditEvent, AuditKind};
 use crate::core::caller::address_block;
 use crate::core::throttle::{ThrottleKey, Throttled};
 use crate::core::{Client, Core};
@@ -97,6 +98,7 @@ impl PasswordAttempt {
                     tracing::trace!(retry_after, "a password attempt waits for those in flight");
                 }
                 Err(Throttled { retry_after, .. }) => {
+                    record_throttled(core, client, now).await;
                     return Err(AuthError::Throttled { retry_after });
                 }
             }
@@ -104,17 +106,20 @@ impl PasswordAttempt {
     }
 
     /// The password was wrong: the address's failure counts now (the
-    /// name's was counted when the attempt began).
-    pub async fn failed(mut self) -> Result<(), AuthError> {
+    /// name's was counted when the attempt began), recorded with `event`.
+    pub async fn failed(mut self, event: AuditEvent) -> Result<(), AuthError> {
         self.resolved = true;
         let keys: Vec<ThrottleKey> = self.counted.iter().chain(&self.address).cloned().collect();
+        let events = [event];
         let outcome = self
             .core
             .store
-            .login_failed(&keys, &self.core.throttle, self.now)
+            .login_failed(&keys, &self.core.throttle, self.now, &events)
             .await;
         self.core.attempts_settled.notify_waiters();
-        Ok(outcome?)
+        outcome?;
+        crate::audit::emitted(&events);
+        Ok(())
     }
 
     /// The password was right: the name (or device) starts afresh. Returns
@@ -150,10 +155,29 @@ impl Drop for PasswordAttempt {
         let counted = self.counted.clone();
         let now = self.now;
         runtime.spawn(async move {
-            if let Err(error) = core.store.login_failed(&counted, &core.throttle, now).await {
+            if let Err(error) = core
+                .store
+                .login_failed(&counted, &core.throttle, now, &[])
+                .await
+            {
                 tracing::warn!(%error, "could not settle an abandoned password attempt");
             }
             core.attempts_settled.notify_waiters();
         });
+    }
+}
+
+/// An attempt refused by the throttle, in the audit log's row for its
+/// address and minute. A failure to write it must not change the answer
+/// (the throttle has spoken), so it is logged and left.
+pub(crate) async fn record_throttled(core: &Core, client: Client<'_>, now: i64) {
+    let address = client.address.map(|address| address.to_string());
+    match core.store.record_throttled(address.as_deref(), now).await {
+        Ok(()) => {
+            let mut event = AuditEvent::new(AuditKind::LoginThrottled, now);
+            event.address = address;
+            crate::audit::emitted(&[event]);
+        }
+        Err(error) => tracing::warn!(%error, "could not record a throttled attempt"),
     }
 }

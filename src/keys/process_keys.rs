@@ -10,6 +10,7 @@ use super::{
     keyring, material, KeyError, KeyListing, Keyring, LoadedKey, MaterialError, SharedKeyring,
     SigningAlgorithm, UnknownAlgorithm,
 };
+use crate::audit::{AuditEvent, AuditKind};
 use crate::store::{KeyRow, Store};
 
 /// How keys are chosen and rotated, in Unix seconds.
@@ -186,9 +187,18 @@ impl Keys {
             signs_from,
             retired_at: None,
         };
-        let added = store.add_signing_key(&row).await?;
+        let event = AuditEvent::new(AuditKind::SigningKeyAdded, now).detail(format!(
+            "{} key {}, signs from {}",
+            row.algorithm,
+            row.kid,
+            crate::format_utc(signs_from)
+        ));
+        let added = store
+            .add_signing_key(&row, std::slice::from_ref(&event))
+            .await?;
         self.reload_locked(store).await?;
         if added {
+            crate::audit::emitted(&[event]);
             tracing::info!(kid = %row.kid, algorithm = %row.algorithm, signs_from, "added a signing key");
         }
         Ok(added.then_some(row))

@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use self::refresh_state::RefreshStanding;
+use crate::audit::{AuditEvent, AuditKind};
 use crate::core::caller::Caller;
 use crate::core::password_attempt::PasswordAttempt;
 use crate::core::registry::Standing;
@@ -118,8 +119,18 @@ impl Sessions {
             .await?;
         let (user, rehash) = match (user, verdict) {
             (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
-            _ => {
-                attempt.failed().await?;
+            (user, verdict) => {
+                let why = match (&user, verdict) {
+                    (None, _) => "no such user",
+                    (Some(_), Verdict::Invalid) => "wrong password",
+                    (Some(_), Verdict::Valid { .. }) => "inactive account",
+                };
+                let mut event = AuditEvent::new(AuditKind::LoginFailed, core.now())
+                    .username(username)
+                    .seen_from(client)
+                    .detail(why);
+                event.user_id = user.map(|user| user.id);
+                attempt.failed(event).await?;
                 return Err(AuthError::BadCredentials);
             }
         };
@@ -134,8 +145,9 @@ impl Sessions {
             tokens_revoked_at: user.tokens_revoked_at,
             rehash: rehash.as_deref(),
         };
+        let event = AuditEvent::new(AuditKind::LoginSucceeded, now).username(username);
         let pair = core
-            .start_session(user.id, now, Some(verified), client)
+            .start_session(user.id, now, Some(verified), client, Some(event))
             .await?;
         let pair = TokenPair {
             known_device: Some(known_device),
@@ -295,10 +307,21 @@ impl Sessions {
         now: i64,
         because: RevocationReason,
     ) -> Result<(), AuthError> {
-        self.core
+        let kind = match because {
+            RevocationReason::Reuse => AuditKind::RefreshReuse,
+            _ => AuditKind::Logout,
+        };
+        let events = [AuditEvent::new(kind, now)
+            .user(record.user_id)
+            .session(&record.session_id)];
+        let revoked = self
+            .core
             .store
-            .revoke_session(&record.session_id, now, because)
+            .revoke_session(&record.session_id, now, because, &events)
             .await?;
+        if revoked {
+            crate::audit::emitted(&events);
+        }
         crate::core::metrics::sessions_revoked(because, 1);
         self.core
             .note_revoked(&record.session_id, record.session_expires_at);

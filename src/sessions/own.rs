@@ -5,6 +5,7 @@
 //! session's tokens are refused at once through the registry, and on other
 //! instances through the change log.
 
+use crate::audit::{sessions_ended, AuditEvent, AuditKind};
 use crate::core::password_attempt::PasswordAttempt;
 use crate::core::{Client, TokenPair};
 use crate::error::AuthError;
@@ -67,11 +68,17 @@ impl Sessions {
             return Err(AuthError::NoSuchSession);
         }
         let because = RevocationReason::EndedByOwner;
+        let now = core.now();
+        let events = [AuditEvent::new(AuditKind::SessionEnded, now)
+            .user(user.user_id)
+            .session(session_id)
+            .detail(ended_by(user, session_id))];
         let ended = core
             .store
-            .end_session_of(user.user_id, session_id, core.now(), because)
+            .end_session_of(user.user_id, session_id, now, because, &events)
             .await?
             .ok_or(AuthError::NoSuchSession)?;
+        crate::audit::emitted(&events);
         self.forget([ended].into(), because);
         Ok(())
     }
@@ -81,11 +88,25 @@ impl Sessions {
     pub async fn end_others(&self, user: &AuthenticatedUser) -> Result<usize, AuthError> {
         let core = self.core();
         let because = RevocationReason::EndedByOwner;
+        let now = core.now();
+        let event = AuditEvent::new(AuditKind::SessionEnded, now).user(user.user_id);
+        let event = match user.session_id() {
+            Some(session_id) => event.session(session_id),
+            None => event,
+        };
         let ended = core
             .store
-            .end_other_sessions(user.user_id, user.session_id(), core.now(), because, None)
+            .end_other_sessions(
+                user.user_id,
+                user.session_id(),
+                now,
+                because,
+                None,
+                Some(event.clone()),
+            )
             .await?
             .unwrap_or_default();
+        crate::audit::emitted(&[event.detail(sessions_ended(ended.len()))]);
         let count = ended.len();
         self.forget(ended, because);
         self.core().reload_user(user.user_id).await?;
@@ -117,7 +138,12 @@ impl Sessions {
         let (slot, attempt) = PasswordAttempt::begin(&self.core, &stored.username, client).await?;
         let verdict = slot.verify(old, Some(&stored.password_hash)).await?;
         if !matches!(verdict, Verdict::Valid { .. }) {
-            attempt.failed().await?;
+            let event = AuditEvent::new(AuditKind::LoginFailed, core.now())
+                .user(user.user_id)
+                .username(&stored.username)
+                .seen_from(client)
+                .detail("wrong current password at a password change");
+            attempt.failed(event).await?;
             return Err(AuthError::WrongPassword);
         }
         let known_device = attempt.succeeded(&stored.username).await?;
@@ -130,14 +156,32 @@ impl Sessions {
         let because = RevocationReason::PasswordChanged;
         // `None`: the password changed between the check and now (another
         // session, the CLI); the old password given is no longer it.
+        let event = AuditEvent::new(AuditKind::PasswordChanged, now)
+            .user(user.user_id)
+            .username(&stored.username)
+            .seen_from(client);
+        let event = match user.session_id() {
+            Some(session_id) => event.session(session_id),
+            None => event,
+        };
         let ended = core
             .store
-            .end_other_sessions(user.user_id, None, now, because, Some(swap))
+            .end_other_sessions(
+                user.user_id,
+                None,
+                now,
+                because,
+                Some(swap),
+                Some(event.clone()),
+            )
             .await?
             .ok_or(AuthError::WrongPassword)?;
+        crate::audit::emitted(&[event.detail(sessions_ended(ended.len()))]);
         self.forget(ended, because);
         self.core().reload_user(user.user_id).await?;
-        let pair = core.start_session(user.user_id, now, None, client).await?;
+        let pair = core
+            .start_session(user.user_id, now, None, client, None)
+            .await?;
         Ok(TokenPair {
             known_device: Some(known_device),
             ..pair
@@ -148,5 +192,14 @@ impl Sessions {
     fn forget(&self, ended: Vec<RevokedSession>, because: RevocationReason) {
         crate::core::metrics::sessions_revoked(because, ended.len());
         self.core().registry.revoke_sessions(ended);
+    }
+}
+
+/// Who ended a session, in the audit log's words.
+fn ended_by(user: &AuthenticatedUser, session_id: &str) -> &'static str {
+    if user.session_id() == Some(session_id) {
+        "by the owner: this session"
+    } else {
+        "by the owner, from another session"
     }
 }

@@ -3,7 +3,9 @@
 //! transaction; the generation's uniqueness makes concurrent rotations
 //! (two instances starting, automatic rotation on each) produce one key.
 
+use super::audit::record_audit;
 use super::{on_pool, on_writer, Store, StoreError};
+use crate::audit::AuditEvent;
 
 /// A signing key's row.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -45,7 +47,11 @@ impl Store {
     /// Adds `key` (whose generation must be the latest plus one) and retires
     /// every earlier key from its `signs_from` on. `false`: another process
     /// added that generation first; nothing was written.
-    pub async fn add_signing_key(&self, key: &KeyRow) -> Result<bool, StoreError> {
+    pub async fn add_signing_key(
+        &self,
+        key: &KeyRow,
+        audit: &[AuditEvent],
+    ) -> Result<bool, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let inserted = sqlx::query(
@@ -75,6 +81,7 @@ impl Store {
             .bind(key.generation)
             .execute(&mut *tx)
             .await?;
+            record_audit!(tx, audit)?;
             tx.commit().await?;
             Ok(true)
         })

@@ -4,6 +4,7 @@
 //! `on_pool!` (reads) and `on_writer!` (writes) macros run the same statement
 //! on whichever pool is configured.
 
+pub(crate) mod audit;
 mod keys;
 mod listener;
 mod own_sessions;

@@ -2,9 +2,11 @@
 //! ones, end one, end all but the current one, change the password. Every
 //! query names the owner, so an id of someone else's session finds nothing.
 
+use super::audit::record_audit;
 use super::{
     append_change, on_pool, on_writer, Changed, RevocationReason, RevokedSession, Store, StoreError,
 };
+use crate::audit::{sessions_ended, AuditEvent};
 
 /// A live session of a user.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -59,6 +61,7 @@ impl Store {
         session_id: &str,
         now: i64,
         because: RevocationReason,
+        audit: &[AuditEvent],
     ) -> Result<Option<RevokedSession>, StoreError> {
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
@@ -76,6 +79,7 @@ impl Store {
             .await?;
             if ended.is_some() {
                 append_change!(append_event, tx, Changed::Session(session_id), now)?;
+                record_audit!(tx, audit)?;
             }
             tx.commit().await?;
             Ok(ended)
@@ -95,6 +99,7 @@ impl Store {
         now: i64,
         because: RevocationReason,
         password: Option<PasswordSwap<'_>>,
+        audit: Option<AuditEvent>,
     ) -> Result<Option<Vec<RevokedSession>>, StoreError> {
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
@@ -139,6 +144,9 @@ impl Store {
             // One row for the user: other instances re-read the user and
             // its revoked sessions (`Registry::sync`).
             append_change!(append_event, tx, Changed::User(user_id), now)?;
+            // How many ended is known only now.
+            let audit = audit.map(|event| event.detail(sessions_ended(ended.len())));
+            record_audit!(tx, audit.iter())?;
             tx.commit().await?;
             Ok(Some(ended))
         })

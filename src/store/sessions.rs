@@ -4,7 +4,9 @@
 //! finds the token current: of N concurrent refreshes of one token exactly one
 //! changes a row, whatever the engine.
 
+use super::audit::record_audit;
 use super::{append_change, on_pool, on_writer, Changed, Store, StoreError};
+use crate::audit::AuditEvent;
 
 /// A refresh token as recorded, with its session's state.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -128,6 +130,7 @@ impl Store {
         first_expires_at: i64,
         verified: Option<VerifiedLogin<'_>>,
         origin: SessionOrigin<'_>,
+        audit: &[AuditEvent],
     ) -> Result<bool, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -169,6 +172,7 @@ impl Store {
             .bind(first_expires_at)
             .execute(&mut *tx)
             .await?;
+            record_audit!(tx, audit)?;
             tx.commit().await?;
             Ok(true)
         })
@@ -272,6 +276,7 @@ impl Store {
         session_id: &str,
         now: i64,
         because: RevocationReason,
+        audit: &[AuditEvent],
     ) -> Result<bool, StoreError> {
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
@@ -289,6 +294,7 @@ impl Store {
                 == 1;
             if revoked {
                 append_change!(append_event, tx, Changed::Session(session_id), now)?;
+                record_audit!(tx, audit)?;
             }
             tx.commit().await?;
             Ok(revoked)

@@ -3,7 +3,9 @@
 //! (`FOR UPDATE` on PostgreSQL; SQLite has one writer), so concurrent
 //! attempts, on any instance, are counted one after the other.
 
+use super::audit::record_audit;
 use super::{on_writer, Store, StoreError};
+use crate::audit::AuditEvent;
 use crate::core::throttle::{Counter, ThrottleKey, ThrottleRules, Throttled};
 
 const ENSURE_ROW: &str =
@@ -33,17 +35,21 @@ impl Store {
         rules: &ThrottleRules,
         now: i64,
     ) -> Result<Result<(), Throttled>, StoreError> {
-        self.apply(keys, rules, now, Step::Attempt).await
+        self.apply(keys, rules, now, Step::Attempt, &[]).await
     }
 
-    /// The attempt counted last for these keys was a failure.
+    /// The attempt counted last for these keys was a failure; `audit`
+    /// records it in the same transaction.
     pub async fn login_failed(
         &self,
         keys: &[ThrottleKey],
         rules: &ThrottleRules,
         now: i64,
+        audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        self.apply(keys, rules, now, Step::Failed).await.map(|_| ())
+        self.apply(keys, rules, now, Step::Failed, audit)
+            .await
+            .map(|_| ())
     }
 
     /// The attempt counted last for these keys was a success.
@@ -53,7 +59,7 @@ impl Store {
         rules: &ThrottleRules,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.apply(keys, rules, now, Step::Succeeded)
+        self.apply(keys, rules, now, Step::Succeeded, &[])
             .await
             .map(|_| ())
     }
@@ -64,6 +70,7 @@ impl Store {
         rules: &ThrottleRules,
         now: i64,
         step: Step,
+        audit: &[AuditEvent],
     ) -> Result<Result<(), Throttled>, StoreError> {
         let read = match self {
             Self::Sqlite { .. } => READ_SQLITE,
@@ -110,6 +117,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            record_audit!(tx, audit)?;
             tx.commit().await?;
             Ok(Ok(()))
         })

@@ -1,6 +1,8 @@
 //! Rows of the `users` table.
 
+use super::audit::record_audit;
 use super::{append_change, on_pool, on_writer, Changed, Store, StoreError};
+use crate::audit::{AuditEvent, AuditKind};
 
 /// A user as the login path needs it, password hash included.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -30,6 +32,7 @@ impl Store {
         username: &str,
         password_hash: &str,
         now: i64,
+        audit: Option<AuditEvent>,
     ) -> Result<i64, StoreError> {
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
@@ -45,6 +48,8 @@ impl Store {
             .await
             .map_err(StoreError::from_insert)?;
             append_change!(append_event, tx, Changed::User(id), now)?;
+            let audit = audit.map(|event| event.user(id));
+            record_audit!(tx, audit.iter())?;
             tx.commit().await?;
             Ok(id)
         })
@@ -162,6 +167,7 @@ impl Store {
         is_active: Option<bool>,
         now: i64,
         because: super::RevocationReason,
+        audit: &[AuditEvent],
     ) -> Result<Option<(i64, Vec<super::RevokedSession>)>, StoreError> {
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
@@ -191,6 +197,8 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             append_change!(append_event, tx, Changed::User(id), now)?;
+            let audit: Vec<AuditEvent> = audit.iter().map(|event| event.clone().user(id)).collect();
+            record_audit!(tx, &audit)?;
             tx.commit().await?;
             Ok(Some((id, revoked)))
         })
@@ -236,6 +244,7 @@ impl Store {
         keep_ids: bool,
         now: i64,
     ) -> Result<Vec<ImportedRow>, StoreError> {
+        // One event for the batch: an import of a million users is one act.
         /// Rows per statement: 6 parameters each stays far below SQLite's
         /// 32 766 and PostgreSQL's 65 535, and one statement per row was
         /// 30 times slower (a round trip each).
@@ -313,6 +322,11 @@ impl Store {
                 )
                 .execute(&mut *tx)
                 .await?;
+            }
+            if !added.is_empty() {
+                let event = AuditEvent::new(AuditKind::UsersImported, now)
+                    .detail(format!("{} users", added.len()));
+                record_audit!(tx, [&event])?;
             }
             tx.commit().await?;
             Ok(added)

@@ -75,13 +75,17 @@ impl Upkeep {
         self.core.hasher.stats()
     }
 
-    /// Deletes expired refresh tokens and sessions, and login-throttle
-    /// counters that can no longer throttle anyone. Returns how many tokens went.
+    /// Deletes expired refresh tokens and sessions, login-throttle
+    /// counters that can no longer throttle anyone, and audit events past
+    /// their retention. Returns how many tokens went.
     pub async fn flush_expired(&self) -> Result<u64, StoreError> {
         let core = &*self.core;
         let now = core.now();
         core.store
             .flush_login_throttle(now - core.throttle.horizon())
+            .await?;
+        core.store
+            .purge_audit(now.saturating_sub(core.audit_retention))
             .await?;
         core.store.flush_expired(now).await
     }

@@ -1,12 +1,13 @@
-//! `/account`: where the person is signed in (ending any other session) and
-//! their password. A page of its own wasm file: the main module does not
+//! `/account`: where the person is signed in (ending any other session),
+//! their password, and what happened to the account lately (so they can
+//! spot what they did not do). A page of its own wasm file: the main module does not
 //! grow for it.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
-use crate::api::{self, SessionItem, SignupRules};
+use crate::api::{self, ActivityItem, SessionItem, SignupRules};
 use crate::components::RequireLogin;
 use crate::display::local_time;
 use crate::failure::AuthFailure;
@@ -23,6 +24,7 @@ pub fn Account() -> impl IntoView {
             <RequireLogin>
                 <Sessions generation />
                 <PasswordChange generation />
+                <RecentActivity generation />
             </RequireLogin>
         </section>
     }
@@ -243,4 +245,117 @@ fn PasswordChange(generation: RwSignal<u32>) -> impl IntoView {
 
 async fn change_password(session: Session, old: String, new: String) -> Result<(), AuthFailure> {
     session.change_password(old, new).await
+}
+
+/// The person's own events of the last 30 days, from the audit log.
+#[component]
+fn RecentActivity(generation: RwSignal<u32>) -> impl IntoView {
+    let session = use_session();
+    let activity = LocalResource::new(move || {
+        generation.track();
+        async move { session.call(api::my_activity).await }
+    });
+    view! {
+        <h2 id="activity-heading">"Recent activity"</h2>
+        <p class="muted">
+            {format!("What happened to your account in the last {} days.", api::ACTIVITY_DAYS)}
+            " If something here was not you, change your password."
+        </p>
+        <Suspense fallback=|| view! { <p class="placeholder" aria-busy="true">"Loading your activity…"</p> }>
+            {move || {
+                activity
+                    .get()
+                    .map(|result| match result {
+                        Ok(items) if items.is_empty() => view! {
+                            <p class="muted">"Nothing yet."</p>
+                        }
+                            .into_any(),
+                        Ok(items) => view! {
+                            <ul class="activity-list" aria-labelledby="activity-heading" data-testid="activity">
+                                {items
+                                    .into_iter()
+                                    .map(|item| view! { <ActivityEntry item /> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any(),
+                        Err(failure) => view! {
+                            <p class="form-error" role="alert">{failure.to_string()}</p>
+                        }
+                            .into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ActivityEntry(item: ActivityItem) -> impl IntoView {
+    let (what, warning) = activity_words(&item.kind, item.detail.as_deref());
+    let place = [
+        item.device.clone(),
+        item.address
+            .as_ref()
+            .map(|address| format!("from {address}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    view! {
+        <li class="activity" class:activity-warning=warning data-testid="activity-item" data-kind=item.kind.clone()>
+            <p class="activity-what"><strong>{what}</strong></p>
+            <p class="activity-when muted">
+                {local_time(item.at)}
+                {(!place.is_empty()).then(|| format!(" · {place}"))}
+            </p>
+        </li>
+    }
+}
+
+/// The audit log's event in a person's words, and whether it deserves a
+/// second look.
+fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
+    let (what, warning) = match kind {
+        "login_succeeded" if detail == Some("sign-up") => ("Account created and signed in", false),
+        "login_succeeded" => ("Signed in", false),
+        "login_failed" if detail == Some("wrong current password at a password change") => {
+            ("Wrong current password when changing the password", true)
+        }
+        "login_failed" => ("Failed sign-in attempt", true),
+        "logout" => ("Signed out", false),
+        "session_ended" => ("Signed out of a session", false),
+        "refresh_reuse" => (
+            "A session was ended because its sign-in was used from two places",
+            true,
+        ),
+        "password_changed" => ("Password changed; every session was signed out", false),
+        "password_set" => ("Password set by an administrator", true),
+        "user_created" => ("Account created", false),
+        "user_activated" => ("Account activated", false),
+        "user_deactivated" => ("Account deactivated", true),
+        other => return (other.replace('_', " "), false),
+    };
+    (what.to_owned(), warning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::activity_words;
+
+    #[test]
+    fn events_read_as_plain_words() {
+        assert_eq!(
+            activity_words("login_succeeded", None),
+            ("Signed in".to_owned(), false)
+        );
+        assert_eq!(
+            activity_words("login_failed", Some("wrong password")),
+            ("Failed sign-in attempt".to_owned(), true)
+        );
+        assert_eq!(
+            activity_words("something_new", None),
+            ("something new".to_owned(), false)
+        );
+    }
 }

@@ -7,6 +7,7 @@
 mod support;
 
 mod assets;
+mod audit;
 mod bad_input;
 mod cached_users;
 mod cli;

@@ -198,7 +198,7 @@ async fn a_key_row_written_without_the_secret_verifies_nothing(engine: Engine) {
     assert!(victim
         .tessera
         .store()
-        .add_signing_key(&planted)
+        .add_signing_key(&planted, &[])
         .await
         .unwrap());
 

@@ -43,7 +43,7 @@ pub(crate) use on_both_engines;
 pub const SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
 
 /// Which database a test runs on.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
     Postgres,
