@@ -165,3 +165,30 @@ test("the start page and the login page speak to a logged-in person", async ({ p
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
   expect(await storedTokens(page)).toBeNull();
 });
+
+test("recent activity shows a sign-in from another browser and a failed attempt", async ({ page, browser }) => {
+  const name = await newAccount(page);
+  const other = await phone(browser);
+  await logIn(other, "/hello", name, PASSWORD);
+  const guess = await page.request.post("/api/token/", { data: { username: name, password: "not-my-password" } });
+  expect(guess.status()).toBe(401);
+
+  await openHydrated(page, "/account");
+  const activity = page.getByRole("list", { name: "Recent activity" }).getByRole("listitem");
+  // Newest first: the guess, the phone's sign-in, this browser's sign-up.
+  await expect(activity).toHaveCount(4);
+  await expect(activity.nth(0)).toContainText("Failed sign-in attempt");
+  await expect(activity.nth(0)).toHaveAttribute("data-kind", "login_failed");
+  await expect(activity.nth(1)).toContainText("Signed in");
+  await expect(activity.nth(1)).toContainText("Safari on iPhone · from 127.0.0.1");
+  await expect(activity.nth(2)).toContainText("Signed in");
+  await expect(activity.nth(3)).toContainText("Account created");
+  await expectNoAxeViolations(page);
+
+  // Signing the phone out shows at once.
+  await sessionRows(page).filter({ hasText: "Safari on iPhone" }).getByRole("button").click();
+  await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
+  await expect(activity).toHaveCount(5);
+  await expect(activity.nth(0)).toContainText("Signed out of a session");
+  await other.context().close();
+});

@@ -317,7 +317,6 @@ fn ActivityEntry(item: ActivityItem) -> impl IntoView {
 /// second look.
 fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
     let (what, warning) = match kind {
-        "login_succeeded" if detail == Some("sign-up") => ("Account created and signed in", false),
         "login_succeeded" => ("Signed in", false),
         "login_failed" if detail == Some("wrong current password at a password change") => {
             ("Wrong current password when changing the password", true)
