@@ -7,6 +7,7 @@
 #
 #   bench/login-cost.sh            (after `cargo leptos build --release --split`)
 #   ROUNDS=200 bench/login-cost.sh
+#   BENCH_BIN=/tmp/tessera-old bench/login-cost.sh   (another build, side by side)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,7 @@ source bench/server.sh
 prepare_bench_server "$PORT"
 if [[ -n $postgres_url ]]; then
     export DATABASE_URL=$postgres_url
-    printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER" --password-stdin >/dev/null 2>&1 || true
+    printf '%s\n' "$BENCH_PASSWORD" | "$BENCH_BIN" user add "$BENCH_USER" --password-stdin >/dev/null 2>&1 || true
 fi
 export TESSERA_LOGIN_FREE_FAILURES=1000000 TESSERA_LOGIN_ADDRESS_FAILURES=1000000
 cargo build --release -q -p tessera-bench --bin login_cost

@@ -6,7 +6,9 @@
 #
 #   prepare_bench_server PORT    makes $work (the directory) and the database
 #                                with the user; sets $BASE and the server's env
-#   start_bench_server [WRAPPER…]  starts `WRAPPER… target/release/tessera`
+#   start_bench_server [WRAPPER…]  starts `WRAPPER… $BENCH_BIN` (default
+#                                target/release/tessera; another build to
+#                                compare with, e.g. an older commit's)
 #                                (for example under valgrind), sets $server,
 #                                and returns once /livez answers
 #   wait_until_live BASE PID LOG  for another server the script starts itself
@@ -16,26 +18,27 @@
 # The server is stopped and the directory removed when the script exits.
 
 BENCH_USER=bench
+BENCH_BIN=${BENCH_BIN:-target/release/tessera}
 BENCH_PASSWORD="benchmark password"
 BENCH_LOGIN_BODY="{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}"
 BENCH_LOGIN_USERS=64
 
 prepare_bench_server() {
     local port=$1
-    [[ -x target/release/tessera ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
+    [[ -x $BENCH_BIN ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
     work=$(mktemp -d)
     trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
     BASE="http://127.0.0.1:$port"
     export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
     export LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
-    printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER" --password-stdin >/dev/null
+    printf '%s\n' "$BENCH_PASSWORD" | "$BENCH_BIN" user add "$BENCH_USER" --password-stdin >/dev/null
     for i in $(seq 0 $((BENCH_LOGIN_USERS - 1))); do
-        printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER$i" --password-stdin >/dev/null
+        printf '%s\n' "$BENCH_PASSWORD" | "$BENCH_BIN" user add "$BENCH_USER$i" --password-stdin >/dev/null
     done
 }
 
 start_bench_server() {
-    "$@" target/release/tessera >"$work/server.log" 2>&1 &
+    "$@" "$BENCH_BIN" >"$work/server.log" 2>&1 &
     server=$!
     wait_until_live "$BASE" "$server" "$work/server.log"
 }
