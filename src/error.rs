@@ -53,6 +53,10 @@ pub enum AuthError {
     /// A password change whose current password is not the current one.
     #[error("Your old password was entered incorrectly. Please enter it again.")]
     WrongPassword,
+    /// The caller is authenticated but not allowed (not staff; staff
+    /// changing staff status without being a superuser). DRF's words.
+    #[error("You do not have permission to perform this action.")]
+    PermissionDenied,
     /// Not a live session of the caller (or of anyone).
     #[error("Not found.")]
     NoSuchSession,

@@ -5,7 +5,7 @@
 //! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
 //! to Leptos server functions, so every rule is written exactly once.
 //!
-//! The front door is [`Tessera`]: five capabilities over one shared core.
+//! The front door is [`Tessera`]: six capabilities over one shared core.
 //!
 //! - [`Sessions`]: log in, refresh, verify, log out, authenticate a request,
 //!   and a user's own sessions and password.
@@ -14,11 +14,13 @@
 //! - [`Upkeep`]: what a serving process runs in the background (picking up
 //!   other instances' changes, flushing expired rows) and reports on.
 //! - [`Audit`]: the security events recorded with each change (the audit log).
+//! - [`Admin`]: what staff do to other people's accounts.
 //!
 //! Everything else is private to the crate; a reader who wants the rules of
 //! one capability opens its folder.
 
 mod accounts;
+mod admin;
 mod audit;
 mod core;
 mod error;
@@ -33,6 +35,7 @@ mod tokens;
 mod upkeep;
 
 pub use accounts::{is_valid_username, Accounts};
+pub use admin::{AccountChange, Admin, UserPage, PAGE_SIZE};
 pub use audit::{Audit, AuditEntry, AuditKind, AuditQuery};
 pub use core::caller::{Caller, ForwardedHeader};
 pub use core::clock::{Clock, ManualClock, SystemClock};
@@ -46,7 +49,7 @@ pub use keys::{KeyError, KeyListing, SigningAlgorithm};
 pub use password::MAX_PASSWORD_BYTES;
 pub use sessions::{AuthenticatedUser, OwnSession, Sessions};
 pub use settings::{Policy, Settings};
-pub use store::{Store, StoreError};
+pub use store::{Store, StoreError, UserFilter, UserSummary};
 pub use tessera::Tessera;
 pub use tokens::{TokenError, TokenKey};
 pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::accounts::Accounts;
+use crate::admin::Admin;
 use crate::audit::Audit;
 use crate::core::caller::ForwardingRules;
 use crate::core::clock::{Clock, SystemClock};
@@ -36,6 +37,8 @@ pub struct Tessera {
     pub upkeep: Upkeep,
     /// The security events recorded (the audit log).
     pub audit: Audit,
+    /// What staff do to other people's accounts.
+    pub admin: Admin,
 }
 
 impl std::fmt::Debug for Tessera {
@@ -121,7 +124,8 @@ impl Tessera {
             accounts: Accounts::new(Arc::clone(&core)),
             keys: SigningKeys::new(Arc::clone(&core)),
             upkeep: Upkeep::new(Arc::clone(&core)),
-            audit: Audit::new(core),
+            audit: Audit::new(Arc::clone(&core)),
+            admin: Admin::new(core),
         })
     }
 

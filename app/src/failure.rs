@@ -51,6 +51,9 @@ pub enum AuthFailure {
     UsernameTaken,
     #[error("Sign-up is closed on this server.")]
     SignupClosed,
+    /// Logged in, but this is for staff only.
+    #[error("You do not have access to this page.")]
+    Forbidden,
     /// The call itself was malformed (a missing or undecodable argument).
     #[error("The request was malformed: {0}")]
     BadRequest(String),
@@ -71,7 +74,7 @@ impl AuthFailure {
             | Self::TokenRefused { .. }
             | Self::AccountUnavailable(_) => 401,
             Self::Invalid { .. } | Self::BadRequest(_) => 400,
-            Self::SignupClosed => 403,
+            Self::SignupClosed | Self::Forbidden => 403,
             Self::Throttled { .. } => 429,
             Self::Busy { .. } => 503,
             Self::UsernameTaken => 409,

@@ -73,7 +73,27 @@ pub enum KeysCommand {
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
     /// Create a user (ids start at 1, in creation order).
-    Add(PasswordArgs),
+    Add {
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Make them staff: they may use the admin API and console.
+        #[arg(long)]
+        staff: bool,
+        /// Make them a superuser (staff who may also make or unmake staff).
+        #[arg(long)]
+        superuser: bool,
+    },
+    /// Change a user's staff flags; the change reaches every running
+    /// server at once.
+    Set {
+        username: String,
+        /// Staff or not.
+        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+        staff: Option<bool>,
+        /// Superuser or not.
+        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+        superuser: Option<bool>,
+    },
     /// Set a user's password; all their sessions are logged out.
     Passwd(PasswordArgs),
     /// Stop a user from logging in; all their sessions are logged out.
@@ -148,7 +168,16 @@ pub enum CliError {
 /// Runs a user, key or token subcommand and prints its outcome.
 pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), CliError> {
     match command {
-        AdminCommand::User(UserCommand::Add(args)) => add_user(tessera, &args).await,
+        AdminCommand::User(UserCommand::Add {
+            password,
+            staff,
+            superuser,
+        }) => add_user(tessera, &password, staff, superuser).await,
+        AdminCommand::User(UserCommand::Set {
+            username,
+            staff,
+            superuser,
+        }) => set_flags(tessera, &username, staff, superuser).await,
         AdminCommand::User(UserCommand::Passwd(args)) => set_password(tessera, &args).await,
         AdminCommand::User(UserCommand::Deactivate { username }) => {
             set_active(tessera, &username, false).await
@@ -166,8 +195,13 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
     }
 }
 
-/// `tessera user add NAME`
-async fn add_user(tessera: &Tessera, args: &PasswordArgs) -> Result<(), CliError> {
+/// `tessera user add NAME [--staff] [--superuser]`
+async fn add_user(
+    tessera: &Tessera,
+    args: &PasswordArgs,
+    staff: bool,
+    superuser: bool,
+) -> Result<(), CliError> {
     let username = checked_username(&args.username)?;
     let password = read_password(args, tessera)?;
     let id = tessera
@@ -180,7 +214,40 @@ async fn add_user(tessera: &Tessera, args: &PasswordArgs) -> Result<(), CliError
             }
             other => other.into(),
         })?;
-    println!("created user {username:?} with id {id}");
+    if staff || superuser {
+        // A superuser is staff too, as `createsuperuser` makes them.
+        tessera
+            .accounts
+            .set_staff(username, Some(true), superuser.then_some(true))
+            .await?;
+    }
+    let role = match (staff, superuser) {
+        (_, true) => " (superuser)",
+        (true, false) => " (staff)",
+        _ => "",
+    };
+    println!("created user {username:?} with id {id}{role}");
+    Ok(())
+}
+
+/// `tessera user set NAME [--staff true|false] [--superuser true|false]`
+async fn set_flags(
+    tessera: &Tessera,
+    username: &str,
+    staff: Option<bool>,
+    superuser: Option<bool>,
+) -> Result<(), CliError> {
+    if staff.is_none() && superuser.is_none() {
+        return Err(CliError::Usage(
+            "nothing to set: give --staff true|false and/or --superuser true|false".into(),
+        ));
+    }
+    tessera
+        .accounts
+        .set_staff(username, staff, superuser)
+        .await
+        .map_err(|error| no_such_user(error, username))?;
+    println!("{username:?} updated");
     Ok(())
 }
 
@@ -216,16 +283,25 @@ async fn set_active(tessera: &Tessera, username: &str, active: bool) -> Result<(
 
 /// `tessera user list`
 async fn list_users(tessera: &Tessera) -> Result<(), CliError> {
-    println!("{:>6}  {:<24} {:<8} last login", "id", "username", "active");
+    println!(
+        "{:>6}  {:<24} {:<8} {:<10} last login",
+        "id", "username", "active", "role"
+    );
     for user in tessera.accounts.list_users().await? {
         let last_login = user
             .last_login
             .map_or_else(|| "never".to_owned(), |at| format!("{at} (unix)"));
+        let role = match (user.is_staff, user.is_superuser) {
+            (_, true) => "superuser",
+            (true, false) => "staff",
+            _ => "-",
+        };
         println!(
-            "{:>6}  {:<24} {:<8} {}",
+            "{:>6}  {:<24} {:<8} {:<10} {}",
             user.id,
             user.username,
             if user.is_active { "yes" } else { "no" },
+            role,
             last_login
         );
     }

@@ -24,6 +24,13 @@ impl FromRef<AppState> for Sessions {
     }
 }
 
+/// The admin endpoints need the admin side only.
+impl FromRef<AppState> for tessera::Admin {
+    fn from_ref(state: &AppState) -> Self {
+        state.tessera.admin.clone()
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         LeptosOptions::clone(&state.leptos_options)

@@ -130,30 +130,81 @@ impl Accounts {
             return Err(AuthError::PasswordTooLong);
         }
         let hash = self.core.hasher.hash(password).await?;
+        let event =
+            AuditEvent::new(AuditKind::PasswordSet, self.core.now()).detail("by an operator");
         self.update_credentials(
             username,
             Some(&hash),
             None,
             RevocationReason::PasswordChanged,
-            AuditKind::PasswordSet,
+            event,
         )
         .await
     }
 
     /// Activates or deactivates; deactivating logs every session out.
     pub async fn set_active(&self, username: &str, active: bool) -> Result<(), AuthError> {
-        let because = if active {
-            RevocationReason::Activated
-        } else {
-            RevocationReason::Deactivated
-        };
         let kind = if active {
             AuditKind::UserActivated
         } else {
             AuditKind::UserDeactivated
         };
-        self.update_credentials(username, None, Some(active), because, kind)
+        let event = AuditEvent::new(kind, self.core.now()).detail("by an operator");
+        self.apply_active(username, active, event).await
+    }
+
+    /// (De)activates, recorded as `event` says (an operator, a staff member).
+    pub(crate) async fn apply_active(
+        &self,
+        username: &str,
+        active: bool,
+        event: AuditEvent,
+    ) -> Result<(), AuthError> {
+        let because = if active {
+            RevocationReason::Activated
+        } else {
+            RevocationReason::Deactivated
+        };
+        self.update_credentials(username, None, Some(active), because, event)
             .await
+    }
+
+    /// Makes `username` staff, or no longer, and superuser (the command
+    /// line; over the API only a superuser does this).
+    pub async fn set_staff(
+        &self,
+        username: &str,
+        is_staff: Option<bool>,
+        is_superuser: Option<bool>,
+    ) -> Result<(), AuthError> {
+        let core = &*self.core;
+        let user = core
+            .store
+            .find_user_by_name(username)
+            .await?
+            .ok_or(AuthError::NoSuchUser)?;
+        let detail = match (is_staff, is_superuser) {
+            (_, Some(true)) => "made superuser by an operator",
+            (_, Some(false)) => "no longer superuser, by an operator",
+            (Some(true), None) => "made staff by an operator",
+            (Some(false), None) => "no longer staff, by an operator",
+            (None, None) => return Ok(()),
+        };
+        let event = AuditEvent::new(AuditKind::StaffChanged, core.now())
+            .user(user.id)
+            .username(username)
+            .detail(detail);
+        core.store
+            .set_staff_flags(
+                user.id,
+                is_staff,
+                is_superuser,
+                event.at,
+                std::slice::from_ref(&event),
+            )
+            .await?;
+        crate::audit::emitted(&[event]);
+        Ok(())
     }
 
     async fn update_credentials(
@@ -162,13 +213,11 @@ impl Accounts {
         hash: Option<&str>,
         active: Option<bool>,
         because: RevocationReason,
-        kind: AuditKind,
+        event: AuditEvent,
     ) -> Result<(), AuthError> {
         let core = &*self.core;
         let now = core.now();
-        let event = AuditEvent::new(kind, now)
-            .username(username)
-            .detail("by an operator");
+        let event = AuditEvent { at: now, ..event }.username(username);
         let (id, revoked) = core
             .store
             .update_credentials(

@@ -42,10 +42,12 @@ pub enum AuditKind {
     UsersImported,
     /// A signing key was added (a rotation, or the first key).
     SigningKeyAdded,
+    /// A superuser made someone staff, or no longer.
+    StaffChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -59,6 +61,7 @@ impl AuditKind {
         Self::UserDeactivated,
         Self::UsersImported,
         Self::SigningKeyAdded,
+        Self::StaffChanged,
     ];
 
     /// The stored and logged name.
@@ -77,6 +80,7 @@ impl AuditKind {
             Self::UserDeactivated => "user_deactivated",
             Self::UsersImported => "users_imported",
             Self::SigningKeyAdded => "signing_key_added",
+            Self::StaffChanged => "staff_changed",
         }
     }
 

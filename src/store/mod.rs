@@ -4,6 +4,7 @@
 //! `on_pool!` (reads) and `on_writer!` (writes) macros run the same statement
 //! on whichever pool is configured.
 
+mod admin;
 pub(crate) mod audit;
 mod keys;
 mod listener;
@@ -12,6 +13,7 @@ mod sessions;
 mod throttle;
 mod users;
 
+pub use admin::{StaffStanding, UserFilter};
 pub use keys::KeyRow;
 pub use listener::Wake;
 pub use own_sessions::PasswordSwap;

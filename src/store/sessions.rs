@@ -66,6 +66,8 @@ pub enum RevocationReason {
     /// Its owner ended it from another session (`DELETE /api/sessions/<id>/`,
     /// "sign out all other sessions").
     EndedByOwner,
+    /// A staff member ended it (the admin API or console).
+    EndedByAdmin,
 }
 
 impl RevocationReason {
@@ -77,6 +79,7 @@ impl RevocationReason {
             Self::Deactivated => "deactivated",
             Self::Activated => "activated",
             Self::EndedByOwner => "ended by owner",
+            Self::EndedByAdmin => "ended by admin",
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct UserSummary {
     pub id: i64,
     pub username: String,
     pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
     pub created_at: i64,
     pub last_login: Option<i64>,
 }
@@ -64,7 +66,7 @@ impl Store {
     }
 
     pub async fn find_user_summary(&self, id: i64) -> Result<Option<UserSummary>, StoreError> {
-        let sql = "SELECT id, username, is_active, created_at, last_login FROM users WHERE id = $1";
+        let sql = "SELECT id, username, is_active, is_staff, is_superuser, created_at, last_login FROM users WHERE id = $1";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
             sql
         )
@@ -74,7 +76,7 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
-        let sql = "SELECT id, username, is_active, created_at, last_login FROM users ORDER BY id";
+        let sql = "SELECT id, username, is_active, is_staff, is_superuser, created_at, last_login FROM users ORDER BY id";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
             sql
         )

@@ -139,6 +139,7 @@ impl From<AuthError> for AuthFailure {
             },
             AuthError::UsernameTaken => Self::UsernameTaken,
             AuthError::SignupClosed => Self::SignupClosed,
+            AuthError::PermissionDenied => Self::Forbidden,
             AuthError::NoSuchUser | AuthError::Store(_) | AuthError::Hasher(_) => {
                 leptos::logging::error!("server function failed: {error}");
                 Self::Server("internal error".into())

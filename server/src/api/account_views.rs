@@ -61,6 +61,12 @@ pub struct Ended {
     ended: usize,
 }
 
+impl Ended {
+    pub fn new(ended: usize) -> Self {
+        Self { ended }
+    }
+}
+
 /// The current password and the new one.
 #[derive(ToSchema)]
 pub struct PasswordChangeRequest {

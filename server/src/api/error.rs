@@ -31,8 +31,12 @@ pub enum ApiError {
     UnauthorizedCode(String, &'static str),
     /// 401 for a protected route's token, with simplejwt's `messages` list.
     AccessTokenRefused(TokenError),
+    /// 403 `{"detail":"You do not have permission to perform this action."}`
+    Forbidden,
     /// 404 `{"detail":"Not found."}`
     NotFound,
+    /// 404 `{"detail":"Invalid cursor"}`, DRF's CursorPagination's.
+    InvalidCursor,
     /// 405 `{"detail":"Method \"GET\" not allowed."}`
     MethodNotAllowed(Method, &'static str),
     /// 413
@@ -63,7 +67,8 @@ impl ApiError {
             Self::Unauthorized(_) | Self::UnauthorizedCode(..) | Self::AccessTokenRefused(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::InvalidCursor => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -116,6 +121,15 @@ impl ApiError {
                 tessera::MAX_PASSWORD_BYTES
             ),
         )])
+    }
+
+    /// A failure of the admin endpoints.
+    pub fn from_admin(error: AuthError) -> Self {
+        match error {
+            AuthError::PermissionDenied => Self::Forbidden,
+            AuthError::NoSuchUser => Self::NotFound,
+            other => Self::from_account(other),
+        }
     }
 
     /// A failure of the self-service endpoints.
@@ -267,7 +281,11 @@ impl IntoResponse for ApiError {
                     }]),
                 })
             }
+            Self::Forbidden => serde_json::to_string(&detail(
+                "You do not have permission to perform this action.",
+            )),
             Self::NotFound => serde_json::to_string(&detail("Not found.")),
+            Self::InvalidCursor => serde_json::to_string(&detail("Invalid cursor")),
             Self::MethodNotAllowed(method, _) => {
                 serde_json::to_string(&detail(&format!("Method \"{method}\" not allowed.")))
             }

@@ -112,11 +112,45 @@ impl Fields {
         None
     }
 
+    /// An optional BooleanField, read as DRF reads one: `true`/`false`,
+    /// and from a form `"true"`, `"1"`, `"on"`… (any case); absent is `None`.
+    pub fn optional_bool(&self, name: &'static str, errors: &mut FieldErrors) -> Option<bool> {
+        let value = self.0.get(name)?;
+        let parsed = match value {
+            Value::Bool(flag) => Some(*flag),
+            Value::Number(number) => match number.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Value::String(text) => parse_bool(text),
+            _ => None,
+        };
+        if parsed.is_none() {
+            let problem = if value.is_null() {
+                "This field may not be null."
+            } else {
+                "Must be a valid boolean."
+            };
+            errors.push((name, problem.to_owned()));
+        }
+        parsed
+    }
+
     /// The one CharField of a single-field body, or its error.
     pub fn required_char(&self, name: &'static str) -> Result<String, ApiError> {
         let mut errors = FieldErrors::new();
         self.char_field(name, &mut errors)
             .ok_or(ApiError::Fields(errors))
+    }
+}
+
+/// DRF's BooleanField spellings (`TRUE_VALUES` / `FALSE_VALUES`).
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "on" | "1" => Some(true),
+        "false" | "f" | "no" | "n" | "off" | "0" => Some(false),
+        _ => None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! (with their trailing slash), bodies, status codes and error messages.
 
 mod account_views;
+mod admin_views;
 mod auth_user;
 mod browsable;
 mod caller;
@@ -30,6 +31,7 @@ use crate::AppState;
 const POST_ONLY: &str = "POST, OPTIONS";
 const READ_ONLY: &str = "GET, HEAD, OPTIONS";
 const DELETE_ONLY: &str = "DELETE, OPTIONS";
+const READ_AND_PATCH: &str = "GET, PATCH, HEAD, OPTIONS";
 
 /// The API routes. A browser asking for HTML gets a readable page instead of
 /// raw JSON: [`BrowsableLayer`], around the whole router.
@@ -55,6 +57,29 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/password/change/",
             protected(post(account_views::change_password), POST_ONLY),
+        )
+        .route(
+            "/api/admin/users/",
+            protected(get(admin_views::users), READ_ONLY),
+        )
+        .route(
+            "/api/admin/users/{id}/",
+            protected(
+                get(admin_views::user).patch(admin_views::change_user),
+                READ_AND_PATCH,
+            ),
+        )
+        .route(
+            "/api/admin/users/{id}/sessions/",
+            protected(get(admin_views::user_sessions), READ_ONLY),
+        )
+        .route(
+            "/api/admin/users/{id}/end-sessions/",
+            protected(post(admin_views::end_user_sessions), POST_ONLY),
+        )
+        .route(
+            "/api/admin/events/",
+            protected(get(admin_views::events), READ_ONLY),
         )
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/api/schema/", get(openapi::schema))

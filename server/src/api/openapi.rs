@@ -15,8 +15,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{BadRequestBody, Detail, TokenMessage};
 use super::responses::{
-    AccessRefused, BadRequest, NotFound, NotValid, PayloadTooLarge, Throttled, Unavailable,
-    Unsupported,
+    AccessRefused, BadRequest, Forbidden, NotFound, NotValid, PayloadTooLarge, Throttled,
+    Unavailable, Unsupported,
 };
 
 /// The name the protected operations use for the bearer scheme.
@@ -44,6 +44,12 @@ pub const BEARER: &str = "jwt";
         super::account_views::destroy,
         super::account_views::end_others,
         super::account_views::change_password,
+        super::admin_views::users,
+        super::admin_views::user,
+        super::admin_views::change_user,
+        super::admin_views::user_sessions,
+        super::admin_views::end_user_sessions,
+        super::admin_views::events,
         super::jwks::jwks,
         crate::health::livez,
         crate::health::healthz,
@@ -56,6 +62,7 @@ pub const BEARER: &str = "jwt";
             BadRequest,
             NotValid,
             AccessRefused,
+            Forbidden,
             NotFound,
             PayloadTooLarge,
             Unsupported,
@@ -68,6 +75,7 @@ pub const BEARER: &str = "jwt";
         (name = "token", description = "Log in, refresh, verify, log out (simplejwt's views)"),
         (name = "protected", description = "Resources that need an access token"),
         (name = "account", description = "A logged-in person's sessions and password"),
+        (name = "admin", description = "Staff only: users, their sessions, the audit log"),
         (name = "keys", description = "Public keys for verifying tokens elsewhere"),
         (name = "health", description = "Probes for load balancers and orchestrators"),
     ),

@@ -28,6 +28,11 @@ pub struct NotValid(Detail<'static>);
 #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
 pub struct AccessRefused(Detail<'static>);
 
+/// Authenticated, but not allowed: the caller is not staff (or, for a
+/// change of staff status, not a superuser)
+#[derive(ToResponse)]
+pub struct Forbidden(Detail<'static>);
+
 /// No such thing here (for a session id: none of the caller's live
 /// sessions, whoever else's it may be)
 #[derive(ToResponse)]

@@ -60,6 +60,52 @@ async fn user_add_works_on_a_fresh_checkout_and_ids_start_at_one() {
     let text = stdout(&list);
     assert!(text.contains("vitor") && text.contains("wanda"), "{text}");
 
+    // Staff and superusers, as Django's `createsuperuser` and the admin make them.
+    let boss = run(
+        &url,
+        &secret,
+        &["user", "add", "boss", "--superuser", "--password-stdin"],
+        "the boss password\n",
+    )
+    .await;
+    assert!(
+        stdout(&boss).contains("with id 3 (superuser)"),
+        "{}",
+        stdout(&boss)
+    );
+    let set = run(
+        &url,
+        &secret,
+        &["user", "set", "wanda", "--staff", "true"],
+        "",
+    )
+    .await;
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let list = stdout(&run(&url, &secret, &["user", "list"], "").await);
+    let role_of = |name: &str| {
+        list.lines()
+            .find(|line| line.split_whitespace().nth(1) == Some(name))
+            .and_then(|line| line.split_whitespace().nth(3))
+            .map(str::to_owned)
+    };
+    assert_eq!(role_of("boss").as_deref(), Some("superuser"), "{list}");
+    assert_eq!(role_of("wanda").as_deref(), Some("staff"), "{list}");
+    assert_eq!(role_of("vitor").as_deref(), Some("-"), "{list}");
+    let nothing = run(&url, &secret, &["user", "set", "wanda"], "").await;
+    assert!(!nothing.status.success());
+    let nobody = run(
+        &url,
+        &secret,
+        &["user", "set", "nobody", "--staff", "true"],
+        "",
+    )
+    .await;
+    assert!(!nobody.status.success());
+
     let flush = run(&url, &secret, &["tokens", "flush"], "").await;
     assert!(flush.status.success());
 }
@@ -329,6 +375,31 @@ fn json_logs_are_one_object_per_line() {
     };
     assert_eq!(logged["fields"]["status"], 200, "{logged}");
     assert_eq!(logged["level"], "INFO");
+
+    // A failed login is an audit event: one JSON line, target `audit`, for
+    // a SIEM; the password it tried is nowhere.
+    let body = r#"{"username":"nobody","password":"a-guessed-secret"}"#;
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /api/token/ HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let audit = loop {
+        let line = next_line();
+        assert!(!line.to_string().contains("a-guessed-secret"), "{line}");
+        if line["target"] == "audit" && line["fields"]["type"] == "login_failed" {
+            break line;
+        }
+    };
+    assert_eq!(audit["fields"]["username"], "nobody", "{audit}");
+    assert_eq!(audit["fields"]["detail"], "no such user", "{audit}");
+    assert_eq!(audit["fields"]["address"], "127.0.0.1", "{audit}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

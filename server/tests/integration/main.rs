@@ -6,6 +6,7 @@
 
 mod support;
 
+mod admin;
 mod assets;
 mod audit;
 mod bad_input;

@@ -1,0 +1,460 @@
+//! The admin API, for staff (Django's `is_staff`): find users, change
+//! what staff may change, see and end a user's sessions, read the audit
+//! log. Authentication comes first (401 as everywhere); an authenticated
+//! caller who is not staff gets DRF's 403. Lists are pages of 50 with
+//! DRF's cursor pagination shape, `{"next","results"}`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use serde::Serialize;
+use tessera::{AccountChange, Admin, AuditEntry, AuditKind, AuditQuery, UserFilter, UserSummary};
+use utoipa::ToSchema;
+
+use super::account_views::{Ended, SessionView};
+use super::auth_user::AuthUser;
+use super::error::{ApiError, FieldErrors};
+use super::fields::{parse_bool, Drf, DrfBody, Fields};
+use super::responses::{AccessRefused, BadRequest, BodyRefused, Forbidden, NotFound, Unavailable};
+
+/// A user as staff see them (never a password hash).
+#[derive(Serialize, ToSchema)]
+pub struct AdminUser {
+    id: i64,
+    username: String,
+    is_active: bool,
+    is_staff: bool,
+    is_superuser: bool,
+    /// When the account was made (UTC, ISO 8601).
+    #[schema(example = "2026-12-01T09:30:15Z")]
+    date_joined: String,
+    last_login: Option<String>,
+}
+
+impl From<UserSummary> for AdminUser {
+    fn from(user: UserSummary) -> Self {
+        Self {
+            id: user.id,
+            username: user.username,
+            is_active: user.is_active,
+            is_staff: user.is_staff,
+            is_superuser: user.is_superuser,
+            date_joined: tessera::format_utc(user.created_at),
+            last_login: user.last_login.map(tessera::format_utc),
+        }
+    }
+}
+
+/// A page of users.
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    /// The next page (same filters), or null on the last.
+    #[schema(example = "/api/admin/users/?cursor=50&search=ada")]
+    next: Option<String>,
+    results: Vec<AdminUser>,
+}
+
+/// One audit event.
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    id: i64,
+    /// `login_succeeded`, `login_failed`, `login_throttled`, `logout`, …
+    #[serde(rename = "type")]
+    kind: String,
+    #[schema(example = "2026-12-01T09:30:15Z")]
+    at: String,
+    user: Option<i64>,
+    username: Option<String>,
+    /// The staff member who acted, when not the user themself.
+    actor: Option<i64>,
+    address: Option<String>,
+    device: Option<String>,
+    session: Option<String>,
+    detail: Option<String>,
+    /// Attempts a `login_throttled` row counts (1 for every other).
+    count: i64,
+}
+
+impl From<AuditEntry> for EventView {
+    fn from(entry: AuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            kind: entry.kind,
+            at: tessera::format_utc(entry.at),
+            user: entry.user_id,
+            username: entry.username,
+            actor: entry.actor_id,
+            address: entry.address,
+            device: entry.device,
+            session: entry.session_id,
+            detail: entry.detail,
+            count: entry.count,
+        }
+    }
+}
+
+/// A page of events, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    next: Option<String>,
+    results: Vec<EventView>,
+}
+
+/// What staff may change; every field optional. `is_staff`: superusers only.
+#[derive(ToSchema)]
+pub struct UserChange {
+    is_active: Option<bool>,
+    is_staff: Option<bool>,
+}
+
+impl DrfBody for UserChange {
+    fn read(fields: &Fields) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::new();
+        let is_active = fields.optional_bool("is_active", &mut errors);
+        let is_staff = fields.optional_bool("is_staff", &mut errors);
+        if errors.is_empty() {
+            Ok(Self {
+                is_active,
+                is_staff,
+            })
+        } else {
+            Err(ApiError::Fields(errors))
+        }
+    }
+}
+
+/// The query string as name-value pairs, the first of each name winning.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    pairs
+        .into_iter()
+        .filter(|(name, _)| seen.insert(name.clone()))
+        .collect()
+}
+
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .filter(|value| !value.is_empty())
+}
+
+/// A boolean filter, or django-filter's 400 for another value.
+fn bool_filter(
+    pairs: &[(String, String)],
+    name: &'static str,
+    errors: &mut FieldErrors,
+) -> Option<bool> {
+    let text = value(pairs, name)?;
+    let parsed = parse_bool(text);
+    if parsed.is_none() {
+        errors.push((
+            name,
+            format!("Select a valid choice. {text} is not one of the available choices."),
+        ));
+    }
+    parsed
+}
+
+/// A cursor is the last id of the previous page.
+fn cursor(pairs: &[(String, String)]) -> Result<Option<i64>, ApiError> {
+    value(pairs, "cursor")
+        .map(|text| text.parse::<i64>().map_err(|_| ApiError::InvalidCursor))
+        .transpose()
+}
+
+/// The URL of the next page: the same query, the cursor replaced.
+fn next_page(path: &str, pairs: &[(String, String)], after: i64) -> String {
+    let mut next: Vec<(&str, String)> = pairs
+        .iter()
+        .filter(|(name, _)| name != "cursor")
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect();
+    next.insert(0, ("cursor", after.to_string()));
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(next).unwrap_or_default()
+    )
+}
+
+/// Users, in id order, 50 a page, filtered by part of the name and flags.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users/",
+    operation_id = "admin_users_list",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(
+        ("search" = Option<String>, Query, description = "Part of the username, any case"),
+        ("is_active" = Option<bool>, Query, description = "Only active (or inactive) users"),
+        ("is_staff" = Option<bool>, Query, description = "Only staff (or others)"),
+        ("cursor" = Option<i64>, Query, description = "From a previous page's `next`"),
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = UserList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn users(
+    State(admin): State<Admin>,
+    user: AuthUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<UserList>, ApiError> {
+    let pairs = query_pairs(query.as_deref());
+    let mut errors = FieldErrors::new();
+    let is_active = bool_filter(&pairs, "is_active", &mut errors);
+    let is_staff = bool_filter(&pairs, "is_staff", &mut errors);
+    if !errors.is_empty() {
+        // Only staff learn that their filter was wrong.
+        require_staff(&admin, &user).await?;
+        return Err(ApiError::Fields(errors));
+    }
+    let filter = UserFilter {
+        search: value(&pairs, "search").map(str::to_owned),
+        is_active,
+        is_staff,
+        after_id: cursor(&pairs)?,
+    };
+    let page = admin
+        .users(&user, &filter)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(Json(UserList {
+        next: page
+            .next_after
+            .map(|after| next_page("/api/admin/users/", &pairs, after)),
+        results: page.users.into_iter().map(AdminUser::from).collect(),
+    }))
+}
+
+/// One user.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users/{id}/",
+    operation_id = "admin_users_retrieve",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = AdminUser),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn user(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<AdminUser>, ApiError> {
+    let id = user_id(&admin, &caller, &id).await?;
+    let user = admin
+        .user(&caller, id)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(Json(user.into()))
+}
+
+/// Changes a user: `is_active` (false ends every session at once, on every
+/// instance), `is_staff` (superusers only).
+#[utoipa::path(
+    patch,
+    path = "/api/admin/users/{id}/",
+    operation_id = "admin_users_partial_update",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(("id" = i64, Path, description = "The user's id")),
+    request_body(content(
+        (UserChange = "application/json"),
+        (UserChange = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The user as changed", body = AdminUser),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        BodyRefused,
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn change_user(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+    Drf(change): Drf<UserChange>,
+) -> Result<Json<AdminUser>, ApiError> {
+    let id = user_id(&admin, &caller, &id).await?;
+    let change = AccountChange {
+        is_active: change.is_active,
+        is_staff: change.is_staff,
+    };
+    let user = admin
+        .change_user(&caller, id, &change)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(Json(user.into()))
+}
+
+/// A user's live sessions (simplejwt's outstanding tokens), the most
+/// recently used first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users/{id}/sessions/",
+    operation_id = "admin_users_sessions",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user's live sessions", body = Vec<SessionView>),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn user_sessions(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    let id = user_id(&admin, &caller, &id).await?;
+    let sessions = admin
+        .user_sessions(&caller, id)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(Json(sessions.into_iter().map(SessionView::from).collect()))
+}
+
+/// Ends every session of a user at once, on every instance.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/end-sessions/",
+    operation_id = "admin_users_end_sessions",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "How many sessions ended", body = Ended),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn end_user_sessions(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Ended>, ApiError> {
+    let id = user_id(&admin, &caller, &id).await?;
+    let ended = admin
+        .end_user_sessions(&caller, id)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(Json(Ended::new(ended)))
+}
+
+/// The audit log, newest first, 50 a page.
+#[utoipa::path(
+    get,
+    path = "/api/admin/events/",
+    operation_id = "admin_events_list",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(
+        ("user" = Option<i64>, Query, description = "Only events of this user id"),
+        ("type" = Option<String>, Query, description = "Only events of this type"),
+        ("since" = Option<i64>, Query, description = "At or after this Unix time"),
+        ("cursor" = Option<i64>, Query, description = "From a previous page's `next`"),
+    ),
+    responses(
+        (status = 200, description = "A page of events", body = EventList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn events(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<EventList>, ApiError> {
+    let pairs = query_pairs(query.as_deref());
+    let mut errors = FieldErrors::new();
+    let mut number = |name: &'static str| {
+        let text = value(&pairs, name)?;
+        let parsed = text.parse::<i64>().ok();
+        if parsed.is_none() {
+            errors.push((name, "Enter a number.".to_owned()));
+        }
+        parsed
+    };
+    let user_id = number("user");
+    let since = number("since");
+    let kind = value(&pairs, "type").and_then(|name| {
+        let kind = AuditKind::parse(name);
+        if kind.is_none() {
+            errors.push((
+                "type",
+                format!("Select a valid choice. {name} is not one of the available choices."),
+            ));
+        }
+        kind
+    });
+    if !errors.is_empty() {
+        require_staff(&admin, &caller).await?;
+        return Err(ApiError::Fields(errors));
+    }
+    const PAGE: i64 = tessera::PAGE_SIZE;
+    let query = AuditQuery {
+        user_id,
+        kind,
+        since,
+        before_id: cursor(&pairs)?,
+        limit: PAGE + 1,
+    };
+    let mut entries = admin
+        .events(&caller, &query)
+        .await
+        .map_err(ApiError::from_admin)?;
+    let more = entries.len() as i64 > PAGE;
+    entries.truncate(PAGE as usize);
+    let next = more
+        .then(|| entries.last().map(|entry| entry.id))
+        .flatten()
+        .map(|before| next_page("/api/admin/events/", &pairs, before));
+    Ok(Json(EventList {
+        next,
+        results: entries.into_iter().map(EventView::from).collect(),
+    }))
+}
+
+/// A user id from the path: not a number is no such user, but only staff
+/// may learn even that.
+async fn user_id(admin: &Admin, caller: &AuthUser, text: &str) -> Result<i64, ApiError> {
+    match text.parse::<i64>() {
+        Ok(id) => Ok(id),
+        Err(_) => {
+            require_staff(admin, caller).await?;
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+/// DRF's 403 for anyone but active staff.
+async fn require_staff(admin: &Admin, caller: &AuthUser) -> Result<(), ApiError> {
+    if admin.is_staff(caller).await.map_err(ApiError::from_admin)? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}

@@ -1,0 +1,216 @@
+//! What staff do to other people's accounts: find users, (de)activate
+//! them, end their sessions, read the audit log; and what only a superuser
+//! does: make or unmake staff. Every call names the actor and checks them
+//! against the database first, so a staff member removed on one instance is
+//! refused on every other at once. Every change is an audit event naming
+//! the actor and the target.
+
+use std::sync::Arc;
+
+use crate::audit::{AuditEntry, AuditEvent, AuditKind, AuditQuery};
+use crate::core::Core;
+use crate::error::AuthError;
+use crate::sessions::{AuthenticatedUser, OwnSession};
+use crate::store::{RevocationReason, StaffStanding, UserFilter, UserSummary};
+
+/// Users in a page of the admin list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The admin side of the core. Cheap to clone.
+#[derive(Clone)]
+pub struct Admin {
+    core: Arc<Core>,
+}
+
+/// One page of users, and where the next one starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// The id to pass as `after_id` for the next page; `None` on the last.
+    pub next_after: Option<i64>,
+}
+
+/// What a staff member may change about an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountChange {
+    pub is_active: Option<bool>,
+    /// Superusers only.
+    pub is_staff: Option<bool>,
+}
+
+impl Admin {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// The actor's standing, if they are active staff; `PermissionDenied` otherwise.
+    async fn staff(&self, actor: &AuthenticatedUser) -> Result<StaffStanding, AuthError> {
+        match self.core.store.staff_standing(actor.user_id).await? {
+            Some(standing) if standing.is_active && standing.is_staff => Ok(standing),
+            _ => Err(AuthError::PermissionDenied),
+        }
+    }
+
+    /// Whether the actor is active staff (for showing the admin console).
+    pub async fn is_staff(&self, actor: &AuthenticatedUser) -> Result<bool, AuthError> {
+        Ok(self.staff(actor).await.is_ok())
+    }
+
+    /// A page of users matching `filter`, in id order.
+    pub async fn users(
+        &self,
+        actor: &AuthenticatedUser,
+        filter: &UserFilter,
+    ) -> Result<UserPage, AuthError> {
+        self.staff(actor).await?;
+        // One more than a page tells whether another page follows.
+        let mut users = self.core.store.find_users(filter, PAGE_SIZE + 1).await?;
+        let more = users.len() as i64 > PAGE_SIZE;
+        users.truncate(PAGE_SIZE as usize);
+        let next_after = more.then(|| users.last().map(|user| user.id)).flatten();
+        Ok(UserPage { users, next_after })
+    }
+
+    pub async fn user(
+        &self,
+        actor: &AuthenticatedUser,
+        user_id: i64,
+    ) -> Result<UserSummary, AuthError> {
+        self.staff(actor).await?;
+        self.core
+            .store
+            .find_user_summary(user_id)
+            .await?
+            .ok_or(AuthError::NoSuchUser)
+    }
+
+    /// Applies `change` to the account: deactivation ends every session at
+    /// once, on every instance; only a superuser changes staff status.
+    pub async fn change_user(
+        &self,
+        actor: &AuthenticatedUser,
+        user_id: i64,
+        change: &AccountChange,
+    ) -> Result<UserSummary, AuthError> {
+        let standing = self.staff(actor).await?;
+        if change.is_staff.is_some() && !standing.is_superuser {
+            return Err(AuthError::PermissionDenied);
+        }
+        let target = self.user(actor, user_id).await?;
+        let core = &*self.core;
+        let now = core.now();
+        if let Some(active) = change
+            .is_active
+            .filter(|active| *active != target.is_active)
+        {
+            let kind = if active {
+                AuditKind::UserActivated
+            } else {
+                AuditKind::UserDeactivated
+            };
+            let event = self.event(kind, actor, &target, now);
+            crate::accounts::Accounts::new(Arc::clone(&self.core))
+                .apply_active(&target.username, active, event)
+                .await?;
+        }
+        if let Some(staff) = change.is_staff.filter(|staff| *staff != target.is_staff) {
+            let event = self
+                .event(AuditKind::StaffChanged, actor, &target, now)
+                .detail(if staff {
+                    "made staff"
+                } else {
+                    "no longer staff"
+                });
+            core.store
+                .set_staff_flags(
+                    user_id,
+                    Some(staff),
+                    None,
+                    now,
+                    std::slice::from_ref(&event),
+                )
+                .await?;
+            crate::audit::emitted(&[event]);
+        }
+        self.user(actor, user_id).await
+    }
+
+    /// The user's live sessions (simplejwt's outstanding tokens).
+    pub async fn user_sessions(
+        &self,
+        actor: &AuthenticatedUser,
+        user_id: i64,
+    ) -> Result<Vec<OwnSession>, AuthError> {
+        let target = self.user(actor, user_id).await?;
+        let rows = self
+            .core
+            .store
+            .live_sessions_of(target.id, self.core.now())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OwnSession {
+                current: false,
+                device: row
+                    .device
+                    .unwrap_or_else(|| crate::sessions::device::label(None)),
+                id: row.id,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
+                expires_at: row.expires_at,
+                client_address: row.client_address,
+            })
+            .collect())
+    }
+
+    /// Ends every session of the user; returns how many ended.
+    pub async fn end_user_sessions(
+        &self,
+        actor: &AuthenticatedUser,
+        user_id: i64,
+    ) -> Result<usize, AuthError> {
+        let target = self.user(actor, user_id).await?;
+        let core = &*self.core;
+        let now = core.now();
+        let because = RevocationReason::EndedByAdmin;
+        let event = self.event(AuditKind::SessionEnded, actor, &target, now);
+        let ended = core
+            .store
+            .end_other_sessions(target.id, None, now, because, None, Some(event.clone()))
+            .await?
+            .unwrap_or_default();
+        let count = ended.len();
+        crate::audit::emitted(&[event.detail(crate::audit::sessions_ended(count))]);
+        crate::core::metrics::sessions_revoked(because, count);
+        core.registry.revoke_sessions(ended);
+        core.reload_user(target.id).await?;
+        Ok(count)
+    }
+
+    /// Audit events, newest first.
+    pub async fn events(
+        &self,
+        actor: &AuthenticatedUser,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, AuthError> {
+        self.staff(actor).await?;
+        crate::audit::Audit::new(Arc::clone(&self.core))
+            .events(query)
+            .await
+    }
+
+    fn event(
+        &self,
+        kind: AuditKind,
+        actor: &AuthenticatedUser,
+        target: &UserSummary,
+        now: i64,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor_id: Some(actor.user_id),
+            ..AuditEvent::new(kind, now)
+                .user(target.id)
+                .username(&target.username)
+        }
+    }
+}
