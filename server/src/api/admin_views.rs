@@ -92,6 +92,27 @@ impl From<AuditEntry> for EventView {
     }
 }
 
+/// The types of audit events (docs/operations.md, The audit log).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema is used: the query is read by name
+pub enum EventType {
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    Logout,
+    SessionEnded,
+    RefreshReuse,
+    PasswordChanged,
+    PasswordSet,
+    UserCreated,
+    UserActivated,
+    UserDeactivated,
+    UsersImported,
+    SigningKeyAdded,
+    StaffChanged,
+}
+
 /// A page of events, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct EventList {
@@ -99,15 +120,22 @@ pub struct EventList {
     results: Vec<EventView>,
 }
 
-/// What staff may change; every field optional. `is_staff`: superusers only.
+/// What staff may change: at least one field. `is_staff`: superusers only.
 #[derive(ToSchema)]
+#[schema(min_properties = 1)]
 pub struct UserChange {
+    /// Absent: unchanged (null is refused, as DRF refuses it).
+    #[schema(nullable = false)]
     is_active: Option<bool>,
+    #[schema(nullable = false)]
     is_staff: Option<bool>,
 }
 
 impl DrfBody for UserChange {
     fn read(fields: &Fields) -> Result<Self, ApiError> {
+        if fields.is_empty() {
+            return Err(ApiError::NonField("No data provided".to_owned()));
+        }
         let mut errors = FieldErrors::new();
         let is_active = fields.optional_bool("is_active", &mut errors);
         let is_staff = fields.optional_bool("is_staff", &mut errors);
@@ -122,15 +150,31 @@ impl DrfBody for UserChange {
     }
 }
 
-/// The query string as name-value pairs, the first of each name winning.
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+/// The query string as name-value pairs. A name given twice is refused
+/// (400; a cursor, 404): a filter means one thing or nothing.
+fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
-    pairs
-        .into_iter()
-        .filter(|(name, _)| seen.insert(name.clone()))
-        .collect()
+    let mut errors = FieldErrors::new();
+    for (name, _) in &pairs {
+        if !seen.insert(name.as_str()) {
+            if name == "cursor" {
+                return Err(ApiError::InvalidCursor);
+            }
+            if let Some(known) = ["search", "is_active", "is_staff", "user", "type", "since"]
+                .into_iter()
+                .find(|known| known == name)
+            {
+                errors.push((known, "Enter a single value.".to_owned()));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(pairs)
+    } else {
+        Err(ApiError::Fields(errors))
+    }
 }
 
 fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -138,10 +182,9 @@ fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
-        .filter(|value| !value.is_empty())
 }
 
-/// A boolean filter, or django-filter's 400 for another value.
+/// A boolean filter, or django-filter's 400 for another value (empty too).
 fn bool_filter(
     pairs: &[(String, String)],
     name: &'static str,
@@ -206,7 +249,13 @@ pub async fn users(
     user: AuthUser,
     RawQuery(query): RawQuery,
 ) -> Result<Json<UserList>, ApiError> {
-    let pairs = query_pairs(query.as_deref());
+    let pairs = match query_pairs(query.as_deref()) {
+        Ok(pairs) => pairs,
+        Err(error) => {
+            require_staff(&admin, &user).await?;
+            return Err(error);
+        }
+    };
     let mut errors = FieldErrors::new();
     let is_active = bool_filter(&pairs, "is_active", &mut errors);
     let is_staff = bool_filter(&pairs, "is_staff", &mut errors);
@@ -216,7 +265,9 @@ pub async fn users(
         return Err(ApiError::Fields(errors));
     }
     let filter = UserFilter {
-        search: value(&pairs, "search").map(str::to_owned),
+        search: value(&pairs, "search")
+            .filter(|search| !search.is_empty())
+            .map(str::to_owned),
         is_active,
         is_staff,
         after_id: cursor(&pairs)?,
@@ -370,7 +421,7 @@ pub async fn end_user_sessions(
     security(("jwt" = [])),
     params(
         ("user" = Option<i64>, Query, description = "Only events of this user id"),
-        ("type" = Option<String>, Query, description = "Only events of this type"),
+        ("type" = Option<EventType>, Query, description = "Only events of this type"),
         ("since" = Option<i64>, Query, description = "At or after this Unix time"),
         ("cursor" = Option<i64>, Query, description = "From a previous page's `next`"),
     ),
@@ -388,7 +439,13 @@ pub async fn events(
     caller: AuthUser,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventList>, ApiError> {
-    let pairs = query_pairs(query.as_deref());
+    let pairs = match query_pairs(query.as_deref()) {
+        Ok(pairs) => pairs,
+        Err(error) => {
+            require_staff(&admin, &caller).await?;
+            return Err(error);
+        }
+    };
     let mut errors = FieldErrors::new();
     let mut number = |name: &'static str| {
         let text = value(&pairs, name)?;

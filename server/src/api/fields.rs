@@ -45,6 +45,11 @@ impl<T: DrfBody> FromRequest<AppState> for Drf<T> {
 }
 
 impl Fields {
+    /// Whether the body named no field at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Reads and parses the body according to its `Content-Type`, at most
     /// `max_bytes` of it: the router's one limit (`--max-body-bytes`).
     pub async fn read(headers: &HeaderMap, body: Body, max_bytes: usize) -> Result<Self, ApiError> {

@@ -57,7 +57,7 @@ pub const BEARER: &str = "jwt";
     components(
         // What the shared responses refer to (paths' own body types are
         // collected from the paths).
-        schemas(Detail, TokenMessage, BadRequestBody),
+        schemas(Detail, TokenMessage, BadRequestBody, super::admin_views::EventType),
         responses(
             BadRequest,
             NotValid,

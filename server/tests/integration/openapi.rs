@@ -89,6 +89,30 @@ async fn the_document_lists_every_operation_of_the_api() {
         let operation = &document["paths"][path][method];
         assert_eq!(operation["operationId"], id, "{method} {path}");
     }
+    // The event types the admin API filters by are the core's, all of them.
+    let parameters = document["paths"]["/api/admin/events/"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let kind = parameters.iter().find(|p| p["name"] == "type").unwrap();
+    let schema = &kind["schema"];
+    let reference = schema["$ref"]
+        .as_str()
+        .or_else(|| schema["oneOf"][1]["$ref"].as_str())
+        .or_else(|| schema["anyOf"][1]["$ref"].as_str())
+        .or_else(|| schema["oneOf"][0]["$ref"].as_str())
+        .unwrap_or_else(|| panic!("{schema}"));
+    let name = reference.rsplit('/').next().unwrap();
+    let listed: Vec<&str> = document["components"]["schemas"][name]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name}: {}", document["components"]["schemas"][name]))
+        .iter()
+        .map(|value| value.as_str().unwrap())
+        .collect();
+    let kinds: Vec<&str> = tessera::AuditKind::ALL
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect();
+    assert_eq!(listed, kinds);
     let paths = document["paths"].as_object().unwrap();
     let distinct: std::collections::HashSet<&str> =
         operations.iter().map(|(_, path, _)| *path).collect();
