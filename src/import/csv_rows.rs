@@ -48,6 +48,8 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
             username: username.to_owned(),
             password_hash: hash.to_owned(),
             is_active,
+            is_staff: false,
+            is_superuser: false,
             created_at: None,
             last_login: None,
         });

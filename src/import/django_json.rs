@@ -26,6 +26,8 @@ struct Fields {
     username: Option<Value>,
     password: Option<Value>,
     is_active: Option<Value>,
+    is_staff: Option<Value>,
+    is_superuser: Option<Value>,
     date_joined: Option<Value>,
     last_login: Option<Value>,
 }
@@ -61,11 +63,14 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
                 other.map_or_else(|| "missing".to_owned(), |value| value.to_string())
             ))),
         };
-        let is_active = match fields.is_active {
-            None => true,
-            Some(Value::Bool(active)) => active,
-            Some(other) => return Err(problem(format!("is_active {other} is not true or false"))),
+        let flag = |name: &str, value: Option<Value>, absent: bool| match value {
+            None => Ok(absent),
+            Some(Value::Bool(flag)) => Ok(flag),
+            Some(other) => Err(problem(format!("{name} {other} is not true or false"))),
         };
+        let is_active = flag("is_active", fields.is_active, true)?;
+        let is_staff = flag("is_staff", fields.is_staff, false)?;
+        let is_superuser = flag("is_superuser", fields.is_superuser, false)?;
         let date = |name: &str, value: Option<Value>| match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => iso8601::unix_seconds(&text)
@@ -78,6 +83,8 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
             username: text("username", fields.username)?,
             password_hash: text("password", fields.password)?,
             is_active,
+            is_staff,
+            is_superuser,
             created_at: date("date_joined", fields.date_joined)?,
             last_login: date("last_login", fields.last_login)?,
         });
@@ -94,7 +101,8 @@ mod tests {
         let data = br#"[
             {"model": "auth.group", "pk": 1, "fields": {"name": "staff", "permissions": []}},
             {"model": "auth.user", "pk": 7, "fields": {"password": "pbkdf2_sha256$1$s$h", "last_login": null,
-             "username": "alice", "is_active": false, "date_joined": "2024-05-02T09:30:15.123Z"}},
+             "username": "alice", "is_active": false, "is_staff": true, "is_superuser": false,
+             "date_joined": "2024-05-02T09:30:15.123Z"}},
             {"model": "accounts.customuser", "fields": {"password": "!x", "username": "bob"}}
         ]"#;
         let parsed = parse(data).unwrap();
@@ -107,6 +115,8 @@ mod tests {
                     username: "alice".into(),
                     password_hash: "pbkdf2_sha256$1$s$h".into(),
                     is_active: false,
+                    is_staff: true,
+                    is_superuser: false,
                     created_at: Some(1_714_642_215),
                     last_login: None,
                 },
@@ -115,6 +125,8 @@ mod tests {
                     username: "bob".into(),
                     password_hash: "!x".into(),
                     is_active: true,
+                    is_staff: false,
+                    is_superuser: false,
                     created_at: None,
                     last_login: None,
                 },

@@ -22,6 +22,9 @@ pub struct ImportedUser {
     /// as they are, see `password::django`).
     pub password_hash: String,
     pub is_active: bool,
+    /// Django's `is_staff` and `is_superuser` (false when the file has none).
+    pub is_staff: bool,
+    pub is_superuser: bool,
     /// Unix seconds; `None`: the time of the import.
     pub created_at: Option<i64>,
     pub last_login: Option<i64>,

@@ -247,7 +247,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<ImportedRow>, StoreError> {
         // One event for the batch: an import of a million users is one act.
-        /// Rows per statement: 6 parameters each stays far below SQLite's
+        /// Rows per statement: 8 parameters each stays far below SQLite's
         /// 32 766 and PostgreSQL's 65 535, and one statement per row was
         /// 30 times slower (a round trip each).
         const ROWS: usize = 500;
@@ -282,9 +282,9 @@ impl Store {
             let mut added = Vec::new();
             for chunk in wanted.chunks(ROWS) {
                 let mut insert = sqlx::QueryBuilder::new(if keep_ids {
-                    "INSERT INTO users (id, username, password_hash, is_active, created_at, last_login) "
+                    "INSERT INTO users (id, username, password_hash, is_active, is_staff, is_superuser, created_at, last_login) "
                 } else {
-                    "INSERT INTO users (username, password_hash, is_active, created_at, last_login) "
+                    "INSERT INTO users (username, password_hash, is_active, is_staff, is_superuser, created_at, last_login) "
                 });
                 insert.push_values(chunk, |mut row, user| {
                     if keep_ids {
@@ -293,6 +293,8 @@ impl Store {
                     row.push_bind(user.username.as_str())
                         .push_bind(user.password_hash.as_str())
                         .push_bind(user.is_active)
+                        .push_bind(user.is_staff)
+                        .push_bind(user.is_superuser)
                         .push_bind(user.created_at.unwrap_or(now))
                         .push_bind(user.last_login);
                 });

@@ -296,7 +296,37 @@ async fn hostile_hash_parameters_are_refused_at_import_and_at_login(engine: Engi
     assert_eq!(app.login("walter", "walter-password").await.status, 200);
 }
 
+/// Django's staff and superusers stay what they were, and may use the admin API.
+async fn staff_and_superusers_keep_their_flags(engine: Engine) {
+    let app = spawn_app_with(engine, |_| {}).await;
+    let file = br#"[
+        {"model": "auth.user", "pk": 1, "fields": {"username": "root", "password": "!", "is_staff": true, "is_superuser": true}},
+        {"model": "auth.user", "pk": 2, "fields": {"username": "helper", "password": "!", "is_staff": true, "is_superuser": false}},
+        {"model": "auth.user", "pk": 3, "fields": {"username": "member", "password": "!"}}
+    ]"#;
+    let parsed = tessera::import::parse(tessera::import::ImportFormat::DjangoJson, file).unwrap();
+    app.tessera
+        .accounts
+        .import_users(&parsed.users)
+        .await
+        .unwrap();
+    let users = app.tessera.accounts.list_users().await.unwrap();
+    let flags: Vec<(&str, bool, bool)> = users
+        .iter()
+        .map(|user| (user.username.as_str(), user.is_staff, user.is_superuser))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("root", true, true),
+            ("helper", true, false),
+            ("member", false, false)
+        ]
+    );
+}
+
 on_both_engines!(
+    staff_and_superusers_keep_their_flags,
     hostile_hash_parameters_are_refused_at_import_and_at_login,
     django_users_log_in_and_get_argon2id,
     importing_twice_changes_nothing,
