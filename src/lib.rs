@@ -35,7 +35,7 @@ mod tokens;
 mod upkeep;
 
 pub use accounts::{is_valid_username, Accounts};
-pub use admin::{AccountChange, Admin, UserPage, PAGE_SIZE};
+pub use admin::{AccountChange, Admin, EventPage, UserPage, PAGE_SIZE};
 pub use audit::{Audit, AuditEntry, AuditKind, AuditQuery};
 pub use core::caller::{Caller, ForwardedHeader};
 pub use core::clock::{Clock, ManualClock, SystemClock};

@@ -2,6 +2,7 @@
 //! and the scripts beside this crate. What the load clients share is here.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -51,4 +52,10 @@ impl Connection {
         self.reader.read_exact(&mut body).await?;
         Ok((status, body))
     }
+}
+
+/// The `p` quantile (0 to 1) of sorted latencies, in milliseconds (0 for none).
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }

@@ -30,6 +30,23 @@ pub struct UserPage {
     pub next_after: Option<i64>,
 }
 
+/// One page of audit events, newest first, and where the next one starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventPage {
+    pub events: Vec<AuditEntry>,
+    /// The id to pass as `before_id` for the next page; `None` on the last.
+    pub next_before: Option<i64>,
+}
+
+/// A page out of at most `PAGE_SIZE + 1` rows (one more than a page tells
+/// whether another follows), and the id of its last row if one does.
+fn page_of<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next = more.then(|| rows.last().map(&id)).flatten();
+    (rows, next)
+}
+
 /// What a staff member may change about an account.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountChange {
@@ -63,11 +80,8 @@ impl Admin {
         filter: &UserFilter,
     ) -> Result<UserPage, AuthError> {
         self.staff(actor).await?;
-        // One more than a page tells whether another page follows.
-        let mut users = self.core.store.find_users(filter, PAGE_SIZE + 1).await?;
-        let more = users.len() as i64 > PAGE_SIZE;
-        users.truncate(PAGE_SIZE as usize);
-        let next_after = more.then(|| users.last().map(|user| user.id)).flatten();
+        let users = self.core.store.find_users(filter, PAGE_SIZE + 1).await?;
+        let (users, next_after) = page_of(users, |user| user.id);
         Ok(UserPage { users, next_after })
     }
 
@@ -77,6 +91,11 @@ impl Admin {
         user_id: i64,
     ) -> Result<UserSummary, AuthError> {
         self.staff(actor).await?;
+        self.target(user_id).await
+    }
+
+    /// The user an admin call is about (the actor already checked).
+    async fn target(&self, user_id: i64) -> Result<UserSummary, AuthError> {
         self.core
             .store
             .find_user_summary(user_id)
@@ -96,7 +115,7 @@ impl Admin {
         if change.is_staff.is_some() && !standing.is_superuser {
             return Err(AuthError::PermissionDenied);
         }
-        let target = self.user(actor, user_id).await?;
+        let target = self.target(user_id).await?;
         let core = &*self.core;
         let now = core.now();
         if let Some(active) = change
@@ -132,7 +151,7 @@ impl Admin {
                 .await?;
             crate::audit::emitted(&[event]);
         }
-        self.user(actor, user_id).await
+        self.target(user_id).await
     }
 
     /// The user's live sessions (simplejwt's outstanding tokens).
@@ -149,17 +168,7 @@ impl Admin {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|row| OwnSession {
-                current: false,
-                device: row
-                    .device
-                    .unwrap_or_else(|| crate::sessions::device::label(None)),
-                id: row.id,
-                created_at: row.created_at,
-                last_used_at: row.last_used_at,
-                expires_at: row.expires_at,
-                client_address: row.client_address,
-            })
+            .map(|row| OwnSession::from_row(row, false))
             .collect())
     }
 
@@ -187,16 +196,24 @@ impl Admin {
         Ok(count)
     }
 
-    /// Audit events, newest first.
+    /// A page of audit events matching `query` (its `limit` is the
+    /// page's), newest first.
     pub async fn events(
         &self,
         actor: &AuthenticatedUser,
         query: &AuditQuery,
-    ) -> Result<Vec<AuditEntry>, AuthError> {
+    ) -> Result<EventPage, AuthError> {
         self.staff(actor).await?;
-        crate::audit::Audit::new(Arc::clone(&self.core))
-            .events(query)
-            .await
+        let query = AuditQuery {
+            limit: PAGE_SIZE + 1,
+            ..query.clone()
+        };
+        let events = self.core.store.audit_events(&query).await?;
+        let (events, next_before) = page_of(events, |event| event.id);
+        Ok(EventPage {
+            events,
+            next_before,
+        })
     }
 
     fn event(

@@ -11,7 +11,7 @@ use crate::core::{Client, TokenPair};
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::sessions::{AuthenticatedUser, Sessions};
-use crate::store::{PasswordSwap, RevocationReason, RevokedSession};
+use crate::store::{PasswordSwap, RevocationReason, RevokedSession, SessionRow};
 
 /// A live session, as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,23 @@ pub struct OwnSession {
     pub current: bool,
 }
 
+impl OwnSession {
+    /// A stored live session; `current`: it is the asking token's.
+    pub(crate) fn from_row(row: SessionRow, current: bool) -> Self {
+        Self {
+            current,
+            device: row
+                .device
+                .unwrap_or_else(|| crate::sessions::device::label(None)),
+            id: row.id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            client_address: row.client_address,
+        }
+    }
+}
+
 impl Sessions {
     /// The caller's live sessions, the most recently used first.
     pub async fn list_own(&self, user: &AuthenticatedUser) -> Result<Vec<OwnSession>, AuthError> {
@@ -39,16 +56,9 @@ impl Sessions {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|row| OwnSession {
-                current: user.session_id() == Some(row.id.as_str()),
-                device: row
-                    .device
-                    .unwrap_or_else(|| crate::sessions::device::label(None)),
-                id: row.id,
-                created_at: row.created_at,
-                last_used_at: row.last_used_at,
-                expires_at: row.expires_at,
-                client_address: row.client_address,
+            .map(|row| {
+                let current = user.session_id() == Some(row.id.as_str());
+                OwnSession::from_row(row, current)
             })
             .collect())
     }

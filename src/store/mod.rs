@@ -16,7 +16,7 @@ mod users;
 pub use admin::{StaffStanding, UserFilter};
 pub use keys::KeyRow;
 pub use listener::Wake;
-pub use own_sessions::PasswordSwap;
+pub use own_sessions::{PasswordSwap, SessionRow};
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     SessionOrigin, VerifiedLogin,

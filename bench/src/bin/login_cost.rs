@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tessera_bench::Connection;
+use tessera_bench::{percentile_ms as percentile, Connection};
 
 #[derive(Clone, Copy)]
 enum Path {
@@ -39,11 +39,6 @@ impl Path {
             _ => 401,
         }
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
-    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 #[tokio::main]

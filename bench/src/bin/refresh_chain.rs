@@ -83,11 +83,7 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
+    let percentile = |p: f64| tessera_bench::percentile_ms(&latencies, p);
     let name = format!("refresh_rotate_c{connections}");
     println!("{name}_rps {:.2}", latencies.len() as f64 / elapsed);
     println!("{name}_p50 {:.2}ms", percentile(0.50));

@@ -249,21 +249,11 @@ pub async fn users(
     user: AuthUser,
     RawQuery(query): RawQuery,
 ) -> Result<Json<UserList>, ApiError> {
-    let pairs = match query_pairs(query.as_deref()) {
-        Ok(pairs) => pairs,
-        Err(error) => {
-            require_staff(&admin, &user).await?;
-            return Err(error);
-        }
-    };
+    let pairs = staff_only(&admin, &user, query_pairs(query.as_deref())).await?;
     let mut errors = FieldErrors::new();
     let is_active = bool_filter(&pairs, "is_active", &mut errors);
     let is_staff = bool_filter(&pairs, "is_staff", &mut errors);
-    if !errors.is_empty() {
-        // Only staff learn that their filter was wrong.
-        require_staff(&admin, &user).await?;
-        return Err(ApiError::Fields(errors));
-    }
+    staff_only(&admin, &user, filters_read(errors)).await?;
     let filter = UserFilter {
         search: value(&pairs, "search")
             .filter(|search| !search.is_empty())
@@ -439,13 +429,7 @@ pub async fn events(
     caller: AuthUser,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventList>, ApiError> {
-    let pairs = match query_pairs(query.as_deref()) {
-        Ok(pairs) => pairs,
-        Err(error) => {
-            require_staff(&admin, &caller).await?;
-            return Err(error);
-        }
-    };
+    let pairs = staff_only(&admin, &caller, query_pairs(query.as_deref())).await?;
     let mut errors = FieldErrors::new();
     let mut number = |name: &'static str| {
         let text = value(&pairs, name)?;
@@ -467,31 +451,23 @@ pub async fn events(
         }
         kind
     });
-    if !errors.is_empty() {
-        require_staff(&admin, &caller).await?;
-        return Err(ApiError::Fields(errors));
-    }
-    const PAGE: i64 = tessera::PAGE_SIZE;
+    staff_only(&admin, &caller, filters_read(errors)).await?;
     let query = AuditQuery {
         user_id,
         kind,
         since,
         before_id: cursor(&pairs)?,
-        limit: PAGE + 1,
+        ..AuditQuery::default()
     };
-    let mut entries = admin
+    let page = admin
         .events(&caller, &query)
         .await
         .map_err(ApiError::from_admin)?;
-    let more = entries.len() as i64 > PAGE;
-    entries.truncate(PAGE as usize);
-    let next = more
-        .then(|| entries.last().map(|entry| entry.id))
-        .flatten()
-        .map(|before| next_page("/api/admin/events/", &pairs, before));
     Ok(Json(EventList {
-        next,
-        results: entries.into_iter().map(EventView::from).collect(),
+        next: page
+            .next_before
+            .map(|before| next_page("/api/admin/events/", &pairs, before)),
+        results: page.events.into_iter().map(EventView::from).collect(),
     }))
 }
 
@@ -500,10 +476,29 @@ pub async fn events(
 async fn user_id(admin: &Admin, caller: &AuthUser, text: &str) -> Result<i64, ApiError> {
     match text.parse::<i64>() {
         Ok(id) => Ok(id),
-        Err(_) => {
-            require_staff(admin, caller).await?;
-            Err(ApiError::NotFound)
-        }
+        Err(_) => staff_only(admin, caller, Err(ApiError::NotFound)).await,
+    }
+}
+
+/// The outcome of reading a request's input, told only to staff: anyone
+/// else learns nothing about their input, only DRF's 403.
+async fn staff_only<T>(
+    admin: &Admin,
+    caller: &AuthUser,
+    read: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if read.is_err() {
+        require_staff(admin, caller).await?;
+    }
+    read
+}
+
+/// The filters' errors, if any, as DRF's 400.
+fn filters_read(errors: FieldErrors) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Fields(errors))
     }
 }
 
