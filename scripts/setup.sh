@@ -57,6 +57,8 @@ if $want_tests; then
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
     command -v brotli >/dev/null || missing+=(brotli)
+    # scripts/api-fuzz.sh makes (and drops) a PostgreSQL database of its own.
+    command -v psql >/dev/null || missing+=(postgresql-client)
     if ((${#missing[@]})); then
         step "installing ${missing[*]} from Debian"
         as_root apt-get update -q
