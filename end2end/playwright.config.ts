@@ -41,6 +41,8 @@ export default defineConfig({
       env: {
         E2E_PORT: String(port),
         TESSERA_CORS_ALLOWED_ORIGINS: `http://127.0.0.1:${spaPort}`,
+        // tests/admin.spec.ts finds one user among these.
+        E2E_SEED_USERS: "10000",
       },
     },
     {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the release server for the browser tests: fresh SQLite database,
 # short token lifetimes (access 3 s, refresh 20 s, so the suite sees many
-# expiries), sign-up open, a known user. Run from the repository root.
+# expiries), sign-up open, a known user and a superuser (E2E_SEED_USERS:
+# that many more, for the admin console's search). Run from the repository root.
 # E2E_DATA names the data folder, so that several servers can run at once;
 # E2E_DATABASE_URL another database (PostgreSQL) instead of its SQLite file.
 set -euo pipefail
@@ -20,4 +21,13 @@ export TESSERA_REFRESH_TOKEN_LIFETIME="${E2E_REFRESH_LIFETIME:-20s}"
 export TESSERA_ALLOW_SIGNUP=true
 # A known user, created the way an operator would (the CLI creates the database).
 printf '%s\n' "${E2E_PASSWORD:-e2e-password}" | target/release/tessera user add "${E2E_USER:-e2e}" --password-stdin >/dev/null
+# A superuser for the admin console's tests.
+printf '%s\n' "${E2E_ADMIN_PASSWORD:-e2e-admin-password}" |
+    target/release/tessera user add "${E2E_ADMIN:-e2e-admin}" --superuser --password-stdin >/dev/null
+# E2E_SEED_USERS more, member00001…, imported as a Django site's users
+# without a usable password ("!"), as fast as an import goes.
+if [[ -n ${E2E_SEED_USERS:-} ]]; then
+    seq -f 'member%05g,!' 1 "$E2E_SEED_USERS" >"$data/members.csv"
+    target/release/tessera user import "$data/members.csv" --format csv >/dev/null
+fi
 exec target/release/tessera

@@ -46,6 +46,9 @@ pub enum AuthError {
     InvalidUsername,
     #[error("no such user")]
     NoSuchUser,
+    /// Not an address Django's `EmailValidator` accepts. Django's words.
+    #[error("Enter a valid email address.")]
+    InvalidEmail,
     #[error("sign-up is closed on this server")]
     SignupClosed,
     #[error("the password must have at least {0} characters")]
@@ -67,6 +70,8 @@ pub enum AuthError {
     /// Every password hasher is busy and its queue is full: try again shortly.
     #[error("the password hasher is busy")]
     Busy,
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The password hasher failed or stopped (a server fault).

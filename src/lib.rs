@@ -34,7 +34,7 @@ mod tessera;
 mod tokens;
 mod upkeep;
 
-pub use accounts::{is_valid_username, Accounts};
+pub use accounts::{is_valid_email, is_valid_username, Accounts, MAX_EMAIL_CHARS};
 pub use admin::{AccountChange, Admin, EventPage, UserPage, PAGE_SIZE};
 pub use audit::{Audit, AuditEntry, AuditKind, AuditQuery};
 pub use core::caller::{Caller, ForwardedHeader};

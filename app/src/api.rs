@@ -84,7 +84,7 @@ pub async fn login(
         .login(&username, &password, caller.client())
         .await
         .map_err(ssr::reject)?;
-    Ok(ssr::tokens_of(pair, None))
+    ssr::login_tokens_of(pair).await
 }
 
 /// Creates an account (when the server allows sign-up) and logs it in.
@@ -205,9 +205,13 @@ pub async fn my_sessions() -> Result<Vec<SessionItem>, AuthFailure> {
         .list_own(&user)
         .await
         .map_err(ssr::reject)?;
-    Ok(sessions
-        .into_iter()
-        .map(|session| SessionItem {
+    Ok(sessions.into_iter().map(SessionItem::from).collect())
+}
+
+#[cfg(feature = "ssr")]
+impl From<tessera::OwnSession> for SessionItem {
+    fn from(session: tessera::OwnSession) -> Self {
+        Self {
             id: session.id,
             device: session.device,
             client_address: session.client_address,
@@ -215,8 +219,8 @@ pub async fn my_sessions() -> Result<Vec<SessionItem>, AuthFailure> {
             last_used_at: session.last_used_at,
             expires_at: session.expires_at,
             current: session.current,
-        })
-        .collect())
+        }
+    }
 }
 
 /// One event of the caller's account, from the audit log.

@@ -93,6 +93,7 @@ pub fn AuthNav() -> impl IntoView {
     let session = use_session();
     let status = use_login_status();
     let username = Memo::new(move |_| session.username());
+    let staff = Memo::new(move |_| session.is_staff());
     // A plain signal, not an `Action`: this component is in the main wasm
     // module every page waits for, and an action's machinery costs it 2 KB
     // (the pages' forms use actions; they load on demand).
@@ -111,6 +112,17 @@ pub fn AuthNav() -> impl IntoView {
             {move || match status.get() {
                 LoginStatus::Unknown => ().into_any(),
                 LoginStatus::LoggedIn => view! {
+                    {move || {
+                        staff
+                            .get()
+                            .then(|| {
+                                view! {
+                                    <A href="/admin" attr:class="nav-link" attr:data-testid="admin-link">
+                                        "Admin"
+                                    </A>
+                                }
+                            })
+                    }}
                     <A href="/account" attr:class="nav-link whoami" attr:data-testid="whoami">
                         {move || username.get().unwrap_or_else(|| "Your account".to_owned())}
                     </A>

@@ -7,6 +7,7 @@
 //! [`client`] → [`token_store`]; [`session`] also uses [`browser`] (locks,
 //! sleep). Server-only code lives in [`ssr`].
 
+pub mod admin_api;
 pub mod api;
 mod browser;
 pub mod client;
@@ -25,7 +26,7 @@ pub mod token_store;
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    Lazy, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
 };
 
 use components::{AuthNav, SessionWatcher};
@@ -113,6 +114,19 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("hello") view={Lazy::<routes::HelloRoute>::new()} />
                     <Route path=StaticSegment("tokens") view={Lazy::<routes::TokensRoute>::new()} />
                     <Route path=StaticSegment("account") view={Lazy::<routes::AccountRoute>::new()} />
+                    <Route path=StaticSegment("admin") view={Lazy::<routes::AdminUsersRoute>::new()} />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
+                        view={Lazy::<routes::AdminUserRoute>::new()}
+                    />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("events"))
+                        view={Lazy::<routes::AdminEventsRoute>::new()}
+                    />
+                    <Route
+                        path=(StaticSegment("admin"), StaticSegment("keys"))
+                        view={Lazy::<routes::AdminKeysRoute>::new()}
+                    />
                 </Routes>
             </main>
         </Router>

@@ -62,3 +62,11 @@ lazy_page!(SignupRoute, page_signup, crate::pages::Signup);
 lazy_page!(HelloRoute, page_hello, crate::pages::Hello);
 lazy_page!(TokensRoute, page_tokens, crate::pages::Tokens);
 lazy_page!(AccountRoute, page_account, crate::pages::Account);
+lazy_page!(AdminUsersRoute, page_admin_users, crate::pages::AdminUsers);
+lazy_page!(AdminUserRoute, page_admin_user, crate::pages::AdminUser);
+lazy_page!(
+    AdminEventsRoute,
+    page_admin_events,
+    crate::pages::AdminEvents
+);
+lazy_page!(AdminKeysRoute, page_admin_keys, crate::pages::AdminKeys);

@@ -89,17 +89,29 @@ impl Session {
         self.tokens().and_then(|tokens| tokens.username)
     }
 
+    /// Whether the account was staff when last asked (see [`StoredTokens::staff`]).
+    pub fn is_staff(&self) -> bool {
+        self.tokens().is_some_and(|tokens| tokens.staff)
+    }
+
+    /// Records what the server said about staff status, so the navigation
+    /// follows a change made since the login.
+    pub fn note_staff(&self, staff: bool) {
+        match self.load() {
+            Some(tokens) if tokens.staff != staff => self.adopt(tokens.with_staff(staff)),
+            _ => {}
+        }
+    }
+
     pub async fn login(&self, username: String, password: String) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let marker = crate::known_devices::marker_for(&username);
         let tokens = crate::api::login(username.clone(), password, marker).await?;
         crate::known_devices::remember(&username, tokens.known_device);
-        self.adopt(StoredTokens::new(
-            tokens.access,
-            tokens.refresh,
-            Some(username),
-            issued_at,
-        ));
+        self.adopt(
+            StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
+                .with_staff(tokens.staff),
+        );
         Ok(())
     }
 
@@ -107,12 +119,10 @@ impl Session {
         let issued_at = now_ms();
         let tokens = crate::api::sign_up(username.clone(), password).await?;
         crate::known_devices::remember(&username, tokens.known_device);
-        self.adopt(StoredTokens::new(
-            tokens.access,
-            tokens.refresh,
-            Some(username),
-            issued_at,
-        ));
+        self.adopt(
+            StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
+                .with_staff(tokens.staff),
+        );
         Ok(())
     }
 
@@ -128,12 +138,10 @@ impl Session {
         if let Some(name) = &username {
             crate::known_devices::remember(name, tokens.known_device);
         }
-        self.adopt(StoredTokens::new(
-            tokens.access,
-            tokens.refresh,
-            username,
-            issued_at,
-        ));
+        let staff = self.is_staff();
+        self.adopt(
+            StoredTokens::new(tokens.access, tokens.refresh, username, issued_at).with_staff(staff),
+        );
         Ok(())
     }
 
@@ -437,7 +445,8 @@ mod live {
             tokens.refresh,
             current.username.clone(),
             issued_at,
-        );
+        )
+        .with_staff(current.staff);
         // Logged out (or in anew) meanwhile: what storage holds wins.
         match read() {
             Some(now_stored) if now_stored.refresh == current.refresh => {

@@ -26,6 +26,14 @@ pub struct Tokens {
     /// the name (see [`crate::known_devices`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_device: Option<String>,
+    /// After a login or sign-up: the account is staff (the navigation
+    /// shows "Admin"; the admin pages ask the server again).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub staff: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// What localStorage holds while logged in.
@@ -39,6 +47,10 @@ pub struct StoredTokens {
     /// Browser clock, in milliseconds, when the request that returned the
     /// tokens was sent: never later than the server's `iat`.
     pub issued_at: i64,
+    /// The account was staff when last asked (shows "Admin" in the
+    /// navigation; only the server's answer lets anyone in).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub staff: bool,
 }
 
 impl StoredTokens {
@@ -48,7 +60,13 @@ impl StoredTokens {
             refresh,
             username,
             issued_at,
+            staff: false,
         }
+    }
+
+    /// The same tokens, marked as a staff member's (or not).
+    pub fn with_staff(self, staff: bool) -> Self {
+        Self { staff, ..self }
     }
 
     /// Browser-clock milliseconds at which `token` (one of ours) expires, or
@@ -128,6 +146,7 @@ mod tests {
             refresh: token(1_000, 1_000 + 86_400),
             username: None,
             issued_at,
+            staff: false,
         }
     }
 
@@ -165,6 +184,7 @@ mod tests {
             refresh: "garbage".into(),
             username: None,
             issued_at: 0,
+            staff: false,
         };
         assert!(tokens.refresh_is_due(i64::MIN + 1));
         assert_eq!(tokens.expires_at("garbage"), None);

@@ -42,7 +42,7 @@ export async function logIn(page: Page, next = "", user = USER, password = PASSW
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
 }
 
-export type StoredTokens = { access: string; refresh: string; username?: string; issued_at: number };
+export type StoredTokens = { access: string; refresh: string; username?: string; issued_at: number; staff?: boolean };
 
 export async function storedTokens(page: Page): Promise<StoredTokens | null> {
   const raw = await page.evaluate((key) => localStorage.getItem(key), STORAGE_KEY);

@@ -2,6 +2,7 @@
 //! The CLI and sign-up call this side; changing what may authenticate as a
 //! user ends every session of theirs.
 
+pub(crate) mod email;
 pub(crate) mod username;
 
 use std::collections::HashSet;
@@ -16,6 +17,7 @@ use crate::import::{ImportReport, ImportedUser};
 use crate::password::{self, MAX_PASSWORD_BYTES};
 use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
 
+pub use crate::accounts::email::{is_valid_email, MAX_EMAIL_CHARS};
 pub use crate::accounts::username::is_valid_username;
 
 /// The accounts side of the core. Cheap to clone.

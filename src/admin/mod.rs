@@ -10,8 +10,9 @@ use std::sync::Arc;
 use crate::audit::{AuditEntry, AuditEvent, AuditKind, AuditQuery};
 use crate::core::Core;
 use crate::error::AuthError;
+use crate::keys::{KeyListing, SigningKeys};
 use crate::sessions::{AuthenticatedUser, OwnSession};
-use crate::store::{RevocationReason, StaffStanding, UserFilter, UserSummary};
+use crate::store::{ProfileChange, RevocationReason, StaffStanding, UserFilter, UserSummary};
 
 /// Users in a page of the admin list.
 pub const PAGE_SIZE: i64 = 50;
@@ -53,6 +54,47 @@ pub struct AccountChange {
     pub is_active: Option<bool>,
     /// Superusers only.
     pub is_staff: Option<bool>,
+    /// Django's limits: names up to 150 characters, the address up to 254
+    /// and valid (or empty). Surrounding spaces are dropped, as DRF does.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Django's `max_length` of `first_name` and `last_name`.
+const MAX_NAME_CHARS: usize = 150;
+
+impl AccountChange {
+    /// The names and address trimmed and checked, before anything changes.
+    fn checked_profile(&self) -> Result<ProfileChange<'_>, AuthError> {
+        fn checked<'a>(
+            field: &'static str,
+            value: Option<&'a String>,
+            max: usize,
+        ) -> Result<Option<&'a str>, AuthError> {
+            let Some(value) = value.map(|value| value.trim()) else {
+                return Ok(None);
+            };
+            if value.contains('\0') {
+                return Err(AuthError::NullCharacters { field });
+            }
+            if value.chars().count() > max {
+                return Err(AuthError::FieldTooLong { field, max });
+            }
+            Ok(Some(value))
+        }
+        let first_name = checked("first_name", self.first_name.as_ref(), MAX_NAME_CHARS)?;
+        let last_name = checked("last_name", self.last_name.as_ref(), MAX_NAME_CHARS)?;
+        let email = checked("email", self.email.as_ref(), crate::MAX_EMAIL_CHARS)?;
+        if email.is_some_and(|email| !email.is_empty() && !crate::is_valid_email(email)) {
+            return Err(AuthError::InvalidEmail);
+        }
+        Ok(ProfileChange {
+            first_name,
+            last_name,
+            email,
+        })
+    }
 }
 
 impl Admin {
@@ -71,6 +113,15 @@ impl Admin {
     /// Whether the actor is active staff (for showing the admin console).
     pub async fn is_staff(&self, actor: &AuthenticatedUser) -> Result<bool, AuthError> {
         Ok(self.staff(actor).await.is_ok())
+    }
+
+    /// Whether the actor is an active superuser (who alone changes staff
+    /// and rotates keys).
+    pub async fn is_superuser(&self, actor: &AuthenticatedUser) -> Result<bool, AuthError> {
+        Ok(self
+            .staff(actor)
+            .await
+            .is_ok_and(|standing| standing.is_superuser))
     }
 
     /// A page of users matching `filter`, in id order.
@@ -115,9 +166,36 @@ impl Admin {
         if change.is_staff.is_some() && !standing.is_superuser {
             return Err(AuthError::PermissionDenied);
         }
+        let asked = change.checked_profile()?;
         let target = self.target(user_id).await?;
         let core = &*self.core;
         let now = core.now();
+        // Only what differs is written, and named in the log (never the values).
+        fn differs<'a>(new: Option<&'a str>, old: &str) -> Option<&'a str> {
+            new.filter(|new| *new != old)
+        }
+        let profile = ProfileChange {
+            first_name: differs(asked.first_name, &target.first_name),
+            last_name: differs(asked.last_name, &target.last_name),
+            email: differs(asked.email, &target.email),
+        };
+        let changed: Vec<&str> = [
+            ("first_name", profile.first_name),
+            ("last_name", profile.last_name),
+            ("email", profile.email),
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| value.map(|_| field))
+        .collect();
+        if !changed.is_empty() {
+            let event = self
+                .event(AuditKind::ProfileChanged, actor, &target, now)
+                .detail(changed.join(", "));
+            core.store
+                .set_profile(user_id, &profile, std::slice::from_ref(&event))
+                .await?;
+            crate::audit::emitted(&[event]);
+        }
         if let Some(active) = change
             .is_active
             .filter(|active| *active != target.is_active)
@@ -194,6 +272,59 @@ impl Admin {
         core.registry.revoke_sessions(ended);
         core.reload_user(target.id).await?;
         Ok(count)
+    }
+
+    /// Ends one session of the user (`NoSuchSession` when it is not theirs
+    /// or already over).
+    pub async fn end_user_session(
+        &self,
+        actor: &AuthenticatedUser,
+        user_id: i64,
+        session_id: &str,
+    ) -> Result<(), AuthError> {
+        let target = self.user(actor, user_id).await?;
+        // Session ids are 32 lowercase hex digits; anything else is no
+        // session, and never reaches the database.
+        if !crate::core::hex::is_random_id(session_id) {
+            return Err(AuthError::NoSuchSession);
+        }
+        let core = &*self.core;
+        let now = core.now();
+        let because = RevocationReason::EndedByAdmin;
+        let events = [self
+            .event(AuditKind::SessionEnded, actor, &target, now)
+            .session(session_id)
+            .detail("by staff")];
+        let ended = core
+            .store
+            .end_session_of(target.id, session_id, now, because, &events)
+            .await?
+            .ok_or(AuthError::NoSuchSession)?;
+        crate::audit::emitted(&events);
+        crate::core::metrics::sessions_revoked(because, 1);
+        core.registry.revoke_sessions(vec![ended]);
+        Ok(())
+    }
+
+    /// Every stored signing key and its state, oldest first.
+    pub async fn keys(&self, actor: &AuthenticatedUser) -> Result<Vec<KeyListing>, AuthError> {
+        self.staff(actor).await?;
+        Ok(SigningKeys::new(Arc::clone(&self.core)).list().await?)
+    }
+
+    /// Superusers only: a new signing key of the current algorithm, as
+    /// `tessera keys rotate` adds it (published now, signing after the
+    /// publication delay). `None`: another process rotated at that moment.
+    pub async fn rotate_key(
+        &self,
+        actor: &AuthenticatedUser,
+    ) -> Result<Option<KeyListing>, AuthError> {
+        if !self.staff(actor).await?.is_superuser {
+            return Err(AuthError::PermissionDenied);
+        }
+        Ok(SigningKeys::new(Arc::clone(&self.core))
+            .rotate_by(None, Some(actor.user_id))
+            .await?)
     }
 
     /// A page of audit events matching `query` (its `limit` is the

@@ -44,10 +44,13 @@ pub enum AuditKind {
     SigningKeyAdded,
     /// A superuser made someone staff, or no longer.
     StaffChanged,
+    /// Staff changed a user's name or email address (the detail names the
+    /// fields, never their values).
+    ProfileChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -62,6 +65,7 @@ impl AuditKind {
         Self::UsersImported,
         Self::SigningKeyAdded,
         Self::StaffChanged,
+        Self::ProfileChanged,
     ];
 
     /// The stored and logged name.
@@ -81,6 +85,7 @@ impl AuditKind {
             Self::UsersImported => "users_imported",
             Self::SigningKeyAdded => "signing_key_added",
             Self::StaffChanged => "staff_changed",
+            Self::ProfileChanged => "profile_changed",
         }
     }
 

@@ -50,8 +50,7 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
             is_active,
             is_staff: false,
             is_superuser: false,
-            created_at: None,
-            last_login: None,
+            ..ImportedUser::default()
         });
     }
     Ok(parsed)

@@ -30,6 +30,9 @@ struct Fields {
     is_superuser: Option<Value>,
     date_joined: Option<Value>,
     last_login: Option<Value>,
+    first_name: Option<Value>,
+    last_name: Option<Value>,
+    email: Option<Value>,
 }
 
 pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
@@ -71,6 +74,13 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
         let is_active = flag("is_active", fields.is_active, true)?;
         let is_staff = flag("is_staff", fields.is_staff, false)?;
         let is_superuser = flag("is_superuser", fields.is_superuser, false)?;
+        // Django's limits: a longer value is not from a Django site.
+        let optional_text = |name: &str, value: Option<Value>, max: usize| match value {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(text)) if text.chars().count() <= max => Ok(text),
+            Some(Value::String(_)) => Err(problem(format!("{name} is over {max} characters"))),
+            Some(other) => Err(problem(format!("{name} {other} is not a string"))),
+        };
         let date = |name: &str, value: Option<Value>| match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => iso8601::unix_seconds(&text)
@@ -87,6 +97,9 @@ pub(super) fn parse(data: &[u8]) -> Result<ParsedFile, ImportError> {
             is_superuser,
             created_at: date("date_joined", fields.date_joined)?,
             last_login: date("last_login", fields.last_login)?,
+            first_name: optional_text("first_name", fields.first_name, 150)?,
+            last_name: optional_text("last_name", fields.last_name, 150)?,
+            email: optional_text("email", fields.email, 254)?,
         });
     }
     Ok(parsed)
@@ -102,7 +115,8 @@ mod tests {
             {"model": "auth.group", "pk": 1, "fields": {"name": "staff", "permissions": []}},
             {"model": "auth.user", "pk": 7, "fields": {"password": "pbkdf2_sha256$1$s$h", "last_login": null,
              "username": "alice", "is_active": false, "is_staff": true, "is_superuser": false,
-             "date_joined": "2024-05-02T09:30:15.123Z"}},
+             "date_joined": "2024-05-02T09:30:15.123Z", "first_name": "Alice", "last_name": "Liddell",
+             "email": "Alice@Example.org"}},
             {"model": "accounts.customuser", "fields": {"password": "!x", "username": "bob"}}
         ]"#;
         let parsed = parse(data).unwrap();
@@ -119,6 +133,9 @@ mod tests {
                     is_superuser: false,
                     created_at: Some(1_714_642_215),
                     last_login: None,
+                    first_name: "Alice".into(),
+                    last_name: "Liddell".into(),
+                    email: "Alice@Example.org".into(),
                 },
                 ImportedUser {
                     id: None,
@@ -127,8 +144,7 @@ mod tests {
                     is_active: true,
                     is_staff: false,
                     is_superuser: false,
-                    created_at: None,
-                    last_login: None,
+                    ..ImportedUser::default()
                 },
             ]
         );

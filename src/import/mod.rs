@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use crate::password::Unusable;
 
 /// One user read from a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportedUser {
     /// The id the user had there; kept when free here.
     pub id: Option<i64>,
@@ -28,6 +28,10 @@ pub struct ImportedUser {
     /// Unix seconds; `None`: the time of the import.
     pub created_at: Option<i64>,
     pub last_login: Option<i64>,
+    /// Django's `first_name`, `last_name` and `email` (empty when absent).
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
 }
 
 /// What a file holds.

@@ -33,6 +33,12 @@ pub enum KeyError {
     Material(#[from] MaterialError),
     #[error("no signing key is usable: {0}")]
     Unusable(String),
+    /// An HMAC key is the secret itself: there is no key pair to add.
+    #[error(
+        "this server signs with its secret key ({0}): rotate it by changing the secret \
+         (the old one goes to --previous-secret-keys), or move to a key pair with --to ES256"
+    )]
+    SecretNotRotatable(String),
 }
 
 /// One stored key as `tessera keys list` shows it.

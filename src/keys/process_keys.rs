@@ -117,6 +117,7 @@ impl Keys {
                         now,
                         self.policy.publication_delay,
                         Some(ring.latest_generation + 1),
+                        None,
                     )
                     .await?;
                 changed |= rotated.is_some();
@@ -134,8 +135,10 @@ impl Keys {
         algorithm: SigningAlgorithm,
         now: i64,
         delay: i64,
+        actor: Option<i64>,
     ) -> Result<Option<KeyRow>, KeyError> {
-        self.add_key(store, algorithm, now, delay, None).await
+        self.add_key(store, algorithm, now, delay, None, actor)
+            .await
     }
 
     /// `generation`: the one to take, or `None` for the stored latest plus one.
@@ -146,6 +149,7 @@ impl Keys {
         now: i64,
         delay: i64,
         generation: Option<i64>,
+        actor: Option<i64>,
     ) -> Result<Option<KeyRow>, KeyError> {
         let _changing = self.changing.lock().await;
         let generation = match generation {
@@ -187,7 +191,11 @@ impl Keys {
             signs_from,
             retired_at: None,
         };
-        let event = AuditEvent::new(AuditKind::SigningKeyAdded, now).detail(format!(
+        let event = AuditEvent {
+            actor_id: actor,
+            ..AuditEvent::new(AuditKind::SigningKeyAdded, now)
+        }
+        .detail(format!(
             "{} key {}, signs from {}",
             row.algorithm,
             row.kid,
@@ -235,12 +243,14 @@ impl Keys {
             // configured algorithm signs at once. Instances starting
             // together all ask for the same generations: one adds each key.
             if algorithm != SigningAlgorithm::HS256 && store.count_live_sessions(now).await? > 0 {
-                self.add_key(store, SigningAlgorithm::HS256, 0, 0, Some(1))
+                self.add_key(store, SigningAlgorithm::HS256, 0, 0, Some(1), None)
                     .await?;
                 let delay = self.policy.publication_delay;
-                self.add_key(store, algorithm, now, delay, Some(2)).await?;
+                self.add_key(store, algorithm, now, delay, Some(2), None)
+                    .await?;
             } else {
-                self.add_key(store, algorithm, now, 0, Some(1)).await?;
+                self.add_key(store, algorithm, now, 0, Some(1), None)
+                    .await?;
             }
             return Ok(());
         };
@@ -256,7 +266,8 @@ impl Keys {
         if !matches {
             let delay = self.policy.publication_delay;
             let next = Some(newest.generation + 1);
-            self.add_key(store, algorithm, now, delay, next).await?;
+            self.add_key(store, algorithm, now, delay, next, None)
+                .await?;
         }
         Ok(())
     }

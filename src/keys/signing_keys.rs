@@ -43,18 +43,37 @@ impl SigningKeys {
         &self,
         algorithm: Option<SigningAlgorithm>,
     ) -> Result<Option<KeyListing>, KeyError> {
+        self.rotate_by(algorithm, None).await
+    }
+
+    /// [`Self::rotate`], by `actor` (a staff member's id, for the audit
+    /// log) or by the operator (`None`).
+    pub(crate) async fn rotate_by(
+        &self,
+        algorithm: Option<SigningAlgorithm>,
+        actor: Option<i64>,
+    ) -> Result<Option<KeyListing>, KeyError> {
         let core = &*self.core;
         let keys = &core.keys;
         let newest = core.store.signing_keys().await?.pop();
-        let algorithm = match algorithm {
-            Some(algorithm) => algorithm,
-            None => newest
-                .and_then(|row| row.algorithm.parse().ok())
-                .unwrap_or(keys.policy().algorithm),
-        };
+        let newest_algorithm = newest.and_then(|row| row.algorithm.parse().ok());
+        let algorithm = algorithm
+            .or(newest_algorithm)
+            .unwrap_or(keys.policy().algorithm);
+        // An HMAC key's id comes from the secret: the same secret again
+        // would be the same key, not a new one.
+        if !algorithm.is_asymmetric() && newest_algorithm == Some(algorithm) {
+            return Err(KeyError::SecretNotRotatable(algorithm.name().to_owned()));
+        }
         let now = core.now();
         let added = keys
-            .rotate(&core.store, algorithm, now, keys.policy().publication_delay)
+            .rotate(
+                &core.store,
+                algorithm,
+                now,
+                keys.policy().publication_delay,
+                actor,
+            )
             .await?;
         Ok(added.map(|row| KeyListing {
             state: keyring::state_of(row.signs_from, row.retired_at, now, 0),

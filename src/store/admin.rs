@@ -1,20 +1,29 @@
-//! What staff tools read and change: users found by name and flags a page
+//! What staff tools read and change: users found by name, address and flags a page
 //! at a time (keyset pagination: a page costs the same at the millionth
 //! user as at the first), and the staff flags.
 
 use super::audit::record_audit;
+use super::users::summary_columns;
 use super::{append_change, on_pool, on_writer, Changed, Store, StoreError, UserSummary};
 use crate::audit::AuditEvent;
 
 /// Which users, in id order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserFilter {
-    /// Part of the name, any case.
+    /// The start of the username or of the email address, any case.
     pub search: Option<String>,
     pub is_active: Option<bool>,
     pub is_staff: Option<bool>,
     /// After the user with this id (the last of the previous page).
     pub after_id: Option<i64>,
+}
+
+/// Names and address to set (`None`: unchanged).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProfileChange<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub email: Option<&'a str>,
 }
 
 /// A user's standing for the admin tools: may they act, and how far.
@@ -25,43 +34,107 @@ pub struct StaffStanding {
     pub is_superuser: bool,
 }
 
-/// `%`, `_` and the escape itself are literal in a search.
-fn like_pattern(search: &str) -> String {
-    let mut pattern = String::with_capacity(search.len() + 2);
-    pattern.push('%');
-    for c in search.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+/// The lowest and the first string past every string that starts with
+/// `prefix` (lowercased), in byte order: a prefix search as an index range.
+fn prefix_range(prefix: &str) -> (String, String) {
+    let low = prefix.to_lowercase();
+    // U+10FFFF is the greatest character: nothing valid sorts between
+    // `low` followed by anything and `low` followed by it.
+    let high = format!("{low}\u{10FFFF}");
+    (low, high)
+}
+
+/// The user list's query with a search condition (`$4`, `$5`) or none:
+/// placeholders in the order they are bound and first appear, the limit last.
+macro_rules! users_sql {
+    ("") => {
+        concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM users \
+             WHERE ($1 IS NULL OR is_active = $1) AND ($2 IS NULL OR is_staff = $2) \
+             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
+        )
+    };
+    ($search:literal) => {
+        concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM users \
+             WHERE ($1 IS NULL OR is_active = $1) AND ($2 IS NULL OR is_staff = $2) \
+             AND ($3 IS NULL OR id > $3)",
+            $search,
+            " ORDER BY id LIMIT $6"
+        )
+    };
 }
 
 impl Store {
-    /// At most `limit` users matching `filter`, in id order.
+    /// At most `limit` users matching `filter`, in id order. A search is the
+    /// start of the username or of the email address, in any case.
     pub async fn find_users(
         &self,
         filter: &UserFilter,
         limit: i64,
     ) -> Result<Vec<UserSummary>, StoreError> {
-        const SQL: &str = "SELECT id, username, is_active, is_staff, is_superuser, created_at, \
-             last_login FROM users \
-             WHERE ($1 IS NULL OR LOWER(username) LIKE $1 ESCAPE '\\') \
-             AND ($2 IS NULL OR is_active = $2) AND ($3 IS NULL OR is_staff = $3) \
-             AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5";
-        let pattern = filter.search.as_deref().map(like_pattern);
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
-            SQL
-        )
-        .bind(pattern)
-        .bind(filter.is_active)
-        .bind(filter.is_staff)
-        .bind(filter.after_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?)
+        let search = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|search| !search.is_empty())
+            .map(prefix_range);
+        Ok(on_pool!(self, |pool| {
+            let sql = match (self, search.is_some()) {
+                (_, false) => users_sql!(""),
+                (Store::Sqlite { .. }, true) => users_sql!(
+                    " AND ((LOWER(username) >= $4 AND LOWER(username) < $5) \
+                     OR (LOWER(email) >= $4 AND LOWER(email) < $5))"
+                ),
+                // Byte order, as the indexes of migration 0009 keep it.
+                (Store::Postgres(_), true) => users_sql!(
+                    " AND ((LOWER(username) COLLATE \"C\" >= $4 AND LOWER(username) COLLATE \"C\" < $5) \
+                     OR (LOWER(email) COLLATE \"C\" >= $4 AND LOWER(email) COLLATE \"C\" < $5))"
+                ),
+            };
+            let mut query = sqlx::query_as::<_, UserSummary>(sql)
+                .bind(filter.is_active)
+                .bind(filter.is_staff)
+                .bind(filter.after_id);
+            if let Some((low, high)) = &search {
+                query = query.bind(low).bind(high);
+            }
+            query.bind(limit).fetch_all(pool).await
+        })?)
+    }
+
+    /// Sets a user's names and address where `Some`; `false`: no such user.
+    pub async fn set_profile(
+        &self,
+        user_id: i64,
+        profile: &ProfileChange<'_>,
+        audit: &[AuditEvent],
+    ) -> Result<bool, StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let found = sqlx::query(
+                "UPDATE users SET first_name = COALESCE($1, first_name), \
+                 last_name = COALESCE($2, last_name), email = COALESCE($3, email) WHERE id = $4",
+            )
+            .bind(profile.first_name)
+            .bind(profile.last_name)
+            .bind(profile.email)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !found {
+                return Ok(false);
+            }
+            record_audit!(tx, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     pub async fn staff_standing(&self, user_id: i64) -> Result<Option<StaffStanding>, StoreError> {
@@ -110,11 +183,20 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::prefix_range;
 
     #[test]
-    fn a_search_is_a_literal_part_of_the_name() {
-        assert_eq!(like_pattern("Ada"), "%ada%");
-        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    fn a_prefix_is_a_range_in_byte_order() {
+        let (low, high) = prefix_range("Ada");
+        assert_eq!(low, "ada");
+        for inside in ["ada", "adam", "ada_lovelace", "ada\u{10FFFE}"] {
+            assert!(low.as_str() <= inside && inside < high.as_str(), "{inside}");
+        }
+        for outside in ["ad", "adb", "ac~", "b"] {
+            assert!(
+                !(low.as_str() <= outside && outside < high.as_str()),
+                "{outside}"
+            );
+        }
     }
 }

@@ -13,7 +13,7 @@ mod sessions;
 mod throttle;
 mod users;
 
-pub use admin::{StaffStanding, UserFilter};
+pub use admin::{ProfileChange, StaffStanding, UserFilter};
 pub use keys::KeyRow;
 pub use listener::Wake;
 pub use own_sessions::{PasswordSwap, SessionRow};

@@ -24,7 +24,19 @@ pub struct UserSummary {
     pub is_superuser: bool,
     pub created_at: i64,
     pub last_login: Option<i64>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
 }
+
+/// The columns of a [`UserSummary`], for `concat!` (queries are static strings).
+macro_rules! summary_columns {
+    () => {
+        "id, username, is_active, is_staff, is_superuser, created_at, last_login, \
+         first_name, last_name, email"
+    };
+}
+pub(super) use summary_columns;
 
 impl Store {
     /// Inserts an active user; `Conflict` when the name is taken. A change-log
@@ -66,7 +78,7 @@ impl Store {
     }
 
     pub async fn find_user_summary(&self, id: i64) -> Result<Option<UserSummary>, StoreError> {
-        let sql = "SELECT id, username, is_active, is_staff, is_superuser, created_at, last_login FROM users WHERE id = $1";
+        let sql = concat!("SELECT ", summary_columns!(), " FROM users WHERE id = $1");
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
             sql
         )
@@ -76,7 +88,7 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
-        let sql = "SELECT id, username, is_active, is_staff, is_superuser, created_at, last_login FROM users ORDER BY id";
+        let sql = concat!("SELECT ", summary_columns!(), " FROM users ORDER BY id");
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(
             sql
         )
@@ -282,9 +294,11 @@ impl Store {
             let mut added = Vec::new();
             for chunk in wanted.chunks(ROWS) {
                 let mut insert = sqlx::QueryBuilder::new(if keep_ids {
-                    "INSERT INTO users (id, username, password_hash, is_active, is_staff, is_superuser, created_at, last_login) "
+                    "INSERT INTO users (id, username, password_hash, is_active, is_staff, is_superuser, \
+                     created_at, last_login, first_name, last_name, email) "
                 } else {
-                    "INSERT INTO users (username, password_hash, is_active, is_staff, is_superuser, created_at, last_login) "
+                    "INSERT INTO users (username, password_hash, is_active, is_staff, is_superuser, \
+                     created_at, last_login, first_name, last_name, email) "
                 });
                 insert.push_values(chunk, |mut row, user| {
                     if keep_ids {
@@ -296,7 +310,10 @@ impl Store {
                         .push_bind(user.is_staff)
                         .push_bind(user.is_superuser)
                         .push_bind(user.created_at.unwrap_or(now))
-                        .push_bind(user.last_login);
+                        .push_bind(user.last_login)
+                        .push_bind(user.first_name.as_str())
+                        .push_bind(user.last_name.as_str())
+                        .push_bind(user.email.as_str());
                 });
                 // A taken name (or, keeping ids, a taken id) skips the row.
                 insert.push(" ON CONFLICT DO NOTHING RETURNING id, username");

@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod account;
+mod admin;
 mod fields;
 mod form;
 mod hello;
@@ -11,6 +12,7 @@ mod signup;
 mod tokens;
 
 pub use account::Account;
+pub use admin::{AdminEvents, AdminKeys, AdminUser, AdminUsers};
 pub use hello::Hello;
 pub use home::Home;
 pub use login::Login;

@@ -73,7 +73,24 @@ pub fn tokens_of(pair: tessera::TokenPair, kept_refresh: Option<String>) -> Toke
         access: pair.access,
         refresh: pair.refresh.or(kept_refresh).unwrap_or_default(),
         known_device: pair.known_device,
+        staff: false,
     }
+}
+
+/// The tokens of a login: [`tokens_of`], marked when the account is staff
+/// (for the navigation; every admin call checks again).
+pub async fn login_tokens_of(pair: tessera::TokenPair) -> Result<Tokens, AuthFailure> {
+    let core = core()?;
+    let user = core
+        .sessions
+        .authenticate(&pair.access)
+        .await
+        .map_err(reject)?;
+    let staff = core.admin.is_staff(&user).await.map_err(reject)?;
+    Ok(Tokens {
+        staff,
+        ..tokens_of(pair, None)
+    })
 }
 
 /// Turns a core error into the UI's, and sets the response status to match.
@@ -140,7 +157,16 @@ impl From<AuthError> for AuthFailure {
             AuthError::UsernameTaken => Self::UsernameTaken,
             AuthError::SignupClosed => Self::SignupClosed,
             AuthError::PermissionDenied => Self::Forbidden,
-            AuthError::NoSuchUser | AuthError::Store(_) | AuthError::Hasher(_) => {
+            AuthError::NoSuchUser => Self::NotFound("There is no such user.".into()),
+            AuthError::InvalidEmail => Self::Invalid {
+                field: "email".into(),
+                message: error.to_string(),
+            },
+            AuthError::Keys(refused @ tessera::KeyError::SecretNotRotatable(_)) => Self::Invalid {
+                field: "key".into(),
+                message: capitalized(&refused.to_string()),
+            },
+            AuthError::Store(_) | AuthError::Hasher(_) | AuthError::Keys(_) => {
                 leptos::logging::error!("server function failed: {error}");
                 Self::Server("internal error".into())
             }

@@ -5,9 +5,12 @@
 //! DRF's cursor pagination shape, `{"next","results"}`.
 
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use tessera::{AccountChange, Admin, AuditEntry, AuditKind, AuditQuery, UserFilter, UserSummary};
+use tessera::{
+    AccountChange, Admin, AuditEntry, AuditKind, AuditQuery, KeyListing, UserFilter, UserSummary,
+};
 use utoipa::ToSchema;
 
 use super::account_views::{Ended, SessionView};
@@ -24,6 +27,11 @@ pub struct AdminUser {
     is_active: bool,
     is_staff: bool,
     is_superuser: bool,
+    first_name: String,
+    last_name: String,
+    /// As given; empty when unknown.
+    #[schema(example = "ada@example.org")]
+    email: String,
     /// When the account was made (UTC, ISO 8601).
     #[schema(example = "2026-12-01T09:30:15Z")]
     date_joined: String,
@@ -38,6 +46,9 @@ impl From<UserSummary> for AdminUser {
             is_active: user.is_active,
             is_staff: user.is_staff,
             is_superuser: user.is_superuser,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            email: user.email,
             date_joined: tessera::format_utc(user.created_at),
             last_login: user.last_login.map(tessera::format_utc),
         }
@@ -111,6 +122,7 @@ pub enum EventType {
     UsersImported,
     SigningKeyAdded,
     StaffChanged,
+    ProfileChanged,
 }
 
 /// A page of events, newest first.
@@ -129,6 +141,14 @@ pub struct UserChange {
     is_active: Option<bool>,
     #[schema(nullable = false)]
     is_staff: Option<bool>,
+    /// Up to 150 characters; may be blank.
+    #[schema(nullable = false, max_length = 150)]
+    first_name: Option<String>,
+    #[schema(nullable = false, max_length = 150)]
+    last_name: Option<String>,
+    /// A valid address, or blank.
+    #[schema(nullable = false, max_length = 254, example = "ada@example.org")]
+    email: Option<String>,
 }
 
 impl DrfBody for UserChange {
@@ -139,10 +159,16 @@ impl DrfBody for UserChange {
         let mut errors = FieldErrors::new();
         let is_active = fields.optional_bool("is_active", &mut errors);
         let is_staff = fields.optional_bool("is_staff", &mut errors);
+        let first_name = fields.optional_text("first_name", &mut errors);
+        let last_name = fields.optional_text("last_name", &mut errors);
+        let email = fields.optional_text("email", &mut errors);
         if errors.is_empty() {
             Ok(Self {
                 is_active,
                 is_staff,
+                first_name,
+                last_name,
+                email,
             })
         } else {
             Err(ApiError::Fields(errors))
@@ -222,7 +248,8 @@ fn next_page(path: &str, pairs: &[(String, String)], after: i64) -> String {
     )
 }
 
-/// Users, in id order, 50 a page, filtered by part of the name and flags.
+/// Users, in id order, 50 a page, filtered by the start of the name or
+/// address and by flags.
 #[utoipa::path(
     get,
     path = "/api/admin/users/",
@@ -230,7 +257,7 @@ fn next_page(path: &str, pairs: &[(String, String)], after: i64) -> String {
     tag = "admin",
     security(("jwt" = [])),
     params(
-        ("search" = Option<String>, Query, description = "Part of the username, any case"),
+        ("search" = Option<String>, Query, description = "The start of the username or the email address, any case"),
         ("is_active" = Option<bool>, Query, description = "Only active (or inactive) users"),
         ("is_staff" = Option<bool>, Query, description = "Only staff (or others)"),
         ("cursor" = Option<i64>, Query, description = "From a previous page's `next`"),
@@ -304,7 +331,7 @@ pub async fn user(
 }
 
 /// Changes a user: `is_active` (false ends every session at once, on every
-/// instance), `is_staff` (superusers only).
+/// instance), `is_staff` (superusers only), names and email address.
 #[utoipa::path(
     patch,
     path = "/api/admin/users/{id}/",
@@ -335,6 +362,9 @@ pub async fn change_user(
     let change = AccountChange {
         is_active: change.is_active,
         is_staff: change.is_staff,
+        first_name: change.first_name,
+        last_name: change.last_name,
+        email: change.email,
     };
     let user = admin
         .change_user(&caller, id, &change)
@@ -400,6 +430,132 @@ pub async fn end_user_sessions(
         .await
         .map_err(ApiError::from_admin)?;
     Ok(Json(Ended::new(ended)))
+}
+
+/// Ends one session of a user at once, on every instance.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/users/{id}/sessions/{session}/",
+    operation_id = "admin_users_sessions_destroy",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(
+        ("id" = i64, Path, description = "The user's id"),
+        ("session" = String, Path, description = "A session id from the user's sessions"),
+    ),
+    responses(
+        (status = 204, description = "The session ended"),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn end_user_session(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    Path((id, session)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id = user_id(&admin, &caller, &id).await?;
+    admin
+        .end_user_session(&caller, id, &session)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A signing key as staff see it (never its private part).
+#[derive(Serialize, ToSchema)]
+pub struct KeyView {
+    /// The key id in tokens' `kid` header (and the JWK set).
+    kid: String,
+    #[schema(example = "ES256")]
+    algorithm: String,
+    /// `pending` (published, not signing yet), `current`, `retiring`
+    /// (verifies, no longer signs) or `expired`.
+    #[schema(example = "current")]
+    state: String,
+    #[schema(example = "2026-12-01T09:30:15Z")]
+    created: String,
+    signs_from: String,
+    retired: Option<String>,
+    /// When it stops verifying (retired keys).
+    verifies_until: Option<String>,
+}
+
+impl From<KeyListing> for KeyView {
+    fn from(key: KeyListing) -> Self {
+        Self {
+            kid: key.kid,
+            algorithm: key.algorithm,
+            state: key.state.as_str().to_owned(),
+            created: tessera::format_utc(key.created_at),
+            signs_from: tessera::format_utc(key.signs_from),
+            retired: key.retired_at.map(tessera::format_utc),
+            verifies_until: key.verifies_until.map(tessera::format_utc),
+        }
+    }
+}
+
+/// Every stored signing key, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/keys/",
+    operation_id = "admin_keys_list",
+    tag = "admin",
+    security(("jwt" = [])),
+    responses(
+        (status = 200, description = "The signing keys", body = Vec<KeyView>),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn keys(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+) -> Result<Json<Vec<KeyView>>, ApiError> {
+    let keys = admin.keys(&caller).await.map_err(ApiError::from_admin)?;
+    Ok(Json(keys.into_iter().map(KeyView::from).collect()))
+}
+
+/// Superusers: adds a signing key of the current algorithm, published at
+/// once and signing after the publication delay (`tessera keys rotate`).
+/// 201 with the new key; 200 with the newest key when another instance
+/// rotated at the same moment (its key stands).
+#[utoipa::path(
+    post,
+    path = "/api/admin/keys/rotate/",
+    operation_id = "admin_keys_rotate",
+    tag = "admin",
+    security(("jwt" = [])),
+    responses(
+        (status = 201, description = "The key added", body = KeyView),
+        (status = 200, description = "Another instance's key, added at the same moment", body = KeyView),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn rotate_key(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+) -> Result<(StatusCode, Json<KeyView>), ApiError> {
+    if let Some(added) = admin
+        .rotate_key(&caller)
+        .await
+        .map_err(ApiError::from_admin)?
+    {
+        return Ok((StatusCode::CREATED, Json(added.into())));
+    }
+    let newest = admin
+        .keys(&caller)
+        .await
+        .map_err(ApiError::from_admin)?
+        .into_iter()
+        .max_by_key(|key| key.created_at)
+        .ok_or_else(|| ApiError::Internal("no signing key after a rotation".to_owned()))?;
+    Ok((StatusCode::OK, Json(newest.into())))
 }
 
 /// The audit log, newest first, 50 a page.

@@ -37,6 +37,8 @@ pub enum ApiError {
     NotFound,
     /// 404 `{"detail":"Invalid cursor"}`, DRF's CursorPagination's.
     InvalidCursor,
+    /// 409 `{"detail":"…"}`: the request cannot apply to things as they are.
+    Conflict(String),
     /// 405 `{"detail":"Method \"GET\" not allowed."}`
     MethodNotAllowed(Method, &'static str),
     /// 413
@@ -69,6 +71,7 @@ impl ApiError {
             }
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::InvalidCursor => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -128,6 +131,10 @@ impl ApiError {
         match error {
             AuthError::PermissionDenied => Self::Forbidden,
             AuthError::NoSuchUser => Self::NotFound,
+            AuthError::InvalidEmail => Self::Fields(vec![("email", error.to_string())]),
+            AuthError::Keys(refused @ tessera::KeyError::SecretNotRotatable(_)) => {
+                Self::Conflict(capitalized(&refused.to_string()))
+            }
             other => Self::from_account(other),
         }
     }
@@ -286,6 +293,7 @@ impl IntoResponse for ApiError {
             )),
             Self::NotFound => serde_json::to_string(&detail("Not found.")),
             Self::InvalidCursor => serde_json::to_string(&detail("Invalid cursor")),
+            Self::Conflict(message) => serde_json::to_string(&detail(message)),
             Self::MethodNotAllowed(method, _) => {
                 serde_json::to_string(&detail(&format!("Method \"{method}\" not allowed.")))
             }
@@ -332,5 +340,14 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(InternalCause(cause));
         }
         response
+    }
+}
+
+/// A core message as a sentence: capital first letter, final full stop.
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
     }
 }

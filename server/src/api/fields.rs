@@ -117,6 +117,19 @@ impl Fields {
         None
     }
 
+    /// An optional CharField that may be blank (a model field with
+    /// `blank=True`: names, email): absent is `None`, the value stripped.
+    pub fn optional_text(&self, name: &'static str, errors: &mut FieldErrors) -> Option<String> {
+        let problem = match self.0.get(name)? {
+            Value::String(text) => return Some(strip(text).to_owned()),
+            Value::Number(number) => return Some(number.to_string()),
+            Value::Null => "This field may not be null.",
+            _ => "Not a valid string.",
+        };
+        errors.push((name, problem.to_owned()));
+        None
+    }
+
     /// An optional BooleanField, read as DRF reads one: `true`/`false`,
     /// and from a form `"true"`, `"1"`, `"on"`… (any case); absent is `None`.
     pub fn optional_bool(&self, name: &'static str, errors: &mut FieldErrors) -> Option<bool> {

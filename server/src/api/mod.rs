@@ -78,6 +78,18 @@ pub fn routes() -> Router<AppState> {
             protected(post(admin_views::end_user_sessions), POST_ONLY),
         )
         .route(
+            "/api/admin/users/{id}/sessions/{session}/",
+            protected(delete(admin_views::end_user_session), DELETE_ONLY),
+        )
+        .route(
+            "/api/admin/keys/",
+            protected(get(admin_views::keys), READ_ONLY),
+        )
+        .route(
+            "/api/admin/keys/rotate/",
+            protected(post(admin_views::rotate_key), POST_ONLY),
+        )
+        .route(
             "/api/admin/events/",
             protected(get(admin_views::events), READ_ONLY),
         )

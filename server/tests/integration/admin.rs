@@ -28,7 +28,12 @@ async fn call(app: &TestApp, method: &str, path: &str, access: &str, body: Optio
 /// An app with a superuser `root`, a staff member `staff` and a person `bob`;
 /// returns their access tokens.
 async fn app_with_staff(engine: Engine) -> (TestApp, [String; 3]) {
-    let app = spawn_app_with(engine, |_| {}).await;
+    app_with_staff_signing(engine, "HS256").await
+}
+
+async fn app_with_staff_signing(engine: Engine, algorithm: &str) -> (TestApp, [String; 3]) {
+    let algorithm: tessera::SigningAlgorithm = algorithm.parse().unwrap();
+    let app = spawn_app_with(engine, |settings| settings.algorithm = algorithm).await;
     for name in ["root", "staff", "bob"] {
         app.add_user(name, &format!("{name}-password")).await;
     }
@@ -66,6 +71,13 @@ async fn only_staff_may_use_the_admin_api(engine: Engine) {
             None,
         ),
         ("GET", "/api/admin/events/".to_owned(), None),
+        (
+            "DELETE",
+            format!("/api/admin/users/{bob_id}/sessions/{}/", "0".repeat(32)),
+            None,
+        ),
+        ("GET", "/api/admin/keys/".to_owned(), None),
+        ("POST", "/api/admin/keys/rotate/".to_owned(), None),
         ("GET", "/api/admin/users/?is_active=maybe".to_owned(), None),
         ("GET", "/api/admin/users/not-a-number/".to_owned(), None),
     ];
@@ -162,10 +174,16 @@ async fn staff_find_users_by_name_a_page_at_a_time(engine: Engine) {
     let expected: Vec<String> = (0..120).map(|n| format!("Member{n:03}")).collect();
     assert_eq!(seen, expected);
 
-    // Part of a name, any case; `%` and `_` are literal.
-    let found = call(&app, "GET", "/api/admin/users/?search=MBER11", &staff, None)
-        .await
-        .json();
+    // The start of a name, any case; a middle part is not a start.
+    let found = call(
+        &app,
+        "GET",
+        "/api/admin/users/?search=mEMBER11",
+        &staff,
+        None,
+    )
+    .await
+    .json();
     let names: HashSet<&str> = found["results"]
         .as_array()
         .unwrap()
@@ -174,10 +192,18 @@ async fn staff_find_users_by_name_a_page_at_a_time(engine: Engine) {
         .collect();
     assert_eq!(names.len(), 10);
     assert!(names.contains("Member110"));
-    let none = call(&app, "GET", "/api/admin/users/?search=m_mber", &staff, None)
+    for nothing in ["mber11", "m_mber", "member%", "Member1100"] {
+        let none = call(
+            &app,
+            "GET",
+            &format!("/api/admin/users/?search={nothing}"),
+            &staff,
+            None,
+        )
         .await
         .json();
-    assert_eq!(none["results"], json!([]));
+        assert_eq!(none["results"], json!([]), "{nothing}");
+    }
 
     // Flags.
     let staff_only = call(&app, "GET", "/api/admin/users/?is_staff=true", &staff, None)
@@ -336,7 +362,233 @@ async fn only_a_superuser_makes_or_unmakes_staff(engine: Engine) {
     );
 }
 
+async fn staff_end_one_session_of_a_user(engine: Engine) {
+    let (app, [_, staff, bob]) = app_with_staff(engine).await;
+    let bob_id = crate::support::payload(&bob)["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (second, _) = app.tokens("bob", "bob-password").await;
+    let second_sid = crate::support::payload(&second)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/admin/users/{bob_id}/sessions/{second_sid}/");
+
+    let ended = call(&app, "DELETE", &path, &staff, None).await;
+    assert_eq!((ended.status, ended.text().as_str()), (204, ""));
+    assert_eq!(app.hello(&second).await.status, 401);
+    assert_eq!(app.hello(&bob).await.status, 200, "the other session lives");
+    // Once ended, it is no session; nor is another user's, nor a made-up id.
+    let again = call(&app, "DELETE", &path, &staff, None).await;
+    assert_eq!(
+        (again.status, again.text().as_str()),
+        (404, r#"{"detail":"Not found."}"#)
+    );
+    let staff_sid = crate::support::payload(&staff)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let foreign = format!("/api/admin/users/{bob_id}/sessions/{staff_sid}/");
+    assert_eq!(
+        call(&app, "DELETE", &foreign, &staff, None).await.status,
+        404
+    );
+    assert_eq!(app.hello(&staff).await.status, 200);
+    let junk = format!("/api/admin/users/{bob_id}/sessions/not-an-id/");
+    assert_eq!(call(&app, "DELETE", &junk, &staff, None).await.status, 404);
+
+    let events = call(
+        &app,
+        "GET",
+        &format!("/api/admin/events/?user={bob_id}&type=session_ended"),
+        &staff,
+        None,
+    )
+    .await
+    .json();
+    let events = events["results"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["session"], second_sid.as_str());
+    assert_eq!(events[0]["detail"], "by staff");
+}
+
+async fn staff_see_the_signing_keys_and_superusers_rotate_them(engine: Engine) {
+    let (app, [root, staff, _]) = app_with_staff_signing(engine, "ES256").await;
+    let keys = call(&app, "GET", "/api/admin/keys/", &staff, None).await;
+    assert_eq!(keys.status, 200, "{}", keys.text());
+    let keys = keys.json();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0]["algorithm"], "ES256");
+    assert_eq!(keys[0]["state"], "current");
+    assert!(!keys[0].to_string().contains("private"), "{keys:?}");
+
+    let refused = call(&app, "POST", "/api/admin/keys/rotate/", &staff, None).await;
+    assert_eq!((refused.status, refused.text().as_str()), (403, FORBIDDEN));
+    let rotated = call(&app, "POST", "/api/admin/keys/rotate/", &root, None).await;
+    assert_eq!(rotated.status, 201, "{}", rotated.text());
+    let added = rotated.json();
+    let listed = call(&app, "GET", "/api/admin/keys/", &staff, None)
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(listed[1]["kid"], added["kid"]);
+
+    let root_id: i64 = crate::support::payload(&root)["user_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let events = call(
+        &app,
+        "GET",
+        "/api/admin/events/?type=signing_key_added",
+        &staff,
+        None,
+    )
+    .await
+    .json();
+    let by_root: Vec<&Value> = events["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["actor"] == root_id)
+        .collect();
+    assert_eq!(by_root.len(), 1, "{events}");
+}
+
+/// An HMAC key is the secret itself: "rotating" it would add the same key
+/// again, so the answer says how to rotate a secret instead.
+async fn an_hmac_secret_is_not_rotated_by_the_api(engine: Engine) {
+    let (app, [root, _, _]) = app_with_staff(engine).await;
+    let refused = call(&app, "POST", "/api/admin/keys/rotate/", &root, None).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    let detail = refused.json()["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.starts_with("This server signs with its secret key (HS256)")
+            && detail.contains("--previous-secret-keys"),
+        "{detail}"
+    );
+    let keys = call(&app, "GET", "/api/admin/keys/", &root, None)
+        .await
+        .json();
+    assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+}
+
+/// Names and address: shown, changed by staff within Django's limits,
+/// searched by the start of the address; the log names the fields only.
+async fn staff_change_names_and_email_and_find_users_by_address(engine: Engine) {
+    let (app, [_, staff, bob]) = app_with_staff(engine).await;
+    let bob_id = crate::support::payload(&bob)["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/admin/users/{bob_id}/");
+    let shown = call(&app, "GET", &path, &staff, None).await.json();
+    assert_eq!(
+        (&shown["first_name"], &shown["last_name"], &shown["email"]),
+        (&json!(""), &json!(""), &json!(""))
+    );
+
+    let changed = call(
+        &app,
+        "PATCH",
+        &path,
+        &staff,
+        Some(json!({"first_name": " Robert ", "last_name": "Tables", "email": "Bob.Tables@Example.org"})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let changed = changed.json();
+    assert_eq!(changed["first_name"], "Robert");
+    assert_eq!(
+        changed["email"], "Bob.Tables@Example.org",
+        "stored as given"
+    );
+
+    for (body, answer) in [
+        (
+            json!({"email": "not an address"}),
+            r#"{"email":["Enter a valid email address."]}"#.to_owned(),
+        ),
+        (
+            json!({"first_name": "x".repeat(151)}),
+            r#"{"first_name":["Ensure this field has no more than 150 characters."]}"#.to_owned(),
+        ),
+        (
+            json!({"last_name": null}),
+            r#"{"last_name":["This field may not be null."]}"#.to_owned(),
+        ),
+        (
+            json!({"email": ["a@b.org"]}),
+            r#"{"email":["Not a valid string."]}"#.to_owned(),
+        ),
+    ] {
+        let refused = call(&app, "PATCH", &path, &staff, Some(body.clone())).await;
+        assert_eq!((refused.status, refused.text()), (400, answer), "{body}");
+    }
+    let unchanged = call(&app, "GET", &path, &staff, None).await.json();
+    assert_eq!(unchanged["email"], "Bob.Tables@Example.org");
+
+    // Found by the start of the address, in any case.
+    let found = call(
+        &app,
+        "GET",
+        "/api/admin/users/?search=BOB.tab",
+        &staff,
+        None,
+    )
+    .await
+    .json();
+    let names: Vec<&str> = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bob"]);
+
+    // One event, naming the fields that changed and not their values.
+    let events = call(
+        &app,
+        "GET",
+        &format!("/api/admin/events/?user={bob_id}&type=profile_changed"),
+        &staff,
+        None,
+    )
+    .await
+    .json();
+    let events = events["results"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail"], "first_name, last_name, email");
+    assert!(!events[0].to_string().contains("Tables"), "{:?}", events[0]);
+    // The same values again change nothing and log nothing.
+    call(
+        &app,
+        "PATCH",
+        &path,
+        &staff,
+        Some(json!({"first_name": "Robert"})),
+    )
+    .await;
+    let again = call(
+        &app,
+        "GET",
+        &format!("/api/admin/events/?user={bob_id}&type=profile_changed"),
+        &staff,
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(again["results"].as_array().unwrap().len(), 1);
+}
+
 on_both_engines!(
+    staff_change_names_and_email_and_find_users_by_address,
+    staff_end_one_session_of_a_user,
+    staff_see_the_signing_keys_and_superusers_rotate_them,
+    an_hmac_secret_is_not_rotated_by_the_api,
     only_staff_may_use_the_admin_api,
     staff_find_users_by_name_a_page_at_a_time,
     staff_deactivate_a_user_and_end_their_sessions,

@@ -164,10 +164,7 @@ async fn an_unknown_user_held_as_such_is_known_once_imported_elsewhere() {
             username: "imported".into(),
             password_hash: "pbkdf2_sha256$1000000$salt$hash".into(),
             is_active: true,
-            is_staff: false,
-            is_superuser: false,
-            created_at: None,
-            last_login: None,
+            ..ImportedUser::default()
         }])
         .await
         .unwrap();

@@ -314,6 +314,23 @@ async fn keys_list_and_rotate_reach_a_running_server() {
     assert_eq!(app.tessera.keys.list().await.unwrap().len(), 3);
 }
 
+/// An HMAC key comes from the secret: `keys rotate` says how to rotate a
+/// secret instead of pretending another process won a race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_refuses_to_rotate_a_secret_in_place() {
+    let app = support::spawn_app_with(support::Engine::Sqlite, |_| {}).await;
+    let secret = app.settings.secret_key_file.clone();
+    let refused = run(&app.database_url, &secret, &["keys", "rotate"], "").await;
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("this server signs with its secret key (HS256)")
+            && said.contains("--previous-secret-keys"),
+        "{said}"
+    );
+    assert_eq!(app.tessera.keys.list().await.unwrap().len(), 1);
+}
+
 #[test]
 fn version_prints_the_package_version() {
     let output = Command::new(env!("CARGO_BIN_EXE_tessera"))

@@ -129,10 +129,7 @@ async fn a_renumbered_import_hands_no_token_to_another_person(engine: Engine) {
             username: "from-django".into(),
             password_hash: "pbkdf2_sha256$1000000$salt$hash".into(),
             is_active: true,
-            is_staff: false,
-            is_superuser: false,
-            created_at: None,
-            last_login: None,
+            ..tessera::import::ImportedUser::default()
         }])
         .await
         .unwrap();

@@ -296,11 +296,13 @@ async fn hostile_hash_parameters_are_refused_at_import_and_at_login(engine: Engi
     assert_eq!(app.login("walter", "walter-password").await.status, 200);
 }
 
-/// Django's staff and superusers stay what they were, and may use the admin API.
+/// Django's staff and superusers stay what they were, and may use the
+/// admin API; names and email addresses come along.
 async fn staff_and_superusers_keep_their_flags(engine: Engine) {
     let app = spawn_app_with(engine, |_| {}).await;
     let file = br#"[
-        {"model": "auth.user", "pk": 1, "fields": {"username": "root", "password": "!", "is_staff": true, "is_superuser": true}},
+        {"model": "auth.user", "pk": 1, "fields": {"username": "root", "password": "!", "is_staff": true, "is_superuser": true,
+         "first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.org"}},
         {"model": "auth.user", "pk": 2, "fields": {"username": "helper", "password": "!", "is_staff": true, "is_superuser": false}},
         {"model": "auth.user", "pk": 3, "fields": {"username": "member", "password": "!"}}
     ]"#;
@@ -323,6 +325,17 @@ async fn staff_and_superusers_keep_their_flags(engine: Engine) {
             ("member", false, false)
         ]
     );
+    // Names and address come along, stored as given.
+    let root = &users[0];
+    assert_eq!(
+        (
+            root.first_name.as_str(),
+            root.last_name.as_str(),
+            root.email.as_str()
+        ),
+        ("Ada", "Lovelace", "Ada@Example.org")
+    );
+    assert_eq!(users[2].email, "");
 }
 
 on_both_engines!(

@@ -1,0 +1,208 @@
+//! The admin console, for staff: users (`/admin`, `/admin/users/<id>`), the
+//! audit log (`/admin/events`) and the signing keys (`/admin/keys`). Each
+//! page is a split wasm file of its own; what they share is here: the
+//! frame that asks the server whether the caller is staff, the console's
+//! own navigation, and the dialog every destructive action goes through.
+
+mod events;
+mod keys;
+mod user;
+mod users;
+
+pub use events::AdminEvents;
+pub use keys::AdminKeys;
+pub use user::AdminUser;
+pub use users::AdminUsers;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::admin_api::{self, Standing};
+use crate::components::RequireLogin;
+use crate::session::use_session;
+
+/// An admin page: logged in first, then staff as the server sees it now
+/// (never as the browser remembers it). Anyone else reads that the page is
+/// not for them. The caller's [`Standing`] is in the context of `children`.
+#[component]
+fn AdminPage(children: ChildrenFn) -> impl IntoView {
+    view! {
+        <section class="card admin">
+            <RequireLogin>
+                <StaffOnly children=children.clone() />
+            </RequireLogin>
+        </section>
+    }
+}
+
+#[component]
+fn StaffOnly(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let standing =
+        LocalResource::new(move || async move { session.call(admin_api::admin_standing).await });
+    // The navigation's "Admin" follows the server's answer.
+    Effect::new(move |_| {
+        if let Some(Ok(standing)) = standing.get() {
+            session.note_staff(standing.staff);
+        }
+    });
+    move || match standing.get() {
+        None => view! {
+            <p class="placeholder" aria-busy="true">"Checking your access…"</p>
+        }
+        .into_any(),
+        Some(Ok(standing)) if standing.staff => {
+            provide_context(standing);
+            view! {
+                <AdminNav />
+                {children()}
+            }
+            .into_any()
+        }
+        Some(Ok(_)) => view! {
+            <h1>"You do not have access to this page"</h1>
+            <p data-testid="no-access">
+                "The admin console is for staff. If you need access, ask a superuser. "
+                <A href="/">"Back to the start page"</A>
+                "."
+            </p>
+        }
+        .into_any(),
+        Some(Err(failure)) => view! {
+            <h1>"Admin"</h1>
+            <p class="form-error" role="alert">{failure.to_string()}</p>
+        }
+        .into_any(),
+    }
+}
+
+/// The caller's standing, as [`AdminPage`] learnt it.
+fn use_standing() -> Standing {
+    use_context::<Standing>().unwrap_or_default()
+}
+
+#[component]
+fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="admin-nav" aria-label="Admin">
+            <A href="/admin" exact=true>"Users"</A>
+            <A href="/admin/events">"Events"</A>
+            <A href="/admin/keys">"Signing keys"</A>
+        </nav>
+    }
+}
+
+/// What a destructive action asks before it happens.
+#[derive(Clone)]
+struct Confirmation {
+    /// The question, as the dialog's heading: "Deactivate alice?"
+    title: String,
+    /// What will happen, in a sentence or two.
+    text: String,
+    /// The button that does it: "Deactivate".
+    action: &'static str,
+    on_confirm: Callback<()>,
+}
+
+/// The page's one confirmation dialog, a native modal `<dialog>`: focus
+/// moves into it (to "Cancel", the safe choice), Tab stays inside, Escape
+/// cancels, and focus returns to the button that opened it.
+#[component]
+fn ConfirmDialog(ask: RwSignal<Option<Confirmation>>) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    Effect::new(move |_| {
+        let Some(dialog) = dialog.get() else { return };
+        match (ask.with(Option::is_some), dialog.open()) {
+            (true, false) => {
+                let _ = dialog.show_modal();
+            }
+            (false, true) => dialog.close(),
+            _ => {}
+        }
+    });
+    let confirm = move |_| {
+        if let Some(confirmation) = ask.get_untracked() {
+            ask.set(None);
+            confirmation.on_confirm.run(());
+        }
+    };
+    view! {
+        <dialog
+            node_ref=dialog
+            class="confirm"
+            aria-labelledby="confirm-title"
+            aria-describedby="confirm-text"
+            data-testid="confirm-dialog"
+            // Escape, or any other way the dialog closes, is a cancel.
+            on:close=move |_| ask.set(None)
+        >
+            <h2 id="confirm-title">{move || ask.with(|ask| ask.as_ref().map(|c| c.title.clone()))}</h2>
+            <p id="confirm-text">{move || ask.with(|ask| ask.as_ref().map(|c| c.text.clone()))}</p>
+            <div class="toolbar">
+                <button type="button" class="button button-quiet" autofocus on:click=move |_| ask.set(None)>
+                    "Cancel"
+                </button>
+                <button type="button" class="button button-danger" on:click=confirm>
+                    {move || ask.with(|ask| ask.as_ref().map(|c| c.action))}
+                </button>
+            </div>
+        </dialog>
+    }
+}
+
+/// A table's "Next page" and "First page" links; `next`: the address of the
+/// next page, if there is one; `first`: the first page's, when not on it.
+#[component]
+fn Pager(next: Option<String>, first: Option<String>) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {first.map(|href| view! { <A href=href>"First page"</A> })}
+            {next.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page"</A> })}
+        </nav>
+    }
+}
+
+/// `path?name=value&…` with the empty values left out.
+fn address(path: &str, pairs: &[(&str, String)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", percent_encoded(value)))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn percent_encoded(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                encoded.push(byte as char)
+            }
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address;
+
+    #[test]
+    fn addresses_carry_only_what_is_set() {
+        assert_eq!(address("/admin", &[("search", String::new())]), "/admin");
+        assert_eq!(
+            address(
+                "/admin",
+                &[("search", "ada l&o".into()), ("after", "50".into())]
+            ),
+            "/admin?search=ada%20l%26o&after=50"
+        );
+    }
+}

@@ -1,0 +1,424 @@
+//! `/admin/users/<id>`: one account as staff see it. Its profile, the
+//! "Active" and "Staff" switches (staff changes by superusers only), its
+//! live sessions with "End" and "End all", and its latest events. Every
+//! destructive action asks to confirm first.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::users::role;
+use super::{use_standing, ConfirmDialog, Confirmation};
+use crate::admin_api::{self, UserDetail, UserRow};
+use crate::api::SessionItem;
+use crate::display::local_time;
+use crate::failure::AuthFailure;
+use crate::session::{use_session, Session};
+
+#[component]
+pub fn AdminUser() -> impl IntoView {
+    view! {
+        <super::AdminPage>
+            <UserPage />
+        </super::AdminPage>
+    }
+}
+
+/// What the last action did, for the page's status line.
+type Outcome = Option<Result<String, AuthFailure>>;
+
+#[component]
+fn UserPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    // Bumped after every change: the page reads the account again.
+    let generation = RwSignal::new(0_u32);
+    let detail = LocalResource::new(move || {
+        generation.track();
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => session.call(move || admin_api::admin_user(id)).await,
+                None => Err(AuthFailure::NotFound("There is no such user.".into())),
+            }
+        }
+    });
+    let ask = RwSignal::new(None::<Confirmation>);
+    let outcome = RwSignal::new(Outcome::None);
+    let busy = RwSignal::new(false);
+    let act = Actor {
+        session,
+        generation,
+        outcome,
+        busy,
+    };
+
+    view! {
+        <p><A href="/admin">"All users"</A></p>
+        <Suspense fallback=|| view! { <p class="placeholder" aria-busy="true">"Loading the account…"</p> }>
+            {move || {
+                detail
+                    .get()
+                    .map(|result| match result {
+                        Ok(detail) => view! { <Account detail ask act /> }.into_any(),
+                        Err(failure) => view! {
+                            <h1>"User"</h1>
+                            <p class="form-error" role="alert">{failure.to_string()}</p>
+                        }
+                            .into_any(),
+                    })
+            }}
+        </Suspense>
+        <p class="status" role="status" aria-live="polite" data-testid="admin-outcome">
+            {move || {
+                outcome
+                    .get()
+                    .map(|outcome| match outcome {
+                        Ok(done) => done,
+                        Err(failure) => failure.to_string(),
+                    })
+            }}
+        </p>
+        <ConfirmDialog ask />
+    }
+}
+
+/// Runs one change at a time and reports it.
+#[derive(Clone, Copy)]
+struct Actor {
+    session: Session,
+    generation: RwSignal<u32>,
+    outcome: RwSignal<Outcome>,
+    busy: RwSignal<bool>,
+}
+
+impl Actor {
+    /// Calls `change`, then shows `done` (or the failure) and reloads.
+    fn run<T, F, Fut>(self, change: F, done: impl FnOnce(T) -> String + 'static)
+    where
+        T: 'static,
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<T, AuthFailure>> + 'static,
+    {
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = self.session.call(change).await;
+            self.outcome.set(Some(result.map(done)));
+            self.generation.update(|generation| *generation += 1);
+            self.busy.set(false);
+        });
+    }
+}
+
+#[component]
+fn Account(detail: UserDetail, ask: RwSignal<Option<Confirmation>>, act: Actor) -> impl IntoView {
+    let UserDetail { user, sessions } = detail;
+    let standing = use_standing();
+    let name = user.username.clone();
+    view! {
+        <h1>{format!("User {name}")}</h1>
+        <dl class="profile">
+            <dt>"Username"</dt>
+            <dd data-testid="profile-username">{user.username.clone()}</dd>
+            <dt>"Name"</dt>
+            <dd>{full_name(&user)}</dd>
+            <dt>"Email"</dt>
+            <dd data-testid="profile-email">{if user.email.is_empty() { "—".to_owned() } else { user.email.clone() }}</dd>
+            <dt>"User id"</dt>
+            <dd>{user.id}</dd>
+            <dt>"Role"</dt>
+            <dd>{role(&user)}</dd>
+            <dt>"Joined"</dt>
+            <dd>{local_time(user.date_joined)}</dd>
+            <dt>"Last login"</dt>
+            <dd>{user.last_login.map_or_else(|| "Never".to_owned(), local_time)}</dd>
+        </dl>
+        <h2>"Access"</h2>
+        <div class="switches">
+            <ActiveSwitch user=user.clone() ask act />
+            <StaffSwitch user=user.clone() ask act superuser=standing.superuser />
+        </div>
+        <Sessions user=user.clone() sessions ask act />
+        <h2 id="user-events-heading">"Latest events"</h2>
+        <UserEvents user_id=user.id />
+    }
+}
+
+/// "Ada Lovelace", or a dash when neither name is known.
+fn full_name(user: &UserRow) -> String {
+    let name = format!("{} {}", user.first_name, user.last_name);
+    match name.trim() {
+        "" => "—".to_owned(),
+        name => name.to_owned(),
+    }
+}
+
+/// A switch: a button that reads "on" or "off" to assistive technology.
+#[component]
+fn Switch(
+    label: &'static str,
+    on: bool,
+    disabled: Signal<bool>,
+    #[prop(optional)] hint: Option<&'static str>,
+    on_toggle: impl Fn() + 'static,
+) -> impl IntoView {
+    let hint_id = format!("{}-hint", label.to_lowercase());
+    view! {
+        <div class="switch-row">
+            <button
+                type="button"
+                role="switch"
+                class="switch"
+                aria-checked=on.to_string()
+                aria-describedby=hint.map(|_| hint_id.clone())
+                data-testid=format!("switch-{}", label.to_lowercase())
+                disabled=move || disabled.get()
+                on:click=move |_| on_toggle()
+            >
+                <span class="switch-track" aria-hidden="true"></span>
+                {label}
+            </button>
+            {hint.map(|hint| view! { <p id=hint_id class="field-hint">{hint}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn ActiveSwitch(user: UserRow, ask: RwSignal<Option<Confirmation>>, act: Actor) -> impl IntoView {
+    let (id, active, name) = (user.id, user.is_active, user.username);
+    let toggle = move || {
+        let name = name.clone();
+        let change = move || admin_api::admin_set_active(id, !active);
+        if active {
+            let done = name.clone();
+            ask.set(Some(Confirmation {
+                title: format!("Deactivate {name}?"),
+                text: format!(
+                    "{name} is signed out everywhere at once and cannot log in until the account is active again."
+                ),
+                action: "Deactivate",
+                on_confirm: Callback::new(move |()| {
+                    let done = done.clone();
+                    act.run(change, move |_| format!("{done} was deactivated and signed out everywhere."))
+                }),
+            }));
+        } else {
+            act.run(change, move |_| format!("{name} is active again."));
+        }
+    };
+    view! {
+        <Switch label="Active" on=active disabled=act.busy.into() on_toggle=toggle />
+    }
+}
+
+#[component]
+fn StaffSwitch(
+    user: UserRow,
+    ask: RwSignal<Option<Confirmation>>,
+    act: Actor,
+    superuser: bool,
+) -> impl IntoView {
+    let (id, staff, name) = (user.id, user.is_staff, user.username);
+    let toggle = move || {
+        let name = name.clone();
+        let (title, text, action) = if staff {
+            (
+                format!("Remove {name} from staff?"),
+                format!("{name} can no longer use the admin console or the admin API, from this moment on."),
+                "Remove from staff",
+            )
+        } else {
+            (
+                format!("Make {name} staff?"),
+                format!("{name} can then see every user and the audit log, deactivate accounts and end sessions."),
+                "Make staff",
+            )
+        };
+        ask.set(Some(Confirmation {
+            title,
+            text,
+            action,
+            on_confirm: Callback::new(move |()| {
+                let name = name.clone();
+                act.run(
+                    move || admin_api::admin_set_staff(id, !staff),
+                    move |user: UserRow| {
+                        if user.is_staff {
+                            format!("{name} is now staff.")
+                        } else {
+                            format!("{name} is no longer staff.")
+                        }
+                    },
+                )
+            }),
+        }));
+    };
+    let busy = act.busy;
+    view! {
+        <Switch
+            label="Staff"
+            on=staff
+            disabled=Signal::derive(move || busy.get() || !superuser)
+            hint=if superuser { "Staff use the admin console." } else { "Only a superuser can change this." }
+            on_toggle=toggle
+        />
+    }
+}
+
+#[component]
+fn Sessions(
+    user: UserRow,
+    sessions: Vec<SessionItem>,
+    ask: RwSignal<Option<Confirmation>>,
+    act: Actor,
+) -> impl IntoView {
+    let (id, name) = (user.id, user.username);
+    let count = sessions.len();
+    let end_all = {
+        let name = name.clone();
+        move |_| {
+            let name = name.clone();
+            ask.set(Some(Confirmation {
+                title: format!("End every session of {name}?"),
+                text: format!(
+                    "{name} is signed out on every device at once and has to log in again."
+                ),
+                action: "End all sessions",
+                on_confirm: Callback::new(move |()| {
+                    let name = name.clone();
+                    act.run(
+                        move || admin_api::admin_end_sessions(id),
+                        move |ended| match ended {
+                            1 => format!("Ended 1 session of {name}."),
+                            ended => format!("Ended {ended} sessions of {name}."),
+                        },
+                    )
+                }),
+            }));
+        }
+    };
+    let busy = act.busy;
+    view! {
+        <h2 id="user-sessions-heading">"Sessions"</h2>
+        {if sessions.is_empty() {
+            view! { <p class="muted" data-testid="no-sessions">"Not signed in anywhere."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="session-list" aria-labelledby="user-sessions-heading" data-testid="user-sessions">
+                    {sessions
+                        .into_iter()
+                        .map(|item| view! { <SessionEntry item user_id=id name=name.clone() ask act /> })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+        <div class="toolbar">
+            <button
+                type="button"
+                class="button button-quiet"
+                data-testid="end-all"
+                disabled=move || busy.get() || count == 0
+                on:click=end_all
+            >
+                "End all sessions"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn SessionEntry(
+    item: SessionItem,
+    user_id: i64,
+    name: String,
+    ask: RwSignal<Option<Confirmation>>,
+    act: Actor,
+) -> impl IntoView {
+    let times = format!(
+        "Signed in {} · last active {}",
+        local_time(item.created_at),
+        local_time(item.last_used_at)
+    );
+    let place = item
+        .client_address
+        .clone()
+        .map(|address| format!(" · from {address}"));
+    let label = format!(
+        "End {} (signed in {})",
+        item.device,
+        local_time(item.created_at)
+    );
+    let device = item.device.clone();
+    let end = move |_| {
+        let (session, device, name) = (item.id.clone(), item.device.clone(), name.clone());
+        ask.set(Some(Confirmation {
+            title: format!("End this session of {name}?"),
+            text: format!("{device} is signed out at once."),
+            action: "End session",
+            on_confirm: Callback::new(move |()| {
+                let (session, device) = (session.clone(), device.clone());
+                act.run(
+                    move || admin_api::admin_end_session(user_id, session.clone()),
+                    move |()| format!("Ended the session on {device}."),
+                )
+            }),
+        }));
+    };
+    let busy = act.busy;
+    view! {
+        <li class="session" data-testid="user-session">
+            <div class="session-text">
+                <p class="session-device"><strong>{device}</strong></p>
+                <p class="session-times muted">{times} {place}</p>
+            </div>
+            <button
+                type="button"
+                class="button button-quiet"
+                aria-label=label
+                disabled=move || busy.get()
+                on:click=end
+            >
+                "End"
+            </button>
+        </li>
+    }
+}
+
+/// The newest page of the user's events, and a link to the rest.
+#[component]
+fn UserEvents(user_id: i64) -> impl IntoView {
+    let session = use_session();
+    let events = LocalResource::new(move || async move {
+        session
+            .call(move || admin_api::admin_events(Some(user_id), None, None))
+            .await
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="placeholder" aria-busy="true">"Loading events…"</p> }>
+            {move || {
+                events
+                    .get()
+                    .map(|result| match result {
+                        Ok(page) => view! {
+                            <super::events::EventTable events=page.events />
+                            <p>
+                                <A href=format!("/admin/events?user={user_id}")>"All events of this user"</A>
+                            </p>
+                        }
+                            .into_any(),
+                        Err(failure) => view! {
+                            <p class="form-error" role="alert">{failure.to_string()}</p>
+                        }
+                            .into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}

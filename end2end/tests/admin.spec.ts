@@ -1,0 +1,175 @@
+import { expect, test, type Page } from "@playwright/test";
+import { expectNoAxeViolations, logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
+
+// serve.sh makes this superuser, and 10 000 members beside (E2E_SEED_USERS).
+const ADMIN = process.env.E2E_ADMIN ?? "e2e-admin";
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
+
+/** Creates an account through the sign-up form; the page stays logged in as it. */
+async function signUp(page: Page, name: string, password = "a-long-enough-password"): Promise<void> {
+  await openHydrated(page, "/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("whoami")).toHaveText(name);
+}
+
+/** Presses Tab until the focused element matches the CSS `selector` (at most `limit` times). */
+async function tabTo(page: Page, selector: string, limit = 40): Promise<void> {
+  for (let presses = 0; presses < limit; presses += 1) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate((selector) => document.activeElement?.matches(selector) ?? false, selector)) return;
+  }
+  throw new Error(`nothing matching ${selector} took focus after ${limit} presses of Tab`);
+}
+
+test("a staff member finds one user among 10 000, deactivates them, and their open browser is signed out", async ({
+  browser,
+}) => {
+  const victim = `victim-${Date.now()}`;
+  const theirs = await browser.newContext();
+  const victimPage = await theirs.newPage();
+  await signUp(victimPage, victim);
+
+  const staff = await browser.newContext();
+  const page = await staff.newPage();
+  const problems = watchConsole(page);
+  await logIn(page, "", ADMIN, ADMIN_PASSWORD);
+  expect((await storedTokens(page))!.staff).toBe(true);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Admin" }).click();
+  await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+  // The first of 200 pages, and a way on.
+  await expect(page.getByTestId("user-row")).toHaveCount(50);
+  await expect(page.getByTestId("next-page")).toBeVisible();
+
+  await page.getByLabel("Find a user").fill(victim);
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin\\?search=${victim}$`));
+  await expect(page.getByTestId("user-row")).toHaveCount(1);
+  await page.getByRole("link", { name: victim }).click();
+  await expect(page.getByRole("heading", { name: `User ${victim}` })).toBeVisible();
+  await expect(page.getByTestId("user-session")).toHaveCount(1);
+
+  const active = page.getByRole("switch", { name: "Active" });
+  await expect(active).toHaveAttribute("aria-checked", "true");
+  await active.click();
+  const dialog = page.getByRole("dialog", { name: `Deactivate ${victim}?` });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Deactivate" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("admin-outcome")).toHaveText(
+    `${victim} was deactivated and signed out everywhere.`,
+  );
+  await expect(page.getByRole("switch", { name: "Active" })).toHaveAttribute("aria-checked", "false");
+  await expect(page.getByTestId("no-sessions")).toBeVisible();
+
+  // The victim's open page: its next call finds the session over.
+  await victimPage.getByRole("link", { name: "Tokens" }).click();
+  await expect(victimPage).toHaveURL(/\/login\?next=\/tokens&reason=(elsewhere|expired)$/);
+  expect(await storedTokens(victimPage)).toBeNull();
+  await victimPage.getByLabel("Username").fill(victim);
+  await victimPage.getByLabel("Password").fill("a-long-enough-password");
+  await victimPage.getByRole("button", { name: "Log in" }).click();
+  await expect(victimPage.getByTestId("form-error")).toContainText("No active account");
+
+  // The audit log names it.
+  await page.goto(`/admin/events?type=user_deactivated`);
+  const row = page.getByTestId("event-row").filter({ hasText: victim });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText("User deactivated");
+  expect(unexpected(problems)).toEqual([]);
+  await theirs.close();
+  await staff.close();
+});
+
+test("a person who is not staff sees no Admin link, the no-access page, and 403 from the API", async ({ page }) => {
+  const name = `plain-${Date.now()}`;
+  await signUp(page, name);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Admin" })).toHaveCount(0);
+  await openHydrated(page, "/admin");
+  await expect(page.getByRole("heading", { name: "You do not have access to this page" })).toBeVisible();
+  await expect(page.getByTestId("users")).toHaveCount(0);
+  await expectNoAxeViolations(page);
+
+  const { access } = (await storedTokens(page))!;
+  const refused = await page.request.get("/api/admin/users/", {
+    headers: { Authorization: `Bearer ${access}`, Accept: "application/json" },
+  });
+  expect(refused.status()).toBe(403);
+  expect(await refused.json()).toEqual({ detail: "You do not have permission to perform this action." });
+});
+
+test("the users table and the confirm dialog work from the keyboard alone, and pass axe", async ({ browser }) => {
+  const member = `keyboard-${Date.now()}`;
+  const theirs = await browser.newContext();
+  await signUp(await theirs.newPage(), member);
+  await theirs.close();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await logIn(page, "", ADMIN, ADMIN_PASSWORD);
+  await openHydrated(page, "/admin");
+  await expect(page.getByTestId("user-row")).toHaveCount(50);
+  await expectNoAxeViolations(page);
+
+  await tabTo(page, "#user-search");
+  await page.keyboard.type(member);
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("user-row")).toHaveCount(1);
+  await tabTo(page, "table a");
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: `User ${member}` })).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  await tabTo(page, "[role=switch]");
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: `Deactivate ${member}?` });
+  await expect(dialog).toBeVisible();
+  // Focus starts on the safe choice; the dialog passes axe while open.
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await expectNoAxeViolations(page);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("switch", { name: "Active" })).toBeFocused();
+  await expect(page.getByRole("switch", { name: "Active" })).toHaveAttribute("aria-checked", "true");
+
+  await page.keyboard.press("Space");
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByRole("button", { name: "Deactivate" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("switch", { name: "Active" })).toHaveAttribute("aria-checked", "false");
+
+  for (const path of ["/admin/events", "/admin/keys"]) {
+    await openHydrated(page, path);
+    await expect(page.getByRole("navigation", { name: "Admin" })).toBeVisible();
+    await expect(page.locator("[aria-busy=true]")).toHaveCount(0);
+    await expectNoAxeViolations(page);
+  }
+  // This server signs with HS256: its secret is rotated another way, and the page says how.
+  await expect(page.getByTestId("key-row")).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Rotate now" })).toBeDisabled();
+  await expect(page.getByTestId("rotate-hint")).toContainText("--previous-secret-keys");
+  await context.close();
+});
+
+test("Recent activity shows a sign-in from a second browser", async ({ browser }) => {
+  const name = `activity-${Date.now()}`;
+  const first = await browser.newContext();
+  const page = await first.newPage();
+  await signUp(page, name);
+  const second = await browser.newContext({
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+  });
+  await logIn(await second.newPage(), "", name, "a-long-enough-password");
+
+  await openHydrated(page, "/account");
+  const signIns = page.getByTestId("activity-item").and(page.locator("[data-kind=login_succeeded]"));
+  await expect(signIns).toHaveCount(1);
+  await expect(signIns).toContainText("Firefox on Linux");
+  await expect(page.getByTestId("activity-item").and(page.locator("[data-kind=user_created]"))).toHaveCount(1);
+  await first.close();
+  await second.close();
+});

@@ -1,0 +1,9 @@
+-- Django's first_name, last_name and email (the address a password reset
+-- goes to), stored as given. Staff find users by the start of their name or
+-- address in any case: LOWER() in byte order ("C") makes a prefix a range
+-- of these indexes, whatever the database's collation.
+ALTER TABLE users ADD COLUMN first_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN last_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+CREATE INDEX users_username_search ON users ((LOWER(username) COLLATE "C"));
+CREATE INDEX users_email_search ON users ((LOWER(email) COLLATE "C"));
