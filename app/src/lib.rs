@@ -26,7 +26,7 @@ pub mod token_store;
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    Lazy, ParamSegment, StaticSegment,
+    Lazy, StaticSegment, WildcardSegment,
 };
 
 use components::{AuthNav, SessionWatcher};
@@ -114,18 +114,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("hello") view={Lazy::<routes::HelloRoute>::new()} />
                     <Route path=StaticSegment("tokens") view={Lazy::<routes::TokensRoute>::new()} />
                     <Route path=StaticSegment("account") view={Lazy::<routes::AccountRoute>::new()} />
-                    <Route path=StaticSegment("admin") view={Lazy::<routes::AdminUsersRoute>::new()} />
+                    // `/admin` and everything under it (the wildcard matches
+                    // nothing too): the console picks its page.
                     <Route
-                        path=(StaticSegment("admin"), StaticSegment("users"), ParamSegment("id"))
-                        view={Lazy::<routes::AdminUserRoute>::new()}
-                    />
-                    <Route
-                        path=(StaticSegment("admin"), StaticSegment("events"))
-                        view={Lazy::<routes::AdminEventsRoute>::new()}
-                    />
-                    <Route
-                        path=(StaticSegment("admin"), StaticSegment("keys"))
-                        view={Lazy::<routes::AdminKeysRoute>::new()}
+                        path=(StaticSegment("admin"), WildcardSegment("page"))
+                        view={Lazy::<routes::AdminRoute>::new()}
                     />
                 </Routes>
             </main>

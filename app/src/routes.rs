@@ -62,11 +62,5 @@ lazy_page!(SignupRoute, page_signup, crate::pages::Signup);
 lazy_page!(HelloRoute, page_hello, crate::pages::Hello);
 lazy_page!(TokensRoute, page_tokens, crate::pages::Tokens);
 lazy_page!(AccountRoute, page_account, crate::pages::Account);
-lazy_page!(AdminUsersRoute, page_admin_users, crate::pages::AdminUsers);
-lazy_page!(AdminUserRoute, page_admin_user, crate::pages::AdminUser);
-lazy_page!(
-    AdminEventsRoute,
-    page_admin_events,
-    crate::pages::AdminEvents
-);
-lazy_page!(AdminKeysRoute, page_admin_keys, crate::pages::AdminKeys);
+// The whole admin console is one file, and one route in the main module.
+lazy_page!(AdminRoute, page_admin, crate::pages::AdminConsole);

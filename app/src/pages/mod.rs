@@ -12,7 +12,7 @@ mod signup;
 mod tokens;
 
 pub use account::Account;
-pub use admin::{AdminEvents, AdminKeys, AdminUser, AdminUsers};
+pub use admin::AdminConsole;
 pub use hello::Hello;
 pub use home::Home;
 pub use login::Login;

@@ -157,7 +157,10 @@ impl From<AuthError> for AuthFailure {
             AuthError::UsernameTaken => Self::UsernameTaken,
             AuthError::SignupClosed => Self::SignupClosed,
             AuthError::PermissionDenied => Self::Forbidden,
-            AuthError::NoSuchUser => Self::NotFound("There is no such user.".into()),
+            AuthError::NoSuchUser => Self::Invalid {
+                field: "user".into(),
+                message: "There is no such user.".into(),
+            },
             AuthError::InvalidEmail => Self::Invalid {
                 field: "email".into(),
                 message: error.to_string(),

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{address, AdminPage, Pager};
+use super::{address, Pager};
 use crate::admin_api::{self, EventRow};
 use crate::display::local_time;
 use crate::session::use_session;
@@ -39,16 +39,7 @@ fn type_words(kind: &str) -> String {
 }
 
 #[component]
-pub fn AdminEvents() -> impl IntoView {
-    view! {
-        <AdminPage>
-            <EventLog />
-        </AdminPage>
-    }
-}
-
-#[component]
-fn EventLog() -> impl IntoView {
+pub(super) fn EventLog() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
     let kind = Memo::new(move |_| query.read().get("type").unwrap_or_default());

@@ -4,23 +4,14 @@
 
 use leptos::prelude::*;
 
-use super::{use_standing, AdminPage, ConfirmDialog, Confirmation};
+use super::{use_standing, ConfirmDialog, Confirmation};
 use crate::admin_api::{self, KeyRow};
 use crate::display::local_time;
 use crate::failure::AuthFailure;
 use crate::session::use_session;
 
 #[component]
-pub fn AdminKeys() -> impl IntoView {
-    view! {
-        <AdminPage>
-            <KeyList />
-        </AdminPage>
-    }
-}
-
-#[component]
-fn KeyList() -> impl IntoView {
+pub(super) fn KeyList() -> impl IntoView {
     let session = use_session();
     let standing = use_standing();
     let generation = RwSignal::new(0_u32);

@@ -1,38 +1,79 @@
 //! The admin console, for staff: users (`/admin`, `/admin/users/<id>`), the
-//! audit log (`/admin/events`) and the signing keys (`/admin/keys`). Each
-//! page is a split wasm file of its own; what they share is here: the
-//! frame that asks the server whether the caller is staff, the console's
-//! own navigation, and the dialog every destructive action goes through.
+//! audit log (`/admin/events`) and the signing keys (`/admin/keys`). The
+//! whole console is one split wasm file behind one route (`/admin` and
+//! `/admin/*`), which picks its page from the address, so the main module
+//! carries one loader for it. What the pages share is here: the frame that
+//! asks the server whether the caller is staff, the console's navigation,
+//! and the dialog every destructive action goes through.
 
 mod events;
 mod keys;
 mod user;
 mod users;
 
-pub use events::AdminEvents;
-pub use keys::AdminKeys;
-pub use user::AdminUser;
-pub use users::AdminUsers;
-
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::admin_api::{self, Standing};
 use crate::components::RequireLogin;
 use crate::session::use_session;
 
-/// An admin page: logged in first, then staff as the server sees it now
-/// (never as the browser remembers it). Anyone else reads that the page is
-/// not for them. The caller's [`Standing`] is in the context of `children`.
+/// Which page of the console an address shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConsolePage {
+    Users,
+    User(i64),
+    Events,
+    Keys,
+    Unknown,
+}
+
+fn console_page(path: &str) -> ConsolePage {
+    let Some(rest) = path.trim_end_matches('/').strip_prefix("/admin") else {
+        return ConsolePage::Unknown;
+    };
+    match rest {
+        "" => ConsolePage::Users,
+        "/events" => ConsolePage::Events,
+        "/keys" => ConsolePage::Keys,
+        other => other
+            .strip_prefix("/users/")
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+            .map_or(ConsolePage::Unknown, ConsolePage::User),
+    }
+}
+
+/// The console: logged in first, then staff as the server sees it now
+/// (never as the browser remembers it); anyone else reads that the page is
+/// not for them. An address of no page is the site's "Page not found".
 #[component]
-fn AdminPage(children: ChildrenFn) -> impl IntoView {
-    view! {
-        <section class="card admin">
-            <RequireLogin>
-                <StaffOnly children=children.clone() />
-            </RequireLogin>
-        </section>
+pub fn AdminConsole() -> impl IntoView {
+    let location = use_location();
+    let page = Memo::new(move |_| console_page(&location.pathname.get()));
+    let unknown = Memo::new(move |_| page.get() == ConsolePage::Unknown);
+    move || {
+        if unknown.get() {
+            return view! { <crate::pages::NotFound /> }.into_any();
+        }
+        view! {
+            <section class="card admin">
+                <RequireLogin>
+                    <StaffOnly>
+                        {move || match page.get() {
+                            ConsolePage::Users => view! { <users::UserList /> }.into_any(),
+                            ConsolePage::User(id) => view! { <user::UserPage id /> }.into_any(),
+                            ConsolePage::Events => view! { <events::EventLog /> }.into_any(),
+                            ConsolePage::Keys => view! { <keys::KeyList /> }.into_any(),
+                            ConsolePage::Unknown => ().into_any(),
+                        }}
+                    </StaffOnly>
+                </RequireLogin>
+            </section>
+        }
+        .into_any()
     }
 }
 
@@ -77,7 +118,7 @@ fn StaffOnly(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// The caller's standing, as [`AdminPage`] learnt it.
+/// The caller's standing, as [`StaffOnly`] learnt it.
 fn use_standing() -> Standing {
     use_context::<Standing>().unwrap_or_default()
 }
@@ -192,7 +233,25 @@ fn percent_encoded(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::address;
+    use super::{address, console_page, ConsolePage};
+
+    #[test]
+    fn addresses_pick_the_console_page() {
+        assert_eq!(console_page("/admin"), ConsolePage::Users);
+        assert_eq!(console_page("/admin/"), ConsolePage::Users);
+        assert_eq!(console_page("/admin/users/42"), ConsolePage::User(42));
+        assert_eq!(console_page("/admin/events"), ConsolePage::Events);
+        assert_eq!(console_page("/admin/keys"), ConsolePage::Keys);
+        for unknown in [
+            "/admin/users/",
+            "/admin/users/x",
+            "/admin/users/0",
+            "/admin/nope",
+            "/administer",
+        ] {
+            assert_eq!(console_page(unknown), ConsolePage::Unknown, "{unknown}");
+        }
+    }
 
     #[test]
     fn addresses_carry_only_what_is_set() {

@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::users::role;
 use super::{use_standing, ConfirmDialog, Confirmation};
@@ -15,39 +14,17 @@ use crate::display::local_time;
 use crate::failure::AuthFailure;
 use crate::session::{use_session, Session};
 
-#[component]
-pub fn AdminUser() -> impl IntoView {
-    view! {
-        <super::AdminPage>
-            <UserPage />
-        </super::AdminPage>
-    }
-}
-
 /// What the last action did, for the page's status line.
 type Outcome = Option<Result<String, AuthFailure>>;
 
 #[component]
-fn UserPage() -> impl IntoView {
+pub(super) fn UserPage(id: i64) -> impl IntoView {
     let session = use_session();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    });
     // Bumped after every change: the page reads the account again.
     let generation = RwSignal::new(0_u32);
     let detail = LocalResource::new(move || {
         generation.track();
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => session.call(move || admin_api::admin_user(id)).await,
-                None => Err(AuthFailure::NotFound("There is no such user.".into())),
-            }
-        }
+        async move { session.call(move || admin_api::admin_user(id)).await }
     });
     let ask = RwSignal::new(None::<Confirmation>);
     let outcome = RwSignal::new(Outcome::None);

@@ -7,22 +7,13 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{address, AdminPage, Pager};
+use super::{address, Pager};
 use crate::admin_api::{self, UserRow};
 use crate::display::local_time;
 use crate::session::use_session;
 
 #[component]
-pub fn AdminUsers() -> impl IntoView {
-    view! {
-        <AdminPage>
-            <UserList />
-        </AdminPage>
-    }
-}
-
-#[component]
-fn UserList() -> impl IntoView {
+pub(super) fn UserList() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
     let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
