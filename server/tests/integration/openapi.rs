@@ -83,6 +83,13 @@ async fn the_document_lists_every_operation_of_the_api() {
             "/api/admin/users/{id}/end-sessions/",
             "admin_users_end_sessions",
         ),
+        (
+            "delete",
+            "/api/admin/users/{id}/sessions/{session}/",
+            "admin_users_sessions_destroy",
+        ),
+        ("get", "/api/admin/keys/", "admin_keys_list"),
+        ("post", "/api/admin/keys/rotate/", "admin_keys_rotate"),
         ("get", "/api/admin/events/", "admin_events_list"),
     ];
     for (method, path, id) in operations {
