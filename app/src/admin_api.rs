@@ -25,9 +25,11 @@ pub struct Standing {
 #[server(client = AuthClient)]
 pub async fn admin_standing() -> Result<Standing, AuthFailure> {
     let user = ssr::authenticated().await?;
-    let admin = ssr::core()?.admin;
-    let staff = admin.is_staff(&user).await.map_err(ssr::reject)?;
-    let superuser = staff && admin.is_superuser(&user).await.map_err(ssr::reject)?;
+    let (staff, superuser) = ssr::core()?
+        .admin
+        .standing(&user)
+        .await
+        .map_err(ssr::reject)?;
     Ok(Standing { staff, superuser })
 }
 

@@ -115,13 +115,14 @@ impl Admin {
         Ok(self.staff(actor).await.is_ok())
     }
 
-    /// Whether the actor is an active superuser (who alone changes staff
-    /// and rotates keys).
-    pub async fn is_superuser(&self, actor: &AuthenticatedUser) -> Result<bool, AuthError> {
-        Ok(self
-            .staff(actor)
-            .await
-            .is_ok_and(|standing| standing.is_superuser))
+    /// Whether the actor is active staff, and a superuser (who alone
+    /// changes staff and rotates keys): one read for the console.
+    pub async fn standing(&self, actor: &AuthenticatedUser) -> Result<(bool, bool), AuthError> {
+        Ok(match self.staff(actor).await {
+            Ok(standing) => (true, standing.is_superuser),
+            Err(AuthError::PermissionDenied) => (false, false),
+            Err(other) => return Err(other),
+        })
     }
 
     /// A page of users matching `filter`, in id order.

@@ -4,10 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::{use_standing, ConfirmDialog, Confirmation};
+use super::{use_standing, Actor, ConfirmDialog, Confirmation, OutcomeLine};
 use crate::admin_api::{self, KeyRow};
 use crate::display::local_time;
-use crate::failure::AuthFailure;
 use crate::session::use_session;
 
 #[component]
@@ -20,24 +19,24 @@ pub(super) fn KeyList() -> impl IntoView {
         async move { session.call(admin_api::admin_keys).await }
     });
     let ask = RwSignal::new(None::<Confirmation>);
-    let outcome = RwSignal::new(None::<Result<String, AuthFailure>>);
+    let outcome = RwSignal::new(None);
     let busy = RwSignal::new(false);
+    let act = Actor {
+        session,
+        generation,
+        outcome,
+        busy,
+    };
     let rotate = move || {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let rotated = session.call(admin_api::admin_rotate_key).await;
-            outcome.set(Some(rotated.map(|added| match added {
-                Some(key) => format!(
-                    "Added {} key {}: published now, signing from {}.",
-                    key.algorithm,
-                    key.kid,
-                    local_time(key.signs_from)
-                ),
-                None => "Another server added a key at the same moment; it stands.".to_owned(),
-            })));
-            generation.update(|generation| *generation += 1);
-            busy.set(false);
-        });
+        act.run(admin_api::admin_rotate_key, |added| match added {
+            Some(key) => format!(
+                "Added {} key {}: published now, signing from {}.",
+                key.algorithm,
+                key.kid,
+                local_time(key.signs_from)
+            ),
+            None => "Another server added a key at the same moment; it stands.".to_owned(),
+        })
     };
     // An HMAC key is the secret itself: a rotation changes the secret.
     let signs_with_secret = move || {
@@ -98,16 +97,7 @@ pub(super) fn KeyList() -> impl IntoView {
             </button>
             <p id="rotate-hint" class="field-hint" data-testid="rotate-hint">{hint}</p>
         </div>
-        <p class="status" role="status" aria-live="polite" data-testid="keys-outcome">
-            {move || {
-                outcome
-                    .get()
-                    .map(|outcome| match outcome {
-                        Ok(done) => done,
-                        Err(failure) => failure.to_string(),
-                    })
-            }}
-        </p>
+        <OutcomeLine outcome testid="keys-outcome" />
         <ConfirmDialog ask />
     }
 }

@@ -18,7 +18,8 @@ use leptos_router::hooks::use_location;
 
 use crate::admin_api::{self, Standing};
 use crate::components::RequireLogin;
-use crate::session::use_session;
+use crate::failure::AuthFailure;
+use crate::session::{use_session, Session};
 
 /// Which page of the console an address shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +132,53 @@ fn AdminNav() -> impl IntoView {
             <A href="/admin/events">"Events"</A>
             <A href="/admin/keys">"Signing keys"</A>
         </nav>
+    }
+}
+
+/// What the last action did, for a page's status line.
+type Outcome = Option<Result<String, AuthFailure>>;
+
+/// Runs one change at a time and reports it.
+#[derive(Clone, Copy)]
+struct Actor {
+    session: Session,
+    generation: RwSignal<u32>,
+    outcome: RwSignal<Outcome>,
+    busy: RwSignal<bool>,
+}
+
+impl Actor {
+    /// Calls `change`, then shows `done` (or the failure) and reloads.
+    fn run<T, F, Fut>(self, change: F, done: impl FnOnce(T) -> String + 'static)
+    where
+        T: 'static,
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<T, AuthFailure>> + 'static,
+    {
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = self.session.call(change).await;
+            self.outcome.set(Some(result.map(done)));
+            self.generation.update(|generation| *generation += 1);
+            self.busy.set(false);
+        });
+    }
+}
+
+/// The status line that reads out an [`Actor`]'s outcome.
+#[component]
+fn OutcomeLine(outcome: RwSignal<Outcome>, testid: &'static str) -> impl IntoView {
+    view! {
+        <p class="status" role="status" aria-live="polite" data-testid=testid>
+            {move || {
+                outcome
+                    .get()
+                    .map(|outcome| match outcome {
+                        Ok(done) => done,
+                        Err(failure) => failure.to_string(),
+                    })
+            }}
+        </p>
     }
 }
 

@@ -7,15 +7,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::users::role;
-use super::{use_standing, ConfirmDialog, Confirmation};
+use super::{use_standing, Actor, ConfirmDialog, Confirmation, OutcomeLine};
 use crate::admin_api::{self, UserDetail, UserRow};
 use crate::api::SessionItem;
 use crate::display::local_time;
-use crate::failure::AuthFailure;
-use crate::session::{use_session, Session};
-
-/// What the last action did, for the page's status line.
-type Outcome = Option<Result<String, AuthFailure>>;
+use crate::session::use_session;
 
 #[component]
 pub(super) fn UserPage(id: i64) -> impl IntoView {
@@ -27,7 +23,7 @@ pub(super) fn UserPage(id: i64) -> impl IntoView {
         async move { session.call(move || admin_api::admin_user(id)).await }
     });
     let ask = RwSignal::new(None::<Confirmation>);
-    let outcome = RwSignal::new(Outcome::None);
+    let outcome = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let act = Actor {
         session,
@@ -52,44 +48,8 @@ pub(super) fn UserPage(id: i64) -> impl IntoView {
                     })
             }}
         </Suspense>
-        <p class="status" role="status" aria-live="polite" data-testid="admin-outcome">
-            {move || {
-                outcome
-                    .get()
-                    .map(|outcome| match outcome {
-                        Ok(done) => done,
-                        Err(failure) => failure.to_string(),
-                    })
-            }}
-        </p>
+        <OutcomeLine outcome testid="admin-outcome" />
         <ConfirmDialog ask />
-    }
-}
-
-/// Runs one change at a time and reports it.
-#[derive(Clone, Copy)]
-struct Actor {
-    session: Session,
-    generation: RwSignal<u32>,
-    outcome: RwSignal<Outcome>,
-    busy: RwSignal<bool>,
-}
-
-impl Actor {
-    /// Calls `change`, then shows `done` (or the failure) and reloads.
-    fn run<T, F, Fut>(self, change: F, done: impl FnOnce(T) -> String + 'static)
-    where
-        T: 'static,
-        F: Fn() -> Fut + 'static,
-        Fut: std::future::Future<Output = Result<T, AuthFailure>> + 'static,
-    {
-        self.busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = self.session.call(change).await;
-            self.outcome.set(Some(result.map(done)));
-            self.generation.update(|generation| *generation += 1);
-            self.busy.set(false);
-        });
     }
 }
 
