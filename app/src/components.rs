@@ -48,10 +48,19 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        // An ended session is the watcher's (it adds the message).
-        if session.state() == AuthState::LoggedOut {
-            let path = location.pathname.get_untracked();
-            navigate(&login_url(&path, None), replace());
+        // A session that ended earlier (the watcher already showed the
+        // login page once) still gets its reason: the same address as the
+        // watcher's, so when both act at the moment it ends, they agree.
+        let reason = match session.state() {
+            AuthState::LoggedOut => None,
+            AuthState::Expired => Some(LoginReason::Expired),
+            AuthState::SignedOutElsewhere => Some(LoginReason::SignedOutElsewhere),
+            AuthState::Unknown | AuthState::LoggedIn(_) => return,
+        };
+        let path = location.pathname.get_untracked();
+        // Already there: the watcher went first.
+        if path != "/login" {
+            navigate(&login_url(&path, reason), replace());
         }
     });
     move || match status.get() {
