@@ -15,6 +15,12 @@ export const spaPort = port + 2;
 // A server that locks an address after three failed logins, as a busy NAT
 // would find it (tests/known-device.spec.ts).
 export const strictPort = port + 3;
+// Two instances on one PostgreSQL database that send mail to a test SMTP
+// server (tests/password-reset.spec.ts); the mails land in mailData/mail.
+export const mailPort = port + 4;
+export const mailSecondPort = port + 5;
+export const smtpPort = port + 6;
+export const mailData = "target/e2e-mail";
 
 export default defineConfig({
   testDir: "./tests",
@@ -88,6 +94,21 @@ export default defineConfig({
         E2E_ACCESS_LIFETIME: "60s",
         E2E_REFRESH_LIFETIME: "300s",
         TESSERA_LOGIN_ADDRESS_FAILURES: "3",
+      },
+    },
+    {
+      command: "bash end2end/serve-mail.sh",
+      cwd: "..",
+      url: `http://127.0.0.1:${mailPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        E2E_PORT: String(mailPort),
+        E2E_SECOND_PORT: String(mailSecondPort),
+        E2E_SMTP_PORT: String(smtpPort),
+        E2E_DATA: mailData,
       },
     },
   ],

@@ -19,6 +19,8 @@ export RUST_LOG="${RUST_LOG:-warn}"
 export TESSERA_ACCESS_TOKEN_LIFETIME="${E2E_ACCESS_LIFETIME:-3s}"
 export TESSERA_REFRESH_TOKEN_LIFETIME="${E2E_REFRESH_LIFETIME:-20s}"
 export TESSERA_ALLOW_SIGNUP=true
+# No SMTP server here: mails are files (tests/admin.spec.ts reads them).
+export TESSERA_EMAIL_FILE_DIR="$data/outbox"
 # A known user, created the way an operator would (the CLI creates the database).
 printf '%s\n' "${E2E_PASSWORD:-e2e-password}" | target/release/tessera user add "${E2E_USER:-e2e}" --password-stdin >/dev/null
 # A superuser for the admin console's tests.

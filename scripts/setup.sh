@@ -31,17 +31,30 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
+# The tools' own speed hardly matters (they run for seconds per build), their
+# build time does: a newcomer's first `make test` waits for it. Build them
+# without LTO, lightly optimised, in many codegen units, into one target
+# directory so that the crates both tools share compile once.
+tool_build=(
+    CARGO_PROFILE_RELEASE_LTO=false
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
+    CARGO_PROFILE_RELEASE_DEBUG=false
+    CARGO_PROFILE_RELEASE_INCREMENTAL=false
+    CARGO_TARGET_DIR="$PWD/target/tools"
+)
+
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *" $CARGO_LEPTOS_VERSION"* ]]; then
     # no_downloads: fail loudly rather than fetch tools from GitHub.
-    step "installing cargo-leptos $CARGO_LEPTOS_VERSION from source (about 20 minutes on 2 cores)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+    step "installing cargo-leptos $CARGO_LEPTOS_VERSION from source (minutes on 2 cores)"
+    env "${tool_build[@]}" cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *" $WASM_BINDGEN_VERSION"* ]]; then
     step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION from source (about 4 minutes)"
     # Its lock file names a crate version the registry lacks: install unlocked,
     # choosing versions that the installed rustc supports.
-    CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+    env "${tool_build[@]}" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
         cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 

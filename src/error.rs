@@ -49,6 +49,19 @@ pub enum AuthError {
     /// Not an address Django's `EmailValidator` accepts. Django's words.
     #[error("Enter a valid email address.")]
     InvalidEmail,
+    /// A reset link's `uid` names no user. dj-rest-auth's words.
+    #[error("Invalid value")]
+    InvalidResetUid,
+    /// A reset link's token is forged, used, expired, or for another
+    /// password. dj-rest-auth's words.
+    #[error("Invalid value")]
+    InvalidResetToken,
+    /// Staff asked to mail a reset link to an account that cannot get one.
+    #[error("{0}")]
+    CannotMailReset(&'static str),
+    /// The new password and its confirmation differ. Django's words.
+    #[error("The two password fields didn\u{2019}t match.")]
+    PasswordsDiffer,
     #[error("sign-up is closed on this server")]
     SignupClosed,
     #[error("the password must have at least {0} characters")]
@@ -105,4 +118,8 @@ pub enum StartError {
     Keys(#[from] crate::keys::KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailSetupError),
+    #[error(transparent)]
+    PublicUrl(#[from] crate::core::public_url::InvalidPublicUrl),
 }

@@ -5,7 +5,7 @@
 //! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
 //! to Leptos server functions, so every rule is written exactly once.
 //!
-//! The front door is [`Tessera`]: six capabilities over one shared core.
+//! The front door is [`Tessera`]: seven capabilities over one shared core.
 //!
 //! - [`Sessions`]: log in, refresh, verify, log out, authenticate a request,
 //!   and a user's own sessions and password.
@@ -15,6 +15,7 @@
 //!   other instances' changes, flushing expired rows) and reports on.
 //! - [`Audit`]: the security events recorded with each change (the audit log).
 //! - [`Admin`]: what staff do to other people's accounts.
+//! - [`Mail`]: the outbox, and the sender that delivers it.
 //!
 //! Everything else is private to the crate; a reader who wants the rules of
 //! one capability opens its folder.
@@ -26,6 +27,7 @@ mod core;
 mod error;
 pub mod import;
 pub mod keys;
+mod mail;
 mod password;
 mod sessions;
 mod settings;
@@ -34,18 +36,20 @@ mod tessera;
 mod tokens;
 mod upkeep;
 
-pub use accounts::{is_valid_email, is_valid_username, Accounts, MAX_EMAIL_CHARS};
+pub use accounts::{is_valid_email, is_valid_username, Accounts, NewPassword, MAX_EMAIL_CHARS};
 pub use admin::{AccountChange, Admin, EventPage, UserPage, PAGE_SIZE};
 pub use audit::{Audit, AuditEntry, AuditKind, AuditQuery};
 pub use core::caller::{Caller, ForwardedHeader};
 pub use core::clock::{Clock, ManualClock, SystemClock};
 /// An instant as ISO 8601 in UTC (`2026-12-02T09:52:40Z`), as the API writes times.
 pub use core::iso8601::format_utc;
+pub use core::public_url::{InvalidPublicUrl, PublicUrl};
 pub use core::throttle::ThrottleRules;
 pub use core::{Client, TokenPair};
 pub use error::{AuthError, StartError};
 pub use keys::SigningKeys;
 pub use keys::{KeyError, KeyListing, SigningAlgorithm};
+pub use mail::{Mail, MailSender, MailSettings, MailSetupError, OutboxCounts};
 pub use password::MAX_PASSWORD_BYTES;
 pub use sessions::{AuthenticatedUser, OwnSession, Sessions};
 pub use settings::{Policy, Settings};

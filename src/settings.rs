@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::core::caller::ForwardedHeader;
+use crate::core::public_url::PublicUrl;
 use crate::core::throttle::ThrottleRules;
 use crate::keys::SigningAlgorithm;
 
@@ -68,6 +69,14 @@ pub struct Settings {
     pub accept_foreign_tokens: bool,
     /// How long audit events are kept before the upkeep task purges them.
     pub audit_retention: Duration,
+    /// The origin people reach the app at: links in mails point there.
+    pub public_url: PublicUrl,
+    /// Where mail goes.
+    pub mail: crate::mail::MailSettings,
+    /// How long a password-reset link works.
+    pub password_reset_timeout: Duration,
+    /// Mail an account's address when its password changes.
+    pub security_notices: bool,
 }
 
 impl Default for Settings {
@@ -100,9 +109,18 @@ impl Default for Settings {
             max_sync_lag: DEFAULT_MAX_SYNC_LAG,
             accept_foreign_tokens: false,
             audit_retention: Duration::from_secs(crate::audit::DEFAULT_RETENTION_SECS as u64),
+            public_url: PublicUrl::default(),
+            mail: crate::mail::MailSettings::default(),
+            password_reset_timeout: DEFAULT_PASSWORD_RESET_TIMEOUT,
+            security_notices: true,
         }
     }
 }
+
+/// One hour: a link sits in a mailbox, and whoever reads that mailbox
+/// later (a shared inbox, a compromised account, a forwarded mail) should
+/// find it dead. Django's three days suit links nobody reads at once.
+pub const DEFAULT_PASSWORD_RESET_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Ten syncs missed in a row (one a second).
 pub const DEFAULT_MAX_SYNC_LAG: Duration = Duration::from_secs(10);
@@ -130,6 +148,10 @@ impl std::fmt::Debug for Settings {
             .field("max_sync_lag", &self.max_sync_lag)
             .field("accept_foreign_tokens", &self.accept_foreign_tokens)
             .field("audit_retention", &self.audit_retention)
+            .field("public_url", &self.public_url)
+            .field("mail", &self.mail)
+            .field("password_reset_timeout", &self.password_reset_timeout)
+            .field("security_notices", &self.security_notices)
             .finish()
     }
 }

@@ -1,4 +1,4 @@
-//! [`Tessera`]: the whole core as the adapters receive it, four capabilities
+//! [`Tessera`]: the whole core as the adapters receive it, the capabilities
 //! over one shared state, and how it starts.
 
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use crate::core::sync_state::SyncState;
 use crate::core::Core;
 use crate::error::StartError;
 use crate::keys::{Keys, SigningKeys};
+use crate::mail::{Mail, Postman};
 use crate::password::PasswordHasher;
 use crate::sessions::rotation_queue::RotationQueue;
 use crate::sessions::Sessions;
@@ -39,6 +40,8 @@ pub struct Tessera {
     pub audit: Audit,
     /// What staff do to other people's accounts.
     pub admin: Admin,
+    /// The mail outbox and its sender.
+    pub mail: Mail,
 }
 
 impl std::fmt::Debug for Tessera {
@@ -80,6 +83,11 @@ impl Tessera {
             .collect::<Result<Vec<_>, _>>()?;
         let known_devices =
             crate::core::known_device::KnownDevices::new(&key, previous.iter().map(Vec::as_slice));
+        let reset_tokens = crate::accounts::reset_token::ResetTokens::new(
+            &key,
+            previous.iter().map(Vec::as_slice),
+        );
+        let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
         let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
         let codec = TokenCodec::with_keys(
             keys.ring(),
@@ -116,6 +124,12 @@ impl Tessera {
             accept_foreign_tokens: settings.accept_foreign_tokens,
             sync,
             known_devices,
+            reset_tokens,
+            reset_timeout: i64::try_from(settings.password_reset_timeout.as_secs())
+                .unwrap_or(i64::MAX),
+            public_url: settings.public_url.clone(),
+            postman,
+            security_notices: settings.security_notices,
             attempts_settled: tokio::sync::Notify::new(),
             audit_retention: i64::try_from(settings.audit_retention.as_secs()).unwrap_or(i64::MAX),
         });
@@ -125,6 +139,7 @@ impl Tessera {
             keys: SigningKeys::new(Arc::clone(&core)),
             upkeep: Upkeep::new(Arc::clone(&core)),
             audit: Audit::new(Arc::clone(&core)),
+            mail: Mail::new(Arc::clone(&core)),
             admin: Admin::new(core),
         })
     }

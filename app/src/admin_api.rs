@@ -181,6 +181,17 @@ pub async fn admin_end_sessions(id: i64) -> Result<usize, AuthFailure> {
         .map_err(ssr::reject)
 }
 
+/// Mails the user a link to choose a new password.
+#[server(client = AuthClient)]
+pub async fn admin_send_password_reset(id: i64) -> Result<(), AuthFailure> {
+    let caller = ssr::authenticated().await?;
+    ssr::core()?
+        .admin
+        .send_password_reset(&caller, id)
+        .await
+        .map_err(ssr::reject)
+}
+
 /// One audit event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRow {

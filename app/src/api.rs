@@ -88,12 +88,17 @@ pub async fn login(
 }
 
 /// Creates an account (when the server allows sign-up) and logs it in.
+/// `email` (optional) is where password-reset links go.
 #[server]
-pub async fn sign_up(username: String, password: String) -> Result<Tokens, AuthFailure> {
+pub async fn sign_up(
+    username: String,
+    password: String,
+    #[server(default)] email: String,
+) -> Result<Tokens, AuthFailure> {
     let caller = ssr::caller();
     let pair = ssr::core()?
         .accounts
-        .sign_up(&username, &password, caller.client())
+        .sign_up(&username, &password, email.trim(), caller.client())
         .await
         .map_err(ssr::reject)?;
     Ok(ssr::tokens_of(pair, None))

@@ -124,6 +124,8 @@ pub enum LoginReason {
     Expired,
     /// "You were signed out from another device."
     SignedOutElsewhere,
+    /// "Your password was changed. Sign in with the new one." (a reset link)
+    PasswordReset,
 }
 
 impl LoginReason {
@@ -131,6 +133,7 @@ impl LoginReason {
         match self {
             Self::Expired => "expired",
             Self::SignedOutElsewhere => "elsewhere",
+            Self::PasswordReset => "reset",
         }
     }
 
@@ -138,6 +141,7 @@ impl LoginReason {
         match text {
             "expired" => Some(Self::Expired),
             "elsewhere" => Some(Self::SignedOutElsewhere),
+            "reset" => Some(Self::PasswordReset),
             _ => None,
         }
     }

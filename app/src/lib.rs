@@ -17,6 +17,7 @@ pub mod failure;
 pub mod jwt;
 pub mod known_devices;
 mod pages;
+pub mod reset_api;
 mod routes;
 pub mod session;
 #[cfg(feature = "ssr")]
@@ -119,6 +120,17 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("admin"), WildcardSegment("page"))
                         view={Lazy::<routes::AdminRoute>::new()}
+                    />
+                    // The same shape of path as the console's (a segment and
+                    // a wildcard), which costs the main module least; the
+                    // page tells its two addresses apart.
+                    <Route
+                        path=(StaticSegment("forgot-password"), WildcardSegment("rest"))
+                        view={Lazy::<routes::PasswordResetRoute>::new()}
+                    />
+                    <Route
+                        path=(StaticSegment("reset-password"), WildcardSegment("rest"))
+                        view={Lazy::<routes::PasswordResetRoute>::new()}
                     />
                 </Routes>
             </main>

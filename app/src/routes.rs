@@ -62,5 +62,11 @@ lazy_page!(SignupRoute, page_signup, crate::pages::Signup);
 lazy_page!(HelloRoute, page_hello, crate::pages::Hello);
 lazy_page!(TokensRoute, page_tokens, crate::pages::Tokens);
 lazy_page!(AccountRoute, page_account, crate::pages::Account);
+// "Forgot password?" and the reset link's page: one file.
+lazy_page!(
+    PasswordResetRoute,
+    page_password_reset,
+    crate::pages::PasswordReset
+);
 // The whole admin console is one file, and one route in the main module.
 lazy_page!(AdminRoute, page_admin, crate::pages::AdminConsole);

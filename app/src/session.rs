@@ -115,9 +115,14 @@ impl Session {
         Ok(())
     }
 
-    pub async fn sign_up(&self, username: String, password: String) -> Result<(), AuthFailure> {
+    pub async fn sign_up(
+        &self,
+        username: String,
+        password: String,
+        email: String,
+    ) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
-        let tokens = crate::api::sign_up(username.clone(), password).await?;
+        let tokens = crate::api::sign_up(username.clone(), password, email).await?;
         crate::known_devices::remember(&username, tokens.known_device);
         self.adopt(
             StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
@@ -253,6 +258,12 @@ impl Session {
             AuthState::Expired
         };
         self.forget(next);
+    }
+
+    /// Forgets tokens the server has already ended (a password reset made
+    /// with a mailed link): nothing to tell the server.
+    pub fn forget_ended(&self) {
+        self.forget(AuthState::LoggedOut);
     }
 
     fn forget(&self, next: AuthState) -> Option<StoredTokens> {

@@ -1,4 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expectNoAxeViolations, logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
 
 // serve.sh makes this superuser, and 10 000 members beside (E2E_SEED_USERS).
@@ -169,4 +171,45 @@ test("Recent activity shows a sign-in from a second browser", async ({ browser }
   await expect(page.getByTestId("activity-item").and(page.locator("[data-kind=user_created]"))).toHaveCount(1);
   await first.close();
   await second.close();
+});
+
+test("staff send a password-reset link to an address given at sign-up, and the link works", async ({ browser }) => {
+  const member = `forgetful-${Date.now()}`;
+  const address = `${member}@example.com`;
+  const theirs = await (await browser.newContext()).newPage();
+  await openHydrated(theirs, "/signup");
+  await theirs.getByLabel("Username").fill(member);
+  await theirs.getByLabel("Password").fill("a-long-enough-password");
+  await theirs.getByLabel("Email (optional)").fill(address);
+  await theirs.getByRole("button", { name: "Create account" }).click();
+  await expect(theirs.getByTestId("whoami")).toHaveText(member);
+
+  const page = await (await browser.newContext()).newPage();
+  const problems = watchConsole(page);
+  await logIn(page, "", ADMIN, ADMIN_PASSWORD);
+  await openHydrated(page, `/admin?search=${member}`);
+  await page.getByRole("link", { name: member }).click();
+  await expect(page.getByTestId("profile-email")).toHaveText(address);
+  await page.getByRole("button", { name: "Send password reset" }).click();
+  await expect(page.getByTestId("admin-outcome")).toHaveText(`A link to choose a new password was sent to ${address}.`);
+
+  // No SMTP server on this one: the mail is a file (serve.sh), its link
+  // points at this server.
+  const outbox = join("..", "target", "e2e", "outbox");
+  const mail = async () => {
+    for (const name of existsSync(outbox) ? readdirSync(outbox) : []) {
+      const text = readFileSync(join(outbox, name), "utf8");
+      if (name.endsWith(".eml") && text.includes(`To: ${address}`)) return text;
+    }
+    return null;
+  };
+  await expect.poll(mail, { timeout: 30_000 }).not.toBeNull();
+  const text = (await mail())!.replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+  const link = text.match(/http:\/\/[^\s"<]+\/reset-password\/[^\s"<]+/)![0];
+  await openHydrated(theirs, link);
+  await theirs.getByLabel("New password", { exact: true }).fill("another-long-password");
+  await theirs.getByLabel("Confirm new password").fill("another-long-password");
+  await theirs.getByRole("button", { name: "Set password" }).click();
+  await expect(theirs.getByTestId("password-reset-done")).toBeVisible();
+  expect(unexpected(problems)).toEqual([]);
 });

@@ -82,6 +82,9 @@ pub enum UserCommand {
         /// Make them a superuser (staff who may also make or unmake staff).
         #[arg(long)]
         superuser: bool,
+        /// Their email address: where password-reset links go.
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
     },
     /// Change a user's staff flags; the change reaches every running
     /// server at once.
@@ -172,7 +175,8 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
             password,
             staff,
             superuser,
-        }) => add_user(tessera, &password, staff, superuser).await,
+            email,
+        }) => add_user(tessera, &password, staff, superuser, email.as_deref()).await,
         AdminCommand::User(UserCommand::Set {
             username,
             staff,
@@ -201,16 +205,21 @@ async fn add_user(
     args: &PasswordArgs,
     staff: bool,
     superuser: bool,
+    email: Option<&str>,
 ) -> Result<(), CliError> {
     let username = checked_username(&args.username)?;
     let password = read_password(args, tessera)?;
+    let email = email.unwrap_or_default().trim();
     let id = tessera
         .accounts
-        .create_user(username, &password)
+        .create_user_with_email(username, &password, email)
         .await
         .map_err(|error| match error {
             AuthError::UsernameTaken => {
                 CliError::Usage(format!("a user named {username:?} already exists"))
+            }
+            AuthError::InvalidEmail => {
+                CliError::Usage(format!("{email:?} is not a valid email address"))
             }
             other => other.into(),
         })?;

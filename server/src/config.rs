@@ -171,6 +171,55 @@ pub struct Config {
     #[arg(long, env = "TESSERA_MAX_SYNC_LAG", default_value = "10s")]
     pub max_sync_lag: HumanDuration,
 
+    /// The origin people reach the app at (e.g. `https://auth.example.com`):
+    /// links in mails point there. Defaults to `http://` and the address
+    /// the server listens on, right for `make run` only.
+    #[arg(long, env = "TESSERA_PUBLIC_URL")]
+    pub public_url: Option<tessera::PublicUrl>,
+
+    /// The SMTP server mail goes to: `smtp://host:25`,
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:password@host:465`. Unset: each mail is written to
+    /// --email-file-dir and its text logged (for development).
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every mail: an address, or `Name <address>`.
+    #[arg(
+        long,
+        env = "TESSERA_EMAIL_FROM",
+        default_value = "Tessera <noreply@localhost>"
+    )]
+    pub email_from: String,
+
+    /// Where mails are written as `.eml` files when no --smtp-url is given.
+    #[arg(long, env = "TESSERA_EMAIL_FILE_DIR", default_value = "data/outbox")]
+    pub email_file_dir: std::path::PathBuf,
+
+    /// How long a password-reset link works (it also dies once used, and
+    /// when the password changes).
+    #[arg(long, env = "TESSERA_PASSWORD_RESET_TIMEOUT", default_value = "1h")]
+    pub password_reset_timeout: HumanDuration,
+
+    /// Password-reset requests for one email address per
+    /// --password-reset-window; more are answered 429, known address or not.
+    #[arg(long, env = "TESSERA_PASSWORD_RESET_EMAIL_REQUESTS", default_value_t = tessera::ThrottleRules::default().reset_email_requests)]
+    pub password_reset_email_requests: i64,
+
+    /// Password-reset requests one client address may make per
+    /// --password-reset-window, whatever the email addresses.
+    #[arg(long, env = "TESSERA_PASSWORD_RESET_CLIENT_REQUESTS", default_value_t = tessera::ThrottleRules::default().reset_client_requests)]
+    pub password_reset_client_requests: i64,
+
+    /// The window of the two password-reset budgets.
+    #[arg(long, env = "TESSERA_PASSWORD_RESET_WINDOW", default_value = "1h")]
+    pub password_reset_window: HumanDuration,
+
+    /// Mail an account's own address when its password is changed or reset
+    /// (accounts without an address get nothing).
+    #[arg(long, env = "TESSERA_SECURITY_NOTICES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub security_notices: bool,
+
     /// Users whose state (active, revocations) is held in memory at most,
     /// the most recently seen (at most about 90 bytes each); a token of any other
     /// user costs one database read, then it is held too.
@@ -262,6 +311,9 @@ impl Config {
                 address_failures: self.login_address_failures,
                 address_window: self.login_address_window.as_secs(),
                 signup_attempts: self.signup_address_attempts,
+                reset_email_requests: self.password_reset_email_requests,
+                reset_client_requests: self.password_reset_client_requests,
+                reset_window: self.password_reset_window.as_secs(),
             },
             trusted_proxies: self.trusted_proxies.0.clone(),
             forwarded_header: self.forwarded_header,
@@ -270,6 +322,14 @@ impl Config {
             max_sync_lag: self.max_sync_lag.0,
             cached_users: self.cached_users,
             audit_retention: self.audit_retention.0,
+            public_url: self.public_url.clone().unwrap_or_default(),
+            mail: tessera::MailSettings {
+                smtp_url: self.smtp_url.clone(),
+                from: self.email_from.clone(),
+                file_dir: self.email_file_dir.clone(),
+            },
+            password_reset_timeout: self.password_reset_timeout.0,
+            security_notices: self.security_notices,
         }
     }
 }
@@ -368,5 +428,12 @@ mod tests {
         assert_eq!(parsed.algorithm, core.algorithm);
         assert_eq!(parsed.key_publication_delay, core.key_publication_delay);
         assert_eq!(parsed.key_rotation_interval, core.key_rotation_interval);
+        assert_eq!(parsed.public_url, core.public_url);
+        assert_eq!(parsed.password_reset_timeout, core.password_reset_timeout);
+        assert_eq!(parsed.security_notices, core.security_notices);
+        assert_eq!(
+            (parsed.mail.smtp_url, parsed.mail.from, parsed.mail.file_dir),
+            (core.mail.smtp_url, core.mail.from, core.mail.file_dir)
+        );
     }
 }

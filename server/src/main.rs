@@ -29,6 +29,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(engine = store.engine(), "database ready");
     }
     let mut settings = cli.config.settings();
+    if cli.config.public_url.is_none() {
+        settings.public_url = listening_origin().unwrap_or_default();
+        if cli.config.smtp_url.is_some() && matches!(command, Command::Serve) {
+            tracing::warn!(
+                public_url = %settings.public_url,
+                "no --public-url given: links in mails point at the address this server \
+                 listens on; set TESSERA_PUBLIC_URL to the address people use"
+            );
+        }
+    }
     // Only a server makes `--algorithm` the signing key: an admin command
     // run with other settings must not rotate the servers' key.
     settings.adopt_signing_key = matches!(command, Command::Serve);
@@ -49,6 +59,10 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
     }
     leptos_options.hash_files = tessera_app::ssr::assets::files_are_hashed(&leptos_options);
     let _maintenance = maintenance::spawn(&tessera, maintenance::SYNC_EVERY);
+    let _mail_sender = tessera.mail.spawn_sender();
+    if !tessera.mail.uses_smtp() {
+        tracing::info!("no --smtp-url given: mails are written to --email-file-dir and logged");
+    }
 
     if let Some(metrics_addr) = http.metrics_addr {
         metrics::serve(
@@ -71,6 +85,12 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
     tessera_server::serve::serve(listener, app, http.header_read_timeout.0, shutdown_signal())
         .await;
     Ok(())
+}
+
+/// `http://` and the address the server listens on (`LEPTOS_SITE_ADDR`).
+fn listening_origin() -> Option<tessera::PublicUrl> {
+    let address = get_configuration(None).ok()?.leptos_options.site_addr;
+    format!("http://{address}").parse().ok()
 }
 
 async fn shutdown_signal() {

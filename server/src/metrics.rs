@@ -2,7 +2,7 @@
 //! latency histograms, recorded by a middleware around every route; the
 //! core's counters (logins, refreshes, revocations, hasher wait, see
 //! `tessera::metrics`); and gauges read when scraped (sync lag, hasher queue,
-//! live sessions). Served as Prometheus text at `/metrics` on an address of
+//! live sessions, the mail outbox). Served as Prometheus text at `/metrics` on an address of
 //! its own, so that it is never exposed where the API is.
 
 use std::collections::HashMap;
@@ -29,6 +29,9 @@ pub const SYNC_LAG: &str = "tessera_sync_lag_seconds";
 pub const HASHER_IN_FLIGHT: &str = "tessera_hasher_in_flight";
 pub const HASHER_JOBS: &str = "tessera_hasher_jobs_total";
 pub const LIVE_SESSIONS: &str = "tessera_live_sessions";
+/// Mails in the outbox by state: `queued` (not tried yet), `retrying`
+/// (tried, not accepted), `failed` (refused for good, kept).
+pub const MAIL_OUTBOX: &str = "tessera_mail_outbox";
 
 /// Histogram buckets (seconds) for latencies and hasher waits: from a
 /// cached-token check (tens of µs) to a queued login (seconds).
@@ -323,6 +326,21 @@ async fn metrics_text(State(scrape): State<Scrape>) -> impl IntoResponse {
             Ok(Err(error)) => tracing::warn!(%error, "metrics: could not count live sessions"),
             Err(_) => tracing::warn!("metrics: counting live sessions timed out"),
         }
+    }
+    // The outbox holds few rows (mails wait there seconds): counted on
+    // every scrape.
+    match tokio::time::timeout(COUNT_TIMEOUT, tessera.mail.outbox()).await {
+        Ok(Ok(outbox)) => {
+            for (state, count) in [
+                ("queued", outbox.queued),
+                ("retrying", outbox.retrying),
+                ("failed", outbox.refused),
+            ] {
+                metrics::gauge!(MAIL_OUTBOX, "state" => state).set(count as f64);
+            }
+        }
+        Ok(Err(error)) => tracing::warn!(%error, "metrics: could not count the mail outbox"),
+        Err(_) => tracing::warn!("metrics: counting the mail outbox timed out"),
     }
     scrape.handle.run_upkeep();
     (

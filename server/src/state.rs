@@ -25,6 +25,12 @@ impl FromRef<AppState> for Sessions {
 }
 
 /// The admin endpoints need the admin side only.
+impl FromRef<AppState> for tessera::Accounts {
+    fn from_ref(state: &AppState) -> Self {
+        state.tessera.accounts.clone()
+    }
+}
+
 impl FromRef<AppState> for tessera::Admin {
     fn from_ref(state: &AppState) -> Self {
         state.tessera.admin.clone()

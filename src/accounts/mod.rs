@@ -3,6 +3,8 @@
 //! user ends every session of theirs.
 
 pub(crate) mod email;
+pub(crate) mod password_reset;
+pub(crate) mod reset_token;
 pub(crate) mod username;
 
 use std::collections::HashSet;
@@ -18,6 +20,7 @@ use crate::password::{self, MAX_PASSWORD_BYTES};
 use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
 
 pub use crate::accounts::email::{is_valid_email, MAX_EMAIL_CHARS};
+pub use crate::accounts::password_reset::NewPassword;
 pub use crate::accounts::username::is_valid_username;
 
 /// The accounts side of the core. Cheap to clone.
@@ -34,9 +37,20 @@ impl Accounts {
     /// Creates an active user. Length rules beyond "not empty, not over
     /// 1024 bytes" belong to the caller (the CLI accepts `123`, sign-up doesn't).
     pub async fn create_user(&self, username: &str, password: &str) -> Result<i64, AuthError> {
+        self.create_user_with_email(username, password, "").await
+    }
+
+    /// [`Accounts::create_user`] with an email address (where password-reset
+    /// links go); `""`: none.
+    pub async fn create_user_with_email(
+        &self,
+        username: &str,
+        password: &str,
+        email: &str,
+    ) -> Result<i64, AuthError> {
         let event =
             AuditEvent::new(AuditKind::UserCreated, self.core.now()).detail("by an operator");
-        self.create(username, password, event).await
+        self.create(username, password, email, event).await
     }
 
     /// Creates an active user, recorded as `event` says.
@@ -44,8 +58,12 @@ impl Accounts {
         &self,
         username: &str,
         password: &str,
+        email: &str,
         event: AuditEvent,
     ) -> Result<i64, AuthError> {
+        if !email.is_empty() && !is_valid_email(email) {
+            return Err(AuthError::InvalidEmail);
+        }
         // Stored as Django stores it (`normalize_username`): NFKC, so that
         // `ｖｉｔｏｒ` is `vitor`, already taken if `vitor` is.
         let username = &username::normalized(username);
@@ -61,7 +79,7 @@ impl Accounts {
         let event = AuditEvent { at: now, ..event }.username(username);
         let id = core
             .store
-            .create_user(username, &hash, now, Some(event.clone()))
+            .create_user(username, &hash, email, now, Some(event.clone()))
             .await
             .map_err(|error| match error {
                 StoreError::Conflict => AuthError::UsernameTaken,
@@ -78,10 +96,12 @@ impl Accounts {
 
     /// Self-service sign-up (UI): when the server allows it, creates the user
     /// with a password of at least the configured length and logs them in.
+    /// `email` (optional: `""`) is where password-reset links go.
     pub async fn sign_up(
         &self,
         username: &str,
         password: &str,
+        email: &str,
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
         let core = &*self.core;
@@ -90,6 +110,9 @@ impl Accounts {
             return Err(AuthError::SignupClosed);
         }
         policy.check_new_password(password)?;
+        if !email.is_empty() && !is_valid_email(email) {
+            return Err(AuthError::InvalidEmail);
+        }
         let now = core.now();
         // Every attempt counts against the address's sign-up budget: each
         // costs a hash, and each tells whether a name is taken.
@@ -109,7 +132,7 @@ impl Accounts {
         let created = AuditEvent::new(AuditKind::UserCreated, now)
             .seen_from(client)
             .detail("sign-up");
-        let id = self.create(username, password, created).await?;
+        let id = self.create(username, password, email, created).await?;
         self.core.store.record_login(id, now, None).await?;
         let login = AuditEvent::new(AuditKind::LoginSucceeded, now)
             .username(username)

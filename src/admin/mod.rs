@@ -307,6 +307,37 @@ impl Admin {
         Ok(())
     }
 
+    /// Mails the user a password-reset link: to let them in again, or to
+    /// let an account imported without a password choose its first one.
+    pub async fn send_password_reset(
+        &self,
+        actor: &AuthenticatedUser,
+        user_id: i64,
+    ) -> Result<(), AuthError> {
+        let target = self.user(actor, user_id).await?;
+        let core = &*self.core;
+        let account = core
+            .store
+            .password_account(target.id)
+            .await?
+            .ok_or(AuthError::NoSuchUser)?;
+        if account.email.is_empty() {
+            return Err(AuthError::CannotMailReset(
+                "The account has no email address.",
+            ));
+        }
+        if !account.is_active {
+            return Err(AuthError::CannotMailReset(
+                "The account is deactivated: activate it first.",
+            ));
+        }
+        let now = core.now();
+        let event = self
+            .event(AuditKind::PasswordResetRequested, actor, &target, now)
+            .detail("link sent by mail, by staff");
+        crate::accounts::password_reset::mail_reset_links(core, &[(account, event)], now).await
+    }
+
     /// Every stored signing key and its state, oldest first.
     pub async fn keys(&self, actor: &AuthenticatedUser) -> Result<Vec<KeyListing>, AuthError> {
         self.staff(actor).await?;

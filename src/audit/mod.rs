@@ -47,10 +47,16 @@ pub enum AuditKind {
     /// Staff changed a user's name or email address (the detail names the
     /// fields, never their values).
     ProfileChanged,
+    /// Someone asked for a password-reset link: one event per account
+    /// mailed, or one without a user when no account uses the address
+    /// (which is never recorded).
+    PasswordResetRequested,
+    /// A password was set through a reset link (every session ended).
+    PasswordReset,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -66,6 +72,8 @@ impl AuditKind {
         Self::SigningKeyAdded,
         Self::StaffChanged,
         Self::ProfileChanged,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
     ];
 
     /// The stored and logged name.
@@ -86,6 +94,8 @@ impl AuditKind {
             Self::SigningKeyAdded => "signing_key_added",
             Self::StaffChanged => "staff_changed",
             Self::ProfileChanged => "profile_changed",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
         }
     }
 

@@ -10,6 +10,7 @@ pub(crate) mod iso8601;
 pub(crate) mod known_device;
 pub(crate) mod metrics;
 pub(crate) mod password_attempt;
+pub mod public_url;
 pub(crate) mod registry;
 pub(crate) mod secret;
 pub(crate) mod sync_state;
@@ -79,6 +80,16 @@ pub(crate) struct Core {
     pub accept_foreign_tokens: bool,
     pub sync: sync_state::SyncState,
     pub known_devices: known_device::KnownDevices,
+    /// Password-reset links: made and checked here, stored nowhere.
+    pub reset_tokens: crate::accounts::reset_token::ResetTokens,
+    /// Seconds a reset link works.
+    pub reset_timeout: i64,
+    /// Where links in mails point.
+    pub public_url: public_url::PublicUrl,
+    /// The mail transport, and the bell that wakes the sender.
+    pub postman: crate::mail::Postman,
+    /// Mail an account's address when its password changes.
+    pub security_notices: bool,
     /// Seconds audit events are kept.
     pub audit_retention: i64,
     /// Woken whenever a password attempt resolves: attempts waiting for

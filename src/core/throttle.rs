@@ -47,6 +47,13 @@ pub const ADDRESS_WINDOW_SECS: i64 = 5 * 60;
 /// Sign-ups (made or refused) one address may attempt per window: each
 /// costs a hash and tells whether a name exists, so all of them count.
 pub const SIGNUP_ATTEMPTS: i64 = 10;
+/// Password-reset requests for one address (email) per window: each may
+/// send a mail, so a stranger cannot fill someone's inbox.
+pub const RESET_EMAIL_REQUESTS: i64 = 5;
+/// Password-reset requests one client address may make per window, for
+/// any addresses (email): probing many costs as much as one.
+pub const RESET_CLIENT_REQUESTS: i64 = 100;
+pub const RESET_WINDOW_SECS: i64 = 60 * 60;
 /// How long attempts in flight are trusted to resolve. An attempt resolves
 /// within its hash (the hasher's queue is bounded), so a row unchanged for
 /// this long has none in flight: its process ended mid-attempt.
@@ -61,6 +68,11 @@ pub struct ThrottleRules {
     pub address_window: i64,
     /// Sign-up attempts per address and window.
     pub signup_attempts: i64,
+    /// Password-reset requests per email address and `reset_window`.
+    pub reset_email_requests: i64,
+    /// Password-reset requests per client address and `reset_window`.
+    pub reset_client_requests: i64,
+    pub reset_window: i64,
 }
 
 impl Default for ThrottleRules {
@@ -71,6 +83,9 @@ impl Default for ThrottleRules {
             address_failures: ADDRESS_FAILURES,
             address_window: ADDRESS_WINDOW_SECS,
             signup_attempts: SIGNUP_ATTEMPTS,
+            reset_email_requests: RESET_EMAIL_REQUESTS,
+            reset_client_requests: RESET_CLIENT_REQUESTS,
+            reset_window: RESET_WINDOW_SECS,
         }
     }
 }
@@ -112,6 +127,11 @@ pub enum ThrottleKey {
     Signup(String),
     /// A known device (its marker's id), counted like a username.
     Device(String),
+    /// Password-reset requests for one email address (a digest of it in
+    /// lower case: the table holds no addresses).
+    ResetEmail(String),
+    /// Password-reset requests from one address block.
+    ResetClient(String),
 }
 
 impl ThrottleKey {
@@ -122,6 +142,8 @@ impl ThrottleKey {
             Self::Address(address) => format!("addr:{address}"),
             Self::Signup(address) => format!("signup:{address}"),
             Self::Device(id) => format!("device:{id}"),
+            Self::ResetEmail(digest) => format!("reset-email:{digest}"),
+            Self::ResetClient(address) => format!("reset-client:{address}"),
         }
     }
 }
@@ -159,7 +181,15 @@ impl ThrottleRules {
                 self.attempt_username(counter, now)
             }
             ThrottleKey::Address(_) => self.attempt_address(counter, now),
-            ThrottleKey::Signup(_) => self.attempt_signup(counter, now),
+            ThrottleKey::Signup(_) => {
+                self.attempt_windowed(counter, now, self.signup_attempts, self.address_window)
+            }
+            ThrottleKey::ResetEmail(_) => {
+                self.attempt_windowed(counter, now, self.reset_email_requests, self.reset_window)
+            }
+            ThrottleKey::ResetClient(_) => {
+                self.attempt_windowed(counter, now, self.reset_client_requests, self.reset_window)
+            }
         }?;
         Ok(Counter {
             updated_at: now,
@@ -167,10 +197,16 @@ impl ThrottleRules {
         })
     }
 
-    /// Every sign-up counts, when it is attempted: at most
-    /// `signup_attempts` per address and window.
-    fn attempt_signup(&self, counter: Counter, now: i64) -> Result<Counter, Throttled> {
-        let counter = if counter.window_start.saturating_add(self.address_window) <= now {
+    /// Every attempt counts, when it is made: at most `limit` per `window`
+    /// (sign-ups, password-reset requests).
+    fn attempt_windowed(
+        &self,
+        counter: Counter,
+        now: i64,
+        limit: i64,
+        window: i64,
+    ) -> Result<Counter, Throttled> {
+        let counter = if counter.window_start.saturating_add(window) <= now {
             Counter {
                 failures: 0,
                 window_start: now,
@@ -179,9 +215,9 @@ impl ThrottleRules {
         } else {
             counter
         };
-        if counter.failures >= self.signup_attempts {
+        if counter.failures >= limit {
             return Err(Throttled::after(
-                (counter.window_start + self.address_window - now).max(1),
+                (counter.window_start + window - now).max(1),
             ));
         }
         Ok(Counter {
@@ -243,7 +279,10 @@ impl ThrottleRules {
                     ..Counter::default()
                 }
             }
-            ThrottleKey::Address(_) | ThrottleKey::Signup(_) => counter,
+            ThrottleKey::Address(_)
+            | ThrottleKey::Signup(_)
+            | ThrottleKey::ResetEmail(_)
+            | ThrottleKey::ResetClient(_) => counter,
         };
         Counter {
             updated_at: now,
@@ -263,7 +302,9 @@ impl ThrottleRules {
                 pending: (counter.pending - 1).max(0),
                 ..counter
             },
-            ThrottleKey::Signup(_) => counter,
+            ThrottleKey::Signup(_) | ThrottleKey::ResetEmail(_) | ThrottleKey::ResetClient(_) => {
+                counter
+            }
             ThrottleKey::Address(_) => {
                 if counter.window_start.saturating_add(self.address_window) <= now {
                     Counter {
@@ -283,7 +324,9 @@ impl ThrottleRules {
 
     /// How long after `now` a row can matter at all (older rows are flushed).
     pub fn horizon(&self) -> i64 {
-        self.max_wait.max(self.address_window)
+        self.max_wait
+            .max(self.address_window)
+            .max(self.reset_window)
     }
 }
 
@@ -327,6 +370,39 @@ mod tests {
             .attempt(&key, counter, 1_000 + ADDRESS_WINDOW_SECS)
             .unwrap();
         assert_eq!(counter.failures, 1);
+    }
+
+    #[test]
+    fn reset_requests_get_a_budget_per_address_and_per_client_each_window() {
+        let rules = ThrottleRules::default();
+        for (key, limit) in [
+            (
+                ThrottleKey::ResetEmail("digest".into()),
+                RESET_EMAIL_REQUESTS,
+            ),
+            (
+                ThrottleKey::ResetClient("192.0.2.7".into()),
+                RESET_CLIENT_REQUESTS,
+            ),
+        ] {
+            let mut counter = Counter::default();
+            for _ in 0..limit {
+                counter = rules.attempt(&key, counter, 1_000_000).unwrap();
+            }
+            assert_eq!(
+                rules.attempt(&key, counter, 1_000_001),
+                Err(Throttled::after(RESET_WINDOW_SECS - 1))
+            );
+            assert!(rules
+                .attempt(&key, counter, 1_000_000 + RESET_WINDOW_SECS)
+                .is_ok());
+        }
+        // Rows live as long as a reset window can matter.
+        assert!(rules.horizon() >= RESET_WINDOW_SECS);
+        assert_ne!(
+            ThrottleKey::ResetEmail("x".into()).storage_key(),
+            ThrottleKey::ResetClient("x".into()).storage_key()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::audit::{sessions_ended, AuditEvent, AuditKind};
 use crate::core::password_attempt::PasswordAttempt;
 use crate::core::{Client, TokenPair};
 use crate::error::AuthError;
+use crate::mail::notices::{self, PasswordEvent};
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::sessions::{AuthenticatedUser, Sessions};
 use crate::store::{PasswordSwap, RevocationReason, RevokedSession, SessionRow};
@@ -142,7 +143,7 @@ impl Sessions {
         }
         let stored = core
             .store
-            .find_user_by_id(user.user_id)
+            .password_account(user.user_id)
             .await?
             .ok_or(AuthError::UserNotFound)?;
         let (slot, attempt) = PasswordAttempt::begin(&self.core, &stored.username, client).await?;
@@ -159,9 +160,11 @@ impl Sessions {
         let known_device = attempt.succeeded(&stored.username).await?;
         let now = core.now();
         let new_hash = core.hasher.hash(new).await?;
+        let notice = notices::password_changed(core, &stored, PasswordEvent::Changed, client, now);
         let swap = PasswordSwap {
             verified_hash: &stored.password_hash,
             new_hash: &new_hash,
+            notices: notice.as_slice(),
         };
         let because = RevocationReason::PasswordChanged;
         // `None`: the password changed between the check and now (another
@@ -186,6 +189,9 @@ impl Sessions {
             )
             .await?
             .ok_or(AuthError::WrongPassword)?;
+        if notice.is_some() {
+            core.postman.wake();
+        }
         crate::audit::emitted(&[event.detail(sessions_ended(ended.len()))]);
         self.forget(ended, because);
         self.core().reload_user(user.user_id).await?;

@@ -8,7 +8,9 @@ mod admin;
 pub(crate) mod audit;
 mod keys;
 mod listener;
+pub(crate) mod outbox;
 mod own_sessions;
+mod password_reset;
 mod sessions;
 mod throttle;
 mod users;
@@ -16,12 +18,14 @@ mod users;
 pub use admin::{ProfileChange, StaffStanding, UserFilter};
 pub use keys::KeyRow;
 pub use listener::Wake;
+pub use outbox::QueuedMail;
 pub use own_sessions::{PasswordSwap, SessionRow};
+pub use password_reset::PasswordAccount;
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     SessionOrigin, VerifiedLogin,
 };
-pub use users::{User, UserState, UserSummary};
+pub use users::{UserState, UserSummary};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -7,6 +7,7 @@ use super::{
     append_change, on_pool, on_writer, Changed, RevocationReason, RevokedSession, Store, StoreError,
 };
 use crate::audit::{sessions_ended, AuditEvent};
+use crate::mail::OutgoingMail;
 
 /// A live session of a user.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -21,11 +22,13 @@ pub struct SessionRow {
     pub client_address: Option<String>,
 }
 
-/// A password change, applied only over the hash that was verified.
+/// A password change, applied only over the hash that was verified, and
+/// the mails that announce it (queued in its transaction).
 #[derive(Clone, Copy, Debug)]
 pub struct PasswordSwap<'a> {
     pub verified_hash: &'a str,
     pub new_hash: &'a str,
+    pub notices: &'a [OutgoingMail],
 }
 
 /// Sessions neither revoked nor past their cap that can still refresh (a
@@ -87,8 +90,9 @@ impl Store {
     }
 
     /// Ends every live session of `user_id` but `keep`, and with `password`
-    /// swaps the hash in the same transaction. `None` when the hash is no
-    /// longer the one verified (changed meanwhile): nothing is done then.
+    /// swaps the hash (and queues its notices) in the same transaction.
+    /// `None` when the hash is no longer the one verified (changed
+    /// meanwhile): nothing is done then.
     /// The user's access tokens are not voided wholesale (unlike the CLI's
     /// `user passwd`): the kept session's tokens stay valid; the others die
     /// with their sessions, and tokens without a session with the stamp.
@@ -101,6 +105,7 @@ impl Store {
         password: Option<PasswordSwap<'_>>,
         audit: Option<AuditEvent>,
     ) -> Result<Option<Vec<RevokedSession>>, StoreError> {
+        let notices = password.map_or(&[][..], |swap| swap.notices);
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -147,20 +152,9 @@ impl Store {
             // How many ended is known only now.
             let audit = audit.map(|event| event.detail(sessions_ended(ended.len())));
             record_audit!(tx, audit.iter())?;
+            super::outbox::queue_mail!(tx, notices, now)?;
             tx.commit().await?;
             Ok(Some(ended))
         })
-    }
-
-    /// The user's password hash and name (for a password change).
-    pub async fn find_user_by_id(&self, id: i64) -> Result<Option<super::User>, StoreError> {
-        let sql = "SELECT id, username, password_hash, is_active, tokens_revoked_at \
-                   FROM users WHERE id = $1";
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, super::User>(
-            sql
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?)
     }
 }

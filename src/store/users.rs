@@ -45,6 +45,7 @@ impl Store {
         &self,
         username: &str,
         password_hash: &str,
+        email: &str,
         now: i64,
         audit: Option<AuditEvent>,
     ) -> Result<i64, StoreError> {
@@ -52,11 +53,12 @@ impl Store {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (username, password_hash, is_active, created_at) \
-                 VALUES ($1, $2, TRUE, $3) RETURNING id",
+                "INSERT INTO users (username, password_hash, email, is_active, created_at) \
+                 VALUES ($1, $2, $3, TRUE, $4) RETURNING id",
             )
             .bind(username)
             .bind(password_hash)
+            .bind(email)
             .bind(now)
             .fetch_one(&mut *tx)
             .await

@@ -53,6 +53,8 @@ pub enum FieldKind {
     /// A name: no capitalisation or spelling correction from phone keyboards.
     Username,
     Password,
+    /// An email address: the keyboard for addresses, no corrections.
+    Email,
 }
 
 /// A labelled input with its hint and its error, announced (the error's
@@ -67,6 +69,9 @@ pub fn Field(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional_no_strip)] hint: Option<String>,
     #[prop(optional_no_strip)] min_length: Option<usize>,
+    /// May be left empty.
+    #[prop(optional)]
+    optional: bool,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
@@ -74,6 +79,7 @@ pub fn Field(
     let (input_type, autocapitalize, spellcheck) = match kind {
         FieldKind::Username => ("text", Some("none"), Some("false")),
         FieldKind::Password => ("password", None, None),
+        FieldKind::Email => ("email", Some("none"), Some("false")),
     };
     view! {
         <div class="field">
@@ -85,7 +91,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 autocapitalize=autocapitalize
                 spellcheck=spellcheck
-                required
+                required=!optional
                 minlength=min_length
                 prop:value=move || value.get()
                 on:input=move |event| value.set(event_target_value(&event))

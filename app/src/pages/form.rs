@@ -26,12 +26,13 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let submit = Action::new_unsync(move |(name, secret): &(String, String)| {
-        let (name, secret) = (name.clone(), secret.clone());
+    let email = RwSignal::new(String::new());
+    let submit = Action::new_unsync(move |(name, secret, address): &(String, String, String)| {
+        let (name, secret, address) = (name.clone(), secret.clone(), address.clone());
         async move {
             match kind {
                 CredentialsKind::Login => session.login(name, secret).await,
-                CredentialsKind::SignUp { .. } => session.sign_up(name, secret).await,
+                CredentialsKind::SignUp { .. } => session.sign_up(name, secret, address).await,
             }
         }
     });
@@ -56,7 +57,11 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         if !busy.get_untracked() {
-            submit.dispatch((username.get_untracked(), password.get_untracked()));
+            submit.dispatch((
+                username.get_untracked(),
+                password.get_untracked(),
+                email.get_untracked(),
+            ));
         }
     };
 
@@ -64,6 +69,8 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
         move || failure.with(|failure| field_message(failure.as_ref(), "username"));
     let password_error =
         move || failure.with(|failure| field_message(failure.as_ref(), "password"));
+    let email_error = move || failure.with(|failure| field_message(failure.as_ref(), "email"));
+    let signing_up = matches!(kind, CredentialsKind::SignUp { .. });
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
 
     let (submit_label, busy_label, password_autocomplete, min_length, hint) = match kind {
@@ -86,6 +93,11 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
             <Field id="password" label="Password" kind=FieldKind::Password
                 autocomplete=password_autocomplete value=password
                 error=Signal::derive(password_error) hint=hint min_length=min_length />
+            {signing_up.then(|| view! {
+                <Field id="email" label="Email (optional)" kind=FieldKind::Email autocomplete="email"
+                    value=email error=Signal::derive(email_error) optional=true
+                    hint=Some("Where a link goes if you forget your password.".to_owned()) />
+            })}
             <p class="form-error" role="alert" data-testid="form-error">
                 {form_error}
             </p>

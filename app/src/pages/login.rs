@@ -44,13 +44,24 @@ pub fn Login() -> impl IntoView {
                                 "You were signed out from another device. Please log in again."
                             </p>
                         },
+                        LoginReason::PasswordReset => view! {
+                            <p class="notice" role="status" data-testid="password-reset-done">
+                                "Your password was changed. Sign in with the new one."
+                            </p>
+                        },
                     })
             }}
             {move || {
                 if show_already() {
                     view! { <AlreadyLoggedIn arrived_logged_in /> }.into_any()
                 } else {
-                    view! { <CredentialsForm kind=CredentialsKind::Login /> }.into_any()
+                    view! {
+                        <CredentialsForm kind=CredentialsKind::Login />
+                        <p class="form-links">
+                            <A href="/forgot-password">"Forgot password?"</A>
+                        </p>
+                    }
+                        .into_any()
                 }
             }}
         </section>

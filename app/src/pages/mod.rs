@@ -8,6 +8,7 @@ mod hello;
 mod home;
 mod login;
 mod notice;
+mod password_reset;
 mod signup;
 mod tokens;
 
@@ -17,5 +18,6 @@ pub use hello::Hello;
 pub use home::Home;
 pub use login::Login;
 pub use notice::{NotFound, PageUnavailable};
+pub use password_reset::PasswordReset;
 pub use signup::Signup;
 pub use tokens::Tokens;

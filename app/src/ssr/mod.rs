@@ -165,6 +165,18 @@ impl From<AuthError> for AuthFailure {
                 field: "email".into(),
                 message: error.to_string(),
             },
+            AuthError::InvalidResetUid | AuthError::InvalidResetToken => Self::Invalid {
+                field: "link".into(),
+                message: "This link has expired or was already used.".into(),
+            },
+            AuthError::CannotMailReset(why) => Self::Invalid {
+                field: "reset".into(),
+                message: why.into(),
+            },
+            AuthError::PasswordsDiffer => Self::Invalid {
+                field: "confirmation".into(),
+                message: "The two new passwords are not the same.".into(),
+            },
             AuthError::Keys(refused @ tessera::KeyError::SecretNotRotatable(_)) => Self::Invalid {
                 field: "key".into(),
                 message: capitalized(&refused.to_string()),

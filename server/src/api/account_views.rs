@@ -67,8 +67,11 @@ impl Ended {
     }
 }
 
-/// The current password and the new one.
+/// The current password and the new one. dj-rest-auth's shape is taken
+/// too: `new_password1` and `new_password2` (the same twice) instead of
+/// `new_password`.
 #[derive(ToSchema)]
+#[allow(dead_code)] // only its schema is used: the body is read as a `PasswordChange`
 pub struct PasswordChangeRequest {
     /// The password now (checked like a login, and throttled alike).
     #[schema(pattern = r"\S")]
@@ -78,15 +81,41 @@ pub struct PasswordChangeRequest {
     new_password: String,
 }
 
-impl DrfBody for PasswordChangeRequest {
+/// A password change as read from either shape.
+pub struct PasswordChange {
+    old_password: String,
+    new_password: String,
+    /// The field the new password's errors are reported on.
+    new_password_field: &'static str,
+}
+
+impl DrfBody for PasswordChange {
     fn read(fields: &Fields) -> Result<Self, ApiError> {
         let mut errors = FieldErrors::new();
         let old_password = fields.password_field("old_password", &mut errors);
+        let twice = !fields.contains("new_password")
+            && (fields.contains("new_password1") || fields.contains("new_password2"));
+        if twice {
+            let first = fields.password_field("new_password1", &mut errors);
+            let second = fields.password_field("new_password2", &mut errors);
+            return match (old_password, first, second) {
+                (Some(_), Some(first), Some(second)) if first != second => {
+                    Err(ApiError::from_reset(tessera::AuthError::PasswordsDiffer))
+                }
+                (Some(old_password), Some(new_password), Some(_)) => Ok(Self {
+                    old_password,
+                    new_password,
+                    new_password_field: "new_password2",
+                }),
+                _ => Err(ApiError::Fields(errors)),
+            };
+        }
         let new_password = fields.password_field("new_password", &mut errors);
         match (old_password, new_password) {
             (Some(old_password), Some(new_password)) => Ok(Self {
                 old_password,
                 new_password,
+                new_password_field: "new_password",
             }),
             _ => Err(ApiError::Fields(errors)),
         }
@@ -209,7 +238,7 @@ pub async fn change_password(
     State(sessions): State<Sessions>,
     user: AuthUser,
     caller: Caller,
-    Drf(request): Drf<PasswordChangeRequest>,
+    Drf(request): Drf<PasswordChange>,
 ) -> Result<(NoStore, Json<Saved>), ApiError> {
     let pair = sessions
         .change_password(
@@ -219,7 +248,9 @@ pub async fn change_password(
             caller.client(),
         )
         .await
-        .map_err(ApiError::from_account)?;
+        .map_err(|error| {
+            ApiError::from_account(error).on_field("new_password", request.new_password_field)
+        })?;
     Ok((
         NO_STORE,
         Json(Saved {

@@ -123,6 +123,8 @@ pub enum EventType {
     SigningKeyAdded,
     StaffChanged,
     ProfileChanged,
+    PasswordResetRequested,
+    PasswordReset,
 }
 
 /// A page of events, newest first.
@@ -430,6 +432,47 @@ pub async fn end_user_sessions(
         .await
         .map_err(ApiError::from_admin)?;
     Ok(Json(Ended::new(ended)))
+}
+
+/// dj-rest-auth's `{"detail": "…"}`.
+#[derive(Serialize, ToSchema)]
+pub struct ResetSent {
+    #[schema(example = "Password reset e-mail has been sent.")]
+    detail: &'static str,
+}
+
+/// Mails the user a link to choose a new password (or a first one, for an
+/// account imported without a password). 409 when the account has no
+/// address or is deactivated.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/password-reset/",
+    operation_id = "admin_users_password_reset",
+    tag = "admin",
+    security(("jwt" = [])),
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The link is on its way", body = ResetSent),
+        (status = 401, response = AccessRefused),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "No address, or a deactivated account", body = super::error::Detail),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub async fn send_password_reset(
+    State(admin): State<Admin>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<ResetSent>, ApiError> {
+    let id = user_id(&admin, &caller, &id).await?;
+    admin
+        .send_password_reset(&caller, id)
+        .await
+        .map_err(ApiError::from_admin)?;
+    Ok(Json(ResetSent {
+        detail: "Password reset e-mail has been sent.",
+    }))
 }
 
 /// Ends one session of a user at once, on every instance.

@@ -135,7 +135,39 @@ impl ApiError {
             AuthError::Keys(refused @ tessera::KeyError::SecretNotRotatable(_)) => {
                 Self::Conflict(capitalized(&refused.to_string()))
             }
+            AuthError::CannotMailReset(why) => Self::Conflict(why.to_owned()),
             other => Self::from_account(other),
+        }
+    }
+
+    /// A failure of dj-rest-auth's password-reset endpoints: each message
+    /// on the field dj-rest-auth puts it on.
+    pub fn from_reset(error: AuthError) -> Self {
+        let on =
+            |field: &'static str, error: AuthError| Self::Fields(vec![(field, error.to_string())]);
+        match error {
+            AuthError::InvalidEmail => on("email", error),
+            AuthError::InvalidResetUid => on("uid", error),
+            AuthError::InvalidResetToken => on("token", error),
+            AuthError::PasswordsDiffer => on("new_password2", error),
+            AuthError::PasswordTooShort(length) => {
+                Self::Fields(vec![("new_password2", too_short_message(length))])
+            }
+            AuthError::PasswordTooLong => Self::too_long("new_password2"),
+            other => Self::from_login(other),
+        }
+    }
+
+    /// The same error, with the messages of field `from` on field `to`.
+    pub fn on_field(self, from: &'static str, to: &'static str) -> Self {
+        match self {
+            Self::Fields(fields) => Self::Fields(
+                fields
+                    .into_iter()
+                    .map(|(field, message)| (if field == from { to } else { field }, message))
+                    .collect(),
+            ),
+            other => other,
         }
     }
 
@@ -144,12 +176,9 @@ impl ApiError {
         match error {
             AuthError::NoSuchSession => Self::NotFound,
             AuthError::WrongPassword => Self::Fields(vec![("old_password", error.to_string())]),
-            AuthError::PasswordTooShort(length) => Self::Fields(vec![(
-                "new_password",
-                format!(
-                    "This password is too short. It must contain at least {length} characters."
-                ),
-            )]),
+            AuthError::PasswordTooShort(length) => {
+                Self::Fields(vec![("new_password", too_short_message(length))])
+            }
             AuthError::PasswordTooLong => Self::too_long("new_password"),
             other => Self::from_login(other),
         }
@@ -341,6 +370,11 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Django's `MinimumLengthValidator` message.
+fn too_short_message(length: usize) -> String {
+    format!("This password is too short. It must contain at least {length} characters.")
 }
 
 /// A core message as a sentence: capital first letter, final full stop.

@@ -45,6 +45,11 @@ impl<T: DrfBody> FromRequest<AppState> for Drf<T> {
 }
 
 impl Fields {
+    /// Whether the body names the field `name` (with any value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
     /// Whether the body named no field at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

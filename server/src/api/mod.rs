@@ -11,6 +11,7 @@ mod error;
 mod fields;
 mod jwks;
 mod openapi;
+mod password_reset_views;
 mod responses;
 mod token_views;
 
@@ -59,6 +60,14 @@ pub fn routes() -> Router<AppState> {
             protected(post(account_views::change_password), POST_ONLY),
         )
         .route(
+            "/api/password/reset/",
+            post_only(password_reset_views::request_reset),
+        )
+        .route(
+            "/api/password/reset/confirm/",
+            post_only(password_reset_views::confirm_reset),
+        )
+        .route(
             "/api/admin/users/",
             protected(get(admin_views::users), READ_ONLY),
         )
@@ -80,6 +89,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/admin/users/{id}/sessions/{session}/",
             protected(delete(admin_views::end_user_session), DELETE_ONLY),
+        )
+        .route(
+            "/api/admin/users/{id}/password-reset/",
+            protected(post(admin_views::send_password_reset), POST_ONLY),
         )
         .route(
             "/api/admin/keys/",

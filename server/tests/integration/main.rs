@@ -22,6 +22,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod own_sessions;
+mod password_reset;
 mod push;
 mod races;
 mod rotation;

@@ -13,7 +13,7 @@ use crate::display::local_time;
 use crate::session::use_session;
 
 /// Every type of event, as the log names it, and in words.
-pub const EVENT_TYPES: [(&str, &str); 15] = [
+pub const EVENT_TYPES: [(&str, &str); 17] = [
     ("login_succeeded", "Login succeeded"),
     ("login_failed", "Login failed"),
     ("login_throttled", "Login throttled"),
@@ -29,6 +29,8 @@ pub const EVENT_TYPES: [(&str, &str); 15] = [
     ("signing_key_added", "Signing key added"),
     ("staff_changed", "Staff changed"),
     ("profile_changed", "Name or email changed"),
+    ("password_reset_requested", "Password reset requested"),
+    ("password_reset", "Password reset by mail"),
 ];
 
 fn type_words(kind: &str) -> String {

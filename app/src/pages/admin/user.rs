@@ -81,9 +81,46 @@ fn Account(detail: UserDetail, ask: RwSignal<Option<Confirmation>>, act: Actor) 
             <ActiveSwitch user=user.clone() ask act />
             <StaffSwitch user=user.clone() ask act superuser=standing.superuser />
         </div>
+        <PasswordReset user=user.clone() act />
         <Sessions user=user.clone() sessions ask act />
         <h2 id="user-events-heading">"Latest events"</h2>
         <UserEvents user_id=user.id />
+    }
+}
+
+/// "Send password reset": a link by mail, to choose a new password (or a
+/// first one, for an account imported without one). Not destructive: the
+/// password stays until the person uses the link, so no confirmation.
+#[component]
+fn PasswordReset(user: UserRow, act: Actor) -> impl IntoView {
+    let (id, email, active) = (user.id, user.email, user.is_active);
+    let hint = match (email.is_empty(), active) {
+        (true, _) => "The account has no email address to send a link to.",
+        (false, false) => "The account is deactivated: activate it first.",
+        (false, true) => "Mails a link to choose a new password; the current one works until then.",
+    };
+    let possible = !email.is_empty() && active;
+    let send = move |_| {
+        let email = email.clone();
+        act.run(
+            move || admin_api::admin_send_password_reset(id),
+            move |()| format!("A link to choose a new password was sent to {email}."),
+        );
+    };
+    let busy = act.busy;
+    view! {
+        <h2>"Password"</h2>
+        <p class="field-hint" id="password-reset-hint">{hint}</p>
+        <button
+            type="button"
+            class="button button-quiet"
+            aria-describedby="password-reset-hint"
+            data-testid="send-password-reset"
+            disabled=move || busy.get() || !possible
+            on:click=send
+        >
+            "Send password reset"
+        </button>
     }
 }
 

@@ -9,6 +9,7 @@ pub mod http;
 pub mod postgres;
 pub mod proxy;
 pub mod schema;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

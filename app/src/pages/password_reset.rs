@@ -1,0 +1,195 @@
+//! "Forgot password?": `/forgot-password` asks for the address to send a
+//! link to; the link, `/reset-password/<uid>/<token>`, asks for the new
+//! password twice, then sends the person to the login page. One wasm file
+//! for both pages, picked by the address.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+
+use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use crate::api::SignupRules;
+use crate::display::LoginReason;
+use crate::reset_api;
+use crate::session::use_session;
+
+/// `/forgot-password`, or `/reset-password/<uid>/<token>`.
+#[component]
+pub fn PasswordReset() -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
+    let link = path
+        .strip_prefix("/reset-password/")
+        .and_then(|rest| rest.trim_end_matches('/').split_once('/'))
+        .filter(|(uid, token)| !uid.is_empty() && !token.is_empty() && !token.contains('/'))
+        .map(|(uid, token)| (uid.to_owned(), token.to_owned()));
+    match link {
+        Some((uid, token)) => view! { <ResetPassword uid token /> }.into_any(),
+        None if path.trim_end_matches('/') == "/forgot-password" => {
+            view! { <ForgotPassword /> }.into_any()
+        }
+        None => view! { <DeadLink /> }.into_any(),
+    }
+}
+
+#[component]
+fn ForgotPassword() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let send = Action::new_unsync(move |email: &String| {
+        let email = email.clone();
+        async move { reset_api::request_password_reset(email).await }
+    });
+    let busy = send.pending();
+    let failure = last_failure(send);
+    let sent = move || matches!(send.value().get(), Some(Ok(())));
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if !busy.get_untracked() {
+            send.dispatch(email.get_untracked());
+        }
+    };
+    let email_error = move || failure.with(|failure| field_message(failure.as_ref(), "email"));
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    view! {
+        <section class="card narrow">
+            <h1>"Forgot password?"</h1>
+            <p class="muted">
+                "Type the email address of your account: we send it a link to choose a new password."
+            </p>
+            <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+                <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
+                    value=email error=Signal::derive(email_error) />
+                <p class="form-error" role="alert" data-testid="forgot-form-error">{form_error}</p>
+                <button type="submit" class="button" disabled=move || busy.get()>
+                    {move || if busy.get() { "Sending…" } else { "Send link" }}
+                </button>
+                <p class="status" role="status" aria-live="polite" data-testid="link-sent">
+                    {move || sent().then_some("If an account uses this address, we sent a link to it.")}
+                </p>
+            </form>
+            <p class="form-links">
+                <A href="/login">"Back to log in"</A>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn ResetPassword(uid: String, token: String) -> impl IntoView {
+    let works = {
+        let (uid, token) = (uid.clone(), token.clone());
+        Resource::new(
+            || (),
+            move |()| reset_api::reset_link_works(uid.clone(), token.clone()),
+        )
+    };
+    view! {
+        <Suspense fallback=|| view! {
+            <section class="card narrow"><p class="placeholder" aria-busy="true">"Checking the link…"</p></section>
+        }>
+            {move || {
+                let (uid, token) = (uid.clone(), token.clone());
+                works
+                    .get()
+                    .map(move |works| match works {
+                        Ok(true) => view! { <NewPasswordForm uid token /> }.into_any(),
+                        Ok(false) => view! { <DeadLink /> }.into_any(),
+                        Err(failure) => view! {
+                            <section class="card narrow">
+                                <h1>"Choose a new password"</h1>
+                                <p class="form-error" role="alert">{failure.to_string()}</p>
+                            </section>
+                        }
+                            .into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NewPasswordForm(uid: String, token: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let session = use_session();
+    let rule = SignupRules::current()
+        .map(|rules| format!("At least {} characters.", rules.min_password_length));
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let mismatch = RwSignal::new(false);
+    let set = Action::new_unsync(move |(new, confirm): &(String, String)| {
+        let (uid, token, new, confirm) = (uid.clone(), token.clone(), new.clone(), confirm.clone());
+        async move { reset_api::reset_password(uid, token, new, confirm).await }
+    });
+    let busy = set.pending();
+    let failure = last_failure(set);
+    Effect::new(move |_| {
+        if let Some(Ok(username)) = set.value().get() {
+            if session.username().as_deref() == Some(username.as_str()) {
+                // This browser's session ended with the reset: forget it.
+                session.forget_ended();
+            }
+            let login = format!("/login?reason={}", LoginReason::PasswordReset.as_str());
+            navigate(
+                &login,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let matching = new.get_untracked() == confirm.get_untracked();
+        mismatch.set(!matching);
+        if matching && !busy.get_untracked() {
+            set.dispatch((new.get_untracked(), confirm.get_untracked()));
+        }
+    };
+    let new_error = move || failure.with(|failure| field_message(failure.as_ref(), "password"));
+    let confirm_error = move || {
+        if mismatch.get() {
+            return Some("The two new passwords are not the same.".to_owned());
+        }
+        failure.with(|failure| field_message(failure.as_ref(), "confirmation"))
+    };
+    let link_dead = move || failure.with(|failure| field_message(failure.as_ref(), "link"));
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    view! {
+        <section class="card narrow">
+            <h1>"Choose a new password"</h1>
+            <p class="muted">"Setting it signs your account out everywhere."</p>
+            <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+                <Field id="new-password" label="New password" kind=FieldKind::Password
+                    autocomplete="new-password" value=new error=Signal::derive(new_error) hint=rule />
+                <Field id="confirm-password" label="Confirm new password" kind=FieldKind::Password
+                    autocomplete="new-password" value=confirm error=Signal::derive(confirm_error) />
+                <p class="form-error" role="alert" data-testid="reset-form-error">
+                    {form_error}
+                    {move || link_dead().map(|message| view! {
+                        {message} " " <A href="/forgot-password">"Ask for a new link"</A> "."
+                    })}
+                </p>
+                <button type="submit" class="button" disabled=move || busy.get()>
+                    {move || if busy.get() { "Setting…" } else { "Set password" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// A link that no longer works, or was never one.
+#[component]
+fn DeadLink() -> impl IntoView {
+    view! {
+        <section class="card narrow" data-testid="dead-link">
+            <h1>"This link no longer works"</h1>
+            <p>
+                "It has expired or was already used. "
+                <A href="/forgot-password">"Ask for a new link"</A>
+                "."
+            </p>
+        </section>
+    }
+}

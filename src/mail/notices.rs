@@ -1,0 +1,63 @@
+//! Security notices: a mail to the account's own address when something
+//! happens that only its owner should do, so that a stranger's doing does
+//! not go unnoticed. Queued in the transaction of the change itself (a
+//! password changed is never left unannounced), and only when the account
+//! has an address and `--security-notices` is on.
+
+use super::compose::html_body;
+use super::OutgoingMail;
+use crate::core::{Client, Core};
+use crate::store::PasswordAccount;
+
+/// How a password came to change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PasswordEvent {
+    /// From a signed-in session (the current password given).
+    Changed,
+    /// With a link from a reset mail.
+    Reset,
+}
+
+/// The notice that `account`'s password changed, if one is to be sent.
+pub(crate) fn password_changed(
+    core: &Core,
+    account: &PasswordAccount,
+    how: PasswordEvent,
+    client: Client<'_>,
+    now: i64,
+) -> Option<OutgoingMail> {
+    if !core.security_notices || account.email.is_empty() {
+        return None;
+    }
+    let site = core.public_url.host();
+    let when = crate::core::iso8601::format_utc(now)
+        .replace('T', " ")
+        .replace('Z', " UTC");
+    let device = crate::sessions::device::label(client.user_agent);
+    let from = match client.address {
+        Some(address) => format!("{device}, address {address}"),
+        None => device,
+    };
+    let how = match how {
+        PasswordEvent::Changed => "was changed",
+        PasswordEvent::Reset => "was reset with a link sent to this address",
+    };
+    let what = format!(
+        "The password of the account {} on {site} {how}, on {when} ({from}).",
+        account.username
+    );
+    let ended = "Every session of the account was signed out.";
+    let not_you = "If it was not you, someone else knows how to sign in as you: \
+                   choose a new password with this link at once, and tell the \
+                   site's administrators.";
+    let link = core.public_url.link("/forgot-password");
+    let text = format!("{what}\n\n{ended}\n\n{not_you}\n{link}\n");
+    let html = html_body(&[&what, ended, not_you], ("Reset the password", &link), &[]);
+    Some(OutgoingMail::new(
+        &account.email,
+        format!("Your password on {site} was changed"),
+        text,
+        html,
+        site,
+    ))
+}
