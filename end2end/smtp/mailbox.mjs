@@ -4,14 +4,16 @@
 // way a person's mailbox would have it.
 //
 //   node end2end/smtp/mailbox.mjs --dir DIR [--port N] [--refuse CODE]
+//                                 [--tls-key KEY.pem --tls-cert CERT.pem [--implicit-tls]]
 //
 // --port 0 (the default) picks a free port. Once listening it prints
 // `listening on 127.0.0.1:<port>` on stdout. --refuse 550 answers every
 // mail with that code (5xx: refused for good; 4xx: try again later).
 // Authentication (AUTH PLAIN/LOGIN) is accepted with any password and
-// recorded; TLS is off.
+// recorded. With a key and certificate it offers STARTTLS, or with
+// --implicit-tls speaks TLS from the first byte (smtps); without, no TLS.
 import { SMTPServer } from 'smtp-server';
-import { mkdirSync, writeFileSync, renameSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -26,13 +28,18 @@ if (!dir) {
 }
 const port = Number(option('port', '0'));
 const refuse = option('refuse') ? Number(option('refuse')) : null;
+const tlsKey = option('tls-key');
+const tlsCert = option('tls-cert');
+const tls = tlsKey && tlsCert ? { key: readFileSync(tlsKey), cert: readFileSync(tlsCert) } : null;
 mkdirSync(dir, { recursive: true });
 let received = readdirSync(dir).filter((name) => name.endsWith('.eml')).length;
 
 const server = new SMTPServer({
   authOptional: true,
   allowInsecureAuth: true,
-  disabledCommands: ['STARTTLS'],
+  disabledCommands: tls ? [] : ['STARTTLS'],
+  ...(tls ?? {}),
+  secure: Boolean(tls) && args.includes('--implicit-tls'),
   logger: false,
   onAuth(auth, session, callback) {
     callback(null, { user: { username: auth.username, password: auth.password } });
@@ -53,6 +60,7 @@ const server = new SMTPServer({
         mailFrom: session.envelope.mailFrom && session.envelope.mailFrom.address,
         rcptTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
         user: session.user || null,
+        secure: Boolean(session.secure),
       };
       // Written under temporary names, then renamed: a reader never sees
       // half a mail.

@@ -184,6 +184,11 @@ pub struct Config {
     #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
+    /// Certificate authorities (a PEM file) to trust for the SMTP server's
+    /// TLS certificate, beside the system's (a company's own CA).
+    #[arg(long, env = "TESSERA_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
+
     /// The sender of every mail: an address, or `Name <address>`.
     #[arg(
         long,
@@ -327,6 +332,7 @@ impl Config {
                 smtp_url: self.smtp_url.clone(),
                 from: self.email_from.clone(),
                 file_dir: self.email_file_dir.clone(),
+                smtp_ca_file: self.smtp_ca_file.clone(),
             },
             password_reset_timeout: self.password_reset_timeout.0,
             security_notices: self.security_notices,

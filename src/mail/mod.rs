@@ -37,6 +37,9 @@ pub struct MailSettings {
     pub from: String,
     /// Where mails go without `smtp_url`.
     pub file_dir: PathBuf,
+    /// Certificate authorities (PEM) to trust for the SMTP server's TLS
+    /// certificate, beside the system's: a company's own CA.
+    pub smtp_ca_file: Option<PathBuf>,
 }
 
 impl Default for MailSettings {
@@ -45,6 +48,7 @@ impl Default for MailSettings {
             smtp_url: None,
             from: "Tessera <noreply@localhost>".to_owned(),
             file_dir: PathBuf::from("data/outbox"),
+            smtp_ca_file: None,
         }
     }
 }
@@ -59,6 +63,7 @@ impl std::fmt::Debug for MailSettings {
             )
             .field("from", &self.from)
             .field("file_dir", &self.file_dir)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .finish()
     }
 }

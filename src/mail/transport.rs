@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
@@ -22,6 +24,8 @@ pub enum MailSetupError {
     SmtpUrl { url: String, reason: String },
     #[error("invalid --email-from {0:?}: expected an address, or a name and <address>")]
     From(String),
+    #[error("--smtp-ca-file {path}: {reason}")]
+    CaFile { path: String, reason: String },
 }
 
 /// Why one attempt failed.
@@ -53,15 +57,18 @@ impl Postman {
             .parse::<Mailbox>()
             .map_err(|_| MailSetupError::From(settings.from.clone()))?;
         let transport = match &settings.smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|error| MailSetupError::SmtpUrl {
-                        url: crate::store::redacted_url(url),
-                        reason: error.to_string(),
-                    })?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build(),
-            ),
+            Some(url) => {
+                let invalid = |reason: String| MailSetupError::SmtpUrl {
+                    url: crate::store::redacted_url(url),
+                    reason,
+                };
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|error| invalid(error.to_string()))?;
+                if let Some(ca_file) = &settings.smtp_ca_file {
+                    builder = trusting(builder, url, ca_file)?;
+                }
+                Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build())
+            }
             None => Transport::Files(settings.file_dir.clone()),
         };
         Ok(Self {
@@ -106,6 +113,49 @@ impl Postman {
             }
         }
     }
+}
+
+/// `builder` with the certificate authorities of `ca_file` trusted beside
+/// the system's, for the TLS the URL asks for (`smtps://`, or
+/// `?tls=required` / `?tls=opportunistic`).
+fn trusting(
+    builder: AsyncSmtpTransportBuilder,
+    url: &str,
+    ca_file: &std::path::Path,
+) -> Result<AsyncSmtpTransportBuilder, MailSetupError> {
+    let refused = |reason: String| MailSetupError::CaFile {
+        path: ca_file.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(ca_file).map_err(|error| refused(error.to_string()))?;
+    if !pem
+        .windows(b"BEGIN CERTIFICATE".len())
+        .any(|window| window == b"BEGIN CERTIFICATE")
+    {
+        return Err(refused("no PEM certificate in it".to_owned()));
+    }
+    let certificate = Certificate::from_pem(&pem).map_err(|error| refused(error.to_string()))?;
+    let parsed = url::Url::parse(url).map_err(|error| refused(error.to_string()))?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let parameters = TlsParameters::builder(host)
+        .add_root_certificate(certificate)
+        .build_rustls()
+        .map_err(|error| refused(error.to_string()))?;
+    let mode = parsed
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.into_owned());
+    let tls = match (parsed.scheme(), mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(parameters),
+        ("smtp", Some("required")) => Tls::Required(parameters),
+        ("smtp", Some("opportunistic")) => Tls::Opportunistic(parameters),
+        _ => {
+            return Err(refused(
+                "it applies to TLS: use smtps://, or smtp://…?tls=required".to_owned(),
+            ))
+        }
+    };
+    Ok(builder.tls(tls))
 }
 
 /// Writes the mail as `<dir>/<name>.eml`, readable by its owner only: it

@@ -818,3 +818,130 @@ async fn a_password_change_is_announced_to_the_address_unless_notices_are_off() 
         }
     }
 }
+
+/// A certificate authority of the test's own, and a certificate for
+/// 127.0.0.1 it signed: `(ca.pem, key.pem, cert.pem)` in `dir`.
+fn test_certificates(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Tessera test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &Issuer::from_params(&ca_params, &ca_key))
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("key.pem"),
+        dir.join("cert.pem"),
+    );
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, server_key.serialize_pem()).unwrap();
+    std::fs::write(&paths.2, server_cert.pem()).unwrap();
+    paths
+}
+
+/// smtps:// and STARTTLS against a server whose certificate a private CA
+/// signed: delivered with `--smtp-ca-file`, logged in with the URL's user
+/// and password; without the CA the mail waits (the certificate is not
+/// trusted), never goes out in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mail_goes_over_tls_to_a_server_a_private_ca_vouches_for() {
+    let certificates = TempDir::new();
+    let (ca, key, cert) = test_certificates(&certificates.0);
+    for (implicit, url) in [
+        (true, "smtps://sender:p%40ss@127.0.0.1:{port}"),
+        (false, "smtp://sender:p%40ss@127.0.0.1:{port}?tls=required"),
+    ] {
+        let mailbox = Mailbox::with_tls(&key, &cert, implicit);
+        let url = url.replace("{port}", &mailbox.port.to_string());
+        let untrusting = app_mailing_to(Engine::Sqlite, url.clone()).await;
+        add_user_with_email(&untrusting, "nia", "nia's password", "nia@example.com").await;
+        assert_eq!(ask_reset(&untrusting, "nia@example.com").await.status, 200);
+        assert_eq!(untrusting.tessera.mail.send_due().await.unwrap(), 1);
+        assert_eq!(
+            outbox(&untrusting).await.retrying,
+            1,
+            "{url}: not trusted, kept"
+        );
+        assert!(mailbox.mails().is_empty());
+
+        let ca = ca.clone();
+        let app = spawn_app_with(Engine::Sqlite, |settings| {
+            settings.mail.smtp_url = Some(url.clone());
+            settings.mail.smtp_ca_file = Some(ca);
+        })
+        .await;
+        add_user_with_email(&app, "nia", "nia's password", "nia@example.com").await;
+        assert_eq!(ask_reset(&app, "nia@example.com").await.status, 200);
+        assert_eq!(app.tessera.mail.send_due().await.unwrap(), 1);
+        let mails = mailbox.wait_for(1).await;
+        assert!(mails[0].secure, "{url}: over TLS");
+        assert_eq!(
+            mails[0].login,
+            Some(json!({ "username": "sender", "password": "p@ss" })),
+            "{url}"
+        );
+        assert_eq!(outbox(&app).await, tessera::OutboxCounts::default());
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_mail_setting_stops_the_start_with_its_reason() {
+    let dir = TempDir::new();
+    let not_pem = dir.0.join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    for (smtp_url, from, ca_file, expected) in [
+        (
+            "smtp://127.0.0.1:25",
+            "not an address",
+            None,
+            "invalid --email-from",
+        ),
+        (
+            "ftp://user:secret@host",
+            "a@example.com",
+            None,
+            "invalid --smtp-url ftp://user:***@host",
+        ),
+        (
+            "smtps://host",
+            "a@example.com",
+            Some(not_pem.clone()),
+            "no PEM certificate",
+        ),
+        (
+            "smtps://host",
+            "a@example.com",
+            Some(dir.0.join("missing.pem")),
+            "--smtp-ca-file",
+        ),
+    ] {
+        let settings = tessera::Settings {
+            secret_key: Some(support::SECRET.to_owned()),
+            mail: tessera::MailSettings {
+                smtp_url: Some(smtp_url.to_owned()),
+                from: from.to_owned(),
+                smtp_ca_file: ca_file,
+                ..tessera::MailSettings::default()
+            },
+            ..tessera::Settings::default()
+        };
+        let store = tessera::Store::open(&format!("sqlite://{}/t.db", dir.0.display()))
+            .await
+            .unwrap();
+        let error = tessera::Tessera::start(&settings, store)
+            .await
+            .expect_err("refused");
+        let message = error.to_string();
+        assert!(message.contains(expected), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
+}

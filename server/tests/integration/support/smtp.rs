@@ -22,6 +22,8 @@ pub struct ReceivedMail {
     pub recipients: Vec<String>,
     /// What the client logged in with (`{"username","password"}`), if it did.
     pub login: Option<serde_json::Value>,
+    /// Whether it came over TLS (smtps, or after STARTTLS).
+    pub secure: bool,
 }
 
 fn script() -> PathBuf {
@@ -37,6 +39,17 @@ impl Mailbox {
     /// A mailbox that answers every mail with `code` (e.g. 550).
     pub fn refusing(code: u16) -> Self {
         Self::start_with(0, TempDir::new(), &["--refuse", &code.to_string()])
+    }
+
+    /// A mailbox speaking TLS with `key` and `cert` (PEM files): STARTTLS,
+    /// or from the first byte when `implicit`.
+    pub fn with_tls(key: &Path, cert: &Path, implicit: bool) -> Self {
+        let (key, cert) = (key.display().to_string(), cert.display().to_string());
+        let mut extra = vec!["--tls-key", key.as_str(), "--tls-cert", cert.as_str()];
+        if implicit {
+            extra.push("--implicit-tls");
+        }
+        Self::start_with(0, TempDir::new(), &extra)
     }
 
     /// A mailbox on `port`, keeping what earlier ones there received.
@@ -129,6 +142,7 @@ impl Mailbox {
                         })
                         .unwrap_or_default(),
                     login: Some(envelope["user"].clone()).filter(|user| !user.is_null()),
+                    secure: envelope["secure"].as_bool().unwrap_or(false),
                 }
             })
             .collect()
