@@ -220,8 +220,9 @@ pub struct Config {
     #[arg(long, env = "TESSERA_PASSWORD_RESET_WINDOW", default_value = "1h")]
     pub password_reset_window: HumanDuration,
 
-    /// Mail an account's own address when its password is changed or reset
-    /// (accounts without an address get nothing).
+    /// Mail an account's own address when its password is changed or reset,
+    /// or it signs in from a device it was not used from before (accounts
+    /// without an address get nothing).
     #[arg(long, env = "TESSERA_SECURITY_NOTICES", default_value_t = true, action = clap::ArgAction::Set)]
     pub security_notices: bool,
 

@@ -2,12 +2,14 @@
 //! happens that only its owner should do, so that a stranger's doing does
 //! not go unnoticed. Queued in the transaction of the change itself (a
 //! password changed is never left unannounced), and only when the account
-//! has an address and `--security-notices` is on.
+//! has an address and `--security-notices` is on: the password changed or
+//! reset, a sign-in from a device the account was not used from before.
 
 use super::compose::html_body;
 use super::OutgoingMail;
 use crate::core::{Client, Core};
-use crate::store::PasswordAccount;
+use crate::error::AuthError;
+use crate::store::{PasswordAccount, User};
 
 /// How a password came to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +18,59 @@ pub(crate) enum PasswordEvent {
     Changed,
     /// With a link from a reset mail.
     Reset,
+}
+
+/// The notice of a sign-in from a device (browser and system, as the
+/// session list names it) that the account has not signed in from before,
+/// as far as the audit log remembers; none for an account's first sign-in.
+pub(crate) async fn new_device(
+    core: &Core,
+    user: &User,
+    client: Client<'_>,
+    now: i64,
+) -> Result<Option<OutgoingMail>, AuthError> {
+    if !core.security_notices || user.email.is_empty() {
+        return Ok(None);
+    }
+    let device = crate::sessions::device::label(client.user_agent);
+    if core.store.signed_in_from(user.id, &device).await? != Some(false) {
+        return Ok(None);
+    }
+    let site = core.public_url.host();
+    let from = match client.address {
+        Some(address) => format!("{device}, address {address}"),
+        None => device,
+    };
+    let what = format!(
+        "Someone signed in to the account {} on {site}, on {}, from a device it was \
+         not used from before: {from}.",
+        user.username,
+        spoken_time(now)
+    );
+    let if_you = "If it was you, there is nothing to do.";
+    let not_you = "If it was not you, someone knows your password: choose a new one \
+                   with this link at once (every session is then signed out).";
+    let link = core.public_url.link("/forgot-password");
+    let text = format!("{what}\n\n{if_you}\n\n{not_you}\n{link}\n");
+    let html = html_body(
+        &[&what, if_you, not_you],
+        ("Reset the password", &link),
+        &[],
+    );
+    Ok(Some(OutgoingMail::new(
+        &user.email,
+        format!("New sign-in to your account on {site}"),
+        text,
+        html,
+        site,
+    )))
+}
+
+/// `2026-12-03 09:05:04 UTC`.
+fn spoken_time(now: i64) -> String {
+    crate::core::iso8601::format_utc(now)
+        .replace('T', " ")
+        .replace('Z', " UTC")
 }
 
 /// The notice that `account`'s password changed, if one is to be sent.
@@ -30,9 +85,7 @@ pub(crate) fn password_changed(
         return None;
     }
     let site = core.public_url.host();
-    let when = crate::core::iso8601::format_utc(now)
-        .replace('T', " ")
-        .replace('Z', " UTC");
+    let when = spoken_time(now);
     let device = crate::sessions::device::label(client.user_agent);
     let from = match client.address {
         Some(address) => format!("{device}, address {address}"),

@@ -140,15 +140,20 @@ impl Sessions {
         let now = core.now();
         // Recorded only if the user row is still the one just verified: a
         // password change or deactivation that committed meanwhile wins.
+        let notice = crate::mail::notices::new_device(core, &user, client, now).await?;
         let verified = VerifiedLogin {
             password_hash: &user.password_hash,
             tokens_revoked_at: user.tokens_revoked_at,
             rehash: rehash.as_deref(),
+            notices: notice.as_slice(),
         };
         let event = AuditEvent::new(AuditKind::LoginSucceeded, now).username(username);
         let pair = core
             .start_session(user.id, now, Some(verified), client, Some(event))
             .await?;
+        if notice.is_some() {
+            core.postman.wake();
+        }
         let pair = TokenPair {
             known_device: Some(known_device),
             ..pair

@@ -47,6 +47,31 @@ const READ: &str = "SELECT id, at, kind, user_id, username, actor_id, address, d
      ORDER BY id DESC LIMIT $5";
 
 impl Store {
+    /// Whether `user_id` signed in from `device` before, as far as the
+    /// audit log remembers (`--audit-retention`): `None` when they never
+    /// signed in at all.
+    pub async fn signed_in_from(
+        &self,
+        user_id: i64,
+        device: &str,
+    ) -> Result<Option<bool>, StoreError> {
+        let seen: i64 =
+            on_pool!(self, |pool| {
+                sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(CASE WHEN device = $1 THEN 1 ELSE 0 END), -1) AS BIGINT) \
+             FROM audit_events WHERE user_id = $2 AND kind = 'login_succeeded'"
+        )
+        .bind(device)
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+            })?;
+        Ok(match seen {
+            -1 => None,
+            seen => Some(seen == 1),
+        })
+    }
+
     /// Events that go with no other change.
     pub async fn record_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
         on_writer!(self, |pool| {

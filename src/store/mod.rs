@@ -25,7 +25,7 @@ pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     SessionOrigin, VerifiedLogin,
 };
-pub use users::{UserState, UserSummary};
+pub use users::{User, UserState, UserSummary};
 
 use std::path::Path;
 use std::str::FromStr;

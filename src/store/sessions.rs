@@ -102,6 +102,8 @@ pub struct VerifiedLogin<'a> {
     /// A stronger hash of the same password, stored only over the one
     /// verified (never over a newer one).
     pub rehash: Option<&'a str>,
+    /// Mails to queue with the session (a new-device notice).
+    pub notices: &'a [crate::mail::OutgoingMail],
 }
 
 /// Where a session was started, kept for its owner's list.
@@ -176,6 +178,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             record_audit!(tx, audit)?;
+            if let Some(verified) = &verified {
+                super::outbox::queue_mail!(tx, verified.notices, now)?;
+            }
             tx.commit().await?;
             Ok(true)
         })

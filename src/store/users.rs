@@ -12,6 +12,8 @@ pub struct User {
     pub password_hash: String,
     pub is_active: bool,
     pub tokens_revoked_at: Option<i64>,
+    /// Where security notices go (`""`: none).
+    pub email: String,
 }
 
 /// A user as listings show it: no hash.
@@ -72,7 +74,8 @@ impl Store {
     }
 
     pub async fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let sql = "SELECT id, username, password_hash, is_active, tokens_revoked_at FROM users WHERE username = $1";
+        let sql = "SELECT id, username, password_hash, is_active, tokens_revoked_at, email \
+                   FROM users WHERE username = $1";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(sql)
             .bind(username)
             .fetch_optional(pool)

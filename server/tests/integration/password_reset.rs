@@ -56,6 +56,7 @@ async fn outbox(app: &TestApp) -> tessera::OutboxCounts {
 on_both_engines!(
     a_mailed_link_sets_the_password_once_and_ends_every_session,
     mail_waits_for_an_smtp_server_that_is_down,
+    a_sign_in_from_a_new_device_is_announced_but_not_the_first_one,
 );
 
 async fn a_mailed_link_sets_the_password_once_and_ends_every_session(engine: Engine) {
@@ -944,4 +945,55 @@ async fn a_wrong_mail_setting_stops_the_start_with_its_reason() {
         assert!(message.contains(expected), "{message}");
         assert!(!message.contains("secret"), "{message}");
     }
+}
+
+async fn a_sign_in_from_a_new_device_is_announced_but_not_the_first_one(engine: Engine) {
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let mailbox = Mailbox::start();
+    let app = app_mailing_to(engine, mailbox.url()).await;
+    add_user_with_email(&app, "ora", "ora's password", "ora@example.com").await;
+    app.add_user("pat", "pat's password").await;
+    let sign_in = |name: &'static str, password: &'static str, agent: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .send(support::http::request(
+                    "POST",
+                    "/api/token/",
+                    &[("Content-Type", "application/json"), ("User-Agent", agent)],
+                    json!({ "username": name, "password": password })
+                        .to_string()
+                        .as_bytes(),
+                ))
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+        }
+    };
+    // The first sign-in ever, then the same device again: nothing to say.
+    sign_in("ora", "ora's password", FIREFOX).await;
+    sign_in("ora", "ora's password", FIREFOX).await;
+    assert_eq!(app.tessera.mail.send_due().await.unwrap(), 0);
+    // Another browser and system.
+    sign_in("ora", "ora's password", CHROME).await;
+    assert_eq!(app.tessera.mail.send_due().await.unwrap(), 1);
+    let mails = mailbox.wait_for(1).await;
+    assert_eq!(mails[0].recipients, ["ora@example.com"]);
+    assert_eq!(
+        mails[0].header("Subject").as_deref(),
+        Some("New sign-in to your account on auth.tessera.test")
+    );
+    assert!(
+        mails[0]
+            .text
+            .contains("Chrome on Windows, address 127.0.0.1"),
+        "{}",
+        mails[0].text
+    );
+    // Known now; and an account without an address gets nothing.
+    sign_in("ora", "ora's password", CHROME).await;
+    sign_in("pat", "pat's password", FIREFOX).await;
+    sign_in("pat", "pat's password", CHROME).await;
+    assert_eq!(app.tessera.mail.send_due().await.unwrap(), 0);
+    assert_eq!(mailbox.mails().len(), 1);
 }
