@@ -55,9 +55,8 @@ impl Store {
         user_id: i64,
         device: &str,
     ) -> Result<Option<bool>, StoreError> {
-        let seen: i64 =
-            on_pool!(self, |pool| {
-                sqlx::query_scalar(
+        let seen: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar(
             "SELECT CAST(COALESCE(MAX(CASE WHEN device = $1 THEN 1 ELSE 0 END), -1) AS BIGINT) \
              FROM audit_events WHERE user_id = $2 AND kind = 'login_succeeded'"
         )
@@ -65,7 +64,7 @@ impl Store {
         .bind(user_id)
         .fetch_one(pool)
         .await
-            })?;
+        })?;
         Ok(match seen {
             -1 => None,
             seen => Some(seen == 1),
