@@ -17,7 +17,7 @@ use super::responses::{BodyRefused, Throttled, Unavailable};
 #[derive(ToSchema)]
 pub struct ResetRequest {
     /// Any address: the answer is the same whether or not an account uses it.
-    #[schema(example = "ana@example.com", pattern = r"\S")]
+    #[schema(example = "ana@example.com", format = Email)]
     email: String,
 }
 
