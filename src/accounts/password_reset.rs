@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::reset_token::{decode_uid, encode_uid};
 use super::Accounts;
-use crate::audit::{sessions_ended, AuditEvent, AuditKind};
+use crate::audit::{AuditEvent, AuditKind};
 use crate::core::caller::address_block;
 use crate::core::throttle::ThrottleKey;
 use crate::core::{Client, Core};
@@ -20,7 +20,7 @@ use crate::error::AuthError;
 use crate::mail::compose::html_body;
 use crate::mail::notices::{self, PasswordEvent};
 use crate::mail::OutgoingMail;
-use crate::store::{PasswordAccount, PasswordSwap, RevocationReason};
+use crate::store::{PasswordAccount, PasswordSwap};
 
 /// A new password, typed twice (dj-rest-auth's `new_password1` and
 /// `new_password2`).
@@ -133,28 +133,11 @@ impl Accounts {
             new_hash: &new_hash,
             notices: notice.as_slice(),
         };
-        let because = RevocationReason::PasswordChanged;
         // `None`: the password changed since the token was checked (the
         // same link used twice at once, another change): the token is dead.
-        let ended = core
-            .store
-            .end_other_sessions(
-                account.id,
-                None,
-                now,
-                because,
-                Some(swap),
-                Some(event.clone()),
-            )
+        core.swap_password(account.id, swap, event, now)
             .await?
             .ok_or(AuthError::InvalidResetToken)?;
-        if notice.is_some() {
-            core.postman.wake();
-        }
-        crate::audit::emitted(&[event.detail(sessions_ended(ended.len()))]);
-        crate::core::metrics::sessions_revoked(because, ended.len());
-        core.registry.revoke_sessions(ended);
-        core.reload_user(account.id).await?;
         Ok(account.username)
     }
 

@@ -32,17 +32,9 @@ pub(crate) struct ResetTokens {
 
 impl ResetTokens {
     pub fn new<'a>(current: &'a [u8], previous: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let keys = std::iter::once(current)
-            .chain(previous)
-            .map(|secret| {
-                let mut key = [0u8; 32];
-                hkdf::Hkdf::<sha2::Sha256>::new(None, secret)
-                    .expand(MAC_INFO, &mut key)
-                    .expect("32 bytes is far below HKDF-SHA256's limit");
-                key
-            })
-            .collect();
-        Self { keys }
+        Self {
+            keys: crate::core::secret::derived_keys(MAC_INFO, current, previous),
+        }
     }
 
     /// A token for `account` as it is now, made at `now`.

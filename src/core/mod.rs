@@ -28,7 +28,9 @@ use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::sessions::rotation_queue::RotationQueue;
 use crate::settings::Policy;
-use crate::store::{RevokedSession, SessionOrigin, Store, VerifiedLogin};
+use crate::store::{
+    PasswordSwap, RevocationReason, RevokedSession, SessionOrigin, Store, VerifiedLogin,
+};
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
 
@@ -198,6 +200,37 @@ impl Core {
             }),
             now,
         ))
+    }
+
+    /// Stores the new password over the hash that was verified and ends
+    /// every session of `user_id`, with `event` and the swap's notices in
+    /// the same transaction; then this process refuses the ended sessions'
+    /// tokens and re-reads the user. `None`: the hash changed meanwhile,
+    /// and nothing was done. Returns how many sessions ended.
+    pub async fn swap_password(
+        &self,
+        user_id: i64,
+        swap: PasswordSwap<'_>,
+        event: AuditEvent,
+        now: i64,
+    ) -> Result<Option<usize>, AuthError> {
+        let because = RevocationReason::PasswordChanged;
+        let Some(ended) = self
+            .store
+            .end_other_sessions(user_id, None, now, because, Some(swap), Some(event.clone()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if !swap.notices.is_empty() {
+            self.postman.wake();
+        }
+        let count = ended.len();
+        crate::audit::emitted(&[event.detail(crate::audit::sessions_ended(count))]);
+        crate::core::metrics::sessions_revoked(because, count);
+        self.registry.revoke_sessions(ended);
+        self.reload_user(user_id).await?;
+        Ok(Some(count))
     }
 
     /// Puts the user's state as stored now (a new stamp, activation) in

@@ -103,6 +103,26 @@ fn check_length(key: Vec<u8>) -> Result<Vec<u8>, SecretError> {
     Ok(key)
 }
 
+/// One key per secret (the current one first), derived with HKDF-SHA256
+/// for the purpose `info`: a marker's key never equals a link's, nor the
+/// secret itself.
+pub(crate) fn derived_keys<'a>(
+    info: &[u8],
+    current: &'a [u8],
+    previous: impl IntoIterator<Item = &'a [u8]>,
+) -> Vec<[u8; 32]> {
+    std::iter::once(current)
+        .chain(previous)
+        .map(|secret| {
+            let mut key = [0u8; 32];
+            hkdf::Hkdf::<sha2::Sha256>::new(None, secret)
+                .expand(info, &mut key)
+                .expect("32 bytes is far below HKDF-SHA256's limit");
+            key
+        })
+        .collect()
+}
+
 pub(crate) fn random_bytes(count: usize) -> Result<Vec<u8>, SecretError> {
     let mut bytes = vec![0u8; count];
     getrandom::fill(&mut bytes).map_err(SecretError::Random)?;

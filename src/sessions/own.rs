@@ -166,9 +166,6 @@ impl Sessions {
             new_hash: &new_hash,
             notices: notice.as_slice(),
         };
-        let because = RevocationReason::PasswordChanged;
-        // `None`: the password changed between the check and now (another
-        // session, the CLI); the old password given is no longer it.
         let event = AuditEvent::new(AuditKind::PasswordChanged, now)
             .user(user.user_id)
             .username(&stored.username)
@@ -177,24 +174,11 @@ impl Sessions {
             Some(session_id) => event.session(session_id),
             None => event,
         };
-        let ended = core
-            .store
-            .end_other_sessions(
-                user.user_id,
-                None,
-                now,
-                because,
-                Some(swap),
-                Some(event.clone()),
-            )
+        // `None`: the password changed between the check and now (another
+        // session, the CLI); the old password given is no longer it.
+        core.swap_password(user.user_id, swap, event, now)
             .await?
             .ok_or(AuthError::WrongPassword)?;
-        if notice.is_some() {
-            core.postman.wake();
-        }
-        crate::audit::emitted(&[event.detail(sessions_ended(ended.len()))]);
-        self.forget(ended, because);
-        self.core().reload_user(user.user_id).await?;
         let pair = core
             .start_session(user.user_id, now, None, client, None)
             .await?;

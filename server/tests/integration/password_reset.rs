@@ -49,6 +49,21 @@ async fn confirm(app: &TestApp, uid: &str, token: &str, one: &str, two: &str) ->
     .await
 }
 
+/// The SQLite pools of a test app, to arrange or read rows the API does not.
+fn sqlite_writes(app: &TestApp) -> &sqlx::SqlitePool {
+    match app.tessera.store() {
+        tessera::Store::Sqlite { writes, .. } => writes,
+        tessera::Store::Postgres(_) => unreachable!("a SQLite test"),
+    }
+}
+
+fn sqlite_reads(app: &TestApp) -> &sqlx::SqlitePool {
+    match app.tessera.store() {
+        tessera::Store::Sqlite { reads, .. } => reads,
+        tessera::Store::Postgres(_) => unreachable!("a SQLite test"),
+    }
+}
+
 async fn outbox(app: &TestApp) -> tessera::OutboxCounts {
     app.tessera.mail.outbox().await.unwrap()
 }
@@ -177,10 +192,7 @@ async fn unknown_inactive_and_passwordless_addresses_get_the_same_answer_and_no_
     let sso = add_user_with_email(&app, "sso", "whatever it was", "sso@example.com").await;
     sqlx::query("UPDATE users SET password_hash = '!unusable' WHERE id = $1")
         .bind(sso)
-        .execute(match app.tessera.store() {
-            tessera::Store::Sqlite { writes, .. } => writes,
-            tessera::Store::Postgres(_) => unreachable!(),
-        })
+        .execute(sqlite_writes(&app))
         .await
         .unwrap();
     for address in ["nobody@example.com", "gone@example.com", "sso@example.com"] {
@@ -215,10 +227,7 @@ async fn unknown_inactive_and_passwordless_addresses_get_the_same_answer_and_no_
         "SELECT user_id, detail FROM audit_events WHERE kind = 'password_reset_requested' \
          ORDER BY id",
     )
-    .fetch_all(match app.tessera.store() {
-        tessera::Store::Sqlite { reads, .. } => reads,
-        tessera::Store::Postgres(_) => unreachable!(),
-    })
+    .fetch_all(sqlite_reads(&app))
     .await
     .unwrap();
     assert_eq!(events.len(), 5);
@@ -705,10 +714,7 @@ async fn staff_mail_a_link_even_to_an_account_without_a_password() {
     // As an import without a password leaves it.
     sqlx::query("UPDATE users SET password_hash = '!' WHERE id = $1")
         .bind(imported)
-        .execute(match app.tessera.store() {
-            tessera::Store::Sqlite { writes, .. } => writes,
-            tessera::Store::Postgres(_) => unreachable!(),
-        })
+        .execute(sqlite_writes(&app))
         .await
         .unwrap();
     let send = |token: String, id: i64| {
@@ -764,10 +770,7 @@ async fn staff_mail_a_link_even_to_an_account_without_a_password() {
     // The audit log names the staff member who sent it.
     let actors: Vec<(Option<i64>,)> =
         sqlx::query_as("SELECT actor_id FROM audit_events WHERE kind = 'password_reset_requested'")
-            .fetch_all(match app.tessera.store() {
-                tessera::Store::Sqlite { reads, .. } => reads,
-                tessera::Store::Postgres(_) => unreachable!(),
-            })
+            .fetch_all(sqlite_reads(&app))
             .await
             .unwrap();
     assert_eq!(actors, [(Some(1),)]);
