@@ -59,6 +59,18 @@ pub enum AuthError {
     /// Staff asked to mail a reset link to an account that cannot get one.
     #[error("{0}")]
     CannotMailReset(&'static str),
+    /// A verification key that is forged, expired, used, or for an address
+    /// the account no longer waits to verify. DRF's words for the 404
+    /// dj-rest-auth answers.
+    #[error("Not found.")]
+    InvalidVerificationKey,
+    /// `--email-verification mandatory`: the password was right, the
+    /// address is not verified yet. dj-rest-auth's words.
+    #[error("E-mail is not verified.")]
+    EmailNotVerified,
+    /// `--email-verification mandatory` needs an address to verify.
+    #[error("This field is required.")]
+    EmailRequired,
     /// The new password and its confirmation differ. Django's words.
     #[error("The two password fields didn\u{2019}t match.")]
     PasswordsDiffer,

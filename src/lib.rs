@@ -36,7 +36,10 @@ mod tessera;
 mod tokens;
 mod upkeep;
 
-pub use accounts::{is_valid_email, is_valid_username, Accounts, NewPassword, MAX_EMAIL_CHARS};
+pub use accounts::{
+    is_valid_email, is_valid_username, Accounts, EmailStatus, EmailVerification, NewPassword,
+    SignedUp, MAX_EMAIL_CHARS,
+};
 pub use admin::{AccountChange, Admin, EventPage, UserPage, PAGE_SIZE};
 pub use audit::{Audit, AuditEntry, AuditKind, AuditQuery};
 pub use core::caller::{Caller, ForwardedHeader};
@@ -53,7 +56,7 @@ pub use mail::{Mail, MailSender, MailSettings, MailSetupError, OutboxCounts};
 pub use password::MAX_PASSWORD_BYTES;
 pub use sessions::{AuthenticatedUser, OwnSession, Sessions};
 pub use settings::{Policy, Settings};
-pub use store::{Store, StoreError, UserFilter, UserSummary};
+pub use store::{NewUser, Store, StoreError, UserFilter, UserSummary};
 pub use tessera::Tessera;
 pub use tokens::{TokenError, TokenKey};
 pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};

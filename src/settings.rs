@@ -77,6 +77,10 @@ pub struct Settings {
     pub password_reset_timeout: Duration,
     /// Mail an account's address when its password changes.
     pub security_notices: bool,
+    /// Whether addresses are verified, and whether sign-in waits for it.
+    pub email_verification: crate::accounts::EmailVerification,
+    /// How long a verification link works.
+    pub email_verification_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -113,6 +117,8 @@ impl Default for Settings {
             mail: crate::mail::MailSettings::default(),
             password_reset_timeout: DEFAULT_PASSWORD_RESET_TIMEOUT,
             security_notices: true,
+            email_verification: crate::accounts::EmailVerification::Optional,
+            email_verification_timeout: DEFAULT_EMAIL_VERIFICATION_TIMEOUT,
         }
     }
 }
@@ -121,6 +127,11 @@ impl Default for Settings {
 /// later (a shared inbox, a compromised account, a forwarded mail) should
 /// find it dead. Django's three days suit links nobody reads at once.
 pub const DEFAULT_PASSWORD_RESET_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Three days, django-allauth's `EMAIL_CONFIRMATION_EXPIRE_DAYS`: a
+/// verification link proves the address, not the password, and a person
+/// signing up reads it when they get to it.
+pub const DEFAULT_EMAIL_VERIFICATION_TIMEOUT: Duration = Duration::from_secs(3 * 24 * 60 * 60);
 
 /// Ten syncs missed in a row (one a second).
 pub const DEFAULT_MAX_SYNC_LAG: Duration = Duration::from_secs(10);
@@ -152,6 +163,8 @@ impl std::fmt::Debug for Settings {
             .field("mail", &self.mail)
             .field("password_reset_timeout", &self.password_reset_timeout)
             .field("security_notices", &self.security_notices)
+            .field("email_verification", &self.email_verification)
+            .field("email_verification_timeout", &self.email_verification_timeout)
             .finish()
     }
 }

@@ -87,6 +87,10 @@ impl Tessera {
             &key,
             previous.iter().map(Vec::as_slice),
         );
+        let verification_keys = crate::accounts::email_verification::VerificationKeys::new(
+            &key,
+            previous.iter().map(Vec::as_slice),
+        );
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
         let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
         let codec = TokenCodec::with_keys(
@@ -130,6 +134,10 @@ impl Tessera {
             public_url: settings.public_url.clone(),
             postman,
             security_notices: settings.security_notices,
+            email_verification: settings.email_verification,
+            verification_keys,
+            verification_timeout: i64::try_from(settings.email_verification_timeout.as_secs())
+                .unwrap_or(i64::MAX),
             attempts_settled: tokio::sync::Notify::new(),
             audit_retention: i64::try_from(settings.audit_retention.as_secs()).unwrap_or(i64::MAX),
         });
@@ -147,6 +155,11 @@ impl Tessera {
     /// Token lifetimes and account rules in force.
     pub fn policy(&self) -> Policy {
         self.sessions.core().policy
+    }
+
+    /// Whether addresses are verified, and whether sign-in waits for it.
+    pub fn email_verification(&self) -> crate::EmailVerification {
+        self.sessions.core().email_verification
     }
 
     /// The database itself, for tests and tools that arrange rows the API

@@ -87,21 +87,25 @@ pub async fn login(
     ssr::login_tokens_of(pair).await
 }
 
-/// Creates an account (when the server allows sign-up) and logs it in.
-/// `email` (optional) is where password-reset links go.
+/// Creates an account (when the server allows sign-up) and logs it in;
+/// `None` when it signs in only once its address is confirmed (a link is on
+/// its way). `email` is where password-reset links go once confirmed.
 #[server]
 pub async fn sign_up(
     username: String,
     password: String,
     #[server(default)] email: String,
-) -> Result<Tokens, AuthFailure> {
+) -> Result<Option<Tokens>, AuthFailure> {
     let caller = ssr::caller();
-    let pair = ssr::core()?
+    let signed_up = ssr::core()?
         .accounts
         .sign_up(&username, &password, email.trim(), caller.client())
         .await
         .map_err(ssr::reject)?;
-    Ok(ssr::tokens_of(pair, None))
+    Ok(match signed_up {
+        tessera::SignedUp::Session(pair) => Some(ssr::tokens_of(pair, None)),
+        tessera::SignedUp::VerifyEmailFirst => None,
+    })
 }
 
 /// Rotates a refresh token: a new access token and the refresh token that

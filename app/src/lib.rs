@@ -13,6 +13,7 @@ mod browser;
 pub mod client;
 mod components;
 pub mod display;
+pub mod email_api;
 pub mod failure;
 pub mod jwt;
 pub mod known_devices;
@@ -64,6 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <body
                 data-signup-open=signup.map(|rules| rules.open.to_string())
                 data-min-password-length=signup.map(|rules| rules.min_password_length.to_string())
+                data-email-required=email_api::address_required().then_some("")
             >
                 <App />
             </body>
@@ -130,6 +132,10 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=(StaticSegment("reset-password"), WildcardSegment("rest"))
+                        view={Lazy::<routes::PasswordResetRoute>::new()}
+                    />
+                    <Route
+                        path=(StaticSegment("verify-email"), WildcardSegment("rest"))
                         view={Lazy::<routes::PasswordResetRoute>::new()}
                     />
                 </Routes>

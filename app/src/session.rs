@@ -115,20 +115,24 @@ impl Session {
         Ok(())
     }
 
+    /// Creates an account; `false` when it signs in only once its address
+    /// is confirmed.
     pub async fn sign_up(
         &self,
         username: String,
         password: String,
         email: String,
-    ) -> Result<(), AuthFailure> {
+    ) -> Result<bool, AuthFailure> {
         let issued_at = now_ms();
-        let tokens = crate::api::sign_up(username.clone(), password, email).await?;
+        let Some(tokens) = crate::api::sign_up(username.clone(), password, email).await? else {
+            return Ok(false);
+        };
         crate::known_devices::remember(&username, tokens.known_device);
         self.adopt(
             StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
                 .with_staff(tokens.staff),
         );
-        Ok(())
+        Ok(true)
     }
 
     /// Changes the password. Every session ends with it, this one too (a

@@ -226,6 +226,19 @@ pub struct Config {
     #[arg(long, env = "TESSERA_SECURITY_NOTICES", default_value_t = true, action = clap::ArgAction::Set)]
     pub security_notices: bool,
 
+    /// Verify addresses with a mailed link (django-allauth's modes): `none`
+    /// (taken as given), `optional` (a link is sent, sign-in does not wait)
+    /// or `mandatory` (sign-up needs an address, sign-in waits for its
+    /// link). Reset links and notices go to verified addresses only, unless
+    /// `none`.
+    #[arg(long, env = "TESSERA_EMAIL_VERIFICATION", default_value = "optional")]
+    pub email_verification: tessera::EmailVerification,
+
+    /// How long a verification link works (it also dies once used, and
+    /// when the address it verifies is no longer the one waiting).
+    #[arg(long, env = "TESSERA_EMAIL_VERIFICATION_TIMEOUT", default_value = "3d")]
+    pub email_verification_timeout: HumanDuration,
+
     /// Users whose state (active, revocations) is held in memory at most,
     /// the most recently seen (at most about 90 bytes each); a token of any other
     /// user costs one database read, then it is held too.
@@ -337,6 +350,8 @@ impl Config {
             },
             password_reset_timeout: self.password_reset_timeout.0,
             security_notices: self.security_notices,
+            email_verification: self.email_verification,
+            email_verification_timeout: self.email_verification_timeout.0,
         }
     }
 }

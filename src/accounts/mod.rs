@@ -3,6 +3,7 @@
 //! user ends every session of theirs.
 
 pub(crate) mod email;
+pub(crate) mod email_verification;
 pub(crate) mod password_reset;
 pub(crate) mod reset_token;
 pub(crate) mod username;
@@ -17,9 +18,20 @@ use crate::core::{Client, Core, TokenPair};
 use crate::error::AuthError;
 use crate::import::{ImportReport, ImportedUser};
 use crate::password::{self, MAX_PASSWORD_BYTES};
-use crate::store::{RevocationReason, StoreError, UserState, UserSummary};
+use crate::store::{NewUser, RevocationReason, StoreError, UserState, UserSummary};
+
+/// What a sign-up led to.
+#[derive(Debug)]
+pub enum SignedUp {
+    /// The account is made and signed in.
+    Session(TokenPair),
+    /// The account is made; it signs in once its address is verified
+    /// (`--email-verification mandatory`): a link is on its way.
+    VerifyEmailFirst,
+}
 
 pub use crate::accounts::email::{is_valid_email, MAX_EMAIL_CHARS};
+pub use crate::accounts::email_verification::{EmailStatus, EmailVerification};
 pub use crate::accounts::password_reset::NewPassword;
 pub use crate::accounts::username::is_valid_username;
 
@@ -41,7 +53,7 @@ impl Accounts {
     }
 
     /// [`Accounts::create_user`] with an email address (where password-reset
-    /// links go); `""`: none.
+    /// links go); `""`: none. The operator vouches for it: it is verified.
     pub async fn create_user_with_email(
         &self,
         username: &str,
@@ -50,15 +62,18 @@ impl Accounts {
     ) -> Result<i64, AuthError> {
         let event =
             AuditEvent::new(AuditKind::UserCreated, self.core.now()).detail("by an operator");
-        self.create(username, password, email, event).await
+        self.create(username, password, (email, !email.is_empty()), event)
+            .await
     }
 
-    /// Creates an active user, recorded as `event` says.
+    /// Creates an active user with an address and whether it is verified,
+    /// recorded as `event` says. An unverified address is sent its link in
+    /// the transaction that makes the user.
     async fn create(
         &self,
         username: &str,
         password: &str,
-        email: &str,
+        (email, email_verified): (&str, bool),
         event: AuditEvent,
     ) -> Result<i64, AuthError> {
         if !email.is_empty() && !is_valid_email(email) {
@@ -77,9 +92,22 @@ impl Accounts {
         let hash = core.hasher.hash(password).await?;
         let now = core.now();
         let event = AuditEvent { at: now, ..event }.username(username);
+        let new_user = NewUser {
+            username,
+            password_hash: &hash,
+            email,
+            email_verified,
+        };
+        let verification = |id| {
+            (!email_verified)
+                .then(|| core.verification_mail(id, username, email, now))
+                .flatten()
+                .into_iter()
+                .collect()
+        };
         let id = core
             .store
-            .create_user(username, &hash, email, now, Some(event.clone()))
+            .create_user(new_user, now, Some(event.clone()), verification)
             .await
             .map_err(|error| match error {
                 StoreError::Conflict => AuthError::UsernameTaken,
@@ -91,25 +119,34 @@ impl Accounts {
             is_active: true,
             tokens_revoked_at: None,
         });
+        if !email_verified && !email.is_empty() {
+            core.postman.wake();
+        }
         Ok(id)
     }
 
     /// Self-service sign-up (UI): when the server allows it, creates the user
     /// with a password of at least the configured length and logs them in.
-    /// `email` (optional: `""`) is where password-reset links go.
+    /// `email` (`""`: none, unless verification is mandatory) is where
+    /// password-reset links go once verified; a link to verify it is mailed.
+    /// With mandatory verification the account signs in after that.
     pub async fn sign_up(
         &self,
         username: &str,
         password: &str,
         email: &str,
         client: Client<'_>,
-    ) -> Result<TokenPair, AuthError> {
+    ) -> Result<SignedUp, AuthError> {
         let core = &*self.core;
         let policy = core.policy;
         if !policy.allow_signup {
             return Err(AuthError::SignupClosed);
         }
         policy.check_new_password(password)?;
+        let mandatory = core.email_verification == EmailVerification::Mandatory;
+        if email.is_empty() && mandatory {
+            return Err(AuthError::EmailRequired);
+        }
         if !email.is_empty() && !is_valid_email(email) {
             return Err(AuthError::InvalidEmail);
         }
@@ -132,7 +169,10 @@ impl Accounts {
         let created = AuditEvent::new(AuditKind::UserCreated, now)
             .seen_from(client)
             .detail("sign-up");
-        let id = self.create(username, password, email, created).await?;
+        let id = self.create(username, password, (email, false), created).await?;
+        if mandatory {
+            return Ok(SignedUp::VerifyEmailFirst);
+        }
         self.core.store.record_login(id, now, None).await?;
         let login = AuditEvent::new(AuditKind::LoginSucceeded, now)
             .username(username)
@@ -143,10 +183,10 @@ impl Accounts {
             .await?;
         // The new account's first device is a known one.
         let marker = core.known_devices.issue(None, username, now);
-        Ok(TokenPair {
+        Ok(SignedUp::Session(TokenPair {
             known_device: Some(marker),
             ..pair
-        })
+        }))
     }
 
     /// Sets a new password; every session of the user is logged out.

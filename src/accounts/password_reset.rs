@@ -44,23 +44,7 @@ impl Accounts {
         }
         let core = &*self.core;
         let now = core.now();
-        let mut keys = vec![ThrottleKey::ResetEmail(address_digest(email))];
-        if let Some(address) = client.address {
-            keys.push(ThrottleKey::ResetClient(address_block(
-                address,
-                core.ipv6_prefix,
-            )));
-        }
-        if let Err(throttled) = core
-            .store
-            .count_login_attempt(&keys, &core.throttle, now)
-            .await?
-        {
-            return Err(AuthError::Throttled {
-                retry_after: throttled.retry_after,
-            });
-        }
-        let wanted = email.to_lowercase();
+        count_mail_request(core, email, client, now).await?;
         let accounts: Vec<PasswordAccount> = core
             .store
             .active_accounts_with_email(email)
@@ -68,9 +52,11 @@ impl Accounts {
             .into_iter()
             // Django's rules: the address in any case (Unicode's, which
             // SQLite's LOWER does not know), and no mail for an account
-            // that has no password to reset ("!…", e.g. SSO-only).
-            .filter(|account| account.email.to_lowercase() == wanted)
+            // that has no password to reset ("!…", e.g. SSO-only). And
+            // allauth's: only to an address its owner verified.
+            .filter(|account| same_address(&account.email, email))
             .filter(|account| !account.password_hash.starts_with('!'))
+            .filter(|account| core.may_mail(&account.email, account.email_verified))
             .collect();
         let requested = AuditEvent::new(AuditKind::PasswordResetRequested, now).seen_from(client);
         if accounts.is_empty() {
@@ -178,6 +164,40 @@ pub(crate) async fn mail_reset_links(
     Ok(())
 }
 
+/// Counts a request that mails an address (a reset link, a verification
+/// link sent again) against that address's budget and the client's;
+/// refused when either is spent.
+pub(crate) async fn count_mail_request(
+    core: &Core,
+    email: &str,
+    client: Client<'_>,
+    now: i64,
+) -> Result<(), AuthError> {
+    let mut keys = vec![ThrottleKey::ResetEmail(address_digest(email))];
+    if let Some(address) = client.address {
+        keys.push(ThrottleKey::ResetClient(address_block(
+            address,
+            core.ipv6_prefix,
+        )));
+    }
+    match core
+        .store
+        .count_login_attempt(&keys, &core.throttle, now)
+        .await?
+    {
+        Ok(_) => Ok(()),
+        Err(throttled) => Err(AuthError::Throttled {
+            retry_after: throttled.retry_after,
+        }),
+    }
+}
+
+/// Whether two addresses are one in Django's sense: equal in any case
+/// (Unicode's case folding, which SQLite's `LOWER` does not know).
+pub(crate) fn same_address(stored: &str, asked: &str) -> bool {
+    stored.to_lowercase() == asked.to_lowercase()
+}
+
 /// The throttle key of an address: a digest of it in lower case, so the
 /// throttle table holds no addresses.
 fn address_digest(email: &str) -> String {
@@ -218,7 +238,7 @@ fn reset_mail(core: &Core, account: &PasswordAccount, now: i64) -> OutgoingMail 
 
 /// "1 hour", "3 days", "90 minutes": a whole number of the largest unit
 /// that divides it.
-fn spoken_duration(secs: i64) -> String {
+pub(crate) fn spoken_duration(secs: i64) -> String {
     let (count, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
         .into_iter()
         .find(|(unit_secs, _)| secs >= *unit_secs && secs % unit_secs == 0)

@@ -25,28 +25,64 @@ const MAC_BYTES: usize = 16;
 const FUTURE_SKEW_SECS: i64 = 60;
 
 /// Makes and checks reset tokens with keys derived from the server secrets.
-pub(crate) struct ResetTokens {
-    /// The current secret's key first: it makes tokens.
-    keys: Vec<[u8; 32]>,
-}
+pub(crate) struct ResetTokens(LinkStamps);
 
 impl ResetTokens {
     pub fn new<'a>(current: &'a [u8], previous: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        Self {
-            keys: crate::core::secret::derived_keys(MAC_INFO, current, previous),
-        }
+        Self(LinkStamps::new(MAC_INFO, current, previous))
     }
 
     /// A token for `account` as it is now, made at `now`.
     pub fn make(&self, account: &PasswordAccount, now: i64) -> String {
-        let mac = mac_of(&self.keys[0], account, now).finalize().into_bytes();
-        format!("{}-{}", to_base36(now), hex::encode(&mac[..MAC_BYTES]))
+        self.0.make(&reset_fields(account), now)
     }
 
     /// Whether `token` was made for `account` as it is now, less than
-    /// `timeout` seconds before `now`. The MAC is compared in constant time.
+    /// `timeout` seconds before `now`.
     pub fn check(&self, token: &str, account: &PasswordAccount, now: i64, timeout: i64) -> bool {
-        let Some((issued, mac)) = token.split_once('-') else {
+        self.0.check(token, &reset_fields(account), now, timeout)
+    }
+}
+
+/// What a reset token is bound to: using it changes the hash, so it works
+/// once; changing the address kills it too.
+fn reset_fields(account: &PasswordAccount) -> [String; 3] {
+    [
+        account.id.to_string(),
+        account.password_hash.clone(),
+        account.email.clone(),
+    ]
+}
+
+/// `<issued>-<mac>` stamps over a list of fields: the Unix second they
+/// were made in base 36, and a truncated HMAC-SHA256 of the fields and that
+/// second under a key derived from the server secret for one purpose
+/// (`info`). Links in mails carry them; nothing is stored.
+pub(crate) struct LinkStamps {
+    /// The current secret's key first: it makes stamps.
+    keys: Vec<[u8; 32]>,
+}
+
+impl LinkStamps {
+    pub fn new<'a>(
+        info: &[u8],
+        current: &'a [u8],
+        previous: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Self {
+        Self {
+            keys: crate::core::secret::derived_keys(info, current, previous),
+        }
+    }
+
+    pub fn make(&self, fields: &[impl AsRef<str>], now: i64) -> String {
+        let mac = mac_of(&self.keys[0], fields, now).finalize().into_bytes();
+        format!("{}-{}", to_base36(now), hex::encode(&mac[..MAC_BYTES]))
+    }
+
+    /// Whether `stamp` was made over `fields` less than `timeout` seconds
+    /// before `now`. The MAC is compared in constant time.
+    pub fn check(&self, stamp: &str, fields: &[impl AsRef<str>], now: i64, timeout: i64) -> bool {
+        let Some((issued, mac)) = stamp.split_once('-') else {
             return false;
         };
         let Some(issued_at) = from_base36(issued) else {
@@ -59,25 +95,24 @@ impl ResetTokens {
             return false;
         };
         self.keys.iter().any(|key| {
-            mac_of(key, account, issued_at)
+            mac_of(key, fields, issued_at)
                 .verify_truncated_left(&mac)
                 .is_ok()
         })
     }
 }
 
-fn mac_of(key: &[u8; 32], account: &PasswordAccount, issued_at: i64) -> HmacSha256 {
+fn mac_of(key: &[u8; 32], fields: &[impl AsRef<str>], issued_at: i64) -> HmacSha256 {
     let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     // NUL-separated: none of the fields holds a NUL (the store refuses it).
-    for field in [
-        account.id.to_string().as_str(),
-        &account.password_hash,
-        &account.email,
-        &issued_at.to_string(),
-    ] {
-        mac.update(field.as_bytes());
+    for field in fields {
+        mac.update(field.as_ref().as_bytes());
         mac.update(b"\0");
     }
+    // The second last, NUL-ended like the fields (links made by earlier
+    // releases keep working).
+    mac.update(issued_at.to_string().as_bytes());
+    mac.update(b"\0");
     mac
 }
 
@@ -134,6 +169,7 @@ mod tests {
             email: "ana@example.com".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             is_active: true,
+            email_verified: true,
         }
     }
 

@@ -53,10 +53,19 @@ pub enum AuditKind {
     PasswordResetRequested,
     /// A password was set through a reset link (every session ended).
     PasswordReset,
+    /// A verification link was mailed (sign-up, a new address, "send it
+    /// again"), or asked for at an address no account waits for.
+    EmailVerificationSent,
+    /// An address was verified with its link (the detail says whether it
+    /// replaced the account's address).
+    EmailVerified,
+    /// The owner set a new address: waiting for verification, or in
+    /// place at once when verification is off or nothing verified is lost.
+    EmailChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 20] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -74,6 +83,9 @@ impl AuditKind {
         Self::ProfileChanged,
         Self::PasswordResetRequested,
         Self::PasswordReset,
+        Self::EmailVerificationSent,
+        Self::EmailVerified,
+        Self::EmailChanged,
     ];
 
     /// The stored and logged name.
@@ -96,6 +108,9 @@ impl AuditKind {
             Self::ProfileChanged => "profile_changed",
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
+            Self::EmailVerificationSent => "email_verification_sent",
+            Self::EmailVerified => "email_verified",
+            Self::EmailChanged => "email_changed",
         }
     }
 

@@ -92,6 +92,12 @@ pub(crate) struct Core {
     pub postman: crate::mail::Postman,
     /// Mail an account's address when its password changes.
     pub security_notices: bool,
+    /// Whether addresses are verified, and whether sign-in waits for it.
+    pub email_verification: crate::accounts::EmailVerification,
+    /// Verification links: made and checked here, stored nowhere.
+    pub verification_keys: crate::accounts::email_verification::VerificationKeys,
+    /// Seconds a verification link works.
+    pub verification_timeout: i64,
     /// Seconds audit events are kept.
     pub audit_retention: i64,
     /// Woken whenever a password attempt resolves: attempts waiting for

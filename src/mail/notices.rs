@@ -2,14 +2,15 @@
 //! happens that only its owner should do, so that a stranger's doing does
 //! not go unnoticed. Queued in the transaction of the change itself (a
 //! password changed is never left unannounced), and only when the account
-//! has an address and `--security-notices` is on: the password changed or
-//! reset, a sign-in from a device the account was not used from before.
+//! has an address it may be mailed at (verified, or verification off) and
+//! `--security-notices` is on: the password changed or reset, a sign-in from
+//! a device the account was not used from before, the address replaced.
 
 use super::compose::html_body;
 use super::OutgoingMail;
 use crate::core::{Client, Core};
 use crate::error::AuthError;
-use crate::store::{PasswordAccount, User};
+use crate::store::{EmailAccount, PasswordAccount, User};
 
 /// How a password came to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub(crate) async fn new_device(
     client: Client<'_>,
     now: i64,
 ) -> Result<Option<OutgoingMail>, AuthError> {
-    if !core.security_notices || user.email.is_empty() {
+    if !core.security_notices || !core.may_mail(&user.email, user.email_verified) {
         return Ok(None);
     }
     let device = crate::sessions::device::label(client.user_agent);
@@ -81,7 +82,7 @@ pub(crate) fn password_changed(
     client: Client<'_>,
     now: i64,
 ) -> Option<OutgoingMail> {
-    if !core.security_notices || account.email.is_empty() {
+    if !core.security_notices || !core.may_mail(&account.email, account.email_verified) {
         return None;
     }
     let site = core.public_url.host();
@@ -113,4 +114,61 @@ pub(crate) fn password_changed(
         html,
         site,
     ))
+}
+
+/// The notice to an account's old address that `new_address` replaced it
+/// (the caller checked that the old one may be mailed). The new address is
+/// shown masked: whoever reads the old mailbox learns that it changed, not
+/// where to.
+pub(crate) fn address_changed(
+    core: &Core,
+    account: &EmailAccount,
+    new_address: &str,
+    client: Client<'_>,
+    now: i64,
+) -> Option<OutgoingMail> {
+    if !core.security_notices {
+        return None;
+    }
+    let site = core.public_url.host();
+    let device = crate::sessions::device::label(client.user_agent);
+    let from = match client.address {
+        Some(address) => format!("{device}, address {address}"),
+        None => device,
+    };
+    let to = if new_address.is_empty() {
+        "no address".to_owned()
+    } else {
+        masked(new_address)
+    };
+    let what = format!(
+        "The email address of the account {} on {site} was changed from this one to {to}, \
+         on {} ({from}). Mail about the account no longer comes here.",
+        account.username,
+        spoken_time(now)
+    );
+    let not_you = "If it was not you, someone else can sign in as you: choose a new \
+                   password with this link at once, and tell the site's administrators.";
+    let link = core.public_url.link("/forgot-password");
+    let text = format!("{what}\n\n{not_you}\n{link}\n");
+    let html = html_body(&[&what, not_you], ("Reset the password", &link), &[]);
+    Some(OutgoingMail::new(
+        &account.email,
+        format!("Your email address on {site} was changed"),
+        text,
+        html,
+        site,
+    ))
+}
+
+/// `ana@example.com` → `a***@example.com` (ASCII: it reads the same in
+/// every mail client).
+fn masked(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
 }

@@ -92,7 +92,7 @@ impl Sessions {
         let outcome = self.check_login(username, password, client).await;
         crate::core::metrics::login(match &outcome {
             Ok(_) => "succeeded",
-            Err(AuthError::BadCredentials) => "failed",
+            Err(AuthError::BadCredentials | AuthError::EmailNotVerified) => "failed",
             Err(AuthError::Throttled { .. }) => "throttled",
             Err(AuthError::Busy) => "busy",
             Err(_) => "error",
@@ -138,6 +138,19 @@ impl Sessions {
         let known_device = attempt.succeeded(username).await?;
         // The session starts after the hash: judged at that instant.
         let now = core.now();
+        if core.email_verification == crate::EmailVerification::Mandatory && !user.email_verified {
+            // Only the right password learns this (dj-rest-auth's order).
+            let event = AuditEvent::new(AuditKind::LoginFailed, now)
+                .user(user.id)
+                .username(username)
+                .seen_from(client)
+                .detail("address not verified");
+            core.store
+                .record_audit(std::slice::from_ref(&event))
+                .await?;
+            crate::audit::emitted(&[event]);
+            return Err(AuthError::EmailNotVerified);
+        }
         // Recorded only if the user row is still the one just verified: a
         // password change or deactivation that committed meanwhile wins.
         let notice = crate::mail::notices::new_device(core, &user, client, now).await?;

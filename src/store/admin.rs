@@ -117,8 +117,14 @@ impl Store {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let found = sqlx::query(
+                // A new address is not verified (staff may mistype it), and
+                // one waiting for verification is dropped for it.
                 "UPDATE users SET first_name = COALESCE($1, first_name), \
-                 last_name = COALESCE($2, last_name), email = COALESCE($3, email) WHERE id = $4",
+                 last_name = COALESCE($2, last_name), email = COALESCE($3, email), \
+                 email_verified = CASE WHEN $3 IS NULL OR $3 = email THEN email_verified \
+                 ELSE FALSE END, \
+                 email_pending = CASE WHEN $3 IS NULL THEN email_pending ELSE '' END \
+                 WHERE id = $4",
             )
             .bind(profile.first_name)
             .bind(profile.last_name)

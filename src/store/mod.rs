@@ -5,6 +5,7 @@
 //! on whichever pool is configured.
 
 mod admin;
+mod email_address;
 pub(crate) mod audit;
 mod keys;
 mod listener;
@@ -16,6 +17,7 @@ mod throttle;
 mod users;
 
 pub use admin::{ProfileChange, StaffStanding, UserFilter};
+pub use email_address::{EmailAccount, EmailState};
 pub use keys::KeyRow;
 pub use listener::Wake;
 pub use outbox::QueuedMail;
@@ -25,7 +27,7 @@ pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     SessionOrigin, VerifiedLogin,
 };
-pub use users::{User, UserState, UserSummary};
+pub use users::{NewUser, User, UserState, UserSummary};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -13,16 +13,17 @@ pub struct PasswordAccount {
     pub email: String,
     pub password_hash: String,
     pub is_active: bool,
+    pub email_verified: bool,
 }
 
 /// The lower-case comparison each engine can answer from its index
 /// (`users_email_search`, migration 0009): SQLite's `LOWER` folds ASCII
 /// only, PostgreSQL's every letter; the core compares the rows found again
 /// with full Unicode case folding.
-const BY_EMAIL_SQLITE: &str = "SELECT id, username, email, password_hash, is_active FROM users \
+const BY_EMAIL_SQLITE: &str = "SELECT id, username, email, password_hash, is_active, email_verified FROM users \
      WHERE LOWER(email) = LOWER($1) AND is_active ORDER BY id";
-const BY_EMAIL_POSTGRES: &str = "SELECT id, username, email, password_hash, is_active \
-     FROM users WHERE LOWER(email) COLLATE \"C\" = LOWER($1) COLLATE \"C\" AND is_active \
+const BY_EMAIL_POSTGRES: &str = "SELECT id, username, email, password_hash, is_active, \
+     email_verified FROM users WHERE LOWER(email) COLLATE \"C\" = LOWER($1) COLLATE \"C\" AND is_active \
      ORDER BY id";
 
 impl Store {
@@ -51,7 +52,7 @@ impl Store {
     /// One account, by id.
     pub async fn password_account(&self, id: i64) -> Result<Option<PasswordAccount>, StoreError> {
         Ok(on_pool!(self, |pool| sqlx::query_as(
-            "SELECT id, username, email, password_hash, is_active FROM users WHERE id = $1"
+            "SELECT id, username, email, password_hash, is_active, email_verified FROM users WHERE id = $1"
         )
         .bind(id)
         .fetch_optional(pool)

@@ -6,6 +6,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::account_email::EmailAddress;
 use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::api::{self, ActivityItem, SessionItem, SignupRules};
 use crate::components::RequireLogin;
@@ -23,6 +24,7 @@ pub fn Account() -> impl IntoView {
             <h1>"Your account"</h1>
             <RequireLogin>
                 <Sessions generation />
+                <EmailAddress />
                 <PasswordChange generation />
                 <RecentActivity generation />
             </RequireLogin>

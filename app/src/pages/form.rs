@@ -2,6 +2,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
@@ -12,7 +13,12 @@ use crate::session::use_session;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CredentialsKind {
     Login,
-    SignUp { min_password_length: usize },
+    SignUp {
+        min_password_length: usize,
+        /// The server signs an account in only once its address is
+        /// confirmed: the address is required.
+        email_required: bool,
+    },
 }
 
 /// Labelled fields, errors announced to screen readers, a busy state, and a
@@ -30,8 +36,9 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let submit = Action::new_unsync(move |(name, secret, address): &(String, String, String)| {
         let (name, secret, address) = (name.clone(), secret.clone(), address.clone());
         async move {
+            // `Ok(false)`: the account waits for its address to be confirmed.
             match kind {
-                CredentialsKind::Login => session.login(name, secret).await,
+                CredentialsKind::Login => session.login(name, secret).await.map(|()| true),
                 CredentialsKind::SignUp { .. } => session.sign_up(name, secret, address).await,
             }
         }
@@ -39,7 +46,7 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let busy = submit.pending();
     let failure = last_failure(submit);
     Effect::new(move |_| {
-        if let Some(Ok(())) = submit.value().get() {
+        if let Some(Ok(true)) = submit.value().get() {
             password.set(String::new());
             let next = safe_next(query.with_untracked(|query| query.get("next")).as_deref());
             navigate(
@@ -70,13 +77,16 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let password_error =
         move || failure.with(|failure| field_message(failure.as_ref(), "password"));
     let email_error = move || failure.with(|failure| field_message(failure.as_ref(), "email"));
-    let signing_up = matches!(kind, CredentialsKind::SignUp { .. });
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    let unverified =
+        move || failure.with(|failure| field_message(failure.as_ref(), "verification"));
+    let waiting_for_link = move || matches!(submit.value().get(), Some(Ok(false)));
 
     let (submit_label, busy_label, password_autocomplete, min_length, hint) = match kind {
         CredentialsKind::Login => ("Log in", "Logging in…", "current-password", None, None),
         CredentialsKind::SignUp {
             min_password_length,
+            ..
         } => (
             "Create account",
             "Creating your account…",
@@ -93,13 +103,30 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
             <Field id="password" label="Password" kind=FieldKind::Password
                 autocomplete=password_autocomplete value=password
                 error=Signal::derive(password_error) hint=hint min_length=min_length />
-            {signing_up.then(|| view! {
-                <Field id="email" label="Email (optional)" kind=FieldKind::Email autocomplete="email"
-                    value=email error=Signal::derive(email_error) optional=true
-                    hint=Some("Where a link goes if you forget your password.".to_owned()) />
-            })}
+            {match kind {
+                CredentialsKind::SignUp { email_required: true, .. } => Some(view! {
+                    <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
+                        value=email error=Signal::derive(email_error)
+                        hint=Some("We send it a link: open it to finish creating your account.".to_owned()) />
+                }.into_any()),
+                CredentialsKind::SignUp { .. } => Some(view! {
+                    <Field id="email" label="Email (optional)" kind=FieldKind::Email autocomplete="email"
+                        value=email error=Signal::derive(email_error) optional=true
+                        hint=Some("Where a link goes if you forget your password.".to_owned()) />
+                }.into_any()),
+                CredentialsKind::Login => None,
+            }}
             <p class="form-error" role="alert" data-testid="form-error">
                 {form_error}
+                {move || unverified().map(|message| view! {
+                    {message} " " <A href="/verify-email">"Send the link again"</A>
+                })}
+            </p>
+            <p class="status" role="status" aria-live="polite" data-testid="link-sent">
+                {move || waiting_for_link().then(|| format!(
+                    "We sent a link to {}. Open it to confirm your address, then log in.",
+                    email.get_untracked().trim(),
+                ))}
             </p>
             <button
                 type="submit"

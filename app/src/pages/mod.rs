@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod account;
+mod account_email;
 mod admin;
 mod fields;
 mod form;
@@ -11,6 +12,7 @@ mod notice;
 mod password_reset;
 mod signup;
 mod tokens;
+mod verify_email;
 
 pub use account::Account;
 pub use admin::AdminConsole;

@@ -1,7 +1,8 @@
 //! "Forgot password?": `/forgot-password` asks for the address to send a
 //! link to; the link, `/reset-password/<uid>/<token>`, asks for the new
 //! password twice, then sends the person to the login page. One wasm file
-//! for both pages, picked by the address.
+//! for these pages and those of address verification (the pages people
+//! reach from mails), picked by the address.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -9,13 +10,15 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
+use super::verify_email::{ConfirmAddress, ResendLink};
 use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::api::SignupRules;
 use crate::display::LoginReason;
 use crate::reset_api;
 use crate::session::use_session;
 
-/// `/forgot-password`, or `/reset-password/<uid>/<token>`.
+/// `/forgot-password`, `/reset-password/<uid>/<token>`, `/verify-email`
+/// or `/verify-email/<key>`.
 #[component]
 pub fn PasswordReset() -> impl IntoView {
     let path = use_location().pathname.get_untracked();
@@ -24,12 +27,19 @@ pub fn PasswordReset() -> impl IntoView {
         .and_then(|rest| rest.trim_end_matches('/').split_once('/'))
         .filter(|(uid, token)| !uid.is_empty() && !token.is_empty() && !token.contains('/'))
         .map(|(uid, token)| (uid.to_owned(), token.to_owned()));
-    match link {
-        Some((uid, token)) => view! { <ResetPassword uid token /> }.into_any(),
-        None if path.trim_end_matches('/') == "/forgot-password" => {
-            view! { <ForgotPassword /> }.into_any()
-        }
-        None => view! { <DeadLink /> }.into_any(),
+    let verification_key = path
+        .strip_prefix("/verify-email/")
+        .map(|key| key.trim_end_matches('/'))
+        .filter(|key| !key.is_empty() && !key.contains('/'))
+        .map(str::to_owned);
+    match (link, verification_key) {
+        (Some((uid, token)), _) => view! { <ResetPassword uid token /> }.into_any(),
+        (None, Some(key)) => view! { <ConfirmAddress key /> }.into_any(),
+        _ => match path.trim_end_matches('/') {
+            "/forgot-password" => view! { <ForgotPassword /> }.into_any(),
+            "/verify-email" => view! { <ResendLink /> }.into_any(),
+            _ => view! { <DeadLink /> }.into_any(),
+        },
     }
 }
 

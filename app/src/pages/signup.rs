@@ -10,8 +10,13 @@ pub fn Signup() -> impl IntoView {
         Some(SignupRules {
             open: true,
             min_password_length,
-        }) => view! { <CredentialsForm kind=CredentialsKind::SignUp { min_password_length } /> }
-            .into_any(),
+        }) => {
+            let kind = CredentialsKind::SignUp {
+                min_password_length,
+                email_required: crate::email_api::address_required(),
+            };
+            view! { <CredentialsForm kind /> }.into_any()
+        }
         _ => view! {
             <p data-testid="signup-closed">
                 "Sign-up is closed on this server. An operator can create your account with "

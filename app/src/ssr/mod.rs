@@ -165,7 +165,18 @@ impl From<AuthError> for AuthFailure {
                 field: "email".into(),
                 message: error.to_string(),
             },
-            AuthError::InvalidResetUid | AuthError::InvalidResetToken => Self::Invalid {
+            AuthError::EmailRequired => Self::Invalid {
+                field: "email".into(),
+                message: "Enter an email address: we send it a link to confirm it.".into(),
+            },
+            AuthError::EmailNotVerified => Self::Invalid {
+                field: "verification".into(),
+                message: "Confirm your email address first: open the link we mailed to it."
+                    .into(),
+            },
+            AuthError::InvalidResetUid
+            | AuthError::InvalidResetToken
+            | AuthError::InvalidVerificationKey => Self::Invalid {
                 field: "link".into(),
                 message: "This link has expired or was already used.".into(),
             },

@@ -125,6 +125,9 @@ pub enum EventType {
     ProfileChanged,
     PasswordResetRequested,
     PasswordReset,
+    EmailVerificationSent,
+    EmailVerified,
+    EmailChanged,
 }
 
 /// A page of events, newest first.

@@ -105,6 +105,8 @@ impl ApiError {
     pub fn from_login(error: AuthError) -> Self {
         match error {
             AuthError::BadCredentials => Self::Unauthorized(error.to_string()),
+            // dj-rest-auth's login answer for an address not yet verified.
+            AuthError::EmailNotVerified => Self::NonField(error.to_string()),
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::Busy => Self::Busy { retry_after: 1 },
             AuthError::PasswordTooLong => Self::too_long("password"),
@@ -140,13 +142,15 @@ impl ApiError {
         }
     }
 
-    /// A failure of dj-rest-auth's password-reset endpoints: each message
+    /// A failure of dj-rest-auth's password-reset and email-verification
+    /// endpoints: each message
     /// on the field dj-rest-auth puts it on.
     pub fn from_reset(error: AuthError) -> Self {
         let on =
             |field: &'static str, error: AuthError| Self::Fields(vec![(field, error.to_string())]);
         match error {
-            AuthError::InvalidEmail => on("email", error),
+            AuthError::InvalidEmail | AuthError::EmailRequired => on("email", error),
+            AuthError::InvalidVerificationKey => Self::NotFound,
             AuthError::InvalidResetUid => on("uid", error),
             AuthError::InvalidResetToken => on("token", error),
             AuthError::PasswordsDiffer => on("new_password2", error),

@@ -7,6 +7,7 @@ mod auth_user;
 mod browsable;
 mod caller;
 mod docs;
+mod email_views;
 mod error;
 mod fields;
 mod jwks;
@@ -66,6 +67,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/password/reset/confirm/",
             post_only(password_reset_views::confirm_reset),
+        )
+        .route(
+            "/api/registration/verify-email/",
+            post_only(email_views::verify_email),
+        )
+        .route(
+            "/api/registration/resend-email/",
+            post_only(email_views::resend_email),
         )
         .route(
             "/api/admin/users/",

@@ -46,6 +46,8 @@ pub const BEARER: &str = "jwt";
         super::account_views::change_password,
         super::password_reset_views::request_reset,
         super::password_reset_views::confirm_reset,
+        super::email_views::verify_email,
+        super::email_views::resend_email,
         super::admin_views::users,
         super::admin_views::user,
         super::admin_views::change_user,

@@ -15,6 +15,7 @@ mod cli;
 mod cors;
 mod docs;
 mod durability;
+mod email_verification;
 mod foreign_tokens;
 mod headers_and_pages;
 mod instances;

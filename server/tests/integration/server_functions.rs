@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use support::{payload, spawn_app, spawn_app_with, str_field, Engine, Reply, TestApp};
 use tessera_app::api::{Hello, Login, Logout, Me, RefreshTokens, SignUp};
 
-fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
         .map(|(name, value)| format!("{name}={}", encode(value)))

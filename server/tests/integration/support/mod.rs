@@ -394,3 +394,13 @@ pub fn forge(header: &str, payload: &str, key: &[u8]) -> String {
     .unwrap();
     format!("{message}.{signature}")
 }
+
+/// A user row with no address, to put in behind the core's back.
+pub fn user_row<'a>(username: &'a str, password_hash: &'a str) -> tessera::NewUser<'a> {
+    tessera::NewUser {
+        username,
+        password_hash,
+        email: "",
+        email_verified: false,
+    }
+}

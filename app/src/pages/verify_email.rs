@@ -1,0 +1,112 @@
+//! Confirming an address: `/verify-email/<key>` (the mailed link) asks the
+//! person to press "Confirm" — mail scanners open links, only people press
+//! buttons (django-allauth's `CONFIRM_EMAIL_ON_GET` is off too) —, and
+//! `/verify-email` sends a new link. In the password-reset pages' wasm file.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use crate::email_api;
+use crate::session::use_session;
+
+/// The page a verification link opens.
+#[component]
+pub fn ConfirmAddress(key: String) -> impl IntoView {
+    let session = use_session();
+    let key = StoredValue::new(key);
+    let confirm = Action::new_unsync(move |key: &String| {
+        let key = key.clone();
+        async move { email_api::verify_email(key).await }
+    });
+    let busy = confirm.pending();
+    let failure = last_failure(confirm);
+    let done = move || matches!(confirm.value().get(), Some(Ok(())));
+    let link_dead = move || failure.with(|failure| field_message(failure.as_ref(), "link"));
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if !busy.get_untracked() {
+            confirm.dispatch(key.get_value());
+        }
+    };
+    let next = move || {
+        if session.username().is_some() {
+            view! { <A href="/account">"Go to your account"</A> }.into_any()
+        } else {
+            view! { <A href="/login">"Log in"</A> }.into_any()
+        }
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Confirm your email address"</h1>
+            <Show
+                when=done
+                fallback=move || view! {
+                    <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+                        <p>"Press the button to confirm that this address is yours."</p>
+                        <p class="form-error" role="alert" data-testid="verify-form-error">
+                            {form_error}
+                            {move || link_dead().map(|message| view! {
+                                {message} " " <A href="/verify-email">"Ask for a new link"</A> "."
+                            })}
+                        </p>
+                        <button type="submit" class="button" disabled=move || busy.get()>
+                            {move || if busy.get() { "Confirming…" } else { "Confirm" }}
+                        </button>
+                    </form>
+                }
+            >
+                <p class="notice" role="status" data-testid="address-confirmed">
+                    "Your email address is confirmed. "
+                    {next}
+                    "."
+                </p>
+            </Show>
+        </section>
+    }
+}
+
+/// "Send the link again", by address: for a person who cannot sign in yet.
+#[component]
+pub fn ResendLink() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let send = Action::new_unsync(move |email: &String| {
+        let email = email.clone();
+        async move { email_api::resend_verification(email).await }
+    });
+    let busy = send.pending();
+    let failure = last_failure(send);
+    let sent = move || matches!(send.value().get(), Some(Ok(())));
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if !busy.get_untracked() {
+            send.dispatch(email.get_untracked());
+        }
+    };
+    let email_error = move || failure.with(|failure| field_message(failure.as_ref(), "email"));
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    view! {
+        <section class="card narrow">
+            <h1>"Confirm your email address"</h1>
+            <p class="muted">
+                "Type the address you gave: we send it a new link to confirm it."
+            </p>
+            <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+                <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
+                    value=email error=Signal::derive(email_error) />
+                <p class="form-error" role="alert" data-testid="resend-form-error">{form_error}</p>
+                <button type="submit" class="button" disabled=move || busy.get()>
+                    {move || if busy.get() { "Sending…" } else { "Send link" }}
+                </button>
+                <p class="status" role="status" aria-live="polite" data-testid="link-sent">
+                    {move || sent().then_some("If an account waits for this address, we sent a new link to it.")}
+                </p>
+            </form>
+            <p class="form-links">
+                <A href="/login">"Back to log in"</A>
+            </p>
+        </section>
+    }
+}
