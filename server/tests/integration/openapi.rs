@@ -96,6 +96,16 @@ async fn the_document_lists_every_operation_of_the_api() {
         ),
         (
             "post",
+            "/api/registration/verify-email/",
+            "registration_verify_email",
+        ),
+        (
+            "post",
+            "/api/registration/resend-email/",
+            "registration_resend_email",
+        ),
+        (
+            "post",
             "/api/admin/users/{id}/password-reset/",
             "admin_users_password_reset",
         ),
