@@ -21,6 +21,9 @@ export const mailPort = port + 4;
 export const mailSecondPort = port + 5;
 export const smtpPort = port + 6;
 export const mailData = "target/e2e-mail";
+// A third instance of that database that signs accounts in only once their
+// address is verified (tests/email-verification.spec.ts).
+export const mandatoryPort = port + 7;
 
 export default defineConfig({
   testDir: "./tests",
@@ -108,6 +111,7 @@ export default defineConfig({
         E2E_PORT: String(mailPort),
         E2E_SECOND_PORT: String(mailSecondPort),
         E2E_SMTP_PORT: String(smtpPort),
+        E2E_MANDATORY_PORT: String(mandatoryPort),
         E2E_DATA: mailData,
       },
     },

@@ -14,17 +14,20 @@
 # Each file is compressed on its own, as a server would send it.
 #
 #   scripts/bundle-size.sh --check   also fails when the main module is over
-#                                    MAX_MAIN_BROTLI (default 153000: issue 5's
+#                                    MAX_MAIN_BROTLI (default 153500: issue 5's
 #                                    150 KB target, plus the admin console's
 #                                    route, loader and staff link, 2.3 KB
-#                                    measured 2026-12-02) or the split kept every constant
+#                                    measured 2026-12-02, plus the mail pages'
+#                                    three routes, the reset notice and the
+#                                    sign-up that may wait for a link, 1.0 KB:
+#                                    153 069 B on 2026-12-03) or the split kept every constant
 #                                    in it. The build is byte-identical across
 #                                    checkouts, so this is a deterministic check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=false
 [[ "${1:-}" == "--check" ]] && check=true
-max_main=${MAX_MAIN_BROTLI:-153000}
+max_main=${MAX_MAIN_BROTLI:-153500}
 pkg=target/site/pkg
 # File names carry a content hash (tessera.<hash>.wasm, hash-files in
 # Cargo.toml); an unhashed build has tessera.wasm.

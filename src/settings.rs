@@ -164,7 +164,10 @@ impl std::fmt::Debug for Settings {
             .field("password_reset_timeout", &self.password_reset_timeout)
             .field("security_notices", &self.security_notices)
             .field("email_verification", &self.email_verification)
-            .field("email_verification_timeout", &self.email_verification_timeout)
+            .field(
+                "email_verification_timeout",
+                &self.email_verification_timeout,
+            )
             .finish()
     }
 }

@@ -32,9 +32,8 @@ pub const ADDRESS_REQUIRED_ATTRIBUTE: &str = "data-email-required";
 pub fn address_required() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<tessera::Tessera>().is_some_and(|core| {
-            core.email_verification() == tessera::EmailVerification::Mandatory
-        })
+        use_context::<tessera::Tessera>()
+            .is_some_and(|core| core.email_verification() == tessera::EmailVerification::Mandatory)
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {

@@ -1,7 +1,6 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { mailData, mailPort, mailSecondPort } from "../playwright.config";
+import { mailPort, mailSecondPort } from "../playwright.config";
+import { linkIn, mails } from "./mailbox";
 import { expectNoAxeViolations, storedTokens, unexpected, watchConsole } from "./support";
 
 // Two instances on one PostgreSQL database, sending mail to a real SMTP
@@ -11,27 +10,6 @@ const first = `http://127.0.0.1:${mailPort}`;
 const second = `http://127.0.0.1:${mailSecondPort}`;
 const USER = "mail-user";
 const ADDRESS = "Mail.User@example.com";
-// The suite runs from end2end/; the data folder is the repository's.
-const mailbox = join("..", mailData, "mail");
-
-/** The mails the SMTP server has received, oldest first. */
-function mails(): string[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(mailbox).filter((name) => /^\d+\.eml$/.test(name));
-  } catch {
-    return [];
-  }
-  return names.sort().map((name) => readFileSync(join(mailbox, name), "utf8"));
-}
-
-/** The reset link in a mail (quoted-printable's soft breaks undone). */
-function resetLink(mail: string): string {
-  const text = mail.replace(/=\r?\n/g, "").replace(/=3D/g, "=");
-  const link = text.match(/https?:\/\/[^\s"<]+\/reset-password\/[^\s"<]+/);
-  expect(link, "a reset link in the mail").not.toBeNull();
-  return link![0];
-}
 
 async function hydrated(page: Page, url: string): Promise<void> {
   await page.goto(url);
@@ -82,7 +60,7 @@ test("a forgotten password is reset by mail, and every session ends on both inst
   await expect.poll(() => mails().length, { timeout: 30_000 }).toBe(before + 1);
   const mail = mails()[before];
   expect(mail).toContain(`To: ${ADDRESS}`);
-  const link = resetLink(mail);
+  const link = linkIn(mail, "/reset-password/");
   expect(link.startsWith(`${first}/reset-password/`)).toBe(true);
 
   await hydrated(page, link);

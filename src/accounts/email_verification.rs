@@ -327,7 +327,11 @@ impl Accounts {
             }
             if change.replaces_at_once && core.may_mail(&account.email, account.email_verified) {
                 mails.extend(notices::address_changed(
-                    core, &account, after.email, client, now,
+                    core,
+                    &account,
+                    after.email,
+                    client,
+                    now,
                 ));
             }
             let event = AuditEvent::new(AuditKind::EmailChanged, now)
@@ -477,11 +481,9 @@ mod tests {
     #[test]
     fn malformed_keys_name_no_account() {
         for bad in ["", "-", "MQ", "!-1-ab", "MDE-abc"] {
-            assert!(split_key(bad).is_none_or(|(_, stamp)| !VerificationKeys::new(
-                b"secret",
-                []
-            )
-            .proves(stamp, 1, "a@b.c", 0, 10)));
+            assert!(split_key(bad)
+                .is_none_or(|(_, stamp)| !VerificationKeys::new(b"secret", [])
+                    .proves(stamp, 1, "a@b.c", 0, 10)));
         }
     }
 

@@ -169,7 +169,9 @@ impl Accounts {
         let created = AuditEvent::new(AuditKind::UserCreated, now)
             .seen_from(client)
             .detail("sign-up");
-        let id = self.create(username, password, (email, false), created).await?;
+        let id = self
+            .create(username, password, (email, false), created)
+            .await?;
         if mandatory {
             return Ok(SignedUp::VerifyEmailFirst);
         }

@@ -5,8 +5,8 @@
 //! on whichever pool is configured.
 
 mod admin;
-mod email_address;
 pub(crate) mod audit;
+mod email_address;
 mod keys;
 mod listener;
 pub(crate) mod outbox;

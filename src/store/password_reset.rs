@@ -20,7 +20,8 @@ pub struct PasswordAccount {
 /// (`users_email_search`, migration 0009): SQLite's `LOWER` folds ASCII
 /// only, PostgreSQL's every letter; the core compares the rows found again
 /// with full Unicode case folding.
-const BY_EMAIL_SQLITE: &str = "SELECT id, username, email, password_hash, is_active, email_verified FROM users \
+const BY_EMAIL_SQLITE: &str =
+    "SELECT id, username, email, password_hash, is_active, email_verified FROM users \
      WHERE LOWER(email) = LOWER($1) AND is_active ORDER BY id";
 const BY_EMAIL_POSTGRES: &str = "SELECT id, username, email, password_hash, is_active, \
      email_verified FROM users WHERE LOWER(email) COLLATE \"C\" = LOWER($1) COLLATE \"C\" AND is_active \
@@ -51,11 +52,13 @@ impl Store {
 
     /// One account, by id.
     pub async fn password_account(&self, id: i64) -> Result<Option<PasswordAccount>, StoreError> {
-        Ok(on_pool!(self, |pool| sqlx::query_as(
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT id, username, email, password_hash, is_active, email_verified FROM users WHERE id = $1"
         )
         .bind(id)
         .fetch_optional(pool)
-        .await)?)
+        .await
+        })?)
     }
 }

@@ -25,7 +25,9 @@ pub fn EmailAddress() -> impl IntoView {
     let resend = move |address: String| {
         leptos::task::spawn_local(async move {
             let sent = email_api::resend_verification(address.clone()).await;
-            resent.set(Some(sent.map(|()| format!("We sent a new link to {address}."))));
+            resent.set(Some(
+                sent.map(|()| format!("We sent a new link to {address}.")),
+            ));
         });
     };
 
@@ -65,7 +67,9 @@ fn AddressState(info: EmailInfo, resend: impl Fn(String) + Copy + 'static) -> im
         let badge = match (info.verification, info.verified) {
             (false, _) => None,
             (true, true) => Some(view! { <span class="badge">"Verified"</span> }),
-            (true, false) => Some(view! { <span class="badge badge-warning">"Not verified"</span> }),
+            (true, false) => {
+                Some(view! { <span class="badge badge-warning">"Not verified"</span> })
+            }
         };
         let address = info.email.clone();
         view! {
@@ -134,7 +138,10 @@ fn AddressChange(changed: RwSignal<Option<EmailInfo>>) -> impl IntoView {
                     info.pending
                 )
             } else if info.verification && !info.verified && !info.email.is_empty() {
-                format!("We sent a link to {}. Open it to confirm the address.", info.email)
+                format!(
+                    "We sent a link to {}. Open it to confirm the address.",
+                    info.email
+                )
             } else {
                 "Your address was changed.".to_owned()
             }

@@ -10,8 +10,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use super::verify_email::{ConfirmAddress, ResendLink};
 use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::verify_email::{ConfirmAddress, ResendLink};
 use crate::api::SignupRules;
 use crate::display::LoginReason;
 use crate::reset_api;

@@ -171,8 +171,7 @@ impl From<AuthError> for AuthFailure {
             },
             AuthError::EmailNotVerified => Self::Invalid {
                 field: "verification".into(),
-                message: "Confirm your email address first: open the link we mailed to it."
-                    .into(),
+                message: "Confirm your email address first: open the link we mailed to it.".into(),
             },
             AuthError::InvalidResetUid
             | AuthError::InvalidResetToken

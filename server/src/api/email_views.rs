@@ -17,7 +17,10 @@ use super::responses::{BodyRefused, NotFound, Throttled, Unavailable};
 /// The key of a verification link (`/verify-email/<key>`).
 #[derive(ToSchema)]
 pub struct VerifyEmail {
-    #[schema(example = "MQ-tc4b2k-0f8e3a91c2d45b6e7f8091a2b3c4d5e6", pattern = r"\S")]
+    #[schema(
+        example = "MQ-tc4b2k-0f8e3a91c2d45b6e7f8091a2b3c4d5e6",
+        pattern = r"\S"
+    )]
     key: String,
 }
 

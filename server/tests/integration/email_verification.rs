@@ -166,7 +166,9 @@ async fn mandatory_verification_keeps_the_account_out_until_verified(engine: Eng
     assert_eq!((reply.status, reply.text()), (200, OK.to_owned()));
     assert_eq!(deliver(&app).await, 2);
     let mails = mailbox.wait_for(2).await;
-    assert!(mails.iter().all(|mail| mail.recipients == ["bo@example.com"]));
+    assert!(mails
+        .iter()
+        .all(|mail| mail.recipients == ["bo@example.com"]));
     let reply = verify(&app, &key_in(&mails[0])).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(app.login("bo", "long enough 1").await.status, 200);
@@ -235,7 +237,11 @@ async fn a_new_address_replaces_a_verified_one_only_once_verified() {
         notice.header("Subject").as_deref(),
         Some("Your email address on auth.tessera.test was changed")
     );
-    assert!(notice.text.contains("to d***@new.example"), "{}", notice.text);
+    assert!(
+        notice.text.contains("to d***@new.example"),
+        "{}",
+        notice.text
+    );
     let status = call_as(&app, MyEmail::PATH, &access, &[]).await;
     assert_eq!(
         status.json(),
@@ -265,10 +271,22 @@ async fn a_change_waiting_for_verification_can_be_called_off() {
         .await
         .unwrap();
     let (access, _) = app.tokens("eli", "eli's password").await;
-    call_as(&app, ChangeEmail::PATH, &access, &[("email", "eli@new.example")]).await;
+    call_as(
+        &app,
+        ChangeEmail::PATH,
+        &access,
+        &[("email", "eli@new.example")],
+    )
+    .await;
     assert_eq!(deliver(&app).await, 1);
     let link = &mailbox.wait_for(1).await[0];
-    let reply = call_as(&app, ChangeEmail::PATH, &access, &[("email", "eli@old.example")]).await;
+    let reply = call_as(
+        &app,
+        ChangeEmail::PATH,
+        &access,
+        &[("email", "eli@old.example")],
+    )
+    .await;
     assert_eq!(reply.json()["pending"], json!(""));
     // The link proves an address nobody waits for any more.
     assert_eq!(verify(&app, &key_in(link)).await.status, 404);
@@ -283,9 +301,7 @@ async fn bad_verification_requests_get_djrestauths_answers_and_mail_nothing() {
     assert_eq!(deliver(&app).await, 1);
     let key = key_in(&mailbox.wait_for(1).await[0]);
 
-    let missing = app
-        .post_json("/api/registration/verify-email/", "{}")
-        .await;
+    let missing = app.post_json("/api/registration/verify-email/", "{}").await;
     assert_eq!(
         (missing.status, missing.text()),
         (400, r#"{"key":["This field is required."]}"#.to_owned())

@@ -360,7 +360,12 @@ async fn a_hash_with_outdated_parameters_is_upgraded_at_login() {
     let old_hash = crate::support::outdated_hash("pw");
     app.tessera
         .store()
-        .create_user(crate::support::user_row("olga", &old_hash), app.now(), None, |_| Vec::new())
+        .create_user(
+            crate::support::user_row("olga", &old_hash),
+            app.now(),
+            None,
+            |_| Vec::new(),
+        )
         .await
         .unwrap();
     app.tokens("olga", "pw").await;

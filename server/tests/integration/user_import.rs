@@ -285,7 +285,9 @@ async fn hostile_hash_parameters_are_refused_at_import_and_at_login(engine: Engi
         let name = format!("tampered{i}");
         app.tessera
             .store()
-            .create_user(crate::support::user_row(&name, hash), now, None, |_| Vec::new())
+            .create_user(crate::support::user_row(&name, hash), now, None, |_| {
+                Vec::new()
+            })
             .await
             .unwrap();
         let reply = app.login(&name, "anything").await;
