@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { expectNoAxeViolations, logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
+import { expectNoAxeViolations, logIn, openHydrated, PASSWORD, storedTokens, unexpected, USER, watchConsole } from "./support";
 
 test("sign-up creates an account, logs it in, and refuses a taken name", async ({ page }) => {
   const problems = watchConsole(page);
@@ -87,4 +87,39 @@ test("screenshots", async ({ page }) => {
   await openHydrated(page, "/tokens");
   await page.setViewportSize({ width: 390, height: 844 });
   await shoot("tokens-phone");
+});
+
+test("what is typed on a slow network before the app starts is kept, and the button says why it waits", async ({ page }) => {
+  const problems = watchConsole(page);
+  // Fast 3G, as Chrome's DevTools define it.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 562.5,
+    downloadThroughput: (1.6 * 1024 * 1024 * 0.9) / 8,
+    uploadThroughput: (750 * 1024 * 0.9) / 8,
+  });
+  // The app's wasm is held back until the typing is done: the keystrokes
+  // land before the app starts on every run, however fast the machine.
+  let release = () => {};
+  const typed = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await typed;
+    await route.continue();
+  });
+  await page.goto("/login", { waitUntil: "domcontentloaded" });
+  const button = page.getByTestId("submit");
+  await expect(button).toHaveText("Loading…");
+  await expect(button).toBeDisabled();
+  await page.getByLabel("Username").pressSequentially(USER);
+  await page.getByLabel("Password").pressSequentially(PASSWORD);
+  release();
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true", null, { timeout: 60_000 });
+  await expect(page.getByLabel("Username")).toHaveValue(USER);
+  await expect(page.getByLabel("Password")).toHaveValue(PASSWORD);
+  await expect(button).toHaveText("Log in");
+  await button.click();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn", { timeout: 30_000 });
+  expect(unexpected(problems)).toEqual([]);
 });

@@ -331,6 +331,14 @@ impl Admin {
                 "The account is deactivated: activate it first.",
             ));
         }
+        // The same rule as a reset asked for by address: a link to take
+        // over the account goes only where its owner proved they read.
+        if !core.may_mail(&account.email, account.email_verified) {
+            return Err(AuthError::CannotMailReset(
+                "The account's email address is not verified: its owner can ask for a \
+                 link to confirm it at /verify-email.",
+            ));
+        }
         let now = core.now();
         let event = self
             .event(AuditKind::PasswordResetRequested, actor, &target, now)

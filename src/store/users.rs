@@ -42,13 +42,15 @@ pub struct UserSummary {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// Whether its owner confirmed `email` with a mailed link.
+    pub email_verified: bool,
 }
 
 /// The columns of a [`UserSummary`], for `concat!` (queries are static strings).
 macro_rules! summary_columns {
     () => {
         "id, username, is_active, is_staff, is_superuser, created_at, last_login, \
-         first_name, last_name, email"
+         first_name, last_name, email, email_verified"
     };
 }
 pub(super) use summary_columns;

@@ -335,6 +335,9 @@ fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
         "user_created" => ("Account created", false),
         "user_activated" => ("Account activated", false),
         "user_deactivated" => ("Account deactivated", true),
+        "password_reset" => ("Password reset with a mailed link", false),
+        "email_verified" => ("Email address confirmed", false),
+        "email_changed" => ("Email address changed", false),
         other => return (other.replace('_', " "), false),
     };
     (what.to_owned(), warning)

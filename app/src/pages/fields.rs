@@ -55,6 +55,24 @@ pub enum FieldKind {
     Password,
     /// An email address: the keyboard for addresses, no corrections.
     Email,
+    /// Plain text, such as a person's name: the keyboard's usual help.
+    Text,
+}
+
+/// What the server-rendered input `id` holds while the app starts (before
+/// `data-hydrated` is set on `<body>`); afterwards inputs are the app's own.
+#[cfg(feature = "hydrate")]
+fn typed_before_start(id: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let document = leptos::tachys::dom::document();
+    if document.body()?.has_attribute("data-hydrated") {
+        return None;
+    }
+    let input = document
+        .get_element_by_id(id)?
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .ok()?;
+    Some(input.value()).filter(|typed| !typed.is_empty())
 }
 
 /// A labelled input with its hint and its error, announced (the error's
@@ -73,6 +91,15 @@ pub fn Field(
     #[prop(optional)]
     optional: bool,
 ) -> impl IntoView {
+    // Text typed, or filled in by a password manager, while the app was
+    // still loading is in the server-rendered input: the app starts from
+    // it instead of clearing it.
+    #[cfg(feature = "hydrate")]
+    if value.get_untracked().is_empty() {
+        if let Some(typed) = typed_before_start(id) {
+            value.set(typed);
+        }
+    }
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by = format!("{hint_id} {error_id}");
@@ -80,6 +107,7 @@ pub fn Field(
         FieldKind::Username => ("text", Some("none"), Some("false")),
         FieldKind::Password => ("password", None, None),
         FieldKind::Email => ("email", Some("none"), Some("false")),
+        FieldKind::Text => ("text", None, None),
     };
     view! {
         <div class="field">

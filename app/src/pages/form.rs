@@ -134,7 +134,13 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
                 data-testid="submit"
                 disabled=move || busy.get() || !hydrated.get()
             >
-                {move || if busy.get() { busy_label } else { submit_label }}
+                // Until the app runs, the button says why it waits; what is
+                // typed meanwhile is kept (see `Field`).
+                {move || match (hydrated.get(), busy.get()) {
+                    (false, _) => "Loading…",
+                    (true, true) => busy_label,
+                    (true, false) => submit_label,
+                }}
             </button>
         </form>
     }

@@ -32,6 +32,10 @@ pub struct AdminUser {
     /// As given; empty when unknown.
     #[schema(example = "ada@example.org")]
     email: String,
+    /// Whether its owner confirmed the address with a mailed link (a
+    /// password-reset link goes only to a confirmed address, unless the
+    /// server runs with `--email-verification none`).
+    email_verified: bool,
     /// When the account was made (UTC, ISO 8601).
     #[schema(example = "2026-12-01T09:30:15Z")]
     date_joined: String,
@@ -49,6 +53,7 @@ impl From<UserSummary> for AdminUser {
             first_name: user.first_name,
             last_name: user.last_name,
             email: user.email,
+            email_verified: user.email_verified,
             date_joined: tessera::format_utc(user.created_at),
             last_login: user.last_login.map(tessera::format_utc),
         }

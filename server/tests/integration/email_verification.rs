@@ -369,3 +369,74 @@ async fn resends_count_against_the_mail_budget_of_the_address() {
     assert_eq!(refused.status, 429, "{}", refused.text());
     assert!(refused.header("retry-after").is_some());
 }
+
+/// An address staff set is the owner's to confirm: not verified, so no
+/// reset link goes there, from a request or from staff, until then.
+#[tokio::test]
+async fn an_address_staff_set_waits_for_its_owner() {
+    let mailbox = Mailbox::start();
+    let app = app_verifying(Engine::Sqlite, EmailVerification::Optional, &mailbox).await;
+    app.add_user("boss", "boss's password").await;
+    app.tessera
+        .accounts
+        .set_staff("boss", Some(true), None)
+        .await
+        .unwrap();
+    let (staff, _) = app.tokens("boss", "boss's password").await;
+    let id = app
+        .tessera
+        .accounts
+        .create_user_with_email("ivy", "ivy's password", "ivy@old.example")
+        .await
+        .unwrap();
+    let as_staff = |method: &'static str, path: String, body: Value| {
+        let (app, staff) = (&app, &staff);
+        async move {
+            app.send(support::http::request(
+                method,
+                &path,
+                &[
+                    ("Authorization", &format!("Bearer {staff}")),
+                    ("Content-Type", "application/json"),
+                ],
+                body.to_string().as_bytes(),
+            ))
+            .await
+        }
+    };
+    let user = as_staff("GET", format!("/api/admin/users/{id}/"), Value::Null).await;
+    assert_eq!(user.json()["email_verified"], json!(true));
+    let changed = as_staff(
+        "PATCH",
+        format!("/api/admin/users/{id}/"),
+        json!({ "email": "ivy@new.example" }),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_eq!(changed.json()["email"], json!("ivy@new.example"));
+    assert_eq!(changed.json()["email_verified"], json!(false));
+
+    let reset = as_staff(
+        "POST",
+        format!("/api/admin/users/{id}/password-reset/"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(reset.status, 409, "{}", reset.text());
+    assert!(reset.text().contains("not verified"), "{}", reset.text());
+    assert_eq!(ask_reset(&app, "ivy@new.example").await.status, 200);
+    assert_eq!(deliver(&app).await, 0);
+
+    // The owner asks for a link, confirms, and resets go there.
+    assert_eq!(resend(&app, "ivy@new.example").await.status, 200);
+    assert_eq!(deliver(&app).await, 1);
+    let key = key_in(&mailbox.wait_for(1).await[0]);
+    assert_eq!(verify(&app, &key).await.status, 200);
+    let reset = as_staff(
+        "POST",
+        format!("/api/admin/users/{id}/password-reset/"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+}

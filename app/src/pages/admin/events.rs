@@ -13,7 +13,7 @@ use crate::display::local_time;
 use crate::session::use_session;
 
 /// Every type of event, as the log names it, and in words.
-pub const EVENT_TYPES: [(&str, &str); 17] = [
+pub const EVENT_TYPES: [(&str, &str); 20] = [
     ("login_succeeded", "Login succeeded"),
     ("login_failed", "Login failed"),
     ("login_throttled", "Login throttled"),
@@ -31,6 +31,9 @@ pub const EVENT_TYPES: [(&str, &str); 17] = [
     ("profile_changed", "Name or email changed"),
     ("password_reset_requested", "Password reset requested"),
     ("password_reset", "Password reset by mail"),
+    ("email_verification_sent", "Email confirmation link sent"),
+    ("email_verified", "Email address confirmed"),
+    ("email_changed", "Email address changed"),
 ];
 
 fn type_words(kind: &str) -> String {

@@ -11,6 +11,7 @@ use super::{use_standing, Actor, ConfirmDialog, Confirmation, OutcomeLine};
 use crate::admin_api::{self, UserDetail, UserRow};
 use crate::api::SessionItem;
 use crate::display::local_time;
+use crate::pages::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::session::use_session;
 
 #[component]
@@ -66,7 +67,11 @@ fn Account(detail: UserDetail, ask: RwSignal<Option<Confirmation>>, act: Actor) 
             <dt>"Name"</dt>
             <dd>{full_name(&user)}</dd>
             <dt>"Email"</dt>
-            <dd data-testid="profile-email">{if user.email.is_empty() { "—".to_owned() } else { user.email.clone() }}</dd>
+            <dd data-testid="profile-email">{match (user.email.is_empty(), user.email_verified) {
+                (true, _) => "—".to_owned(),
+                (false, true) => user.email.clone(),
+                (false, false) => format!("{} (not verified)", user.email),
+            }}</dd>
             <dt>"User id"</dt>
             <dd>{user.id}</dd>
             <dt>"Role"</dt>
@@ -76,6 +81,7 @@ fn Account(detail: UserDetail, ask: RwSignal<Option<Confirmation>>, act: Actor) 
             <dt>"Last login"</dt>
             <dd>{user.last_login.map_or_else(|| "Never".to_owned(), local_time)}</dd>
         </dl>
+        <ProfileEdit user=user.clone() act />
         <h2>"Access"</h2>
         <div class="switches">
             <ActiveSwitch user=user.clone() ask act />
@@ -121,6 +127,69 @@ fn PasswordReset(user: UserRow, act: Actor) -> impl IntoView {
         >
             "Send password reset"
         </button>
+    }
+}
+
+/// Names and address, as staff correct them. Saved together; only what
+/// differs is written and named in the audit log.
+#[component]
+fn ProfileEdit(user: UserRow, act: Actor) -> impl IntoView {
+    let id = user.id;
+    let first = RwSignal::new(user.first_name.clone());
+    let last = RwSignal::new(user.last_name.clone());
+    let email = RwSignal::new(user.email.clone());
+    let save = Action::new_unsync(move |profile: &(String, String, String)| {
+        let (first, last, email) = profile.clone();
+        let session = act.session;
+        async move {
+            session
+                .call(move || {
+                    admin_api::admin_set_profile(id, first.clone(), last.clone(), email.clone())
+                })
+                .await
+        }
+    });
+    let busy = save.pending();
+    let failure = last_failure(save);
+    Effect::new(move |_| {
+        if let Some(Ok(row)) = save.value().get() {
+            act.outcome.set(Some(Ok(format!(
+                "The profile of {} was saved.",
+                row.username
+            ))));
+            act.generation.update(|generation| *generation += 1);
+        }
+    });
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if !busy.get_untracked() {
+            save.dispatch((
+                first.get_untracked(),
+                last.get_untracked(),
+                email.get_untracked(),
+            ));
+        }
+    };
+    let error = move |field: &'static str| {
+        Signal::derive(move || failure.with(|failure| field_message(failure.as_ref(), field)))
+    };
+    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    view! {
+        <h2>"Profile"</h2>
+        <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+            <Field id="first-name" label="First name" kind=FieldKind::Text autocomplete="off"
+                value=first error=error("first_name") optional=true />
+            <Field id="last-name" label="Last name" kind=FieldKind::Text autocomplete="off"
+                value=last error=error("last_name") optional=true />
+            <Field id="profile-email-input" label="Email" kind=FieldKind::Email autocomplete="off"
+                value=email error=error("email") optional=true
+                hint=Some("A new address is not verified: its owner confirms it with a link they ask for.".to_owned()) />
+            <p class="form-error" role="alert" data-testid="profile-form-error">{form_error}</p>
+            <button type="submit" class="button button-quiet" data-testid="save-profile"
+                disabled=move || busy.get() || act.busy.get()>
+                {move || if busy.get() { "Saving…" } else { "Save profile" }}
+            </button>
+        </form>
     }
 }
 
