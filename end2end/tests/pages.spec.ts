@@ -89,10 +89,12 @@ test("screenshots", async ({ page }) => {
   await shoot("tokens-phone");
 });
 
-test("what is typed on a slow network before the app starts is kept, and the button says why it waits", async ({ page }) => {
+test("what is typed on a slow network before the app starts is kept, and the button says why it waits", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
   const problems = watchConsole(page);
   // Fast 3G, as Chrome's DevTools define it.
-  const cdp = await page.context().newCDPSession(page);
+  const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", {
     offline: false,
@@ -100,26 +102,37 @@ test("what is typed on a slow network before the app starts is kept, and the but
     downloadThroughput: (1.6 * 1024 * 1024 * 0.9) / 8,
     uploadThroughput: (750 * 1024 * 0.9) / 8,
   });
-  // The app's wasm is held back until the typing is done: the keystrokes
-  // land before the app starts on every run, however fast the machine.
-  let release = () => {};
-  const typed = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\.wasm$/, async (route) => {
-    await typed;
-    await route.continue();
-  });
-  await page.goto("/login", { waitUntil: "domcontentloaded" });
-  const button = page.getByTestId("submit");
-  await expect(button).toHaveText("Loading…");
-  await expect(button).toBeDisabled();
-  await page.getByLabel("Username").pressSequentially(USER);
-  await page.getByLabel("Password").pressSequentially(PASSWORD);
-  release();
-  await page.waitForFunction(() => document.body.dataset.hydrated === "true", null, { timeout: 60_000 });
-  await expect(page.getByLabel("Username")).toHaveValue(USER);
-  await expect(page.getByLabel("Password")).toHaveValue(PASSWORD);
-  await expect(button).toHaveText("Log in");
-  await button.click();
-  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn", { timeout: 30_000 });
-  expect(unexpected(problems)).toEqual([]);
+  try {
+    // The app's wasm is held back until the typing is done: the keystrokes
+    // land before the app starts on every run, however fast the machine.
+    let release = () => {};
+    const typed = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\.wasm$/, async (route) => {
+      await typed;
+      await route.continue();
+    });
+    await page.goto("/login", { waitUntil: "domcontentloaded" });
+    const button = page.getByTestId("submit");
+    await expect(button).toHaveText("Loading…");
+    await expect(button).toBeDisabled();
+    await page.getByLabel("Username").pressSequentially(USER);
+    await page.getByLabel("Password").pressSequentially(PASSWORD);
+    release();
+    await page.waitForFunction(() => document.body.dataset.hydrated === "true", null, { timeout: 60_000 });
+    await expect(page.getByLabel("Username")).toHaveValue(USER);
+    await expect(page.getByLabel("Password")).toHaveValue(PASSWORD);
+    await expect(button).toHaveText("Log in");
+    await button.click();
+    await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn", { timeout: 30_000 });
+    expect(unexpected(problems)).toEqual([]);
+  } finally {
+    // The emulation is the browser's: the next test gets the full speed back.
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await context.close();
+  }
 });

@@ -25,8 +25,11 @@ pub fn Login() -> impl IntoView {
             arrived_logged_in.set(Some(status == LoginStatus::LoggedIn));
         }
     });
-    let show_already =
-        move || arrived_logged_in.get() == Some(true) && status.get() == LoginStatus::LoggedIn;
+    // A memo: the form below is rebuilt only when this flips, never when the
+    // session merely becomes known, which would clear what was typed.
+    let show_already = Memo::new(move |_| {
+        arrived_logged_in.get() == Some(true) && status.get() == LoginStatus::LoggedIn
+    });
 
     view! {
         <section class="card narrow">
@@ -52,7 +55,7 @@ pub fn Login() -> impl IntoView {
                     })
             }}
             {move || {
-                if show_already() {
+                if show_already.get() {
                     view! { <AlreadyLoggedIn arrived_logged_in /> }.into_any()
                 } else {
                     view! {
