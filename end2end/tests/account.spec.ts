@@ -132,12 +132,17 @@ test("the account page works with the keyboard alone", async ({ page, browser })
   await page.keyboard.press("Enter");
   await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
 
-  // The password form: Tab from field to field, Enter submits.
+  // The password form: Tab from field to field (past each field's "Show
+  // password" toggle), Enter submits.
   await page.getByLabel("Current password").focus();
   await page.keyboard.type(PASSWORD);
   await page.keyboard.press("Tab");
+  await expect(page.getByTestId("old-password-show")).toBeFocused();
+  await page.keyboard.press("Tab");
   await page.keyboard.type("keyboard-password");
   await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Confirm new password")).toBeFocused();
   await page.keyboard.type("keyboard-password");
   await page.keyboard.press("Enter");
   await expect(page.getByTestId("password-changed")).toBeVisible();

@@ -136,3 +136,32 @@ test("what is typed on a slow network before the app starts is kept, and the but
     await context.close();
   }
 });
+
+test("a password can be shown to check it, and the login and sign-up pages lead to each other", async ({ page }) => {
+  await openHydrated(page, "/login");
+  const password = page.getByLabel("Password", { exact: true });
+  const toggle = page.getByRole("button", { name: "Show password" });
+  await password.fill("a secret to check");
+  await expect(password).toHaveAttribute("type", "password");
+  await expect(toggle).toHaveAttribute("aria-pressed", "false");
+  // A click shows it and leaves the caret in the field.
+  await toggle.click();
+  await expect(password).toHaveAttribute("type", "text");
+  await expect(toggle).toHaveAttribute("aria-pressed", "true");
+  await expect(password).toBeFocused();
+  await expect(password).toHaveValue("a secret to check");
+  // From the keyboard: the toggle is the next stop after the field.
+  await page.keyboard.press("Tab");
+  await expect(toggle).toBeFocused();
+  await page.keyboard.press("Space");
+  await expect(password).toHaveAttribute("type", "password");
+  await expect(toggle).toHaveAttribute("aria-pressed", "false");
+  await expectNoAxeViolations(page);
+
+  const links = page.locator(".form-links");
+  await links.getByRole("link", { name: "Create an account" }).click();
+  await expect(page).toHaveURL(/\/signup$/);
+  await expect(page.getByRole("button", { name: "Show password" })).toBeVisible();
+  await page.locator(".form-links").getByRole("link", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+});

@@ -103,15 +103,26 @@ pub fn Field(
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described_by = format!("{hint_id} {error_id}");
-    let (input_type, autocapitalize, spellcheck) = match kind {
+    let (fixed_type, autocapitalize, spellcheck) = match kind {
         FieldKind::Username => ("text", Some("none"), Some("false")),
         FieldKind::Password => ("password", None, None),
         FieldKind::Email => ("email", Some("none"), Some("false")),
         FieldKind::Text => ("text", None, None),
     };
+    // A password can be shown, to check it before sending it.
+    let is_password = kind == FieldKind::Password;
+    let shown = RwSignal::new(false);
+    let input_type = move || {
+        if is_password && shown.get() {
+            "text"
+        } else {
+            fixed_type
+        }
+    };
     view! {
         <div class="field">
             <label for=id>{label}</label>
+            <div class="field-input">
             <input
                 id=id
                 name=id
@@ -126,6 +137,22 @@ pub fn Field(
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
             />
+            {is_password.then(|| view! {
+                // A stable name with a pressed state (WAI-ARIA's toggle
+                // button); a mouse press leaves the focus in the field.
+                <button
+                    type="button"
+                    class="show-password button-link"
+                    aria-controls=id
+                    aria-pressed=move || shown.get().to_string()
+                    data-testid=format!("{id}-show")
+                    on:mousedown=|event| event.prevent_default()
+                    on:click=move |_| shown.update(|shown| *shown = !*shown)
+                >
+                    "Show password"
+                </button>
+            })}
+            </div>
             <p id=hint_id class="field-hint">{hint}</p>
             <p id=error_id class="field-error" data-testid=format!("{id}-error")>{move || error.get()}</p>
         </div>

@@ -3,6 +3,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{CredentialsForm, CredentialsKind};
+use crate::api::SignupRules;
 use crate::components::{use_login_status, LoginStatus};
 use crate::display::{safe_next, LoginReason};
 use crate::session::use_session;
@@ -15,6 +16,7 @@ pub fn Login() -> impl IntoView {
     let reason =
         move || query.with(|query| query.get("reason").as_deref().and_then(LoginReason::parse));
     let status = use_login_status();
+    let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
     // Whether the person came here already logged in, decided once the
     // session is known. Logging in on this page must not swap the form for
     // "already logged in": the form navigates on to `next` itself.
@@ -62,6 +64,9 @@ pub fn Login() -> impl IntoView {
                         <CredentialsForm kind=CredentialsKind::Login />
                         <p class="form-links">
                             <A href="/forgot-password">"Forgot password?"</A>
+                            {signup_open.then(|| view! {
+                                " · " <A href="/signup">"Create an account"</A>
+                            })}
                         </p>
                     }
                         .into_any()

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use super::form::{CredentialsForm, CredentialsKind};
 use crate::api::SignupRules;
@@ -29,6 +30,9 @@ pub fn Signup() -> impl IntoView {
         <section class="card narrow">
             <h1>"Create an account"</h1>
             {form}
+            <p class="form-links">
+                "Already have an account? " <A href="/login">"Log in"</A>
+            </p>
         </section>
     }
 }
