@@ -15,7 +15,7 @@
 //! is told when it is replaced. Password-reset links and security notices
 //! go to verified addresses only, unless verification is `none`.
 
-use super::password_reset::{count_mail_request, same_address};
+use super::password_reset::{admit_mail_request, same_address};
 use super::reset_token::{decode_uid, encode_uid, LinkStamps};
 use super::Accounts;
 use crate::audit::{AuditEvent, AuditKind};
@@ -240,12 +240,9 @@ impl Accounts {
         email: &str,
         client: Client<'_>,
     ) -> Result<(), AuthError> {
-        if !crate::is_valid_email(email) {
-            return Err(AuthError::InvalidEmail);
-        }
         let core = &*self.core;
         let now = core.now();
-        count_mail_request(core, email, client, now).await?;
+        admit_mail_request(core, email, client, now).await?;
         let accounts = if core.email_verification == EmailVerification::None {
             Vec::new()
         } else {

@@ -39,12 +39,9 @@ impl Accounts {
         email: &str,
         client: Client<'_>,
     ) -> Result<(), AuthError> {
-        if !crate::is_valid_email(email) {
-            return Err(AuthError::InvalidEmail);
-        }
         let core = &*self.core;
         let now = core.now();
-        count_mail_request(core, email, client, now).await?;
+        admit_mail_request(core, email, client, now).await?;
         let accounts: Vec<PasswordAccount> = core
             .store
             .active_accounts_with_email(email)
@@ -164,15 +161,19 @@ pub(crate) async fn mail_reset_links(
     Ok(())
 }
 
-/// Counts a request that mails an address (a reset link, a verification
-/// link sent again) against that address's budget and the client's;
-/// refused when either is spent.
-pub(crate) async fn count_mail_request(
+/// Admits a request that mails an address (a reset link, a verification
+/// link sent again): refused for an address that cannot be one, else
+/// counted against that address's budget and the client's, refused when
+/// either is spent.
+pub(crate) async fn admit_mail_request(
     core: &Core,
     email: &str,
     client: Client<'_>,
     now: i64,
 ) -> Result<(), AuthError> {
+    if !crate::is_valid_email(email) {
+        return Err(AuthError::InvalidEmail);
+    }
     let mut keys = vec![ThrottleKey::ResetEmail(address_digest(email))];
     if let Some(address) = client.address {
         keys.push(ThrottleKey::ResetClient(address_block(

@@ -14,6 +14,7 @@ use super::fields::{field_message, form_message, last_failure, Field, FieldKind}
 use super::verify_email::{ConfirmAddress, ResendLink};
 use crate::api::SignupRules;
 use crate::display::LoginReason;
+use crate::failure::AuthFailure;
 use crate::reset_api;
 use crate::session::use_session;
 
@@ -45,11 +46,34 @@ pub fn PasswordReset() -> impl IntoView {
 
 #[component]
 fn ForgotPassword() -> impl IntoView {
+    view! {
+        <LinkByMail
+            heading="Forgot password?"
+            intro="Type the email address of your account: we send it a link to choose a new password."
+            sent_words="If an account uses this address, we sent a link to it."
+            error_testid="forgot-form-error"
+            send=reset_api::request_password_reset
+        />
+    }
+}
+
+/// A card that asks for an address and has a link mailed to it ("Forgot
+/// password?", "Send the link again"). The server answers the same whether
+/// or not the address is known, and so does the page.
+#[component]
+pub(super) fn LinkByMail<Send, Sent>(
+    heading: &'static str,
+    intro: &'static str,
+    sent_words: &'static str,
+    error_testid: &'static str,
+    send: Send,
+) -> impl IntoView
+where
+    Send: Fn(String) -> Sent + 'static,
+    Sent: std::future::Future<Output = Result<(), AuthFailure>> + 'static,
+{
     let email = RwSignal::new(String::new());
-    let send = Action::new_unsync(move |email: &String| {
-        let email = email.clone();
-        async move { reset_api::request_password_reset(email).await }
-    });
+    let send = Action::new_unsync(move |email: &String| send(email.clone()));
     let busy = send.pending();
     let failure = last_failure(send);
     let sent = move || matches!(send.value().get(), Some(Ok(())));
@@ -63,19 +87,17 @@ fn ForgotPassword() -> impl IntoView {
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
     view! {
         <section class="card narrow">
-            <h1>"Forgot password?"</h1>
-            <p class="muted">
-                "Type the email address of your account: we send it a link to choose a new password."
-            </p>
+            <h1>{heading}</h1>
+            <p class="muted">{intro}</p>
             <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
                 <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
                     value=email error=Signal::derive(email_error) />
-                <p class="form-error" role="alert" data-testid="forgot-form-error">{form_error}</p>
+                <p class="form-error" role="alert" data-testid=error_testid>{form_error}</p>
                 <button type="submit" class="button" disabled=move || busy.get()>
                     {move || if busy.get() { "Sending…" } else { "Send link" }}
                 </button>
                 <p class="status" role="status" aria-live="polite" data-testid="link-sent">
-                    {move || sent().then_some("If an account uses this address, we sent a link to it.")}
+                    {move || sent().then_some(sent_words)}
                 </p>
             </form>
             <p class="form-links">

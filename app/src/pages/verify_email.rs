@@ -7,7 +7,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::fields::{field_message, form_message, last_failure};
+use super::password_reset::LinkByMail;
 use crate::email_api;
 use crate::session::use_session;
 
@@ -71,42 +72,13 @@ pub fn ConfirmAddress(key: String) -> impl IntoView {
 /// "Send the link again", by address: for a person who cannot sign in yet.
 #[component]
 pub fn ResendLink() -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let send = Action::new_unsync(move |email: &String| {
-        let email = email.clone();
-        async move { email_api::resend_verification(email).await }
-    });
-    let busy = send.pending();
-    let failure = last_failure(send);
-    let sent = move || matches!(send.value().get(), Some(Ok(())));
-    let on_submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        if !busy.get_untracked() {
-            send.dispatch(email.get_untracked());
-        }
-    };
-    let email_error = move || failure.with(|failure| field_message(failure.as_ref(), "email"));
-    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
     view! {
-        <section class="card narrow">
-            <h1>"Confirm your email address"</h1>
-            <p class="muted">
-                "Type the address you gave: we send it a new link to confirm it."
-            </p>
-            <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
-                <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
-                    value=email error=Signal::derive(email_error) />
-                <p class="form-error" role="alert" data-testid="resend-form-error">{form_error}</p>
-                <button type="submit" class="button" disabled=move || busy.get()>
-                    {move || if busy.get() { "Sending…" } else { "Send link" }}
-                </button>
-                <p class="status" role="status" aria-live="polite" data-testid="link-sent">
-                    {move || sent().then_some("If an account waits for this address, we sent a new link to it.")}
-                </p>
-            </form>
-            <p class="form-links">
-                <A href="/login">"Back to log in"</A>
-            </p>
-        </section>
+        <LinkByMail
+            heading="Confirm your email address"
+            intro="Type the address you gave: we send it a new link to confirm it."
+            sent_words="If an account waits for this address, we sent a new link to it."
+            error_testid="resend-form-error"
+            send=email_api::resend_verification
+        />
     }
 }

@@ -376,13 +376,7 @@ async fn resends_count_against_the_mail_budget_of_the_address() {
 async fn an_address_staff_set_waits_for_its_owner() {
     let mailbox = Mailbox::start();
     let app = app_verifying(Engine::Sqlite, EmailVerification::Optional, &mailbox).await;
-    app.add_user("boss", "boss's password").await;
-    app.tessera
-        .accounts
-        .set_staff("boss", Some(true), None)
-        .await
-        .unwrap();
-    let (staff, _) = app.tokens("boss", "boss's password").await;
+    let staff = app.staff_token("boss", "boss's password").await;
     let id = app
         .tessera
         .accounts

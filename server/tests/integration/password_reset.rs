@@ -701,13 +701,7 @@ async fn password_change_takes_djrestauths_two_fields() {
 async fn staff_mail_a_link_even_to_an_account_without_a_password() {
     let mailbox = Mailbox::start();
     let app = app_mailing_to(Engine::Sqlite, mailbox.url()).await;
-    app.add_user("boss", "boss's password").await;
-    app.tessera
-        .accounts
-        .set_staff("boss", Some(true), None)
-        .await
-        .unwrap();
-    let (staff, _) = app.tokens("boss", "boss's password").await;
+    let staff = app.staff_token("boss", "boss's password").await;
     let imported = add_user_with_email(&app, "jo", "unknown", "jo@example.com").await;
     let plain = app.add_user("kim", "kim's password").await;
     let (kim, _) = app.tokens("kim", "kim's password").await;

@@ -213,6 +213,18 @@ impl TestApp {
             .expect("user created")
     }
 
+    /// Adds a staff member (made by the command line's path) and returns
+    /// an access token of theirs.
+    pub async fn staff_token(&self, username: &str, password: &str) -> String {
+        self.add_user(username, password).await;
+        self.tessera
+            .accounts
+            .set_staff(username, Some(true), None)
+            .await
+            .expect("made staff");
+        self.tokens(username, password).await.0
+    }
+
     /// The server's current instant (Unix seconds).
     pub fn now(&self) -> i64 {
         self.clock.now()
