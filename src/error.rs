@@ -71,6 +71,26 @@ pub enum AuthError {
     /// `--email-verification mandatory` needs an address to verify.
     #[error("This field is required.")]
     EmailRequired,
+    /// The password was right; two-step sign-in is on and no code came.
+    #[error("Enter the code from your authenticator app.")]
+    OtpRequired,
+    /// A code that is wrong, or was used already (each works once).
+    #[error("The code is wrong or was already used.")]
+    OtpInvalid,
+    /// Neither six digits nor a recovery code.
+    #[error("Enter the 6-digit code from your authenticator app, or a recovery code.")]
+    OtpMalformed,
+    #[error("Two-step sign-in is already on.")]
+    TwoStepAlreadyOn,
+    /// A code to turn it on, with no secret waiting for one.
+    #[error("Set up the authenticator app first.")]
+    TwoStepNotSetUp,
+    #[error("Two-step sign-in is not on.")]
+    TwoStepNotOn,
+    /// The stored secret does not open with this server's secrets (the
+    /// secret key was replaced without `--previous-secret-keys`).
+    #[error("the authenticator secret cannot be read with the configured secret key")]
+    TwoStepUnreadable,
     /// The new password and its confirmation differ. Django's words.
     #[error("The two password fields didn\u{2019}t match.")]
     PasswordsDiffer,

@@ -5,7 +5,7 @@
 //! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
 //! to Leptos server functions, so every rule is written exactly once.
 //!
-//! The front door is [`Tessera`]: seven capabilities over one shared core.
+//! The front door is [`Tessera`]: eight capabilities over one shared core.
 //!
 //! - [`Sessions`]: log in, refresh, verify, log out, authenticate a request,
 //!   and a user's own sessions and password.
@@ -16,6 +16,7 @@
 //! - [`Audit`]: the security events recorded with each change (the audit log).
 //! - [`Admin`]: what staff do to other people's accounts.
 //! - [`Mail`]: the outbox, and the sender that delivers it.
+//! - [`TwoStep`]: two-step sign-in (an authenticator app, recovery codes).
 //!
 //! Everything else is private to the crate; a reader who wants the rules of
 //! one capability opens its folder.
@@ -34,6 +35,7 @@ mod settings;
 mod store;
 mod tessera;
 mod tokens;
+mod two_step;
 mod upkeep;
 
 pub use accounts::{
@@ -59,6 +61,7 @@ pub use settings::{Policy, Settings};
 pub use store::{NewUser, Store, StoreError, UserFilter, UserSummary};
 pub use tessera::Tessera;
 pub use tokens::{TokenError, TokenKey};
+pub use two_step::{TotpSetup, TwoStep, TwoStepStatus};
 pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};
 
 /// What tests arrange below the API (a batch of rotations sent to the
@@ -66,6 +69,17 @@ pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};
 #[doc(hidden)]
 pub mod testing {
     pub use crate::store::Rotation;
+
+    /// The code an authenticator app shows at `unix_seconds` for the
+    /// base32 `secret` (what a test types in place of a person).
+    pub fn totp_code(secret: &str, unix_seconds: i64) -> String {
+        use crate::two_step::totp::{step_of, TotpSecret};
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(secret.as_bytes())
+            .expect("a base32 secret");
+        let code = TotpSecret::from_bytes(bytes).code_at_step(step_of(unix_seconds));
+        format!("{code:06}")
+    }
 }
 
 /// Internals the benchmarks measure directly; not part of the API.

@@ -22,6 +22,7 @@ use crate::settings::{Policy, Settings};
 use crate::store::Store;
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::TokenCodec;
+use crate::two_step::TwoStep;
 use crate::upkeep::Upkeep;
 
 /// The core, as the server and the UI hold it. Cheap to clone: each field
@@ -42,6 +43,8 @@ pub struct Tessera {
     pub admin: Admin,
     /// The mail outbox and its sender.
     pub mail: Mail,
+    /// Two-step sign-in: an authenticator app and recovery codes.
+    pub two_step: TwoStep,
 }
 
 impl std::fmt::Debug for Tessera {
@@ -91,6 +94,8 @@ impl Tessera {
             &key,
             previous.iter().map(Vec::as_slice),
         );
+        let totp_sealer =
+            crate::two_step::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
         let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
         let codec = TokenCodec::with_keys(
@@ -138,6 +143,7 @@ impl Tessera {
             verification_keys,
             verification_timeout: i64::try_from(settings.email_verification_timeout.as_secs())
                 .unwrap_or(i64::MAX),
+            totp_sealer,
             attempts_settled: tokio::sync::Notify::new(),
             audit_retention: i64::try_from(settings.audit_retention.as_secs()).unwrap_or(i64::MAX),
         });
@@ -148,6 +154,7 @@ impl Tessera {
             upkeep: Upkeep::new(Arc::clone(&core)),
             audit: Audit::new(Arc::clone(&core)),
             mail: Mail::new(Arc::clone(&core)),
+            two_step: TwoStep::new(Arc::clone(&core)),
             admin: Admin::new(core),
         })
     }

@@ -41,6 +41,13 @@ pub enum AuthState {
     LoggedIn(StoredTokens),
 }
 
+impl AuthState {
+    /// Logged out by the server, with a reason to show.
+    fn has_ended(&self) -> bool {
+        matches!(self, Self::Expired | Self::SignedOutElsewhere)
+    }
+}
+
 /// The handle every component uses; cheap to copy.
 #[derive(Clone, Copy)]
 pub struct Session {
@@ -218,7 +225,7 @@ impl Session {
             Err(AuthFailure::NotLoggedIn)
         };
         match &result {
-            Ok(tokens) => self.state.set(AuthState::LoggedIn(tokens.clone())),
+            Ok(tokens) => self.settle(AuthState::LoggedIn(tokens.clone())),
             Err(failure) if failure.ends_session() => self.end(failure.clone()),
             Err(_) => {}
         }
@@ -228,7 +235,19 @@ impl Session {
     /// Stores new tokens and shows them in every tab.
     fn adopt(&self, tokens: StoredTokens) {
         token_store::write(&tokens);
-        self.state.set(AuthState::LoggedIn(tokens));
+        self.settle(AuthState::LoggedIn(tokens));
+    }
+
+    /// Sets the state, or, while the page hydrates (when it must stay
+    /// `Unknown`), keeps an ended session's reason for the moment it is
+    /// over: a protected call may fail before the page's own wasm file
+    /// arrives, and storage alone would then say plain `LoggedOut`.
+    fn settle(&self, next: AuthState) {
+        #[cfg(feature = "hydrate")]
+        if live::defer_while_hydrating(&next) {
+            return;
+        }
+        self.state.set(next);
     }
 
     /// The tokens as localStorage holds them now (another tab may have
@@ -247,9 +266,9 @@ impl Session {
     fn end(&self, failure: AuthFailure) {
         leptos::logging::log!("session ended: {failure}");
         // Several calls may fail on one refresh; the first one decides.
-        let already_ended = self.state.with_untracked(|state| {
-            matches!(state, AuthState::Expired | AuthState::SignedOutElsewhere)
-        });
+        let already_ended = self.state.with_untracked(AuthState::has_ended);
+        #[cfg(feature = "hydrate")]
+        let already_ended = already_ended || live::ended_while_hydrating();
         if already_ended {
             token_store::clear();
             return;
@@ -273,7 +292,7 @@ impl Session {
     fn forget(&self, next: AuthState) -> Option<StoredTokens> {
         let stored = self.load();
         token_store::clear();
-        self.state.set(next);
+        self.settle(next);
         stored
     }
 }
@@ -311,8 +330,29 @@ mod live {
     /// Hydration is over: the state may now follow localStorage.
     pub fn hydration_finished() {
         if let Some(session) = HYDRATING.take() {
-            session.state.set(stored_state());
+            let ended = ENDED_WHILE_HYDRATING.take();
+            let next = match ended {
+                Some(reason) if read().is_none() => reason,
+                _ => stored_state(),
+            };
+            session.state.set(next);
         }
+    }
+
+    /// True while hydrating: the state is left alone, and the first ended
+    /// session's reason is kept for [`hydration_finished`].
+    pub fn defer_while_hydrating(next: &AuthState) -> bool {
+        if HYDRATING.get().is_none() {
+            return false;
+        }
+        if next.has_ended() && !ended_while_hydrating() {
+            ENDED_WHILE_HYDRATING.set(Some(next.clone()));
+        }
+        true
+    }
+
+    pub fn ended_while_hydrating() -> bool {
+        ENDED_WHILE_HYDRATING.with_borrow(Option::is_some)
     }
 
     // The session's work with the server sits behind split points (`cargo
@@ -358,6 +398,7 @@ mod live {
         /// must stay `Unknown` until then or the page would no longer match
         /// the server's HTML.
         static HYDRATING: Cell<Option<Session>> = const { Cell::new(None) };
+        static ENDED_WHILE_HYDRATING: RefCell<Option<AuthState>> = const { RefCell::new(None) };
     }
 
     pub fn start(session: Session) {

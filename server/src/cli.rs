@@ -105,6 +105,9 @@ pub enum UserCommand {
     Activate { username: String },
     /// List users.
     List,
+    /// Two-step sign-in of a user.
+    #[command(subcommand)]
+    Mfa(MfaCommand),
     /// Import users from Django (`manage.py dumpdata auth.user`) or a CSV of
     /// `username,password_hash[,is_active]`. Django's pbkdf2_sha256,
     /// argon2, bcrypt_sha256 and bcrypt hashes keep working (replaced by
@@ -119,6 +122,15 @@ pub enum UserCommand {
         #[arg(long, value_enum, default_value = "json")]
         format: ImportFileFormat,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MfaCommand {
+    /// Turn two-step sign-in off for a user who lost both the
+    /// authenticator app and the recovery codes; every session of theirs
+    /// is logged out. They sign in with the password alone, and may set
+    /// up an app again.
+    Reset { username: String },
 }
 
 /// `--format` of `user import`.
@@ -190,6 +202,9 @@ pub async fn run_admin(tessera: &Tessera, command: AdminCommand) -> Result<(), C
             set_active(tessera, &username, true).await
         }
         AdminCommand::User(UserCommand::List) => list_users(tessera).await,
+        AdminCommand::User(UserCommand::Mfa(MfaCommand::Reset { username })) => {
+            reset_two_step(tessera, &username).await
+        }
         AdminCommand::User(UserCommand::Import { file, format }) => {
             import_users(tessera, &file, format).await
         }
@@ -288,6 +303,20 @@ async fn set_active(tessera: &Tessera, username: &str, active: bool) -> Result<(
         println!("{username:?} deactivated; their sessions are logged out");
     }
     Ok(())
+}
+
+/// `tessera user mfa reset NAME`
+async fn reset_two_step(tessera: &Tessera, username: &str) -> Result<(), CliError> {
+    match tessera.two_step.reset(username).await {
+        Ok(()) => {
+            println!("two-step sign-in of {username:?} turned off; their sessions are logged out");
+            Ok(())
+        }
+        Err(AuthError::TwoStepNotOn) => Err(CliError::Usage(format!(
+            "{username:?} does not have two-step sign-in on; nothing changed"
+        ))),
+        Err(error) => Err(no_such_user(error, username)),
+    }
 }
 
 /// `tessera user list`

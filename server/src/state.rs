@@ -42,3 +42,9 @@ impl FromRef<AppState> for LeptosOptions {
         LeptosOptions::clone(&state.leptos_options)
     }
 }
+
+impl FromRef<AppState> for tessera::TwoStep {
+    fn from_ref(state: &AppState) -> Self {
+        state.tessera.two_step.clone()
+    }
+}

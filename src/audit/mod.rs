@@ -62,10 +62,19 @@ pub enum AuditKind {
     /// The owner set a new address: waiting for verification, or in
     /// place at once when verification is off or nothing verified is lost.
     EmailChanged,
+    /// Two-step sign-in (an authenticator app) was turned on; every other
+    /// session ended.
+    TwoStepEnabled,
+    /// Two-step sign-in was turned off by the owner (with a code) or by an
+    /// operator (`tessera user mfa reset`; the detail says which).
+    TwoStepDisabled,
+    /// A recovery code stood in for the app's code at a sign-in (every
+    /// other session ended).
+    RecoveryCodeUsed,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 23] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -86,6 +95,9 @@ impl AuditKind {
         Self::EmailVerificationSent,
         Self::EmailVerified,
         Self::EmailChanged,
+        Self::TwoStepEnabled,
+        Self::TwoStepDisabled,
+        Self::RecoveryCodeUsed,
     ];
 
     /// The stored and logged name.
@@ -111,6 +123,9 @@ impl AuditKind {
             Self::EmailVerificationSent => "email_verification_sent",
             Self::EmailVerified => "email_verified",
             Self::EmailChanged => "email_changed",
+            Self::TwoStepEnabled => "two_step_enabled",
+            Self::TwoStepDisabled => "two_step_disabled",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 

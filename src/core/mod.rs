@@ -29,7 +29,7 @@ use crate::password::PasswordHasher;
 use crate::sessions::rotation_queue::RotationQueue;
 use crate::settings::Policy;
 use crate::store::{
-    PasswordSwap, RevocationReason, RevokedSession, SessionOrigin, Store, VerifiedLogin,
+    EndedWith, PasswordSwap, RevocationReason, RevokedSession, SessionOrigin, Store, VerifiedLogin,
 };
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
@@ -98,6 +98,8 @@ pub(crate) struct Core {
     pub verification_keys: crate::accounts::email_verification::VerificationKeys,
     /// Seconds a verification link works.
     pub verification_timeout: i64,
+    /// Seals authenticator-app secrets in the database.
+    pub totp_sealer: crate::two_step::TotpSealer,
     /// Seconds audit events are kept.
     pub audit_retention: i64,
     /// Woken whenever a password attempt resolves: attempts waiting for
@@ -223,7 +225,14 @@ impl Core {
         let because = RevocationReason::PasswordChanged;
         let Some(ended) = self
             .store
-            .end_other_sessions(user_id, None, now, because, Some(swap), Some(event.clone()))
+            .end_other_sessions(
+                user_id,
+                None,
+                now,
+                because,
+                Some(EndedWith::Password(swap)),
+                Some(event.clone()),
+            )
             .await?
         else {
             return Ok(None);

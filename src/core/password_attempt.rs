@@ -140,6 +140,22 @@ impl PasswordAttempt {
     }
 }
 
+impl PasswordAttempt {
+    /// The password was right but the login is not done (two-step sign-in
+    /// asks for a code): the name's count stands, as for an attempt
+    /// abandoned, and nobody waits for it any longer.
+    pub async fn unfinished(mut self) -> Result<(), AuthError> {
+        self.resolved = true;
+        let outcome = self
+            .core
+            .store
+            .login_failed(&self.counted, &self.core.throttle, self.now, &[])
+            .await;
+        self.core.attempts_settled.notify_waiters();
+        Ok(outcome?)
+    }
+}
+
 impl Drop for PasswordAttempt {
     /// An attempt abandoned before its verdict (the client went away, the
     /// store failed) stays counted as a failure of the name, but is no

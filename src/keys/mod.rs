@@ -13,7 +13,7 @@ mod algorithm;
 mod keyring;
 mod material;
 pub(crate) mod process_keys;
-mod sealing;
+pub(crate) mod sealing;
 mod signing_keys;
 
 pub use algorithm::{SigningAlgorithm, UnknownAlgorithm};

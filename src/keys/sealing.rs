@@ -51,23 +51,39 @@ pub struct Sealer {
 }
 
 impl Sealer {
+    /// The sealer of signing keys.
     pub fn new<'a>(current: &'a [u8], previous: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        Self::for_purpose(SEALING_INFO, current, previous)
+    }
+
+    /// A sealer whose keys are derived for `purpose` alone: what one
+    /// purpose sealed, no other opens.
+    pub(crate) fn for_purpose<'a>(
+        purpose: &[u8],
+        current: &'a [u8],
+        previous: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Self {
         let ciphers = std::iter::once(current)
             .chain(previous)
-            .map(|secret| ChaCha20Poly1305::new(&derive::<32>(secret, SEALING_INFO).into()))
+            .map(|secret| ChaCha20Poly1305::new(&derive::<32>(secret, purpose).into()))
             .collect();
         Self { ciphers }
     }
 
     pub fn seal(&self, binding: &KeyBinding<'_>, private_der: &[u8]) -> Vec<u8> {
+        self.seal_bound(&binding.associated_data(), private_der)
+    }
+
+    /// Seals `message` under the current secret, bound to `associated`.
+    pub(crate) fn seal_bound(&self, associated: &[u8], message: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_BYTES];
         getrandom::fill(&mut nonce).expect("the system random number generator works");
         let sealed = self.ciphers[0]
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: private_der,
-                    aad: &binding.associated_data(),
+                    msg: message,
+                    aad: associated,
                 },
             )
             .expect("sealing a short message cannot fail");
@@ -79,20 +95,30 @@ impl Sealer {
     /// then under its key id alone). `None`: nothing this process holds
     /// opens it for this row.
     pub fn open(&self, binding: &KeyBinding<'_>, sealed: &[u8]) -> Option<(Vec<u8>, bool)> {
+        let bound = binding.associated_data();
+        for (associated, outdated) in [(bound.as_slice(), false), (binding.kid.as_bytes(), true)] {
+            if let Some((message, previous)) = self.open_bound(associated, sealed) {
+                return Some((message, outdated || previous));
+            }
+        }
+        None
+    }
+
+    /// The message sealed bound to `associated`, and whether a previous
+    /// secret sealed it. `None`: nothing this process holds opens it.
+    pub(crate) fn open_bound(&self, associated: &[u8], sealed: &[u8]) -> Option<(Vec<u8>, bool)> {
         let (nonce, body) = sealed.split_at_checked(NONCE_BYTES)?;
         let nonce = Nonce::try_from(nonce).ok()?;
-        let bound = binding.associated_data();
-        let layouts: [(&[u8], bool); 2] = [(&bound, false), (binding.kid.as_bytes(), true)];
-        let opened = layouts.into_iter().find_map(|(aad, outdated)| {
-            self.ciphers.iter().enumerate().find_map(|(index, cipher)| {
-                let payload = Payload { msg: body, aad };
-                cipher
-                    .decrypt(&nonce, payload)
-                    .ok()
-                    .map(|der| (der, outdated || index > 0))
-            })
-        });
-        opened
+        self.ciphers.iter().enumerate().find_map(|(index, cipher)| {
+            let payload = Payload {
+                msg: body,
+                aad: associated,
+            };
+            cipher
+                .decrypt(&nonce, payload)
+                .ok()
+                .map(|message| (message, index > 0))
+        })
     }
 }
 

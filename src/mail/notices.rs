@@ -4,7 +4,8 @@
 //! password changed is never left unannounced), and only when the account
 //! has an address it may be mailed at (verified, or verification off) and
 //! `--security-notices` is on: the password changed or reset, a sign-in from
-//! a device the account was not used from before, the address replaced.
+//! a device the account was not used from before, the address replaced,
+//! two-step sign-in turned on or off, a recovery code used.
 
 use super::compose::html_body;
 use super::OutgoingMail;
@@ -67,6 +68,107 @@ pub(crate) async fn new_device(
     )))
 }
 
+/// Whom a notice goes to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Recipient<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub verified: bool,
+}
+
+impl<'a> Recipient<'a> {
+    pub fn of(user: &'a User) -> Self {
+        Self {
+            username: &user.username,
+            email: &user.email,
+            verified: user.email_verified,
+        }
+    }
+}
+
+/// What happened to two-step sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TwoStepEvent {
+    TurnedOn,
+    TurnedOff,
+    /// Turned off by an operator (`tessera user mfa reset`).
+    Reset,
+    RecoveryCodeUsed,
+}
+
+/// The notice of a change to two-step sign-in, if one is to be sent.
+pub(crate) fn two_step_changed(
+    core: &Core,
+    to: Recipient<'_>,
+    what: TwoStepEvent,
+    client: Client<'_>,
+    now: i64,
+) -> Option<OutgoingMail> {
+    if !core.security_notices || !core.may_mail(to.email, to.verified) {
+        return None;
+    }
+    let site = core.public_url.host();
+    let when = spoken_time(now);
+    let from = seen_from(client);
+    let account = to.username;
+    let (subject, what) = match what {
+        TwoStepEvent::TurnedOn => (
+            "Two-step sign-in was turned on",
+            format!(
+                "Two-step sign-in was turned on for the account {account} on {site}, on \
+                 {when} ({from}): signing in now takes a code from an authenticator app \
+                 after the password. Every other session was signed out."
+            ),
+        ),
+        TwoStepEvent::TurnedOff => (
+            "Two-step sign-in was turned off",
+            format!(
+                "Two-step sign-in was turned off for the account {account} on {site}, on \
+                 {when} ({from}): the password alone signs in now. Every other session \
+                 was signed out."
+            ),
+        ),
+        TwoStepEvent::Reset => (
+            "Two-step sign-in was turned off",
+            format!(
+                "An administrator turned two-step sign-in off for the account {account} \
+                 on {site}, on {when}: the password alone signs in now. Every session was \
+                 signed out."
+            ),
+        ),
+        TwoStepEvent::RecoveryCodeUsed => (
+            "A recovery code was used",
+            format!(
+                "Someone signed in to the account {account} on {site} with a recovery \
+                 code instead of the authenticator app's code, on {when} ({from}). That \
+                 code no longer works. Every other session was signed out."
+            ),
+        ),
+    };
+    let not_you = "If it was not you, someone knows your password and can pass the second \
+                   step: choose a new password with this link at once, and tell the site's \
+                   administrators.";
+    let link = core.public_url.link("/forgot-password");
+    let text = format!("{what}\n\n{not_you}\n{link}\n");
+    let html = html_body(&[&what, not_you], ("Reset the password", &link), &[]);
+    Some(OutgoingMail::new(
+        to.email,
+        format!("{subject} on {site}"),
+        text,
+        html,
+        site,
+    ))
+}
+
+/// The device and address of a client, as notices name them.
+fn seen_from(client: Client<'_>) -> String {
+    let device = crate::sessions::device::label(client.user_agent);
+    match client.address {
+        Some(address) => format!("{device}, address {address}"),
+        None => device,
+    }
+}
+
 /// `2026-12-03 09:05:04 UTC`.
 fn spoken_time(now: i64) -> String {
     crate::core::iso8601::format_utc(now)
@@ -87,11 +189,7 @@ pub(crate) fn password_changed(
     }
     let site = core.public_url.host();
     let when = spoken_time(now);
-    let device = crate::sessions::device::label(client.user_agent);
-    let from = match client.address {
-        Some(address) => format!("{device}, address {address}"),
-        None => device,
-    };
+    let from = seen_from(client);
     let how = match how {
         PasswordEvent::Changed => "was changed",
         PasswordEvent::Reset => "was reset with a link sent to this address",
@@ -131,11 +229,7 @@ pub(crate) fn address_changed(
         return None;
     }
     let site = core.public_url.host();
-    let device = crate::sessions::device::label(client.user_agent);
-    let from = match client.address {
-        Some(address) => format!("{device}, address {address}"),
-        None => device,
-    };
+    let from = seen_from(client);
     let to = if new_address.is_empty() {
         "no address".to_owned()
     } else {

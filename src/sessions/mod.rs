@@ -24,6 +24,7 @@ use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::sessions::bearer::{parse_authorization, Credentials};
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
+use crate::two_step::SecondStep;
 
 /// The user an access token belongs to, once every check has passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,10 +90,29 @@ impl Sessions {
         password: &str,
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
-        let outcome = self.check_login(username, password, client).await;
+        self.login_with_code(username, password, None, client).await
+    }
+
+    /// [`Sessions::login`] with the second step's code (`otp`: from the
+    /// authenticator app, or a recovery code), for accounts that have
+    /// two-step sign-in on; ignored for the others.
+    pub async fn login_with_code(
+        &self,
+        username: &str,
+        password: &str,
+        otp: Option<&str>,
+        client: Client<'_>,
+    ) -> Result<TokenPair, AuthError> {
+        let outcome = self.check_login(username, password, otp, client).await;
         crate::core::metrics::login(match &outcome {
             Ok(_) => "succeeded",
-            Err(AuthError::BadCredentials | AuthError::EmailNotVerified) => "failed",
+            Err(
+                AuthError::BadCredentials
+                | AuthError::EmailNotVerified
+                | AuthError::OtpInvalid
+                | AuthError::OtpMalformed,
+            ) => "failed",
+            Err(AuthError::OtpRequired) => "second step",
             Err(AuthError::Throttled { .. }) => "throttled",
             Err(AuthError::Busy) => "busy",
             Err(_) => "error",
@@ -104,6 +124,7 @@ impl Sessions {
         &self,
         username: &str,
         password: &str,
+        otp: Option<&str>,
         client: Client<'_>,
     ) -> Result<TokenPair, AuthError> {
         check_login_input(username, password)?;
@@ -117,7 +138,7 @@ impl Sessions {
                 user.as_ref().map(|user| user.password_hash.as_str()),
             )
             .await?;
-        let (user, rehash) = match (user, verdict) {
+        let (mut user, rehash) = match (user, verdict) {
             (Some(user), Verdict::Valid { rehash }) if user.is_active => (user, rehash),
             (user, verdict) => {
                 let why = match (&user, verdict) {
@@ -134,6 +155,47 @@ impl Sessions {
                 return Err(AuthError::BadCredentials);
             }
         };
+        let recovery_code = match crate::two_step::second_step(core, user.id, otp).await {
+            Ok(SecondStep::NotNeeded | SecondStep::Passed) => None,
+            Ok(SecondStep::RecoveryCode(hash)) => Some(hash),
+            // Not a failure of the password: counted against the name (as
+            // an attempt left unfinished), so that asking again without a
+            // code never resets what wrong codes counted.
+            Ok(SecondStep::CodeMissing) => {
+                attempt.unfinished().await?;
+                return Err(AuthError::OtpRequired);
+            }
+            Err(AuthError::OtpMalformed) => {
+                attempt.unfinished().await?;
+                return Err(AuthError::OtpMalformed);
+            }
+            Ok(SecondStep::Failed) => {
+                let event = AuditEvent::new(AuditKind::LoginFailed, core.now())
+                    .user(user.id)
+                    .username(username)
+                    .seen_from(client)
+                    .detail("wrong second-step code");
+                attempt.failed(event).await?;
+                return Err(AuthError::OtpInvalid);
+            }
+            Err(other) => return Err(other),
+        };
+        if let Some(hash) = &recovery_code {
+            let used = crate::two_step::use_recovery_code(core, &user, hash, client).await?;
+            // Using it stamped the row (every earlier token void): the
+            // session below checks the row is as verified, stamp included.
+            if let Some(stamp) = used {
+                user.tokens_revoked_at = Some(stamp);
+            } else {
+                let event = AuditEvent::new(AuditKind::LoginFailed, core.now())
+                    .user(user.id)
+                    .username(username)
+                    .seen_from(client)
+                    .detail("wrong recovery code");
+                attempt.failed(event).await?;
+                return Err(AuthError::OtpInvalid);
+            }
+        }
         // The marker names the user as typed: the name it will be shown with.
         let known_device = attempt.succeeded(username).await?;
         // The session starts after the hash: judged at that instant.

@@ -14,6 +14,7 @@ mod own_sessions;
 mod password_reset;
 mod sessions;
 mod throttle;
+pub(crate) mod two_step;
 mod users;
 
 pub use admin::{ProfileChange, StaffStanding, UserFilter};
@@ -21,12 +22,13 @@ pub use email_address::{EmailAccount, EmailState};
 pub use keys::KeyRow;
 pub use listener::Wake;
 pub use outbox::QueuedMail;
-pub use own_sessions::{PasswordSwap, SessionRow};
+pub use own_sessions::{EndedWith, PasswordSwap, SessionRow};
 pub use password_reset::PasswordAccount;
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,
     SessionOrigin, VerifiedLogin,
 };
+pub use two_step::{CodeProof, TwoStepChange};
 pub use users::{NewUser, User, UserState, UserSummary};
 
 use std::path::Path;

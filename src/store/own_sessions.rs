@@ -3,6 +3,7 @@
 //! query names the owner, so an id of someone else's session finds nothing.
 
 use super::audit::record_audit;
+use super::two_step::{apply_two_step_change, TwoStepChange};
 use super::{
     append_change, on_pool, on_writer, Changed, RevocationReason, RevokedSession, Store, StoreError,
 };
@@ -29,6 +30,26 @@ pub struct PasswordSwap<'a> {
     pub verified_hash: &'a str,
     pub new_hash: &'a str,
     pub notices: &'a [OutgoingMail],
+}
+
+/// What changes in the transaction that ends the sessions, applied only
+/// if its precondition still holds, and the mails that announce it.
+#[derive(Clone, Copy, Debug)]
+pub enum EndedWith<'a> {
+    Password(PasswordSwap<'a>),
+    TwoStep {
+        change: TwoStepChange<'a>,
+        notices: &'a [OutgoingMail],
+    },
+}
+
+impl EndedWith<'_> {
+    fn notices(&self) -> &[OutgoingMail] {
+        match self {
+            Self::Password(swap) => swap.notices,
+            Self::TwoStep { notices, .. } => notices,
+        }
+    }
 }
 
 /// Sessions neither revoked nor past their cap that can still refresh (a
@@ -89,8 +110,8 @@ impl Store {
         })
     }
 
-    /// Ends every live session of `user_id` but `keep`, and with `password`
-    /// swaps the hash (and queues its notices) in the same transaction.
+    /// Ends every live session of `user_id` but `keep`, and makes the change
+    /// `with` (queueing its notices) in the same transaction.
     /// `None` when the hash is no longer the one verified (changed
     /// meanwhile): nothing is done then.
     /// The user's access tokens are not voided wholesale (unlike the CLI's
@@ -102,28 +123,32 @@ impl Store {
         keep: Option<&str>,
         now: i64,
         because: RevocationReason,
-        password: Option<PasswordSwap<'_>>,
+        with: Option<EndedWith<'_>>,
         audit: Option<AuditEvent>,
     ) -> Result<Option<Vec<RevokedSession>>, StoreError> {
-        let notices = password.map_or(&[][..], |swap| swap.notices);
         let append_event = self.append_event_sql();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            if let Some(swap) = password {
-                let swapped = sqlx::query(
-                    "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
-                )
-                .bind(swap.new_hash)
-                .bind(user_id)
-                .bind(swap.verified_hash)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if !swapped {
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
+            let applied =
+                match with {
+                    None => true,
+                    Some(EndedWith::Password(swap)) => sqlx::query(
+                        "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+                    )
+                    .bind(swap.new_hash)
+                    .bind(user_id)
+                    .bind(swap.verified_hash)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1,
+                    Some(EndedWith::TwoStep { change, .. }) => {
+                        apply_two_step_change!(tx, user_id, now, change)?
+                    }
+                };
+            if !applied {
+                tx.rollback().await?;
+                return Ok(None);
             }
             // Tokens without a session (minted by the site this one replaced,
             // accepted with `--accept-foreign-tokens`) cannot be told apart by
@@ -152,6 +177,7 @@ impl Store {
             // How many ended is known only now.
             let audit = audit.map(|event| event.detail(sessions_ended(ended.len())));
             record_audit!(tx, audit.iter())?;
+            let notices = with.as_ref().map_or(&[][..], EndedWith::notices);
             super::outbox::queue_mail!(tx, notices, now)?;
             tx.commit().await?;
             Ok(Some(ended))

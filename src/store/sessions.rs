@@ -68,6 +68,8 @@ pub enum RevocationReason {
     EndedByOwner,
     /// A staff member ended it (the admin API or console).
     EndedByAdmin,
+    /// Two-step sign-in was turned on or off, or a recovery code used.
+    TwoStepChanged,
 }
 
 impl RevocationReason {
@@ -80,6 +82,7 @@ impl RevocationReason {
             Self::Activated => "activated",
             Self::EndedByOwner => "ended by owner",
             Self::EndedByAdmin => "ended by admin",
+            Self::TwoStepChanged => "two-step changed",
         }
     }
 }

@@ -338,6 +338,9 @@ fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
         "password_reset" => ("Password reset with a mailed link", false),
         "email_verified" => ("Email address confirmed", false),
         "email_changed" => ("Email address changed", false),
+        "two_step_enabled" => ("Two-step sign-in turned on", false),
+        "two_step_disabled" => ("Two-step sign-in turned off", true),
+        "recovery_code_used" => ("Signed in with a recovery code", true),
         other => return (other.replace('_', " "), false),
     };
     (what.to_owned(), warning)

@@ -191,7 +191,23 @@ impl From<AuthError> for AuthFailure {
                 field: "key".into(),
                 message: capitalized(&refused.to_string()),
             },
-            AuthError::Store(_) | AuthError::Hasher(_) | AuthError::Keys(_) => {
+            // The login page shows the code field for any of the three.
+            AuthError::OtpRequired | AuthError::OtpInvalid | AuthError::OtpMalformed => {
+                Self::Invalid {
+                    field: "otp".into(),
+                    message: error.to_string(),
+                }
+            }
+            AuthError::TwoStepAlreadyOn | AuthError::TwoStepNotSetUp | AuthError::TwoStepNotOn => {
+                Self::Invalid {
+                    field: "two_step".into(),
+                    message: error.to_string(),
+                }
+            }
+            AuthError::Store(_)
+            | AuthError::Hasher(_)
+            | AuthError::Keys(_)
+            | AuthError::TwoStepUnreadable => {
                 leptos::logging::error!("server function failed: {error}");
                 Self::Server("internal error".into())
             }

@@ -133,6 +133,9 @@ pub enum EventType {
     EmailVerificationSent,
     EmailVerified,
     EmailChanged,
+    TwoStepEnabled,
+    TwoStepDisabled,
+    RecoveryCodeUsed,
 }
 
 /// A page of events, newest first.

@@ -107,6 +107,10 @@ impl ApiError {
             AuthError::BadCredentials => Self::Unauthorized(error.to_string()),
             // dj-rest-auth's login answer for an address not yet verified.
             AuthError::EmailNotVerified => Self::NonField(error.to_string()),
+            // Two-step sign-in: programs tell the two apart by `code`.
+            AuthError::OtpRequired => Self::UnauthorizedCode(error.to_string(), "otp_required"),
+            AuthError::OtpInvalid => Self::UnauthorizedCode(error.to_string(), "otp_invalid"),
+            AuthError::OtpMalformed => Self::Fields(vec![("otp", error.to_string())]),
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::Busy => Self::Busy { retry_after: 1 },
             AuthError::PasswordTooLong => Self::too_long("password"),
@@ -185,6 +189,20 @@ impl ApiError {
             }
             AuthError::PasswordTooLong => Self::too_long("new_password"),
             other => Self::from_login(other),
+        }
+    }
+
+    /// A failure of the two-step endpoints: a code's problems are on the
+    /// `code` field; a change that does not fit the state is 409.
+    pub fn from_two_step(error: AuthError) -> Self {
+        match error {
+            AuthError::OtpInvalid | AuthError::OtpMalformed => {
+                Self::Fields(vec![("code", error.to_string())])
+            }
+            AuthError::TwoStepAlreadyOn | AuthError::TwoStepNotSetUp | AuthError::TwoStepNotOn => {
+                Self::Conflict(error.to_string())
+            }
+            other => Self::from_account(other),
         }
     }
 

@@ -15,6 +15,7 @@ mod openapi;
 mod password_reset_views;
 mod responses;
 mod token_views;
+mod two_step_views;
 
 pub use auth_user::AuthUser;
 pub use browsable::{answers_a_program, Browsable, BrowsableLayer};
@@ -34,6 +35,7 @@ const POST_ONLY: &str = "POST, OPTIONS";
 const READ_ONLY: &str = "GET, HEAD, OPTIONS";
 const DELETE_ONLY: &str = "DELETE, OPTIONS";
 const READ_AND_PATCH: &str = "GET, PATCH, HEAD, OPTIONS";
+const READ_AND_DELETE: &str = "GET, DELETE, HEAD, OPTIONS";
 
 /// The API routes. A browser asking for HTML gets a readable page instead of
 /// raw JSON: [`BrowsableLayer`], around the whole router.
@@ -59,6 +61,21 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/password/change/",
             protected(post(account_views::change_password), POST_ONLY),
+        )
+        .route(
+            "/api/totp/",
+            protected(
+                get(two_step_views::status).delete(two_step_views::destroy),
+                READ_AND_DELETE,
+            ),
+        )
+        .route(
+            "/api/totp/setup/",
+            protected(post(two_step_views::setup), POST_ONLY),
+        )
+        .route(
+            "/api/totp/confirm/",
+            protected(post(two_step_views::confirm), POST_ONLY),
         )
         .route(
             "/api/password/reset/",

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{BadRequestBody, Detail, TokenMessage};
 use super::responses::{
-    AccessRefused, BadRequest, Forbidden, NotFound, NotValid, PayloadTooLarge, Throttled,
+    AccessRefused, BadRequest, Conflict, Forbidden, NotFound, NotValid, PayloadTooLarge, Throttled,
     Unavailable, Unsupported,
 };
 
@@ -44,6 +44,10 @@ pub const BEARER: &str = "jwt";
         super::account_views::destroy,
         super::account_views::end_others,
         super::account_views::change_password,
+        super::two_step_views::status,
+        super::two_step_views::setup,
+        super::two_step_views::confirm,
+        super::two_step_views::destroy,
         super::password_reset_views::request_reset,
         super::password_reset_views::confirm_reset,
         super::email_views::verify_email,
@@ -72,6 +76,7 @@ pub const BEARER: &str = "jwt";
             AccessRefused,
             Forbidden,
             NotFound,
+            Conflict,
             PayloadTooLarge,
             Unsupported,
             Throttled,
@@ -83,6 +88,7 @@ pub const BEARER: &str = "jwt";
         (name = "token", description = "Log in, refresh, verify, log out (simplejwt's views)"),
         (name = "protected", description = "Resources that need an access token"),
         (name = "account", description = "A logged-in person's sessions and password"),
+        (name = "two-step", description = "Two-step sign-in with an authenticator app: set up, turn on, turn off"),
         (name = "admin", description = "Staff only: users, their sessions, the audit log"),
         (name = "keys", description = "Public keys for verifying tokens elsewhere"),
         (name = "health", description = "Probes for load balancers and orchestrators"),

@@ -38,6 +38,11 @@ pub struct Forbidden(Detail<'static>);
 #[derive(ToResponse)]
 pub struct NotFound(Detail<'static>);
 
+/// The request does not fit the state of things (two-step sign-in is
+/// already on, not set up, or not on)
+#[derive(ToResponse)]
+pub struct Conflict(Detail<'static>);
+
 /// The body is larger than the server reads (`--max-body-bytes`, 64 KiB
 /// by default)
 #[derive(ToResponse)]

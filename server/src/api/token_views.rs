@@ -25,6 +25,10 @@ pub struct ObtainPairRequest {
     /// refused, and so is a NUL character.
     #[schema(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     password: String,
+    /// For an account with two-step sign-in on: the code from the
+    /// authenticator app, or a recovery code. Ignored for other accounts.
+    #[schema(example = "123456")]
+    otp: Option<String>,
 }
 
 impl DrfBody for ObtainPairRequest {
@@ -33,8 +37,13 @@ impl DrfBody for ObtainPairRequest {
         let mut errors = FieldErrors::new();
         let username = fields.char_field("username", &mut errors);
         let password = fields.password_field("password", &mut errors);
+        let otp = fields.optional_text("otp", &mut errors);
         match (username, password) {
-            (Some(username), Some(password)) => Ok(Self { username, password }),
+            (Some(username), Some(password)) if errors.is_empty() => Ok(Self {
+                username,
+                password,
+                otp,
+            }),
             _ => Err(ApiError::Fields(errors)),
         }
     }
@@ -137,10 +146,14 @@ pub struct Empty {}
 pub async fn obtain_pair(
     State(sessions): State<Sessions>,
     caller: Caller,
-    Drf(ObtainPairRequest { username, password }): Drf<ObtainPairRequest>,
+    Drf(ObtainPairRequest {
+        username,
+        password,
+        otp,
+    }): Drf<ObtainPairRequest>,
 ) -> Result<(NoStore, KnownDevice, Json<ObtainedPair>), ApiError> {
     let pair = sessions
-        .login(&username, &password, caller.client())
+        .login_with_code(&username, &password, otp.as_deref(), caller.client())
         .await
         .map_err(ApiError::from_login)?;
     // simplejwt's key order: refresh first.

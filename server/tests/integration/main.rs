@@ -32,4 +32,5 @@ mod signing_keys;
 mod sync_lag;
 mod throttling;
 mod token_api;
+mod two_step;
 mod user_import;

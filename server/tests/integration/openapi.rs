@@ -63,6 +63,10 @@ async fn the_document_lists_every_operation_of_the_api() {
         ("delete", "/api/sessions/{id}/", "sessions_destroy"),
         ("post", "/api/sessions/end-others/", "sessions_end_others"),
         ("post", "/api/password/change/", "password_change"),
+        ("get", "/api/totp/", "totp_status"),
+        ("delete", "/api/totp/", "totp_destroy"),
+        ("post", "/api/totp/setup/", "totp_setup"),
+        ("post", "/api/totp/confirm/", "totp_confirm"),
         ("post", "/api/password/reset/", "password_reset"),
         (
             "post",
@@ -347,6 +351,77 @@ async fn every_answer_of_the_account_endpoints_is_documented() {
     }
     let anonymous = app.get("/api/sessions/", &[]).await;
     assert_documented(&document, "GET", "/api/sessions/", &anonymous);
+}
+
+#[tokio::test]
+async fn every_answer_of_the_two_step_endpoints_is_documented() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    app.add_user("otto", "otto-password").await;
+    let (access, _) = app.tokens("otto", "otto-password").await;
+    let bearer = format!("Bearer {access}");
+    let authorized = |method: &str, path: &str, body: &str| {
+        let mut headers = vec![("Authorization", bearer.as_str())];
+        if !body.is_empty() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        request(method, path, &headers, body.as_bytes())
+    };
+    let checked = |method: &'static str, path: &'static str, reply: Reply, status: u16| {
+        assert_eq!(reply.status, status, "{method} {path}: {}", reply.text());
+        assert_documented(&document, method, path, &reply);
+        reply
+    };
+
+    let status = app.send(authorized("GET", "/api/totp/", "")).await;
+    checked("GET", "/api/totp/", status, 200);
+    let early = app
+        .send(authorized(
+            "POST",
+            "/api/totp/confirm/",
+            r#"{"code": "123456"}"#,
+        ))
+        .await;
+    checked("POST", "/api/totp/confirm/", early, 409);
+    let off = app
+        .send(authorized("DELETE", "/api/totp/", r#"{"code": "123456"}"#))
+        .await;
+    checked("DELETE", "/api/totp/", off, 409);
+    let setup = app.send(authorized("POST", "/api/totp/setup/", "")).await;
+    let setup = checked("POST", "/api/totp/setup/", setup, 200);
+    let secret = setup.json()["secret"].as_str().unwrap().to_owned();
+    let bad = app
+        .send(authorized(
+            "POST",
+            "/api/totp/confirm/",
+            r#"{"code": "12"}"#,
+        ))
+        .await;
+    checked("POST", "/api/totp/confirm/", bad, 400);
+    let code = tessera::testing::totp_code(&secret, app.now());
+    let body = format!(r#"{{"code": "{code}"}}"#);
+    let on = app
+        .send(authorized("POST", "/api/totp/confirm/", &body))
+        .await;
+    checked("POST", "/api/totp/confirm/", on, 200);
+    let again = app.send(authorized("POST", "/api/totp/setup/", "")).await;
+    checked("POST", "/api/totp/setup/", again, 409);
+
+    let asked = app.login("otto", "otto-password").await;
+    checked("POST", "/api/token/", asked, 401);
+    let malformed = app
+        .post_json(
+            "/api/token/",
+            r#"{"username": "otto", "password": "otto-password", "otp": "1"}"#,
+        )
+        .await;
+    checked("POST", "/api/token/", malformed, 400);
+
+    app.advance(30);
+    let code = tessera::testing::totp_code(&secret, app.now());
+    let body = format!(r#"{{"code": "{code}"}}"#);
+    let off = app.send(authorized("DELETE", "/api/totp/", &body)).await;
+    checked("DELETE", "/api/totp/", off, 204);
 }
 
 #[tokio::test]

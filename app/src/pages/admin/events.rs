@@ -13,7 +13,7 @@ use crate::display::local_time;
 use crate::session::use_session;
 
 /// Every type of event, as the log names it, and in words.
-pub const EVENT_TYPES: [(&str, &str); 20] = [
+pub const EVENT_TYPES: [(&str, &str); 23] = [
     ("login_succeeded", "Login succeeded"),
     ("login_failed", "Login failed"),
     ("login_throttled", "Login throttled"),
@@ -34,6 +34,9 @@ pub const EVENT_TYPES: [(&str, &str); 20] = [
     ("email_verification_sent", "Email confirmation link sent"),
     ("email_verified", "Email address confirmed"),
     ("email_changed", "Email address changed"),
+    ("two_step_enabled", "Two-step sign-in turned on"),
+    ("two_step_disabled", "Two-step sign-in turned off"),
+    ("recovery_code_used", "Recovery code used"),
 ];
 
 fn type_words(kind: &str) -> String {
