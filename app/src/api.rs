@@ -71,17 +71,19 @@ impl SignupRules {
 }
 
 /// Username and password in, a new session's tokens out. `known_device`:
-/// the marker an earlier login of this name gave this browser, if any.
+/// the marker an earlier login of this name gave this browser, if any;
+/// `otp`: the second step's code, for an account with two-step sign-in on.
 #[server]
 pub async fn login(
     username: String,
     password: String,
     #[server(default)] known_device: Option<String>,
+    #[server(default)] otp: Option<String>,
 ) -> Result<Tokens, AuthFailure> {
     let caller = ssr::caller().with_known_device(known_device);
     let pair = ssr::core()?
         .sessions
-        .login(&username, &password, caller.client())
+        .login_with_code(&username, &password, otp.as_deref(), caller.client())
         .await
         .map_err(ssr::reject)?;
     ssr::login_tokens_of(pair).await

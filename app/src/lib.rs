@@ -24,6 +24,7 @@ pub mod session;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod token_store;
+pub mod two_step_api;
 
 use leptos::prelude::*;
 use leptos_router::{

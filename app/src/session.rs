@@ -23,6 +23,11 @@ use leptos::prelude::*;
 use crate::failure::AuthFailure;
 use crate::token_store::{self, now_ms, StoredTokens};
 
+/// The sessionStorage key of the reason this tab's session ended, and its values.
+const ENDED_KEY: &str = "tessera.ended";
+const EXPIRED: &str = "expired";
+const ELSEWHERE: &str = "elsewhere";
+
 /// The Web Lock held while a refresh runs.
 pub const REFRESH_LOCK: &str = "tessera.refresh";
 
@@ -72,6 +77,12 @@ pub fn use_session() -> Session {
     use_context::<Session>().unwrap_or_else(provide_session)
 }
 
+/// The login page has shown why the session ended: a later load of this
+/// tab no longer says it.
+pub fn reason_shown() {
+    let _ = crate::browser::take_tab_note(ENDED_KEY);
+}
+
 /// Called once hydration is over: until then the state stays `Unknown`, as
 /// the server rendered it.
 #[cfg(feature = "hydrate")]
@@ -110,10 +121,16 @@ impl Session {
         }
     }
 
-    pub async fn login(&self, username: String, password: String) -> Result<(), AuthFailure> {
+    /// Logs in; `otp`: the code of the second step, if the account asked.
+    pub async fn login(
+        &self,
+        username: String,
+        password: String,
+        otp: Option<String>,
+    ) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let marker = crate::known_devices::marker_for(&username);
-        let tokens = crate::api::login(username.clone(), password, marker).await?;
+        let tokens = crate::api::login(username.clone(), password, marker, otp).await?;
         crate::known_devices::remember(&username, tokens.known_device);
         self.adopt(
             StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
@@ -235,16 +252,16 @@ impl Session {
     /// Stores new tokens and shows them in every tab.
     fn adopt(&self, tokens: StoredTokens) {
         token_store::write(&tokens);
+        // A new session: why an earlier one ended no longer matters.
+        let _ = crate::browser::take_tab_note(ENDED_KEY);
         self.settle(AuthState::LoggedIn(tokens));
     }
 
-    /// Sets the state, or, while the page hydrates (when it must stay
-    /// `Unknown`), keeps an ended session's reason for the moment it is
-    /// over: a protected call may fail before the page's own wasm file
-    /// arrives, and storage alone would then say plain `LoggedOut`.
+    /// Sets the state, except while the page hydrates (when it must stay
+    /// `Unknown`): hydration's end reads the state from storage then.
     fn settle(&self, next: AuthState) {
         #[cfg(feature = "hydrate")]
-        if live::defer_while_hydrating(&next) {
+        if live::hydrating() {
             return;
         }
         self.state.set(next);
@@ -267,8 +284,6 @@ impl Session {
         leptos::logging::log!("session ended: {failure}");
         // Several calls may fail on one refresh; the first one decides.
         let already_ended = self.state.with_untracked(AuthState::has_ended);
-        #[cfg(feature = "hydrate")]
-        let already_ended = already_ended || live::ended_while_hydrating();
         if already_ended {
             token_store::clear();
             return;
@@ -292,6 +307,16 @@ impl Session {
     fn forget(&self, next: AuthState) -> Option<StoredTokens> {
         let stored = self.load();
         token_store::clear();
+        // The reason outlives a reload of this tab (the page may be reloaded
+        // before it shows the login page, or end while still hydrating).
+        let reason = match next {
+            AuthState::Expired => Some(EXPIRED),
+            AuthState::SignedOutElsewhere => Some(ELSEWHERE),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            crate::browser::note_in_tab(ENDED_KEY, reason);
+        }
         self.settle(next);
         stored
     }
@@ -308,8 +333,8 @@ mod live {
     use futures::future::{FutureExt, LocalBoxFuture, Shared};
     use leptos::prelude::*;
 
-    use super::{AuthState, Session, REFRESH_LOCK};
-    use crate::browser::{sleep, with_lock};
+    use super::{AuthState, Session, ELSEWHERE, ENDED_KEY, EXPIRED, REFRESH_LOCK};
+    use crate::browser::{sleep, take_tab_note, with_lock};
     use crate::failure::AuthFailure;
     use crate::token_store::{now_ms, read, write, StoredTokens, STORAGE_KEY};
 
@@ -330,29 +355,20 @@ mod live {
     /// Hydration is over: the state may now follow localStorage.
     pub fn hydration_finished() {
         if let Some(session) = HYDRATING.take() {
-            let ended = ENDED_WHILE_HYDRATING.take();
-            let next = match ended {
-                Some(reason) if read().is_none() => reason,
+            // A session that ended in this tab (before a reload, or while
+            // hydrating) says why, unless someone logged in since.
+            let ended = take_tab_note(ENDED_KEY);
+            let next = match (read(), ended.as_deref()) {
+                (None, Some(EXPIRED)) => AuthState::Expired,
+                (None, Some(ELSEWHERE)) => AuthState::SignedOutElsewhere,
                 _ => stored_state(),
             };
             session.state.set(next);
         }
     }
 
-    /// True while hydrating: the state is left alone, and the first ended
-    /// session's reason is kept for [`hydration_finished`].
-    pub fn defer_while_hydrating(next: &AuthState) -> bool {
-        if HYDRATING.get().is_none() {
-            return false;
-        }
-        if next.has_ended() && !ended_while_hydrating() {
-            ENDED_WHILE_HYDRATING.set(Some(next.clone()));
-        }
-        true
-    }
-
-    pub fn ended_while_hydrating() -> bool {
-        ENDED_WHILE_HYDRATING.with_borrow(Option::is_some)
+    pub fn hydrating() -> bool {
+        HYDRATING.get().is_some()
     }
 
     // The session's work with the server sits behind split points (`cargo
@@ -398,7 +414,6 @@ mod live {
         /// must stay `Unknown` until then or the page would no longer match
         /// the server's HTML.
         static HYDRATING: Cell<Option<Session>> = const { Cell::new(None) };
-        static ENDED_WHILE_HYDRATING: RefCell<Option<AuthState>> = const { RefCell::new(None) };
     }
 
     pub fn start(session: Session) {

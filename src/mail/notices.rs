@@ -113,7 +113,7 @@ pub(crate) fn two_step_changed(
     let account = to.username;
     let (subject, what) = match what {
         TwoStepEvent::TurnedOn => (
-            "Two-step sign-in was turned on",
+            format!("Two-step sign-in was turned on for your account on {site}"),
             format!(
                 "Two-step sign-in was turned on for the account {account} on {site}, on \
                  {when} ({from}): signing in now takes a code from an authenticator app \
@@ -121,7 +121,7 @@ pub(crate) fn two_step_changed(
             ),
         ),
         TwoStepEvent::TurnedOff => (
-            "Two-step sign-in was turned off",
+            format!("Two-step sign-in was turned off for your account on {site}"),
             format!(
                 "Two-step sign-in was turned off for the account {account} on {site}, on \
                  {when} ({from}): the password alone signs in now. Every other session \
@@ -129,7 +129,7 @@ pub(crate) fn two_step_changed(
             ),
         ),
         TwoStepEvent::Reset => (
-            "Two-step sign-in was turned off",
+            format!("Two-step sign-in was turned off for your account on {site}"),
             format!(
                 "An administrator turned two-step sign-in off for the account {account} \
                  on {site}, on {when}: the password alone signs in now. Every session was \
@@ -137,7 +137,7 @@ pub(crate) fn two_step_changed(
             ),
         ),
         TwoStepEvent::RecoveryCodeUsed => (
-            "A recovery code was used",
+            format!("A recovery code was used to sign in to your account on {site}"),
             format!(
                 "Someone signed in to the account {account} on {site} with a recovery \
                  code instead of the authenticator app's code, on {when} ({from}). That \
@@ -151,13 +151,7 @@ pub(crate) fn two_step_changed(
     let link = core.public_url.link("/forgot-password");
     let text = format!("{what}\n\n{not_you}\n{link}\n");
     let html = html_body(&[&what, not_you], ("Reset the password", &link), &[]);
-    Some(OutgoingMail::new(
-        to.email,
-        format!("{subject} on {site}"),
-        text,
-        html,
-        site,
-    ))
+    Some(OutgoingMail::new(to.email, subject, text, html, site))
 }
 
 /// The device and address of a client, as notices name them.

@@ -115,6 +115,26 @@ pub fn forget(key: &str) {
     LocalStorage::delete(key);
 }
 
+/// Keeps `value` for this tab alone, across reloads (sessionStorage).
+pub fn note_in_tab(key: &str, value: &str) {
+    if let Some(storage) = tab_storage() {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// What [`note_in_tab`] kept under `key`, removed as it is read.
+pub fn take_tab_note(key: &str) -> Option<String> {
+    let storage = tab_storage()?;
+    let note = storage.get_item(key).ok().flatten();
+    let _ = storage.remove_item(key);
+    note
+}
+
+/// Plain strings, no JSON: this code is in the main module every page waits for.
+fn tab_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
 /// Milliseconds since the epoch on the browser's clock.
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64

@@ -7,6 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::account_email::EmailAddress;
+use super::account_two_step::TwoStepSignIn;
 use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::api::{self, ActivityItem, SessionItem, SignupRules};
 use crate::components::RequireLogin;
@@ -26,6 +27,7 @@ pub fn Account() -> impl IntoView {
                 <Sessions generation />
                 <EmailAddress />
                 <PasswordChange generation />
+                <TwoStepSignIn generation />
                 <RecentActivity generation />
             </RequireLogin>
         </section>

@@ -33,18 +33,35 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
-    let submit = Action::new_unsync(move |(name, secret, address): &(String, String, String)| {
-        let (name, secret, address) = (name.clone(), secret.clone(), address.clone());
+    // The second step: after a right password, an account with two-step
+    // sign-in asks for a code; the name and password stay as typed.
+    let otp = RwSignal::new(String::new());
+    let asking_code = RwSignal::new(false);
+    let submit = Action::new_unsync(move |typed: &(String, String, String, String)| {
+        let (name, secret, address, code) = typed.clone();
         async move {
             // `Ok(false)`: the account waits for its address to be confirmed.
             match kind {
-                CredentialsKind::Login => session.login(name, secret).await.map(|()| true),
+                CredentialsKind::Login => {
+                    let code = (!code.trim().is_empty()).then_some(code);
+                    session.login(name, secret, code).await.map(|()| true)
+                }
                 CredentialsKind::SignUp { .. } => session.sign_up(name, secret, address).await,
             }
         }
     });
     let busy = submit.pending();
     let failure = last_failure(submit);
+    Effect::new(move |_| {
+        let asked = failure.with(|failure| {
+            field_message(failure.as_ref(), "otp_required").is_some()
+                || field_message(failure.as_ref(), "otp").is_some()
+        });
+        if asked && !asking_code.get_untracked() {
+            asking_code.set(true);
+            focus_code_field();
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(true)) = submit.value().get() {
             password.set(String::new());
@@ -68,6 +85,7 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
                 username.get_untracked(),
                 password.get_untracked(),
                 email.get_untracked(),
+                otp.get_untracked(),
             ));
         }
     };
@@ -77,6 +95,12 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let password_error =
         move || failure.with(|failure| field_message(failure.as_ref(), "password"));
     let email_error = move || failure.with(|failure| field_message(failure.as_ref(), "email"));
+    let otp_error = move || failure.with(|failure| field_message(failure.as_ref(), "otp"));
+    let start_over = move |_| {
+        asking_code.set(false);
+        otp.set(String::new());
+        password.set(String::new());
+    };
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
     let unverified =
         move || failure.with(|failure| field_message(failure.as_ref(), "verification"));
@@ -98,11 +122,29 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
 
     view! {
         <form class="form" method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
-            <Field id="username" label="Username" kind=FieldKind::Username autocomplete="username"
-                value=username error=Signal::derive(username_error) />
-            <Field id="password" label="Password" kind=FieldKind::Password
-                autocomplete=password_autocomplete value=password
-                error=Signal::derive(password_error) hint=hint min_length=min_length />
+            {move || if asking_code.get() {
+                view! {
+                    <p data-testid="second-step">
+                        "Signing in as " <strong>{move || username.get()}</strong> ". "
+                        <button type="button" class="button button-quiet" on:click=start_over>
+                            "Use another account"
+                        </button>
+                    </p>
+                    <Field id="otp" label="Code" kind=FieldKind::Username autocomplete="one-time-code"
+                        value=otp error=Signal::derive(otp_error)
+                        hint=Some("The 6-digit code from your authenticator app, or one of your recovery codes.".to_owned()) />
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <Field id="username" label="Username" kind=FieldKind::Username autocomplete="username"
+                        value=username error=Signal::derive(username_error) />
+                    <Field id="password" label="Password" kind=FieldKind::Password
+                        autocomplete=password_autocomplete value=password
+                        error=Signal::derive(password_error) hint=hint.clone() min_length=min_length />
+                }
+                    .into_any()
+            }}
             {match kind {
                 CredentialsKind::SignUp { email_required: true, .. } => Some(view! {
                     <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
@@ -136,12 +178,30 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
             >
                 // Until the app runs, the button says why it waits; what is
                 // typed meanwhile is kept (see `Field`).
-                {move || match (hydrated.get(), busy.get()) {
-                    (false, _) => "Loading…",
-                    (true, true) => busy_label,
-                    (true, false) => submit_label,
+                {move || match (hydrated.get(), busy.get(), asking_code.get()) {
+                    (false, _, _) => "Loading…",
+                    (true, true, true) => "Checking the code…",
+                    (true, false, true) => "Verify",
+                    (true, true, false) => busy_label,
+                    (true, false, false) => submit_label,
                 }}
             </button>
         </form>
     }
+}
+
+/// Puts the cursor in the code field once it appears.
+fn focus_code_field() {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async {
+        use wasm_bindgen::JsCast;
+        // After the field is rendered: the next turn of the event loop.
+        crate::browser::sleep(std::time::Duration::ZERO).await;
+        let field = leptos::tachys::dom::document()
+            .get_element_by_id("otp")
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(field) = field {
+            let _ = field.focus();
+        }
+    });
 }

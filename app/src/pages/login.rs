@@ -15,6 +15,11 @@ pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let reason =
         move || query.with(|query| query.get("reason").as_deref().and_then(LoginReason::parse));
+    Effect::new(move |_| {
+        if reason().is_some() {
+            crate::session::reason_shown();
+        }
+    });
     let status = use_login_status();
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
     // Whether the person came here already logged in, decided once the

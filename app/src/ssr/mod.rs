@@ -191,13 +191,16 @@ impl From<AuthError> for AuthFailure {
                 field: "key".into(),
                 message: capitalized(&refused.to_string()),
             },
-            // The login page shows the code field for any of the three.
-            AuthError::OtpRequired | AuthError::OtpInvalid | AuthError::OtpMalformed => {
-                Self::Invalid {
-                    field: "otp".into(),
-                    message: error.to_string(),
-                }
-            }
+            // The login page asks for the code on either; only the second
+            // is an error to show.
+            AuthError::OtpRequired => Self::Invalid {
+                field: "otp_required".into(),
+                message: error.to_string(),
+            },
+            AuthError::OtpInvalid | AuthError::OtpMalformed => Self::Invalid {
+                field: "otp".into(),
+                message: error.to_string(),
+            },
             AuthError::TwoStepAlreadyOn | AuthError::TwoStepNotSetUp | AuthError::TwoStepNotOn => {
                 Self::Invalid {
                     field: "two_step".into(),

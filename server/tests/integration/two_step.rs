@@ -10,6 +10,7 @@ use tessera::testing::totp_code;
 
 use crate::support::cli::{run, stdout};
 use crate::support::http::request;
+use crate::support::smtp::Mailbox;
 use crate::support::{
     on_both_engines, spawn_app_with, spawn_instance, str_field, Engine, Reply, TempDir, TestApp,
 };
@@ -406,6 +407,59 @@ on_both_engines!(
     wrong_codes_are_throttled_like_wrong_passwords,
     an_operator_resets_a_lost_phone,
 );
+
+/// Each change is mailed to the account's address: on, a recovery code
+/// used, off by the owner, off by an operator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_owner_is_told_of_each_change_by_mail() {
+    let mailbox = Mailbox::start();
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        relaxed_throttle(settings);
+        settings.mail.smtp_url = Some(mailbox.url());
+        settings.mail.from = "Tessera <noreply@tessera.test>".into();
+        settings.public_url = "https://auth.tessera.test".parse().unwrap();
+    })
+    .await;
+    let _sender = app.tessera.mail.spawn_sender();
+    app.tessera
+        .accounts
+        .create_user_with_email("fay", PASSWORD, "fay@example.com")
+        .await
+        .unwrap();
+    let (access, _) = app.tokens("fay", PASSWORD).await;
+    let (secret, codes) = turn_on(&app, &access).await;
+    let rescued = login_with(&app, "fay", &codes[0]).await;
+    let access = str_field(&rescued.json(), "access");
+    app.advance(30);
+    let body = json!({ "code": totp_code(&secret, app.now()) });
+    assert_eq!(
+        call(&app, "DELETE", "/api/totp/", &access, body)
+            .await
+            .status,
+        204
+    );
+    turn_on(&app, &access).await;
+    // What `tessera user mfa reset` runs (tested above as a command; here
+    // with this server's public URL).
+    app.tessera.two_step.reset("fay").await.unwrap();
+
+    let mails = mailbox.wait_for(5).await;
+    let subjects: Vec<String> = mails
+        .iter()
+        .map(|mail| mail.header("Subject").unwrap_or_default())
+        .collect();
+    let on = "Two-step sign-in was turned on for your account on auth.tessera.test";
+    let off = "Two-step sign-in was turned off for your account on auth.tessera.test";
+    let rescue = "A recovery code was used to sign in to your account on auth.tessera.test";
+    assert_eq!(subjects, [on, rescue, off, on, off]);
+    for mail in &mails {
+        assert_eq!(mail.recipients, ["fay@example.com"]);
+        assert!(!mail.text.contains(&secret), "the secret is never mailed");
+    }
+    assert!(mails[4]
+        .text
+        .contains("An administrator turned two-step sign-in off"));
+}
 
 /// Two instances on one PostgreSQL database: a setup begun on one is
 /// confirmed on the other, and a code accepted by one is refused by the other.

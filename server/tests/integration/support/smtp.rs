@@ -165,14 +165,18 @@ impl Drop for Mailbox {
 }
 
 impl ReceivedMail {
-    /// The value of header `name` (the first one).
+    /// The value of header `name` (the first one), unfolded (RFC 5322
+    /// §2.2.3: a long header goes on over lines that start with white space).
     pub fn header(&self, name: &str) -> Option<String> {
         let prefix = format!("{}:", name.to_ascii_lowercase());
-        self.text
-            .lines()
-            .take_while(|line| !line.is_empty())
-            .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
-            .map(|line| line[prefix.len()..].trim().to_owned())
+        let mut lines = self.text.lines().take_while(|line| !line.is_empty());
+        let first = lines.find(|line| line.to_ascii_lowercase().starts_with(&prefix))?;
+        let mut value = first[prefix.len()..].trim().to_owned();
+        for folded in lines.take_while(|line| line.starts_with([' ', '\t'])) {
+            value.push(' ');
+            value.push_str(folded.trim());
+        }
+        Some(value)
     }
 
     /// The `uid` and `token` of the reset link in the mail.
