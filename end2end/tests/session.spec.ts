@@ -235,9 +235,11 @@ test("tampered tokens lead back to the login page without a crash", async ({ pag
   }, STORAGE_KEY);
   await openHydrated(page, "/hello");
   await expect(page).toHaveURL(/\/login\?next=\/hello&reason=expired$/);
+  await expect(page.getByTestId("session-expired")).toBeVisible();
   expect(await storedTokens(page)).toBeNull();
 
-  // Not even JSON: simply logged out.
+  // Not even JSON: simply logged out (the reason above was shown, and is
+  // not said again).
   await page.evaluate((key) => localStorage.setItem(key, "}{ not json"), STORAGE_KEY);
   await openHydrated(page, "/hello");
   await expect(page).toHaveURL(/\/login\?next=\/hello$/);

@@ -15,6 +15,12 @@ pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let reason =
         move || query.with(|query| query.get("reason").as_deref().and_then(LoginReason::parse));
+    // Shown here: a later load of this tab need not say it again. At once
+    // (the notice below is then in the page), and again if the address
+    // changes to another reason while the page stays.
+    if reason().is_some() {
+        crate::session::reason_shown();
+    }
     Effect::new(move |_| {
         if reason().is_some() {
             crate::session::reason_shown();
