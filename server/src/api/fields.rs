@@ -122,6 +122,19 @@ impl Fields {
         None
     }
 
+    /// An optional CharField that may also be null (`allow_null=True`):
+    /// absent and null are both `None`.
+    pub fn optional_nullable_text(
+        &self,
+        name: &'static str,
+        errors: &mut FieldErrors,
+    ) -> Option<String> {
+        match self.0.get(name) {
+            Some(Value::Null) => None,
+            _ => self.optional_text(name, errors),
+        }
+    }
+
     /// An optional CharField that may be blank (a model field with
     /// `blank=True`: names, email): absent is `None`, the value stripped.
     pub fn optional_text(&self, name: &'static str, errors: &mut FieldErrors) -> Option<String> {

@@ -26,7 +26,8 @@ pub struct ObtainPairRequest {
     #[schema(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     password: String,
     /// For an account with two-step sign-in on: the code from the
-    /// authenticator app, or a recovery code. Ignored for other accounts.
+    /// authenticator app, or a recovery code (null: none). Ignored for
+    /// other accounts.
     #[schema(example = "123456")]
     otp: Option<String>,
 }
@@ -37,7 +38,7 @@ impl DrfBody for ObtainPairRequest {
         let mut errors = FieldErrors::new();
         let username = fields.char_field("username", &mut errors);
         let password = fields.password_field("password", &mut errors);
-        let otp = fields.optional_text("otp", &mut errors);
+        let otp = fields.optional_nullable_text("otp", &mut errors);
         match (username, password) {
             (Some(username), Some(password)) if errors.is_empty() => Ok(Self {
                 username,

@@ -169,6 +169,10 @@ async fn the_whole_life_of_an_authenticator_app(engine: Engine) {
         asked.header("www-authenticate"),
         Some(r#"Bearer realm="api""#)
     );
+    // A null code is no code.
+    let body = json!({ "username": "ana", "password": PASSWORD, "otp": null }).to_string();
+    let null_code = app.post_json("/api/token/", &body).await;
+    assert_eq!(null_code.json()["code"], "otp_required");
     // A wrong password says nothing about the second step.
     let body = json!({ "username": "ana", "password": "wrong", "otp": right }).to_string();
     let wrong_password = app.post_json("/api/token/", &body).await;
