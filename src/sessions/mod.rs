@@ -155,6 +155,14 @@ impl Sessions {
                 return Err(AuthError::BadCredentials);
             }
         };
+        // A right password with a wrong second step: a failed login.
+        let wrong_code = |user_id: i64, why: &str| {
+            AuditEvent::new(AuditKind::LoginFailed, core.now())
+                .user(user_id)
+                .username(username)
+                .seen_from(client)
+                .detail(why)
+        };
         let recovery_code = match crate::two_step::second_step(core, user.id, otp).await {
             Ok(SecondStep::NotNeeded | SecondStep::Passed) => None,
             Ok(SecondStep::RecoveryCode(hash)) => Some(hash),
@@ -170,12 +178,9 @@ impl Sessions {
                 return Err(AuthError::OtpMalformed);
             }
             Ok(SecondStep::Failed) => {
-                let event = AuditEvent::new(AuditKind::LoginFailed, core.now())
-                    .user(user.id)
-                    .username(username)
-                    .seen_from(client)
-                    .detail("wrong second-step code");
-                attempt.failed(event).await?;
+                attempt
+                    .failed(wrong_code(user.id, "wrong second-step code"))
+                    .await?;
                 return Err(AuthError::OtpInvalid);
             }
             Err(other) => return Err(other),
@@ -187,12 +192,9 @@ impl Sessions {
             if let Some(stamp) = used {
                 user.tokens_revoked_at = Some(stamp);
             } else {
-                let event = AuditEvent::new(AuditKind::LoginFailed, core.now())
-                    .user(user.id)
-                    .username(username)
-                    .seen_from(client)
-                    .detail("wrong recovery code");
-                attempt.failed(event).await?;
+                attempt
+                    .failed(wrong_code(user.id, "wrong recovery code"))
+                    .await?;
                 return Err(AuthError::OtpInvalid);
             }
         }
