@@ -247,22 +247,11 @@ impl TwoStep {
             Client::default(),
             now,
         );
-        let ended = core
-            .store
-            .end_other_sessions(
-                user.id,
-                None,
-                now,
-                RevocationReason::TwoStepChanged,
-                Some(EndedWith::TwoStep {
-                    change: TwoStepChange::TurnOff(None),
-                    notices: notice.as_slice(),
-                }),
-                Some(event.clone()),
-            )
-            .await?
-            .ok_or(AuthError::TwoStepNotOn)?;
-        finish(core, user.id, ended, &event, notice.is_some()).await
+        let change = TwoStepChange::TurnOff(None);
+        if !change_ending_sessions(core, user.id, None, change, notice, &event, now).await? {
+            return Err(AuthError::TwoStepNotOn);
+        }
+        Ok(())
     }
 
     async fn confirmed_secret(&self, user_id: i64) -> Result<TotpSecret, AuthError> {
@@ -319,25 +308,10 @@ impl TwoStep {
             client,
             now,
         );
-        let ended = core
-            .store
-            .end_other_sessions(
-                user.user_id,
-                user.session_id(),
-                now,
-                RevocationReason::TwoStepChanged,
-                Some(EndedWith::TwoStep {
-                    change,
-                    notices: notice.as_slice(),
-                }),
-                Some(event.clone()),
-            )
-            .await?;
-        let Some(ended) = ended else {
-            return Ok(None);
-        };
-        finish(core, user.user_id, ended, &event, notice.is_some()).await?;
-        Ok(Some(()))
+        let keep = user.session_id();
+        let changed =
+            change_ending_sessions(core, user.user_id, keep, change, notice, &event, now).await?;
+        Ok(changed.then_some(()))
     }
 }
 
@@ -413,44 +387,49 @@ pub(crate) async fn use_recovery_code(
         client,
         now,
     );
+    let change = TwoStepChange::UseRecoveryCode(hash);
+    let used = change_ending_sessions(core, user.id, None, change, notice, &event, now).await?;
+    Ok(used.then_some(now))
+}
+
+/// Makes `change` and ends the user's sessions but `keep` in one
+/// transaction, with its audit event and notice; then the log line, the
+/// ended sessions refused here at once, the notice sent. `false` when the
+/// change's proof no longer holds (a code used meanwhile): nothing changed.
+async fn change_ending_sessions(
+    core: &Core,
+    user_id: i64,
+    keep: Option<&str>,
+    change: TwoStepChange<'_>,
+    notice: Option<crate::mail::OutgoingMail>,
+    event: &AuditEvent,
+    now: i64,
+) -> Result<bool, AuthError> {
     let ended = core
         .store
         .end_other_sessions(
-            user.id,
-            None,
+            user_id,
+            keep,
             now,
             RevocationReason::TwoStepChanged,
             Some(EndedWith::TwoStep {
-                change: TwoStepChange::UseRecoveryCode(hash),
+                change,
                 notices: notice.as_slice(),
             }),
             Some(event.clone()),
         )
         .await?;
     let Some(ended) = ended else {
-        return Ok(None);
+        return Ok(false);
     };
-    finish(core, user.id, ended, &event, notice.is_some()).await?;
-    Ok(Some(now))
-}
-
-/// After a two-step change committed: the log line, the ended sessions
-/// refused here at once, the notice sent.
-async fn finish(
-    core: &Core,
-    user_id: i64,
-    ended: Vec<crate::store::RevokedSession>,
-    event: &AuditEvent,
-    mailed: bool,
-) -> Result<(), AuthError> {
     crate::audit::emitted(&[event
         .clone()
         .detail(crate::audit::sessions_ended(ended.len()))]);
     crate::core::metrics::sessions_revoked(RevocationReason::TwoStepChanged, ended.len());
     core.registry.revoke_sessions(ended);
     core.reload_user(user_id).await?;
-    if mailed {
+    if notice.is_some() {
         core.postman.wake();
     }
-    Ok(())
+    Ok(true)
 }
