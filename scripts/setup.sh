@@ -2,7 +2,7 @@
 # Installs what building and testing Tessera needs, skipping whatever is
 # already there at the wanted version. Safe to run again and again.
 #
-#   scripts/setup.sh          build tools: wasm32 target, cargo-leptos, wasm-bindgen-cli
+#   scripts/setup.sh          build tools: OpenSSL's headers, wasm32 target, cargo-leptos, wasm-bindgen-cli
 #   scripts/setup.sh --test   the above, plus Debian's chromium and the npm packages of end2end/
 #
 # Only the package registries are reachable from our machines (crates.io, npm,
@@ -24,6 +24,17 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust with rustup first (https://rustup.rs)" >&2
     exit 1
+fi
+
+# The passkey library (webauthn-rs) checks signatures with OpenSSL: its
+# headers, found through pkg-config.
+missing=()
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+if ((${#missing[@]})); then
+    step "installing ${missing[*]} from Debian"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -91,6 +91,35 @@ pub enum AuthError {
     /// secret key was replaced without `--previous-secret-keys`).
     #[error("the authenticator secret cannot be read with the configured secret key")]
     TwoStepUnreadable,
+    /// No relying party: `--public-url` names an IP address (WebAuthn
+    /// needs a domain) and no `--webauthn-rp-id` was given.
+    #[error("Passkeys are not available on this server.")]
+    PasskeysUnavailable,
+    /// A passkey ceremony that is unknown, someone else's, expired, or
+    /// finished already (each finishes once).
+    #[error("This passkey request has expired or was already used. Start again.")]
+    CeremonyInvalid,
+    /// A `credential` that is not what a browser's WebAuthn call returns.
+    #[error("This is not a passkey credential.")]
+    PasskeyMalformed,
+    /// A registration whose credential does not check out (wrong
+    /// challenge, origin or relying party, no user verification, bad
+    /// attestation data).
+    #[error("The passkey could not be verified.")]
+    PasskeyRejected,
+    #[error("This passkey is already registered.")]
+    PasskeyExists,
+    /// No passkey of that id belongs to the caller.
+    #[error("Not found.")]
+    PasskeyNotFound,
+    /// A sign-in whose assertion does not check out: an unknown
+    /// credential, a bad signature, no user verification, a sign count
+    /// that went backwards (a cloned authenticator).
+    #[error("The passkey was not accepted.")]
+    PasskeyRefused,
+    /// A name for a passkey that is blank.
+    #[error("This field may not be blank.")]
+    BlankField { field: &'static str },
     /// The new password and its confirmation differ. Django's words.
     #[error("The two password fields didn\u{2019}t match.")]
     PasswordsDiffer,
@@ -122,6 +151,10 @@ pub enum AuthError {
     /// The password hasher failed or stopped (a server fault).
     #[error("{0}")]
     Hasher(String),
+    /// Something that cannot fail failed (a server fault): serialising a
+    /// passkey ceremony, a stored record that no longer reads.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<PasswordError> for AuthError {
@@ -154,4 +187,7 @@ pub enum StartError {
     Mail(#[from] crate::mail::MailSetupError),
     #[error(transparent)]
     PublicUrl(#[from] crate::core::public_url::InvalidPublicUrl),
+    /// `--webauthn-rp-id` does not fit `--public-url`.
+    #[error("passkeys: {0}")]
+    RelyingParty(String),
 }

@@ -5,7 +5,7 @@
 //! adapts these rules to the simplejwt-compatible REST API and `tessera-app`
 //! to Leptos server functions, so every rule is written exactly once.
 //!
-//! The front door is [`Tessera`]: eight capabilities over one shared core.
+//! The front door is [`Tessera`]: nine capabilities over one shared core.
 //!
 //! - [`Sessions`]: log in, refresh, verify, log out, authenticate a request,
 //!   and a user's own sessions and password.
@@ -17,6 +17,7 @@
 //! - [`Admin`]: what staff do to other people's accounts.
 //! - [`Mail`]: the outbox, and the sender that delivers it.
 //! - [`TwoStep`]: two-step sign-in (an authenticator app, recovery codes).
+//! - [`Passkeys`]: passkeys (WebAuthn), and signing in with one.
 //!
 //! Everything else is private to the crate; a reader who wants the rules of
 //! one capability opens its folder.
@@ -29,6 +30,7 @@ mod error;
 pub mod import;
 pub mod keys;
 mod mail;
+mod passkeys;
 mod password;
 mod sessions;
 mod settings;
@@ -55,6 +57,7 @@ pub use error::{AuthError, StartError};
 pub use keys::SigningKeys;
 pub use keys::{KeyError, KeyListing, SigningAlgorithm};
 pub use mail::{Mail, MailSender, MailSettings, MailSetupError, OutboxCounts};
+pub use passkeys::{Passkey, PasskeyCeremony, PasskeySignIn, Passkeys};
 pub use password::MAX_PASSWORD_BYTES;
 pub use sessions::{AuthenticatedUser, OwnSession, Sessions};
 pub use settings::{Policy, Settings};
@@ -65,22 +68,10 @@ pub use two_step::{TotpSetup, TwoStep, TwoStepStatus};
 pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};
 
 /// What tests arrange below the API (a batch of rotations sent to the
-/// store directly); not part of the API.
+/// store directly) or play instead of a person (an authenticator app, a
+/// passkey); not part of the API.
 #[doc(hidden)]
-pub mod testing {
-    pub use crate::store::Rotation;
-
-    /// The code an authenticator app shows at `unix_seconds` for the
-    /// base32 `secret` (what a test types in place of a person).
-    pub fn totp_code(secret: &str, unix_seconds: i64) -> String {
-        use crate::two_step::totp::{step_of, TotpSecret};
-        let bytes = data_encoding::BASE32_NOPAD
-            .decode(secret.as_bytes())
-            .expect("a base32 secret");
-        let code = TotpSecret::from_bytes(bytes).code_at_step(step_of(unix_seconds));
-        format!("{code:06}")
-    }
-}
+pub mod testing;
 
 /// Internals the benchmarks measure directly; not part of the API.
 #[cfg(feature = "bench")]

@@ -71,6 +71,9 @@ pub struct Settings {
     pub audit_retention: Duration,
     /// The origin people reach the app at: links in mails point there.
     pub public_url: PublicUrl,
+    /// The passkeys' relying-party id; `None`: the public URL's host
+    /// (passkeys are off if that is an IP address).
+    pub webauthn_rp_id: Option<String>,
     /// Where mail goes.
     pub mail: crate::mail::MailSettings,
     /// How long a password-reset link works.
@@ -114,6 +117,7 @@ impl Default for Settings {
             accept_foreign_tokens: false,
             audit_retention: Duration::from_secs(crate::audit::DEFAULT_RETENTION_SECS as u64),
             public_url: PublicUrl::default(),
+            webauthn_rp_id: None,
             mail: crate::mail::MailSettings::default(),
             password_reset_timeout: DEFAULT_PASSWORD_RESET_TIMEOUT,
             security_notices: true,
@@ -160,6 +164,7 @@ impl std::fmt::Debug for Settings {
             .field("accept_foreign_tokens", &self.accept_foreign_tokens)
             .field("audit_retention", &self.audit_retention)
             .field("public_url", &self.public_url)
+            .field("webauthn_rp_id", &self.webauthn_rp_id)
             .field("mail", &self.mail)
             .field("password_reset_timeout", &self.password_reset_timeout)
             .field("security_notices", &self.security_notices)

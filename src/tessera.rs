@@ -15,6 +15,7 @@ use crate::core::Core;
 use crate::error::StartError;
 use crate::keys::{Keys, SigningKeys};
 use crate::mail::{Mail, Postman};
+use crate::passkeys::Passkeys;
 use crate::password::PasswordHasher;
 use crate::sessions::rotation_queue::RotationQueue;
 use crate::sessions::Sessions;
@@ -45,6 +46,8 @@ pub struct Tessera {
     pub mail: Mail,
     /// Two-step sign-in: an authenticator app and recovery codes.
     pub two_step: TwoStep,
+    /// Passkeys: adding, listing, removing, and signing in with one.
+    pub passkeys: Passkeys,
 }
 
 impl std::fmt::Debug for Tessera {
@@ -97,6 +100,10 @@ impl Tessera {
         let totp_sealer =
             crate::two_step::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
+        let webauthn = crate::passkeys::relying_party(
+            &settings.public_url,
+            settings.webauthn_rp_id.as_deref(),
+        )?;
         let keys = Keys::start(settings.key_policy(), key, previous, &store, clock.now()).await?;
         let codec = TokenCodec::with_keys(
             keys.ring(),
@@ -144,6 +151,7 @@ impl Tessera {
             verification_timeout: i64::try_from(settings.email_verification_timeout.as_secs())
                 .unwrap_or(i64::MAX),
             totp_sealer,
+            webauthn,
             attempts_settled: tokio::sync::Notify::new(),
             audit_retention: i64::try_from(settings.audit_retention.as_secs()).unwrap_or(i64::MAX),
         });
@@ -155,6 +163,7 @@ impl Tessera {
             audit: Audit::new(Arc::clone(&core)),
             mail: Mail::new(Arc::clone(&core)),
             two_step: TwoStep::new(Arc::clone(&core)),
+            passkeys: Passkeys::new(Arc::clone(&core)),
             admin: Admin::new(core),
         })
     }

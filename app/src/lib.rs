@@ -18,6 +18,7 @@ pub mod failure;
 pub mod jwt;
 pub mod known_devices;
 mod pages;
+pub mod passkey_api;
 pub mod reset_api;
 mod routes;
 pub mod session;

@@ -21,7 +21,7 @@ use std::future::Future;
 use leptos::prelude::*;
 
 use crate::failure::AuthFailure;
-use crate::token_store::{self, now_ms, StoredTokens};
+use crate::token_store::{self, now_ms, StoredTokens, Tokens};
 
 /// The sessionStorage key of the reason this tab's session ended, and its values.
 const ENDED_KEY: &str = "tessera.ended";
@@ -131,12 +131,18 @@ impl Session {
         let issued_at = now_ms();
         let marker = crate::known_devices::marker_for(&username);
         let tokens = crate::api::login(username.clone(), password, marker, otp).await?;
+        self.signed_in(tokens, username, issued_at);
+        Ok(())
+    }
+
+    /// Keeps the tokens of `username`'s new session, asked for at
+    /// `issued_at` (the browser's clock).
+    pub fn signed_in(&self, tokens: Tokens, username: String, issued_at: i64) {
         crate::known_devices::remember(&username, tokens.known_device);
         self.adopt(
             StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
                 .with_staff(tokens.staff),
         );
-        Ok(())
     }
 
     /// Creates an account; `false` when it signs in only once its address
@@ -151,11 +157,7 @@ impl Session {
         let Some(tokens) = crate::api::sign_up(username.clone(), password, email).await? else {
             return Ok(false);
         };
-        crate::known_devices::remember(&username, tokens.known_device);
-        self.adopt(
-            StoredTokens::new(tokens.access, tokens.refresh, Some(username), issued_at)
-                .with_staff(tokens.staff),
-        );
+        self.signed_in(tokens, username, issued_at);
         Ok(true)
     }
 

@@ -177,6 +177,15 @@ pub struct Config {
     #[arg(long, env = "TESSERA_PUBLIC_URL")]
     pub public_url: Option<tessera::PublicUrl>,
 
+    /// The passkeys' relying-party id: the domain passkeys are made for,
+    /// --public-url's host or a parent domain of it (`example.com` for
+    /// `https://auth.example.com`). Defaults to --public-url's host;
+    /// passkeys are off when that is an IP address (WebAuthn needs a
+    /// domain: for local use, `--public-url http://localhost:3000`).
+    /// Changing it later orphans every passkey registered.
+    #[arg(long, env = "TESSERA_WEBAUTHN_RP_ID")]
+    pub webauthn_rp_id: Option<String>,
+
     /// The SMTP server mail goes to: `smtp://host:25`,
     /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
     /// `smtps://user:password@host:465`. Unset: each mail is written to
@@ -342,6 +351,7 @@ impl Config {
             cached_users: self.cached_users,
             audit_retention: self.audit_retention.0,
             public_url: self.public_url.clone().unwrap_or_default(),
+            webauthn_rp_id: self.webauthn_rp_id.clone(),
             mail: tessera::MailSettings {
                 smtp_url: self.smtp_url.clone(),
                 from: self.email_from.clone(),

@@ -43,6 +43,12 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+impl FromRef<AppState> for tessera::Passkeys {
+    fn from_ref(state: &AppState) -> Self {
+        state.tessera.passkeys.clone()
+    }
+}
+
 impl FromRef<AppState> for tessera::TwoStep {
     fn from_ref(state: &AppState) -> Self {
         state.tessera.two_step.clone()

@@ -71,10 +71,14 @@ pub enum AuditKind {
     /// A recovery code stood in for the app's code at a sign-in (every
     /// other session ended).
     RecoveryCodeUsed,
+    /// A passkey was added to the account (every other session ended).
+    PasskeyAdded,
+    /// A passkey was removed from the account (every other session ended).
+    PasskeyRemoved,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 25] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -98,6 +102,8 @@ impl AuditKind {
         Self::TwoStepEnabled,
         Self::TwoStepDisabled,
         Self::RecoveryCodeUsed,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
     ];
 
     /// The stored and logged name.
@@ -126,6 +132,8 @@ impl AuditKind {
             Self::TwoStepEnabled => "two_step_enabled",
             Self::TwoStepDisabled => "two_step_disabled",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 

@@ -13,7 +13,8 @@ pub const REFRESHES: &str = "tessera_refreshes_total";
 /// Retired refresh tokens presented again: each revoked its session.
 pub const REUSE_DETECTED: &str = "tessera_refresh_reuse_detected_total";
 /// Sessions revoked, by reason: `logout`, `reuse`, `password changed`,
-/// `deactivated`, `activated`, `ended by owner`, `ended by admin`, `two-step changed`.
+/// `deactivated`, `activated`, `ended by owner`, `ended by admin`, `two-step changed`,
+/// `passkeys changed`.
 pub const SESSIONS_REVOKED: &str = "tessera_sessions_revoked_total";
 /// How long a password hash waited for a hasher thread.
 pub const HASHER_WAIT: &str = "tessera_hasher_wait_seconds";

@@ -98,6 +98,8 @@ pub(crate) struct Core {
     pub verification_keys: crate::accounts::email_verification::VerificationKeys,
     /// Seconds a verification link works.
     pub verification_timeout: i64,
+    /// The passkeys' relying party; `None`: passkeys are off.
+    pub webauthn: Option<webauthn_rs::Webauthn>,
     /// Seals authenticator-app secrets in the database.
     pub totp_sealer: crate::two_step::TotpSealer,
     /// Seconds audit events are kept.

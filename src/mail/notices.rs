@@ -154,6 +154,59 @@ pub(crate) fn two_step_changed(
     Some(OutgoingMail::new(to.email, subject, text, html, site))
 }
 
+/// What happened to an account's passkeys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PasskeyEvent {
+    Added,
+    Removed,
+}
+
+/// The notice that a passkey named `name` was added or removed, if one
+/// is to be sent.
+pub(crate) fn passkeys_changed(
+    core: &Core,
+    to: Recipient<'_>,
+    what: PasskeyEvent,
+    name: &str,
+    client: Client<'_>,
+    now: i64,
+) -> Option<OutgoingMail> {
+    if !core.security_notices || !core.may_mail(to.email, to.verified) {
+        return None;
+    }
+    let site = core.public_url.host();
+    let when = spoken_time(now);
+    let from = seen_from(client);
+    let account = to.username;
+    let (subject, what, not_you) = match what {
+        PasskeyEvent::Added => (
+            format!("A passkey was added to your account on {site}"),
+            format!(
+                "A passkey named \u{201c}{name}\u{201d} was added to the account {account} \
+                 on {site}, on {when} ({from}): it signs in without the password. Every \
+                 other session was signed out."
+            ),
+            "If it was not you, someone was signed in to your account and can now sign \
+             in with that passkey: remove it on your account page, choose a new password \
+             with this link, and tell the site's administrators.",
+        ),
+        PasskeyEvent::Removed => (
+            format!("A passkey was removed from your account on {site}"),
+            format!(
+                "The passkey named \u{201c}{name}\u{201d} was removed from the account \
+                 {account} on {site}, on {when} ({from}): it no longer signs in. Every \
+                 other session was signed out."
+            ),
+            "If it was not you, someone was signed in to your account: choose a new \
+             password with this link at once, and tell the site's administrators.",
+        ),
+    };
+    let link = core.public_url.link("/forgot-password");
+    let text = format!("{what}\n\n{not_you}\n{link}\n");
+    let html = html_body(&[&what, not_you], ("Reset the password", &link), &[]);
+    Some(OutgoingMail::new(to.email, subject, text, html, site))
+}
+
 /// The device and address of a client, as notices name them.
 fn seen_from(client: Client<'_>) -> String {
     let device = crate::sessions::device::label(client.user_agent);

@@ -4,6 +4,7 @@
 
 mod bearer;
 pub(crate) mod device;
+pub(crate) mod ending;
 mod own;
 mod refresh_state;
 pub(crate) mod rotation_queue;
@@ -200,51 +201,16 @@ impl Sessions {
         }
         // The marker names the user as typed: the name it will be shown with.
         let known_device = attempt.succeeded(username).await?;
-        // The session starts after the hash: judged at that instant.
-        let now = core.now();
-        if core.email_verification == crate::EmailVerification::Mandatory && !user.email_verified {
-            // Only the right password learns this (dj-rest-auth's order).
-            let event = AuditEvent::new(AuditKind::LoginFailed, now)
-                .user(user.id)
-                .username(username)
-                .seen_from(client)
-                .detail("address not verified");
-            core.store
-                .record_audit(std::slice::from_ref(&event))
-                .await?;
-            crate::audit::emitted(&[event]);
-            return Err(AuthError::EmailNotVerified);
-        }
-        // Recorded only if the user row is still the one just verified: a
-        // password change or deactivation that committed meanwhile wins.
-        let notice = crate::mail::notices::new_device(core, &user, client, now).await?;
-        let verified = VerifiedLogin {
-            password_hash: &user.password_hash,
-            tokens_revoked_at: user.tokens_revoked_at,
-            rehash: rehash.as_deref(),
-            notices: notice.as_slice(),
-        };
-        let event = AuditEvent::new(AuditKind::LoginSucceeded, now).username(username);
-        let pair = core
-            .start_session(user.id, now, Some(verified), client, Some(event))
-            .await?;
-        if notice.is_some() {
-            core.postman.wake();
-        }
-        let pair = TokenPair {
-            known_device: Some(known_device),
-            ..pair
-        };
-        // The session's transaction found the row exactly as read, so it is
-        // the user's state as of that commit (not a stale copy from before
-        // the hash): tell the registry, which may not know the user yet (made
-        // by another process) or hold an older state (reactivated by the CLI).
-        core.registry.put_user(UserState {
-            id: user.id,
-            is_active: user.is_active,
-            tokens_revoked_at: user.tokens_revoked_at,
-        });
-        Ok(pair)
+        start_proven(
+            core,
+            &user,
+            username,
+            rehash.as_deref(),
+            known_device,
+            client,
+            None,
+        )
+        .await
     }
 
     /// `POST /api/token/refresh/`: a new access token and, with rotation, the
@@ -574,4 +540,69 @@ impl Sessions {
             .await?
             .map(|(_, expires_at)| expires_at))
     }
+}
+
+/// Starts the session of a user whose identity was just proven (a right
+/// password and second step, or a passkey), named `as_typed`: unless
+/// addresses must be verified first, or the user row changed since it was
+/// read (a password change, a deactivation). `how` details the audit event
+/// (`passkey`).
+pub(crate) async fn start_proven(
+    core: &Core,
+    user: &crate::store::User,
+    as_typed: &str,
+    rehash: Option<&str>,
+    known_device: String,
+    client: Client<'_>,
+    how: Option<&'static str>,
+) -> Result<TokenPair, AuthError> {
+    let username = as_typed;
+    // The session starts after the proof: judged at that instant.
+    let now = core.now();
+    if core.email_verification == crate::EmailVerification::Mandatory && !user.email_verified {
+        // Only the right password learns this (dj-rest-auth's order).
+        let event = AuditEvent::new(AuditKind::LoginFailed, now)
+            .user(user.id)
+            .username(username)
+            .seen_from(client)
+            .detail("address not verified");
+        core.store
+            .record_audit(std::slice::from_ref(&event))
+            .await?;
+        crate::audit::emitted(&[event]);
+        return Err(AuthError::EmailNotVerified);
+    }
+    // Recorded only if the user row is still the one just verified: a
+    // password change or deactivation that committed meanwhile wins.
+    let notice = crate::mail::notices::new_device(core, user, client, now).await?;
+    let verified = VerifiedLogin {
+        password_hash: &user.password_hash,
+        tokens_revoked_at: user.tokens_revoked_at,
+        rehash,
+        notices: notice.as_slice(),
+    };
+    let mut event = AuditEvent::new(AuditKind::LoginSucceeded, now).username(username);
+    if let Some(how) = how {
+        event = event.detail(how);
+    }
+    let pair = core
+        .start_session(user.id, now, Some(verified), client, Some(event))
+        .await?;
+    if notice.is_some() {
+        core.postman.wake();
+    }
+    let pair = TokenPair {
+        known_device: Some(known_device),
+        ..pair
+    };
+    // The session's transaction found the row exactly as read, so it is
+    // the user's state as of that commit (not a stale copy from before
+    // the hash): tell the registry, which may not know the user yet (made
+    // by another process) or hold an older state (reactivated by the CLI).
+    core.registry.put_user(UserState {
+        id: user.id,
+        is_active: user.is_active,
+        tokens_revoked_at: user.tokens_revoked_at,
+    });
+    Ok(pair)
 }

@@ -11,6 +11,7 @@ mod keys;
 mod listener;
 pub(crate) mod outbox;
 mod own_sessions;
+pub(crate) mod passkeys;
 mod password_reset;
 mod sessions;
 mod throttle;
@@ -23,6 +24,7 @@ pub use keys::KeyRow;
 pub use listener::Wake;
 pub use outbox::QueuedMail;
 pub use own_sessions::{EndedWith, PasswordSwap, SessionRow};
+pub use passkeys::{CeremonyKind, NewCeremony, NewPasskey, PasskeyChange, PasskeyRow};
 pub use password_reset::PasswordAccount;
 pub use sessions::{
     RefreshRecord, RevocationReason, RevokedSession, RotateOutcome, Rotated, Rotation,

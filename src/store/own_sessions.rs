@@ -3,6 +3,7 @@
 //! query names the owner, so an id of someone else's session finds nothing.
 
 use super::audit::record_audit;
+use super::passkeys::{apply_passkey_change, PasskeyChange};
 use super::two_step::{apply_two_step_change, TwoStepChange};
 use super::{
     append_change, on_pool, on_writer, Changed, RevocationReason, RevokedSession, Store, StoreError,
@@ -41,13 +42,17 @@ pub enum EndedWith<'a> {
         change: TwoStepChange<'a>,
         notices: &'a [OutgoingMail],
     },
+    Passkey {
+        change: PasskeyChange<'a>,
+        notices: &'a [OutgoingMail],
+    },
 }
 
 impl EndedWith<'_> {
-    fn notices(&self) -> &[OutgoingMail] {
+    pub(crate) fn notices(&self) -> &[OutgoingMail] {
         match self {
             Self::Password(swap) => swap.notices,
-            Self::TwoStep { notices, .. } => notices,
+            Self::TwoStep { notices, .. } | Self::Passkey { notices, .. } => notices,
         }
     }
 }
@@ -144,6 +149,9 @@ impl Store {
                         == 1,
                     Some(EndedWith::TwoStep { change, .. }) => {
                         apply_two_step_change!(tx, user_id, now, change)?
+                    }
+                    Some(EndedWith::Passkey { change, .. }) => {
+                        apply_passkey_change!(tx, user_id, now, change)?
                     }
                 };
             if !applied {

@@ -70,6 +70,8 @@ pub enum RevocationReason {
     EndedByAdmin,
     /// Two-step sign-in was turned on or off, or a recovery code used.
     TwoStepChanged,
+    /// A passkey was added to the account or removed from it.
+    PasskeysChanged,
 }
 
 impl RevocationReason {
@@ -83,6 +85,7 @@ impl RevocationReason {
             Self::EndedByOwner => "ended by owner",
             Self::EndedByAdmin => "ended by admin",
             Self::TwoStepChanged => "two-step changed",
+            Self::PasskeysChanged => "passkeys changed",
         }
     }
 }

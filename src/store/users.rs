@@ -99,6 +99,15 @@ impl Store {
             .await)?)
     }
 
+    pub async fn find_user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let sql = "SELECT id, username, password_hash, is_active, tokens_revoked_at, email, \
+                   email_verified FROM users WHERE id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
     pub async fn find_user_summary(&self, id: i64) -> Result<Option<UserSummary>, StoreError> {
         let sql = concat!("SELECT ", summary_columns!(), " FROM users WHERE id = $1");
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, UserSummary>(

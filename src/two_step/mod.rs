@@ -17,6 +17,7 @@ use crate::core::{Client, Core};
 use crate::error::AuthError;
 use crate::keys::sealing::Sealer;
 use crate::mail::notices::{self, TwoStepEvent};
+use crate::sessions::ending::change_ending_sessions;
 use crate::sessions::AuthenticatedUser;
 use crate::store::{CodeProof, EndedWith, RevocationReason, TwoStepChange};
 use totp::{OtpCode, TotpSecret};
@@ -248,7 +249,20 @@ impl TwoStep {
             now,
         );
         let change = TwoStepChange::TurnOff(None);
-        if !change_ending_sessions(core, user.id, None, change, notice, &event, now).await? {
+        if !change_ending_sessions(
+            core,
+            user.id,
+            None,
+            RevocationReason::TwoStepChanged,
+            EndedWith::TwoStep {
+                change,
+                notices: notice.as_slice(),
+            },
+            &event,
+            now,
+        )
+        .await?
+        {
             return Err(AuthError::TwoStepNotOn);
         }
         Ok(())
@@ -309,8 +323,19 @@ impl TwoStep {
             now,
         );
         let keep = user.session_id();
-        let changed =
-            change_ending_sessions(core, user.user_id, keep, change, notice, &event, now).await?;
+        let changed = change_ending_sessions(
+            core,
+            user.user_id,
+            keep,
+            RevocationReason::TwoStepChanged,
+            EndedWith::TwoStep {
+                change,
+                notices: notice.as_slice(),
+            },
+            &event,
+            now,
+        )
+        .await?;
         Ok(changed.then_some(()))
     }
 }
@@ -388,48 +413,18 @@ pub(crate) async fn use_recovery_code(
         now,
     );
     let change = TwoStepChange::UseRecoveryCode(hash);
-    let used = change_ending_sessions(core, user.id, None, change, notice, &event, now).await?;
+    let used = change_ending_sessions(
+        core,
+        user.id,
+        None,
+        RevocationReason::TwoStepChanged,
+        EndedWith::TwoStep {
+            change,
+            notices: notice.as_slice(),
+        },
+        &event,
+        now,
+    )
+    .await?;
     Ok(used.then_some(now))
-}
-
-/// Makes `change` and ends the user's sessions but `keep` in one
-/// transaction, with its audit event and notice; then the log line, the
-/// ended sessions refused here at once, the notice sent. `false` when the
-/// change's proof no longer holds (a code used meanwhile): nothing changed.
-async fn change_ending_sessions(
-    core: &Core,
-    user_id: i64,
-    keep: Option<&str>,
-    change: TwoStepChange<'_>,
-    notice: Option<crate::mail::OutgoingMail>,
-    event: &AuditEvent,
-    now: i64,
-) -> Result<bool, AuthError> {
-    let ended = core
-        .store
-        .end_other_sessions(
-            user_id,
-            keep,
-            now,
-            RevocationReason::TwoStepChanged,
-            Some(EndedWith::TwoStep {
-                change,
-                notices: notice.as_slice(),
-            }),
-            Some(event.clone()),
-        )
-        .await?;
-    let Some(ended) = ended else {
-        return Ok(false);
-    };
-    crate::audit::emitted(&[event
-        .clone()
-        .detail(crate::audit::sessions_ended(ended.len()))]);
-    crate::core::metrics::sessions_revoked(RevocationReason::TwoStepChanged, ended.len());
-    core.registry.revoke_sessions(ended);
-    core.reload_user(user_id).await?;
-    if notice.is_some() {
-        core.postman.wake();
-    }
-    Ok(true)
 }

@@ -76,8 +76,8 @@ impl Upkeep {
     }
 
     /// Deletes expired refresh tokens and sessions, login-throttle
-    /// counters that can no longer throttle anyone, and audit events past
-    /// their retention. Returns how many tokens went.
+    /// counters that can no longer throttle anyone, passkey ceremonies
+    /// nobody finished, and audit events past their retention. Returns how many tokens went.
     pub async fn flush_expired(&self) -> Result<u64, StoreError> {
         let core = &*self.core;
         let now = core.now();
@@ -87,6 +87,7 @@ impl Upkeep {
         core.store
             .purge_audit(now.saturating_sub(core.audit_retention))
             .await?;
+        core.store.purge_ceremonies(now).await?;
         core.store.flush_expired(now).await
     }
 }

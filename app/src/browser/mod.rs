@@ -1,5 +1,5 @@
-//! Browser plumbing: localStorage (and sessionStorage), the browser's clock, sleep and Web
-//! Locks. The `cfg` split lives here once: on the server (SSR) the storage
+//! Browser plumbing: localStorage (and sessionStorage), the browser's clock, sleep, Web
+//! Locks and passkeys (WebAuthn). The `cfg` split lives here once: on the server (SSR) the storage
 //! and clock functions exist and do nothing, so the code that calls them
 //! (`token_store`) reads the same for both builds; sleep and locks exist
 //! in the browser only, where the session's refresh runs.
@@ -7,7 +7,11 @@
 #[cfg(feature = "hydrate")]
 mod web;
 #[cfg(feature = "hydrate")]
+mod webauthn;
+#[cfg(feature = "hydrate")]
 pub use web::*;
+#[cfg(feature = "hydrate")]
+pub use webauthn::*;
 
 #[cfg(not(feature = "hydrate"))]
 mod absent {
@@ -29,6 +33,23 @@ mod absent {
     /// No browser clock on the server.
     pub fn now_ms() -> i64 {
         0
+    }
+
+    /// Passkeys are made and used in the browser only.
+    pub fn passkeys_supported() -> bool {
+        false
+    }
+
+    pub fn is_page_origin(_origin: &str) -> bool {
+        false
+    }
+
+    pub async fn create_passkey(_options: &str) -> Result<String, String> {
+        Err("Passkeys are made in the browser.".into())
+    }
+
+    pub async fn use_passkey(_options: &str) -> Result<String, String> {
+        Err("Passkeys are used in the browser.".into())
     }
 }
 #[cfg(not(feature = "hydrate"))]

@@ -7,6 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::account_email::EmailAddress;
+use super::account_passkeys::PasskeysSection;
 use super::account_two_step::TwoStepSignIn;
 use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
 use crate::api::{self, ActivityItem, SessionItem, SignupRules};
@@ -28,6 +29,7 @@ pub fn Account() -> impl IntoView {
                 <EmailAddress />
                 <PasswordChange generation />
                 <TwoStepSignIn generation />
+                <PasskeysSection generation />
                 <RecentActivity generation />
             </RequireLogin>
         </section>
@@ -321,6 +323,7 @@ fn ActivityEntry(item: ActivityItem) -> impl IntoView {
 /// second look.
 fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
     let (what, warning) = match kind {
+        "login_succeeded" if detail == Some("passkey") => ("Signed in with a passkey", false),
         "login_succeeded" => ("Signed in", false),
         "login_failed" if detail == Some("wrong current password at a password change") => {
             ("Wrong current password when changing the password", true)
@@ -343,6 +346,8 @@ fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
         "two_step_enabled" => ("Two-step sign-in turned on", false),
         "two_step_disabled" => ("Two-step sign-in turned off", true),
         "recovery_code_used" => ("Signed in with a recovery code", true),
+        "passkey_added" => ("Passkey added", false),
+        "passkey_removed" => ("Passkey removed", true),
         other => return (other.replace('_', " "), false),
     };
     (what.to_owned(), warning)

@@ -1,12 +1,16 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use super::form::{CredentialsForm, CredentialsKind};
 use crate::api::SignupRules;
+use crate::browser;
 use crate::components::{use_login_status, LoginStatus};
 use crate::display::{safe_next, LoginReason};
+use crate::passkey_api;
 use crate::session::use_session;
+use crate::token_store::now_ms;
 
 /// `/login[?next=/path][&reason=expired|elsewhere]`. Someone already logged
 /// in is told so, and may continue or switch to another account.
@@ -73,6 +77,7 @@ pub fn Login() -> impl IntoView {
                 } else {
                     view! {
                         <CredentialsForm kind=CredentialsKind::Login />
+                        <PasskeySignIn />
                         <p class="form-links">
                             <A href="/forgot-password">"Forgot password?"</A>
                             {signup_open.then(|| view! {
@@ -112,5 +117,69 @@ fn AlreadyLoggedIn(arrived_logged_in: RwSignal<Option<bool>>) -> impl IntoView {
                 </button>
             </div>
         </div>
+    }
+}
+
+/// "Sign in with a passkey": no name typed, the browser lists the passkeys
+/// it holds for this site. Shown once the page runs in a browser that can
+/// use passkeys, on a server that offers them.
+#[component]
+fn PasskeySignIn() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let origin = Resource::new(|| (), |_| passkey_api::passkeys_origin());
+    let supported = RwSignal::new(false);
+    Effect::new(move |_| supported.set(browser::passkeys_supported()));
+    let sign_in = Action::new_unsync(move |_: &()| async move {
+        let issued_at = now_ms();
+        let ceremony = passkey_api::begin_passkey_sign_in()
+            .await
+            .map_err(|failure| failure.to_string())?;
+        let credential = browser::use_passkey(&ceremony.options).await?;
+        let signed_in = passkey_api::sign_in_with_passkey(ceremony.id, credential)
+            .await
+            .map_err(|failure| failure.to_string())?;
+        session.signed_in(signed_in.tokens, signed_in.username, issued_at);
+        Ok::<(), String>(())
+    });
+    let busy = sign_in.pending();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_in.value().get() {
+            let next = safe_next(query.with_untracked(|query| query.get("next")).as_deref());
+            navigate(
+                &next,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    let failure = move || {
+        sign_in
+            .value()
+            .get()
+            .filter(|_| !busy.get())
+            .and_then(Result::err)
+    };
+    // Only where they work: the site opened at the origin they are made for.
+    let shown = move || {
+        supported.get()
+            && matches!(origin.get(), Some(Ok(Some(origin))) if browser::is_page_origin(&origin))
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || shown().then(|| view! {
+                <div class="passkey-sign-in">
+                    <p class="divider" aria-hidden="true">"or"</p>
+                    <button type="button" class="button button-quiet" disabled=move || busy.get()
+                        on:click=move |_| { sign_in.dispatch(()); }>
+                        {move || if busy.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                    </button>
+                    <p class="form-error" role="alert">{failure}</p>
+                </div>
+            })}
+        </Suspense>
     }
 }

@@ -2,6 +2,7 @@
 
 mod account;
 mod account_email;
+mod account_passkeys;
 mod account_two_step;
 mod admin;
 mod fields;

@@ -207,8 +207,23 @@ impl From<AuthError> for AuthFailure {
                     message: error.to_string(),
                 }
             }
+            AuthError::PasskeysUnavailable
+            | AuthError::CeremonyInvalid
+            | AuthError::PasskeyMalformed
+            | AuthError::PasskeyRejected
+            | AuthError::PasskeyExists
+            | AuthError::PasskeyNotFound
+            | AuthError::PasskeyRefused => Self::Invalid {
+                field: "passkey".into(),
+                message: error.to_string(),
+            },
+            AuthError::BlankField { field } => Self::Invalid {
+                field: field.into(),
+                message: error.to_string(),
+            },
             AuthError::Store(_)
             | AuthError::Hasher(_)
+            | AuthError::Internal(_)
             | AuthError::Keys(_)
             | AuthError::TwoStepUnreadable => {
                 leptos::logging::error!("server function failed: {error}");

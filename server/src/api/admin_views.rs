@@ -136,6 +136,8 @@ pub enum EventType {
     TwoStepEnabled,
     TwoStepDisabled,
     RecoveryCodeUsed,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 /// A page of events, newest first.

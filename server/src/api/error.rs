@@ -206,6 +206,24 @@ impl ApiError {
         }
     }
 
+    /// A failure of the passkey endpoints: a body's problems on its
+    /// fields, a refused sign-in 401 with `code: passkey_invalid`.
+    pub fn from_passkeys(error: AuthError) -> Self {
+        match error {
+            AuthError::PasskeysUnavailable | AuthError::PasskeyNotFound => Self::NotFound,
+            AuthError::CeremonyInvalid => Self::Fields(vec![("ceremony", error.to_string())]),
+            AuthError::PasskeyMalformed | AuthError::PasskeyRejected => {
+                Self::Fields(vec![("credential", error.to_string())])
+            }
+            AuthError::BlankField { field } => Self::Fields(vec![(field, error.to_string())]),
+            AuthError::PasskeyExists => Self::Conflict(error.to_string()),
+            AuthError::PasskeyRefused => {
+                Self::UnauthorizedCode(error.to_string(), "passkey_invalid")
+            }
+            other => Self::from_login(other),
+        }
+    }
+
     /// A failure to authenticate a protected route's `Authorization` header.
     pub fn from_access(error: AuthError) -> Self {
         match error {

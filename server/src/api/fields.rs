@@ -173,6 +173,23 @@ impl Fields {
         parsed
     }
 
+    /// A JSONField holding an object (what a browser's WebAuthn call
+    /// returns): required, an object, or a string of one (from a form).
+    pub fn json_object(&self, name: &'static str, errors: &mut FieldErrors) -> Option<Value> {
+        let problem = match self.0.get(name) {
+            None => "This field is required.",
+            Some(Value::Null) => "This field may not be null.",
+            Some(object @ Value::Object(_)) => return Some(object.clone()),
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(object @ Value::Object(_)) => return Some(object),
+                _ => "Expected a JSON object.",
+            },
+            Some(_) => "Expected a JSON object.",
+        };
+        errors.push((name, problem.to_owned()));
+        None
+    }
+
     /// The one CharField of a single-field body, or its error.
     pub fn required_char(&self, name: &'static str) -> Result<String, ApiError> {
         let mut errors = FieldErrors::new();

@@ -12,6 +12,7 @@ mod error;
 mod fields;
 mod jwks;
 mod openapi;
+mod passkey_views;
 mod password_reset_views;
 mod responses;
 mod token_views;
@@ -76,6 +77,30 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/totp/confirm/",
             protected(post(two_step_views::confirm), POST_ONLY),
+        )
+        .route(
+            "/api/passkeys/",
+            protected(get(passkey_views::list), READ_ONLY),
+        )
+        .route(
+            "/api/passkeys/{id}/",
+            protected(delete(passkey_views::destroy), DELETE_ONLY),
+        )
+        .route(
+            "/api/passkeys/register/begin/",
+            protected(post(passkey_views::register_begin), POST_ONLY),
+        )
+        .route(
+            "/api/passkeys/register/finish/",
+            protected(post(passkey_views::register_finish), POST_ONLY),
+        )
+        .route(
+            "/api/passkeys/login/begin/",
+            post_only(passkey_views::login_begin),
+        )
+        .route(
+            "/api/passkeys/login/finish/",
+            post_only(passkey_views::login_finish),
         )
         .route(
             "/api/password/reset/",

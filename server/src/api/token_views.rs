@@ -86,6 +86,16 @@ pub struct ObtainedPair {
     access: String,
 }
 
+impl ObtainedPair {
+    /// simplejwt's body for a login's pair (refresh first).
+    pub(super) fn new(pair: tessera::TokenPair) -> Self {
+        Self {
+            refresh: pair.refresh.unwrap_or_default(),
+            access: pair.access,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct RefreshedPair {
     access: String,
@@ -104,8 +114,9 @@ pub(super) const NO_STORE: NoStore = [
 
 /// The login's known-device marker (see `tessera::TokenPair::known_device`),
 /// beside simplejwt's body rather than in it.
-type KnownDevice = [(header::HeaderName, String); 1];
-const KNOWN_DEVICE: header::HeaderName = header::HeaderName::from_static("tessera-device");
+pub(super) type KnownDevice = [(header::HeaderName, String); 1];
+pub(super) const KNOWN_DEVICE: header::HeaderName =
+    header::HeaderName::from_static("tessera-device");
 
 /// simplejwt answers success with an empty object on verify and blacklist.
 #[derive(Serialize, ToSchema)]
@@ -157,14 +168,10 @@ pub async fn obtain_pair(
         .login_with_code(&username, &password, otp.as_deref(), caller.client())
         .await
         .map_err(ApiError::from_login)?;
-    // simplejwt's key order: refresh first.
     Ok((
         NO_STORE,
-        [(KNOWN_DEVICE, pair.known_device.unwrap_or_default())],
-        Json(ObtainedPair {
-            refresh: pair.refresh.unwrap_or_default(),
-            access: pair.access,
-        }),
+        [(KNOWN_DEVICE, pair.known_device.clone().unwrap_or_default())],
+        Json(ObtainedPair::new(pair)),
     ))
 }
 

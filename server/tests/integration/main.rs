@@ -23,6 +23,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod own_sessions;
+mod passkeys;
 mod password_reset;
 mod push;
 mod races;

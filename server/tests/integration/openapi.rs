@@ -67,6 +67,24 @@ async fn the_document_lists_every_operation_of_the_api() {
         ("delete", "/api/totp/", "totp_destroy"),
         ("post", "/api/totp/setup/", "totp_setup"),
         ("post", "/api/totp/confirm/", "totp_confirm"),
+        ("get", "/api/passkeys/", "passkeys_list"),
+        ("delete", "/api/passkeys/{id}/", "passkeys_destroy"),
+        (
+            "post",
+            "/api/passkeys/register/begin/",
+            "passkeys_register_begin",
+        ),
+        (
+            "post",
+            "/api/passkeys/register/finish/",
+            "passkeys_register_finish",
+        ),
+        ("post", "/api/passkeys/login/begin/", "passkeys_login_begin"),
+        (
+            "post",
+            "/api/passkeys/login/finish/",
+            "passkeys_login_finish",
+        ),
         ("post", "/api/password/reset/", "password_reset"),
         (
             "post",

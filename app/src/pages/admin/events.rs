@@ -13,7 +13,7 @@ use crate::display::local_time;
 use crate::session::use_session;
 
 /// Every type of event, as the log names it, and in words.
-pub const EVENT_TYPES: [(&str, &str); 23] = [
+pub const EVENT_TYPES: [(&str, &str); 25] = [
     ("login_succeeded", "Login succeeded"),
     ("login_failed", "Login failed"),
     ("login_throttled", "Login throttled"),
@@ -37,6 +37,8 @@ pub const EVENT_TYPES: [(&str, &str); 23] = [
     ("two_step_enabled", "Two-step sign-in turned on"),
     ("two_step_disabled", "Two-step sign-in turned off"),
     ("recovery_code_used", "Recovery code used"),
+    ("passkey_added", "Passkey added"),
+    ("passkey_removed", "Passkey removed"),
 ];
 
 fn type_words(kind: &str) -> String {

@@ -1,0 +1,150 @@
+//! `#[server]` functions of passkeys, mirroring `/api/passkeys/`: the
+//! caller's passkeys, adding one (begin, then the browser's answer),
+//! removing one, and signing in with one. The browser's part of each
+//! ceremony is `browser::create_passkey` / `browser::use_passkey`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::api::Tokens;
+use crate::client::AuthClient;
+use crate::failure::AuthFailure;
+#[cfg(feature = "ssr")]
+use crate::ssr;
+
+/// A registered passkey.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    pub id: String,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A ceremony begun: its id and the options for the browser, as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ceremony {
+    pub id: String,
+    pub options: String,
+}
+
+#[cfg(feature = "ssr")]
+fn ceremony_of(ceremony: tessera::PasskeyCeremony) -> Ceremony {
+    Ceremony {
+        id: ceremony.id,
+        options: ceremony.public_key.to_string(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn info_of(passkey: tessera::Passkey) -> PasskeyInfo {
+    PasskeyInfo {
+        id: passkey.id,
+        name: passkey.name,
+        created_at: passkey.created_at,
+        last_used_at: passkey.last_used_at,
+    }
+}
+
+/// The browser's answer, as the JSON text it was sent as.
+#[cfg(feature = "ssr")]
+fn credential_of(text: &str) -> Result<serde_json::Value, AuthFailure> {
+    serde_json::from_str(text).map_err(|_| ssr::reject(tessera::AuthError::PasskeyMalformed))
+}
+
+/// The origin passkeys work at, if this server offers them.
+#[server]
+pub async fn passkeys_origin() -> Result<Option<String>, AuthFailure> {
+    Ok(ssr::core()?.passkeys.origin())
+}
+
+#[server(client = AuthClient)]
+pub async fn my_passkeys() -> Result<Vec<PasskeyInfo>, AuthFailure> {
+    let user = ssr::authenticated().await?;
+    let list = ssr::core()?
+        .passkeys
+        .list(&user)
+        .await
+        .map_err(ssr::reject)?;
+    Ok(list.into_iter().map(info_of).collect())
+}
+
+#[server(client = AuthClient)]
+pub async fn begin_adding_passkey() -> Result<Ceremony, AuthFailure> {
+    let user = ssr::authenticated().await?;
+    let caller = ssr::caller();
+    ssr::core()?
+        .passkeys
+        .begin_registration(&user, caller.client())
+        .await
+        .map(ceremony_of)
+        .map_err(ssr::reject)
+}
+
+/// Adds the passkey the browser made; every other session ends.
+#[server(client = AuthClient)]
+pub async fn add_passkey(
+    ceremony: String,
+    credential: String,
+    name: String,
+) -> Result<PasskeyInfo, AuthFailure> {
+    let user = ssr::authenticated().await?;
+    let caller = ssr::caller();
+    let credential = credential_of(&credential)?;
+    ssr::core()?
+        .passkeys
+        .finish_registration(&user, &ceremony, &credential, &name, caller.client())
+        .await
+        .map(info_of)
+        .map_err(ssr::reject)
+}
+
+/// Removes one of the caller's passkeys; every other session ends.
+#[server(client = AuthClient)]
+pub async fn remove_passkey(id: String) -> Result<(), AuthFailure> {
+    let user = ssr::authenticated().await?;
+    let caller = ssr::caller();
+    ssr::core()?
+        .passkeys
+        .remove(&user, &id, caller.client())
+        .await
+        .map_err(ssr::reject)
+}
+
+#[server]
+pub async fn begin_passkey_sign_in() -> Result<Ceremony, AuthFailure> {
+    let caller = ssr::caller();
+    ssr::core()?
+        .passkeys
+        .begin_sign_in(caller.client())
+        .await
+        .map(ceremony_of)
+        .map_err(ssr::reject)
+}
+
+/// A passkey sign-in: the tokens, and whose they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub tokens: Tokens,
+    pub username: String,
+}
+
+/// Signs in with the browser's answer: a session, as a password login.
+#[server]
+pub async fn sign_in_with_passkey(
+    ceremony: String,
+    credential: String,
+) -> Result<SignedIn, AuthFailure> {
+    let caller = ssr::caller();
+    let credential = credential_of(&credential)?;
+    let signed_in = ssr::core()?
+        .passkeys
+        .sign_in(&ceremony, &credential, caller.client())
+        .await
+        .map_err(ssr::reject)?;
+    Ok(SignedIn {
+        tokens: ssr::login_tokens_of(signed_in.tokens).await?,
+        username: signed_in.username,
+    })
+}
