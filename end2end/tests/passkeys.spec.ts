@@ -72,9 +72,12 @@ test("a passkey added on /account signs in alone, and once removed no more", asy
   await expect(page.getByTestId("passkeys-none")).toHaveText("No passkeys yet.");
   await expectNoAxeViolations(page);
 
-  // No name: said next to the field, nothing made.
+  // No name: said next to the field, and the device makes nothing.
+  await expect(page.getByLabel("Passkey name")).toHaveAttribute("required", "");
+  await page.getByLabel("Passkey name").fill("   ");
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.locator("#passkey-name-error")).toHaveText("This field may not be blank.");
+  expect(await authenticator.credentials()).toHaveLength(0);
   // The fingerprint not recognised: the browser refuses, the page says so.
   await authenticator.verifies(false);
   await page.getByLabel("Passkey name").fill("Virtual key");

@@ -150,6 +150,13 @@ fn AddPasskeyForm(changed: impl Fn(String) + Copy + 'static) -> impl IntoView {
     let add = Action::new_unsync(move |name: &String| {
         let name = name.clone();
         async move {
+            // Checked before the device makes a key the server would refuse.
+            if name.trim().is_empty() {
+                return Err(AddFailure::Server(AuthFailure::Invalid {
+                    field: "name".into(),
+                    message: "This field may not be blank.".into(),
+                }));
+            }
             let ceremony = session
                 .call(passkey_api::begin_adding_passkey)
                 .await
