@@ -3,8 +3,10 @@
 //! (`--metrics-addr`), and then each count is an atomic add on a handle
 //! looked up by name and labels. README (Metrics) lists every series.
 
-/// Logins by outcome: `succeeded`, `failed` (wrong name or password, or
-/// inactive), `throttled`, `busy` (hasher queue full), `error`.
+/// Logins (password or passkey) by outcome: `succeeded`, `failed` (wrong
+/// name, password, code or passkey, or inactive), `second step` (the app's
+/// code asked), `refused` (a passkey answer without an open ceremony, or
+/// not a credential), `throttled`, `busy` (hasher queue full), `error`.
 pub const LOGINS: &str = "tessera_logins_total";
 /// Refreshes by outcome: `rotated` (a new pair), `refreshed` (rotation
 /// off), `overlap_replay` (a retired token replayed within the overlap
