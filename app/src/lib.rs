@@ -57,6 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="description" content="Tessera: JSON Web Token authentication in Rust" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="apple-touch-icon" href="/apple-touch-icon.png" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 // Plain tags rather than leptos_meta's components: no page

@@ -87,6 +87,41 @@ test("screenshots", async ({ page }) => {
   await openHydrated(page, "/tokens");
   await page.setViewportSize({ width: 390, height: 844 });
   await shoot("tokens-phone");
+  // The same pages in the dark scheme a system may ask for.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.setViewportSize({ width: 1000, height: 720 });
+  for (const [path, name] of [["/tokens", "tokens-dark"], ["/account", "account-dark"]]) {
+    await openHydrated(page, path);
+    await shoot(name);
+  }
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
+  await openHydrated(page, "/login?next=/hello");
+  await shoot("login-dark");
+});
+
+test("the pages follow a dark system scheme, and axe finds nothing in it", async ({ page }) => {
+  await page.emulateMedia({ colorScheme: "dark" });
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  for (const path of ["/", "/login", "/signup", "/forgot-password"]) {
+    await openHydrated(page, path);
+    expect(await background(), path).toBe("rgb(18, 21, 28)");
+    await expectNoAxeViolations(page);
+  }
+  await logIn(page, "/tokens");
+  await expect(page.getByTestId("access-countdown")).toBeVisible();
+  await expectNoAxeViolations(page);
+  await openHydrated(page, "/account");
+  await expect(page.getByRole("list", { name: "Sessions" }).getByRole("listitem").first()).toBeVisible();
+  await expectNoAxeViolations(page);
+  // The API's readable pages share the stylesheet.
+  await page.goto("/hello/");
+  expect(await background()).toBe("rgb(18, 21, 28)");
+  await expectNoAxeViolations(page);
+  // Light stays light.
+  await page.emulateMedia({ colorScheme: "light" });
+  await openHydrated(page, "/login");
+  expect(await background()).toBe("rgb(246, 247, 251)");
 });
 
 test("what is typed on a slow network before the app starts is kept, and the button says why it waits", async ({ browser }) => {

@@ -89,6 +89,21 @@ test("an unknown page answers 404 with a readable page", async ({ page }) => {
   expect(problems.filter((problem) => !problem.includes("status of 404 (Not Found)"))).toEqual([]);
 });
 
+test("the icons browsers and phones ask for are there", async ({ page, request }) => {
+  await page.goto("/");
+  await expect(page.locator('link[rel="icon"]')).toHaveAttribute("href", "/favicon.svg");
+  await expect(page.locator('link[rel="apple-touch-icon"]')).toHaveAttribute("href", "/apple-touch-icon.png");
+  // Asked for by browsers whatever the page says, and by bookmarks and tabs.
+  const ico = await request.get("/favicon.ico");
+  expect(ico.status()).toBe(200);
+  expect(ico.headers()["content-type"]).toMatch(/^image\/(x-icon|vnd\.microsoft\.icon)$/);
+  const body = await ico.body();
+  expect([...body.subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+  const touch = await request.get("/apple-touch-icon.png");
+  expect(touch.status()).toBe(200);
+  expect(touch.headers()["content-type"]).toBe("image/png");
+});
+
 test("the health check reports the database", async ({ request }) => {
   const response = await request.get("/healthz");
   expect(response.status()).toBe(200);
