@@ -20,6 +20,20 @@ pub enum LoginStatus {
     LoggedIn,
 }
 
+/// Names the browser tab after the page ("Log in – Tessera"), so tabs,
+/// history and screen readers tell the pages apart; `None`: the site's name
+/// alone. Set in the browser when the page is shown (the server's shell
+/// says "Tessera").
+pub fn page_title(page: Option<&str>) {
+    #[cfg(feature = "hydrate")]
+    document().set_title(&match page {
+        Some(page) => format!("{page} \u{2013} Tessera"),
+        None => "Tessera".to_owned(),
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = page;
+}
+
 pub fn use_login_status() -> Memo<LoginStatus> {
     let session = use_session();
     Memo::new(move |_| match session.state() {

@@ -36,3 +36,15 @@ test("the API docs list the operations and log in with Try it out", async ({ pag
   expect(outside, "requests to other origins").toEqual([]);
   expect(problems.filter((problem) => problem.includes("Content Security Policy"))).toEqual([]);
 });
+
+test("the API docs fit a phone and lead back to the app", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/api/docs/");
+  await expect(page.locator('meta[name="viewport"]')).toHaveAttribute("content", "width=device-width, initial-scale=1");
+  await expect(page.getByRole("heading", { name: /Tessera/ })).toBeVisible();
+  const width = await page.evaluate(() => window.innerWidth);
+  expect(width).toBe(390);
+  await page.getByRole("navigation", { name: "Tessera" }).getByRole("link", { name: "Back to the app" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true");
+});

@@ -100,6 +100,26 @@ test("screenshots", async ({ page }) => {
   await shoot("login-dark");
 });
 
+test("each page names its tab", async ({ page }) => {
+  for (const [path, title] of [
+    ["/", "Tessera"],
+    ["/login", "Log in \u2013 Tessera"],
+    ["/signup", "Create account \u2013 Tessera"],
+    ["/forgot-password", "Forgot password \u2013 Tessera"],
+    ["/no-such-page", "Page not found \u2013 Tessera"],
+  ]) {
+    await openHydrated(page, path);
+    await expect(page, path).toHaveTitle(title);
+  }
+  await logIn(page, "/tokens");
+  await expect(page).toHaveTitle("Your tokens \u2013 Tessera");
+  // Moving within the app names the new page too.
+  await page.getByRole("link", { name: "Hello" }).click();
+  await expect(page).toHaveTitle("Hello \u2013 Tessera");
+  await openHydrated(page, "/account");
+  await expect(page).toHaveTitle("Your account \u2013 Tessera");
+});
+
 test("the pages follow a dark system scheme, and axe finds nothing in it", async ({ page }) => {
   await page.emulateMedia({ colorScheme: "dark" });
   const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);

@@ -18,6 +18,7 @@ use crate::session::{use_session, Session};
 
 #[component]
 pub fn Account() -> impl IntoView {
+    crate::components::page_title(Some("Your account"));
     // Bumped after each sign-out and password change: the sessions list is
     // fetched again, so it never shows sessions that have ended.
     let generation = RwSignal::new(0_u32);

@@ -6,6 +6,7 @@ use crate::session::use_session;
 /// `/hello`: the protected greeting, fetched with the access token.
 #[component]
 pub fn Hello() -> impl IntoView {
+    crate::components::page_title(Some("Hello"));
     view! {
         <section class="card">
             <h1>"Hello"</h1>

@@ -10,6 +10,7 @@ use crate::session::use_session;
 /// a glance, with the way on; logged out, how to get in.
 #[component]
 pub fn Home() -> impl IntoView {
+    crate::components::page_title(None);
     let status = use_login_status();
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
     let state = move || match status.get() {

@@ -16,6 +16,7 @@ use crate::token_store::now_ms;
 /// in is told so, and may continue or switch to another account.
 #[component]
 pub fn Login() -> impl IntoView {
+    crate::components::page_title(Some("Log in"));
     let query = use_query_map();
     let reason =
         move || query.with(|query| query.get("reason").as_deref().and_then(LoginReason::parse));

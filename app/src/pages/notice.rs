@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 /// Shown for any path no route matches; the server answers it with 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::components::page_title(Some("Page not found"));
     #[cfg(feature = "ssr")]
     {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -46,6 +46,7 @@ pub fn PasswordReset() -> impl IntoView {
 
 #[component]
 fn ForgotPassword() -> impl IntoView {
+    crate::components::page_title(Some("Forgot password"));
     view! {
         <LinkByMail
             heading="Forgot password?"
@@ -109,6 +110,7 @@ where
 
 #[component]
 fn ResetPassword(uid: String, token: String) -> impl IntoView {
+    crate::components::page_title(Some("Set a new password"));
     let works = {
         let (uid, token) = (uid.clone(), token.clone());
         Resource::new(

@@ -7,6 +7,7 @@ use crate::api::SignupRules;
 /// `/signup`: open only when the server runs with `--allow-signup`.
 #[component]
 pub fn Signup() -> impl IntoView {
+    crate::components::page_title(Some("Create account"));
     let form = match SignupRules::current() {
         Some(SignupRules {
             open: true,

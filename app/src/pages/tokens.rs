@@ -13,6 +13,7 @@ use crate::token_store::{now_ms, StoredTokens};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
+    crate::components::page_title(Some("Your tokens"));
     view! {
         <section class="card">
             <h1>"Your tokens"</h1>

@@ -15,6 +15,7 @@ use crate::session::use_session;
 /// The page a verification link opens.
 #[component]
 pub fn ConfirmAddress(key: String) -> impl IntoView {
+    crate::components::page_title(Some("Confirm your email address"));
     let session = use_session();
     let key = StoredValue::new(key);
     let confirm = Action::new_unsync(move |key: &String| {
@@ -72,6 +73,7 @@ pub fn ConfirmAddress(key: String) -> impl IntoView {
 /// "Send the link again", by address: for a person who cannot sign in yet.
 #[component]
 pub fn ResendLink() -> impl IntoView {
+    crate::components::page_title(Some("Confirm your email address"));
     view! {
         <LinkByMail
             heading="Confirm your email address"

@@ -71,9 +71,20 @@ fn prepare(name: &str) -> Result<Option<Arc<DocFile>>, String> {
         return Ok(None);
     };
     let body = if name == "index.html" {
-        // The page's title names this API, not the tool.
+        // The page's title names this API, not the tool; it fits a phone's
+        // width, and leads back to the app.
         String::from_utf8_lossy(&file.bytes)
-            .replace("<title>Swagger UI</title>", "<title>Tessera API</title>")
+            .replace(
+                "<title>Swagger UI</title>",
+                "<title>Tessera API</title>\n    \
+                 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+            )
+            .replace(
+                "<body>",
+                "<body>\n    <nav aria-label=\"Tessera\"><p>\
+                 <a href=\"/\">Back to the app</a> \u{b7} \
+                 <a href=\"/api/schema/\">The OpenAPI document</a></p></nav>",
+            )
             .into_bytes()
     } else {
         file.bytes.into_owned()

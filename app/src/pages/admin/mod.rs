@@ -52,6 +52,7 @@ fn console_page(path: &str) -> ConsolePage {
 /// not for them. An address of no page is the site's "Page not found".
 #[component]
 pub fn AdminConsole() -> impl IntoView {
+    crate::components::page_title(Some("Admin"));
     let location = use_location();
     let page = Memo::new(move |_| console_page(&location.pathname.get()));
     let unknown = Memo::new(move |_| page.get() == ConsolePage::Unknown);
