@@ -249,20 +249,7 @@ impl TwoStep {
             now,
         );
         let change = TwoStepChange::TurnOff(None);
-        if !change_ending_sessions(
-            core,
-            user.id,
-            None,
-            RevocationReason::TwoStepChanged,
-            EndedWith::TwoStep {
-                change,
-                notices: notice.as_slice(),
-            },
-            &event,
-            now,
-        )
-        .await?
-        {
+        if !end_sessions_with(core, user.id, None, change, notice, &event, now).await? {
             return Err(AuthError::TwoStepNotOn);
         }
         Ok(())
@@ -323,19 +310,8 @@ impl TwoStep {
             now,
         );
         let keep = user.session_id();
-        let changed = change_ending_sessions(
-            core,
-            user.user_id,
-            keep,
-            RevocationReason::TwoStepChanged,
-            EndedWith::TwoStep {
-                change,
-                notices: notice.as_slice(),
-            },
-            &event,
-            now,
-        )
-        .await?;
+        let changed =
+            end_sessions_with(core, user.user_id, keep, change, notice, &event, now).await?;
         Ok(changed.then_some(()))
     }
 }
@@ -413,18 +389,24 @@ pub(crate) async fn use_recovery_code(
         now,
     );
     let change = TwoStepChange::UseRecoveryCode(hash);
-    let used = change_ending_sessions(
-        core,
-        user.id,
-        None,
-        RevocationReason::TwoStepChanged,
-        EndedWith::TwoStep {
-            change,
-            notices: notice.as_slice(),
-        },
-        &event,
-        now,
-    )
-    .await?;
+    let used = end_sessions_with(core, user.id, None, change, notice, &event, now).await?;
     Ok(used.then_some(now))
+}
+
+/// [`change_ending_sessions`] for a two-step change and its notice.
+async fn end_sessions_with(
+    core: &Core,
+    user_id: i64,
+    keep: Option<&str>,
+    change: TwoStepChange<'_>,
+    notice: Option<crate::mail::OutgoingMail>,
+    event: &AuditEvent,
+    now: i64,
+) -> Result<bool, AuthError> {
+    let with = EndedWith::TwoStep {
+        change,
+        notices: notice.as_slice(),
+    };
+    let because = RevocationReason::TwoStepChanged;
+    change_ending_sessions(core, user_id, keep, because, with, event, now).await
 }

@@ -102,6 +102,15 @@ async fn sign_in(app: &TestApp, device: &mut SoftPasskeys) -> Reply {
     login_finish(app, &ceremony, &assertion).await
 }
 
+/// The audit log's newest events.
+async fn recent_events(app: &TestApp) -> Vec<tessera::AuditEntry> {
+    let query = tessera::AuditQuery {
+        limit: 200,
+        ..Default::default()
+    };
+    app.tessera.audit.events(&query).await.unwrap()
+}
+
 fn no_nulls(value: &Value) -> bool {
     match value {
         Value::Null => false,
@@ -280,15 +289,7 @@ async fn the_whole_life_of_a_passkey(engine: Engine) {
     assert_eq!(gone.status, 404);
     assert_eq!(sign_in(&app, &mut laptop).await.status, 401);
 
-    let events = app
-        .tessera
-        .audit
-        .events(&tessera::AuditQuery {
-            limit: 200,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let events = recent_events(&app).await;
     for kind in ["passkey_added", "passkey_removed"] {
         assert!(events.iter().any(|e| e.kind == kind), "{kind}");
     }
@@ -312,15 +313,7 @@ async fn a_cloned_or_unverified_authenticator_is_refused(engine: Engine) {
     // A touch without the fingerprint or PIN is not a passkey sign-in.
     phone.skip_user_verification = true;
     assert_eq!(sign_in(&app, &mut phone).await.status, 401);
-    let events = app
-        .tessera
-        .audit
-        .events(&tessera::AuditQuery {
-            limit: 200,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let events = recent_events(&app).await;
     assert!(events
         .iter()
         .any(|e| e.kind == "login_failed"
