@@ -22,6 +22,9 @@ pub enum AuthError {
     Throttled { retry_after: i64 },
     #[error("{0}")]
     Token(TokenError),
+    /// A DPoP proof refused, or a bound token without its key.
+    #[error("{0}")]
+    Dpop(crate::dpop::DpopError),
     #[error("Token contained no recognizable user identification")]
     NoUserInToken,
     #[error("User not found")]
@@ -163,6 +166,12 @@ impl From<PasswordError> for AuthError {
             PasswordError::Busy => Self::Busy,
             other => Self::Hasher(other.to_string()),
         }
+    }
+}
+
+impl From<crate::dpop::DpopError> for AuthError {
+    fn from(error: crate::dpop::DpopError) -> Self {
+        Self::Dpop(error)
     }
 }
 

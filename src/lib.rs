@@ -26,6 +26,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod core;
+mod dpop;
 mod error;
 pub mod import;
 pub mod keys;
@@ -53,6 +54,9 @@ pub use core::iso8601::format_utc;
 pub use core::public_url::{InvalidPublicUrl, PublicUrl};
 pub use core::throttle::ThrottleRules;
 pub use core::{Client, TokenPair};
+pub use dpop::{
+    DpopError, DpopKey, DpopMode, DpopSettings, ProofHeader, ProofRequest, ACCEPTED_ALGORITHMS,
+};
 pub use error::{AuthError, StartError};
 pub use keys::SigningKeys;
 pub use keys::{KeyError, KeyListing, SigningAlgorithm};

@@ -74,6 +74,8 @@ pub struct Settings {
     /// The passkeys' relying-party id; `None`: the public URL's host
     /// (passkeys are off if that is an IP address).
     pub webauthn_rp_id: Option<String>,
+    /// Sender-constrained tokens (DPoP).
+    pub dpop: crate::dpop::DpopSettings,
     /// Where mail goes.
     pub mail: crate::mail::MailSettings,
     /// How long a password-reset link works.
@@ -118,6 +120,7 @@ impl Default for Settings {
             audit_retention: Duration::from_secs(crate::audit::DEFAULT_RETENTION_SECS as u64),
             public_url: PublicUrl::default(),
             webauthn_rp_id: None,
+            dpop: crate::dpop::DpopSettings::default(),
             mail: crate::mail::MailSettings::default(),
             password_reset_timeout: DEFAULT_PASSWORD_RESET_TIMEOUT,
             security_notices: true,
@@ -165,6 +168,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_retention", &self.audit_retention)
             .field("public_url", &self.public_url)
             .field("webauthn_rp_id", &self.webauthn_rp_id)
+            .field("dpop", &self.dpop)
             .field("mail", &self.mail)
             .field("password_reset_timeout", &self.password_reset_timeout)
             .field("security_notices", &self.security_notices)

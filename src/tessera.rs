@@ -97,6 +97,7 @@ impl Tessera {
             &key,
             previous.iter().map(Vec::as_slice),
         );
+        let dpop = crate::dpop::DpopGuard::new(settings.dpop.clone(), &key);
         let totp_sealer =
             crate::two_step::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
@@ -152,6 +153,7 @@ impl Tessera {
                 .unwrap_or(i64::MAX),
             totp_sealer,
             webauthn,
+            dpop,
             attempts_settled: tokio::sync::Notify::new(),
             audit_retention: i64::try_from(settings.audit_retention.as_secs()).unwrap_or(i64::MAX),
         });

@@ -81,9 +81,15 @@ pub async fn login(
     #[server(default)] otp: Option<String>,
 ) -> Result<Tokens, AuthFailure> {
     let caller = ssr::caller().with_known_device(known_device);
+    let key = ssr::proven_key().await?;
     let pair = ssr::core()?
         .sessions
-        .login_with_code(&username, &password, otp.as_deref(), caller.client())
+        .login_with_code(
+            &username,
+            &password,
+            otp.as_deref(),
+            caller.client().bound_to(key.as_ref()),
+        )
         .await
         .map_err(ssr::reject)?;
     ssr::login_tokens_of(pair).await
@@ -99,9 +105,15 @@ pub async fn sign_up(
     #[server(default)] email: String,
 ) -> Result<Option<Tokens>, AuthFailure> {
     let caller = ssr::caller();
+    let key = ssr::proven_key().await?;
     let signed_up = ssr::core()?
         .accounts
-        .sign_up(&username, &password, email.trim(), caller.client())
+        .sign_up(
+            &username,
+            &password,
+            email.trim(),
+            caller.client().bound_to(key.as_ref()),
+        )
         .await
         .map_err(ssr::reject)?;
     Ok(match signed_up {
@@ -114,9 +126,10 @@ pub async fn sign_up(
 /// replaces the one sent (the same one when rotation is off).
 #[server]
 pub async fn refresh_tokens(refresh: String) -> Result<Tokens, AuthFailure> {
+    let key = ssr::proven_key().await?;
     let pair = ssr::core()?
         .sessions
-        .refresh(&refresh)
+        .refresh_proven(&refresh, key.as_ref())
         .await
         .map_err(ssr::reject)?;
     Ok(ssr::tokens_of(pair, Some(refresh)))
@@ -125,9 +138,10 @@ pub async fn refresh_tokens(refresh: String) -> Result<Tokens, AuthFailure> {
 /// Ends the session of a refresh token, access tokens included.
 #[server]
 pub async fn logout(refresh: String) -> Result<(), AuthFailure> {
+    let key = ssr::proven_key().await?;
     ssr::core()?
         .sessions
-        .logout(&refresh)
+        .logout_proven(&refresh, key.as_ref())
         .await
         .map_err(ssr::reject)
 }

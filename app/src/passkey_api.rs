@@ -137,10 +137,15 @@ pub async fn sign_in_with_passkey(
     credential: String,
 ) -> Result<SignedIn, AuthFailure> {
     let caller = ssr::caller();
+    let key = ssr::proven_key().await?;
     let credential = credential_of(&credential)?;
     let signed_in = ssr::core()?
         .passkeys
-        .sign_in(&ceremony, &credential, caller.client())
+        .sign_in(
+            &ceremony,
+            &credential,
+            caller.client().bound_to(key.as_ref()),
+        )
         .await
         .map_err(ssr::reject)?;
     Ok(SignedIn {

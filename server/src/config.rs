@@ -186,6 +186,25 @@ pub struct Config {
     #[arg(long, env = "TESSERA_WEBAUTHN_RP_ID")]
     pub webauthn_rp_id: Option<String>,
 
+    /// Sender-constrained tokens (DPoP, RFC 9449): `off` (proofs ignored),
+    /// `optional` (a client that sends a `DPoP` proof gets tokens bound to
+    /// its key; one that does not is answered as without DPoP) or
+    /// `required` (every token bound; Bearer tokens refused).
+    #[arg(long, env = "TESSERA_DPOP", default_value = "optional")]
+    pub dpop: tessera::DpopMode,
+
+    /// How far a DPoP proof's `iat` may be from the server's clock, each
+    /// way; each proof is accepted once within it, on any instance.
+    #[arg(long, env = "TESSERA_DPOP_PROOF_WINDOW", default_value = "60s")]
+    pub dpop_proof_window: HumanDuration,
+
+    /// Ask DPoP clients for a server nonce in their proofs (answered with
+    /// `use_dpop_nonce` and a `DPoP-Nonce` header until they send it):
+    /// proofs cannot be made ahead of time, and wrong client clocks stop
+    /// mattering. Nonces need no shared state between instances.
+    #[arg(long, env = "TESSERA_DPOP_NONCE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub dpop_nonce: bool,
+
     /// The SMTP server mail goes to: `smtp://host:25`,
     /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
     /// `smtps://user:password@host:465`. Unset: each mail is written to
@@ -352,6 +371,12 @@ impl Config {
             audit_retention: self.audit_retention.0,
             public_url: self.public_url.clone().unwrap_or_default(),
             webauthn_rp_id: self.webauthn_rp_id.clone(),
+            dpop: tessera::DpopSettings {
+                mode: self.dpop,
+                proof_window: self.dpop_proof_window.0,
+                nonce: self.dpop_nonce,
+                htu_from_public_url: self.public_url.is_some(),
+            },
             mail: tessera::MailSettings {
                 smtp_url: self.smtp_url.clone(),
                 from: self.email_from.clone(),
@@ -463,6 +488,7 @@ mod tests {
         assert_eq!(parsed.public_url, core.public_url);
         assert_eq!(parsed.password_reset_timeout, core.password_reset_timeout);
         assert_eq!(parsed.security_notices, core.security_notices);
+        assert_eq!(parsed.dpop, core.dpop);
         assert_eq!(
             (parsed.mail.smtp_url, parsed.mail.from, parsed.mail.file_dir),
             (core.mail.smtp_url, core.mail.from, core.mail.file_dir)

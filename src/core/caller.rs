@@ -76,6 +76,7 @@ impl Caller {
             address: self.address,
             user_agent: self.user_agent.as_deref(),
             known_device: self.known_device.as_deref(),
+            dpop_key: None,
         }
     }
 

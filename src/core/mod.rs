@@ -44,6 +44,19 @@ pub struct Client<'a> {
     /// The known-device marker the client showed (see
     /// [`TokenPair::known_device`]), if any.
     pub known_device: Option<&'a str>,
+    /// The key the client proved it holds (a DPoP proof), to bind the
+    /// session's tokens to.
+    pub dpop_key: Option<&'a crate::dpop::DpopKey>,
+}
+
+impl<'a> Client<'a> {
+    /// The same client, having proven `key` (or not).
+    pub fn bound_to(self, key: Option<&'a crate::dpop::DpopKey>) -> Self {
+        Self {
+            dpop_key: key,
+            ..self
+        }
+    }
 }
 
 /// A fresh access token and, except on a refresh without rotation, a refresh token.
@@ -55,6 +68,8 @@ pub struct TokenPair {
     /// the account, to show at its next login (`Client::known_device`), so
     /// that failures of others, by name or by address, never lock it out.
     pub known_device: Option<String>,
+    /// Both tokens are bound to the client's DPoP key (`cnf.jkt`).
+    pub dpop_bound: bool,
 }
 
 /// The refresh token to mint beside an access token.
@@ -100,6 +115,8 @@ pub(crate) struct Core {
     pub verification_timeout: i64,
     /// The passkeys' relying party; `None`: passkeys are off.
     pub webauthn: Option<webauthn_rs::Webauthn>,
+    /// DPoP: settings, nonces, the proofs seen recently.
+    pub dpop: crate::dpop::DpopGuard,
     /// Seals authenticator-app secrets in the database.
     pub totp_sealer: crate::two_step::TotpSealer,
     /// Seconds audit events are kept.
@@ -124,6 +141,7 @@ impl Core {
         session_id: &str,
         session_expires_at: i64,
         refresh: Option<RefreshGrant<'_>>,
+        bound_to: Option<&str>,
         now: i64,
     ) -> TokenPair {
         let access = self.codec.mint(&TokenSpec {
@@ -133,6 +151,7 @@ impl Core {
             iat: now,
             exp: (now + self.policy.access_lifetime).min(session_expires_at),
             jti: None,
+            bound_to,
         });
         let refresh = refresh.map(|grant| {
             self.codec
@@ -143,6 +162,7 @@ impl Core {
                     iat: grant.issued_at,
                     exp: grant.expires_at,
                     jti: Some(grant.jti),
+                    bound_to,
                 })
                 .token
         });
@@ -150,6 +170,7 @@ impl Core {
             access: access.token,
             refresh,
             known_device: None,
+            dpop_bound: bound_to.is_some(),
         }
     }
 
@@ -208,6 +229,7 @@ impl Core {
                 issued_at: now,
                 expires_at: refresh_expires_at,
             }),
+            client.dpop_key.map(crate::dpop::DpopKey::thumbprint),
             now,
         ))
     }

@@ -9,15 +9,30 @@ pub enum Credentials<'a> {
     /// `Bearer` alone, or more than two parts.
     Malformed,
     Bearer(&'a [u8]),
+    /// `DPoP <token>` (RFC 9449 §7): a bound token, proven by the request's
+    /// `DPoP` header.
+    Dpop(&'a [u8]),
 }
 
 /// Splits on ASCII whitespace as Python's `bytes.split()` does (so several
-/// spaces between scheme and token are fine); the scheme is case-sensitive.
+/// spaces between scheme and token are fine); `Bearer` is case-sensitive,
+/// as simplejwt has it; `DPoP`, new, is case-insensitive, as RFC 9110 has
+/// every scheme.
 pub fn parse_authorization(value: &[u8]) -> Credentials<'_> {
     let value = trim(value);
-    let Some(rest) = value.strip_prefix(b"Bearer") else {
-        return Credentials::Absent;
-    };
+    if let Some(rest) = value.strip_prefix(b"Bearer") {
+        return token_after(rest, Credentials::Bearer);
+    }
+    match value.split_at_checked(4) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case(b"DPoP") => {
+            token_after(rest, Credentials::Dpop)
+        }
+        _ => Credentials::Absent,
+    }
+}
+
+/// The token after a scheme, `rest` being what follows the scheme's name.
+fn token_after<'a>(rest: &'a [u8], found: fn(&'a [u8]) -> Credentials<'a>) -> Credentials<'a> {
     match rest.first() {
         None => Credentials::Malformed,
         // `BearerX …`: another scheme.
@@ -33,7 +48,7 @@ pub fn parse_authorization(value: &[u8]) -> Credentials<'_> {
                 .iter()
                 .fold(true, |plain, byte| plain & (*byte > b' '));
             if plain || !token.iter().any(|byte| is_space(*byte)) {
-                Credentials::Bearer(token)
+                found(token)
             } else {
                 Credentials::Malformed
             }
@@ -93,6 +108,20 @@ mod tests {
             Credentials::Malformed
         );
     }
+
+    #[test]
+    fn dpop_tokens_come_under_their_own_scheme_in_any_case() {
+        assert_eq!(parse_authorization(b"DPoP abc"), Credentials::Dpop(b"abc"));
+        assert_eq!(
+            parse_authorization(b"dpop  abc "),
+            Credentials::Dpop(b"abc")
+        );
+        assert_eq!(parse_authorization(b"DPOP\tabc"), Credentials::Dpop(b"abc"));
+        assert_eq!(parse_authorization(b"DPoP"), Credentials::Malformed);
+        assert_eq!(parse_authorization(b"DPoP a b"), Credentials::Malformed);
+        assert_eq!(parse_authorization(b"DPoPabc"), Credentials::Absent);
+        assert_eq!(parse_authorization(b"DPo"), Credentials::Absent);
+    }
 }
 
 #[cfg(test)]
@@ -108,7 +137,7 @@ mod properties {
         /// holds a separator.
         #[test]
         fn any_header_is_read_without_panic(header in proptest::collection::vec(any::<u8>(), 0..512)) {
-            if let Credentials::Bearer(token) = parse_authorization(&header) {
+            if let Credentials::Bearer(token) | Credentials::Dpop(token) = parse_authorization(&header) {
                 prop_assert!(!token.is_empty());
                 prop_assert!(!token.iter().any(|byte| is_space(*byte)));
             }

@@ -20,6 +20,7 @@ use crate::core::caller::Caller;
 use crate::core::password_attempt::PasswordAttempt;
 use crate::core::registry::Standing;
 use crate::core::{Client, Core, RefreshGrant, TokenPair};
+use crate::dpop::{DpopError, DpopKey, DpopMode, ProofRequest};
 use crate::error::AuthError;
 use crate::password::{Verdict, MAX_PASSWORD_BYTES};
 use crate::sessions::bearer::{parse_authorization, Credentials};
@@ -216,19 +217,37 @@ impl Sessions {
     /// `POST /api/token/refresh/`: a new access token and, with rotation, the
     /// refresh token that replaces the one presented.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
-        let outcome = self.rotate(refresh_token).await;
+        self.refresh_proven(refresh_token, None).await
+    }
+
+    /// [`Sessions::refresh`] by a client that proved it holds `key` (a DPoP
+    /// proof, checked by [`Sessions::prove`]). A bound refresh token needs
+    /// its own key: presented without it, it was copied, and its whole
+    /// session is revoked. The new pair is bound as the old one was.
+    pub async fn refresh_proven(
+        &self,
+        refresh_token: &str,
+        key: Option<&DpopKey>,
+    ) -> Result<TokenPair, AuthError> {
+        let outcome = self.rotate(refresh_token, key).await;
         if outcome.is_err() {
             crate::core::metrics::refresh("refused");
         }
         outcome
     }
 
-    async fn rotate(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+    async fn rotate(
+        &self,
+        refresh_token: &str,
+        key: Option<&DpopKey>,
+    ) -> Result<TokenPair, AuthError> {
         let core = &*self.core;
         let now = core.now();
         let claims = core
             .codec
             .verify(refresh_token, Some(TokenType::Refresh), now)?;
+        self.check_refresh_binding(&claims, key, now).await?;
+        let bound_to = claims.jkt.as_deref();
         // simplejwt checks the user before anything else about the session.
         if let UserClaim::Id(user_id) = claims.user {
             match core.registry.user(&core.store, user_id).await? {
@@ -252,6 +271,7 @@ impl Sessions {
                 &record.session_id,
                 record.session_expires_at,
                 None,
+                bound_to,
                 now,
             ));
         }
@@ -273,10 +293,11 @@ impl Sessions {
                         issued_at: rotated.issued_at,
                         expires_at: rotated.expires_at,
                     }),
+                    bound_to,
                     now,
                 ))
             }
-            RotateOutcome::NotCurrent => self.replayed(&claims.jti, now).await,
+            RotateOutcome::NotCurrent => self.replayed(&claims.jti, bound_to, now).await,
         }
     }
 
@@ -284,7 +305,12 @@ impl Sessions {
     /// revoked session, or already rotated. The last is either a retry
     /// within the overlap window (answered with the same successor) or a
     /// reuse, which revokes the whole family.
-    async fn replayed(&self, jti: &str, now: i64) -> Result<TokenPair, AuthError> {
+    async fn replayed(
+        &self,
+        jti: &str,
+        bound_to: Option<&str>,
+        now: i64,
+    ) -> Result<TokenPair, AuthError> {
         let core = &*self.core;
         let Some(record) = core.store.find_refresh_token(jti).await? else {
             return Err(TokenError::Invalid.into());
@@ -316,6 +342,7 @@ impl Sessions {
                             issued_at: successor.issued_at,
                             expires_at: successor.expires_at,
                         }),
+                        bound_to,
                         now,
                     ));
                 }
@@ -327,9 +354,49 @@ impl Sessions {
             "refresh token reused after rotation: revoking its whole family"
         );
         crate::core::metrics::reuse_detected();
-        self.revoke_session(&record, now, RevocationReason::Reuse)
+        self.revoke_session(&record, now, RevocationReason::Reuse, None)
             .await?;
         Err(TokenError::Blacklisted.into())
+    }
+
+    /// A bound refresh token (`cnf.jkt`) is good only with a proof of its
+    /// key. Without one, or with another key's, it was copied out of the
+    /// client it was issued to: the thief may have refreshed first, so the
+    /// whole session goes, as for a reused token. `--dpop required` also
+    /// refuses an unbound one.
+    async fn check_refresh_binding(
+        &self,
+        claims: &Claims,
+        key: Option<&DpopKey>,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        let core = &*self.core;
+        match &claims.jkt {
+            Some(jkt) if key.is_some_and(|key| key.thumbprint() == jkt) => Ok(()),
+            Some(_) => {
+                if let Some(record) = core.store.find_refresh_token(&claims.jti).await? {
+                    if record.standing(now) != RefreshStanding::Revoked {
+                        tracing::warn!(
+                            session = %record.session_id,
+                            user_id = record.user_id,
+                            "a DPoP-bound refresh token came without its key: \
+                             revoking its whole family"
+                        );
+                        crate::core::metrics::reuse_detected();
+                        self.revoke_session(
+                            &record,
+                            now,
+                            RevocationReason::Reuse,
+                            Some("used without its DPoP key"),
+                        )
+                        .await?;
+                    }
+                }
+                Err(DpopError::KeyMismatch.into())
+            }
+            None if core.dpop.mode() == DpopMode::Required => Err(DpopError::KeyMismatch.into()),
+            None => Ok(()),
+        }
     }
 
     /// The record of a refresh token that may still be used as is.
@@ -349,19 +416,25 @@ impl Sessions {
         }
     }
 
+    /// `detail`: what the audit event adds (why a reuse was presumed).
     async fn revoke_session(
         &self,
         record: &RefreshRecord,
         now: i64,
         because: RevocationReason,
+        detail: Option<&'static str>,
     ) -> Result<(), AuthError> {
         let kind = match because {
             RevocationReason::Reuse => AuditKind::RefreshReuse,
             _ => AuditKind::Logout,
         };
-        let events = [AuditEvent::new(kind, now)
+        let event = AuditEvent::new(kind, now)
             .user(record.user_id)
-            .session(&record.session_id)];
+            .session(&record.session_id);
+        let events = [match detail {
+            Some(detail) => event.detail(detail),
+            None => event,
+        }];
         let revoked = self
             .core
             .store
@@ -379,11 +452,22 @@ impl Sessions {
     /// `POST /api/token/blacklist/`: logs the session out. Its refresh
     /// tokens and every access token minted from it stop working at once.
     pub async fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
+        self.logout_proven(refresh_token, None).await
+    }
+
+    /// [`Sessions::logout`] by a client that proved it holds `key`: a bound
+    /// token without its key ends its session all the same, but as a theft.
+    pub async fn logout_proven(
+        &self,
+        refresh_token: &str,
+        key: Option<&DpopKey>,
+    ) -> Result<(), AuthError> {
         let core = &*self.core;
         let now = core.now();
         let claims = core
             .codec
             .verify(refresh_token, Some(TokenType::Refresh), now)?;
+        self.check_refresh_binding(&claims, key, now).await?;
         let record = core
             .store
             .find_refresh_token(&claims.jti)
@@ -401,7 +485,7 @@ impl Sessions {
                 (false, RevocationReason::Logout)
             }
         };
-        self.revoke_session(&record, now, because).await?;
+        self.revoke_session(&record, now, because, None).await?;
         if reused {
             // simplejwt answers a rotated (blacklisted) token this way too;
             // the session is revoked all the same.
@@ -420,9 +504,16 @@ impl Sessions {
     /// rotated or revoked, or an access token of a revoked session, is
     /// `Blacklisted`.
     pub async fn verify(&self, token: &str) -> Result<(), AuthError> {
+        self.verify_proven(token, None).await
+    }
+
+    /// [`Sessions::verify`] by a client that proved it holds `key`: a bound
+    /// token is valid only with a proof of its key.
+    pub async fn verify_proven(&self, token: &str, key: Option<&DpopKey>) -> Result<(), AuthError> {
         let core = &*self.core;
         let now = core.now();
         let claims = core.codec.verify(token, None, now)?;
+        check_binding(core, &claims, key)?;
         if claims.sid.is_none() && !core.accept_foreign_tokens {
             return Err(TokenError::Invalid.into());
         }
@@ -471,15 +562,55 @@ impl Sessions {
     /// `CredentialsNotProvided`, a malformed one `MalformedAuthorization`,
     /// and a token is checked by [`Sessions::authenticate`]. Both adapters
     /// (REST extractor, server functions) call this and nothing else.
+    /// `Authorization: DPoP <token>` (RFC 9449 §7) takes a proof of the
+    /// token's key in `request`, naming the token in `ath`; a bound token
+    /// is refused as `Bearer`.
     pub async fn authenticate_header(
         &self,
         header: Option<&[u8]>,
+        request: &ProofRequest<'_>,
     ) -> Result<AuthenticatedUser, AuthError> {
+        let dpop_on = self.core.dpop.mode() != DpopMode::Off;
         match header.map(parse_authorization) {
             None | Some(Credentials::Absent) => Err(AuthError::CredentialsNotProvided),
+            Some(Credentials::Dpop(_)) if !dpop_on => Err(AuthError::CredentialsNotProvided),
             Some(Credentials::Malformed) => Err(AuthError::MalformedAuthorization),
-            Some(Credentials::Bearer(token)) => self.authenticate(token).await,
+            Some(Credentials::Bearer(token)) => {
+                let user = self.authenticate(token).await?;
+                check_binding(&self.core, &user.claims, None)?;
+                Ok(user)
+            }
+            Some(Credentials::Dpop(token)) => {
+                let user = self.authenticate(token).await?;
+                let key = crate::dpop::prove(&self.core, request, Some(token))
+                    .await?
+                    .ok_or(DpopError::InvalidProof("no DPoP proof came with the token"))?;
+                check_binding(&self.core, &user.claims, Some(&key))?;
+                Ok(user)
+            }
         }
+    }
+
+    /// Checks the `DPoP` proof a token request (login, refresh, …) carries:
+    /// the key it proves, `None` without one (or with DPoP off). Under
+    /// `--dpop required` a login without one is refused here.
+    pub async fn prove(&self, request: &ProofRequest<'_>) -> Result<Option<DpopKey>, AuthError> {
+        let key = crate::dpop::prove(&self.core, request, None).await?;
+        if key.is_none() && self.core.dpop.mode() == DpopMode::Required {
+            return Err(DpopError::InvalidProof("a DPoP proof is required").into());
+        }
+        Ok(key)
+    }
+
+    /// The nonce to send in `DPoP-Nonce` with an answer now; `None` unless
+    /// `--dpop-nonce` is on.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.core.dpop.current_nonce(self.core.now())
+    }
+
+    /// Whether DPoP proofs are read at all.
+    pub fn dpop_mode(&self) -> DpopMode {
+        self.core.dpop.mode()
     }
 
     /// Checks an access token for a protected route: signature, lifetime,
@@ -539,6 +670,20 @@ impl Sessions {
             .session_state(session_id)
             .await?
             .map(|(_, expires_at)| expires_at))
+    }
+}
+
+/// Whether a token may be used by a client that proved `key` (or none): a
+/// bound token needs its key; `--dpop required` wants every token bound.
+fn check_binding(core: &Core, claims: &Claims, key: Option<&DpopKey>) -> Result<(), AuthError> {
+    let bound_right = match &claims.jkt {
+        Some(jkt) => key.is_some_and(|key| key.thumbprint() == jkt),
+        None => core.dpop.mode() != DpopMode::Required,
+    };
+    if bound_right {
+        Ok(())
+    } else {
+        Err(DpopError::KeyMismatch.into())
     }
 }
 

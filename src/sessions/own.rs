@@ -179,8 +179,15 @@ impl Sessions {
         core.swap_password(user.user_id, swap, event, now)
             .await?
             .ok_or(AuthError::WrongPassword)?;
+        // The new session is bound to the key the request proved, as the
+        // one it replaces was.
+        let key = user
+            .claims
+            .jkt
+            .as_deref()
+            .map(crate::dpop::DpopKey::of_bound_token);
         let pair = core
-            .start_session(user.user_id, now, None, client, None)
+            .start_session(user.user_id, now, None, client.bound_to(key.as_ref()), None)
             .await?;
         Ok(TokenPair {
             known_device: Some(known_device),

@@ -6,6 +6,7 @@
 
 mod admin;
 pub(crate) mod audit;
+mod dpop;
 mod email_address;
 mod keys;
 mod listener;

@@ -1,10 +1,12 @@
 //! What tests use in place of a person: the code an authenticator app
-//! shows, a passkey authenticator in software, and rows arranged below the
+//! shows, a passkey authenticator in software, a DPoP client, and rows arranged below the
 //! API.
 
+mod dpop_client;
 mod soft_passkey;
 
 pub use crate::store::Rotation;
+pub use dpop_client::{DpopClient, ProofAlgorithm, ProofClaims};
 pub use soft_passkey::SoftPasskeys;
 
 /// The code an authenticator app shows at `unix_seconds` for the

@@ -73,6 +73,9 @@ pub struct Claims {
     /// The session (refresh-token family) the token belongs to. Tokens minted
     /// by Tessera always have one; a token minted elsewhere with our key may not.
     pub sid: Option<String>,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`):
+    /// it is accepted only with a proof of that key.
+    pub jkt: Option<String>,
 }
 
 /// A freshly minted token and the claims the store needs to remember.
@@ -94,6 +97,14 @@ pub struct TokenSpec<'a> {
     pub exp: i64,
     /// `None`: a fresh random id.
     pub jti: Option<&'a str>,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`).
+    pub bound_to: Option<&'a str>,
+}
+
+/// RFC 7800's confirmation claim, as RFC 9449 §6.1 fills it.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
 }
 
 #[derive(Serialize)]
@@ -108,6 +119,8 @@ struct OutgoingClaims<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
 }
 
 /// Everything is optional here: absence is reported with simplejwt's
@@ -123,6 +136,7 @@ struct IncomingClaims {
     sid: Option<Value>,
     iss: Option<Value>,
     aud: Option<Value>,
+    cnf: Option<Value>,
 }
 
 /// The key a token names, as the token inspector shows it.
@@ -234,6 +248,7 @@ impl TokenCodec {
             sid: spec.session_id,
             iss: self.issuer.as_deref(),
             aud: self.audience.as_deref(),
+            cnf: spec.bound_to.map(|jkt| Confirmation { jkt }),
         };
         let payload = serde_json::to_vec(&claims).expect("claims always serialize");
         let mut token = String::with_capacity(key.encoded_header.len() + payload.len() * 2 + 48);
@@ -335,6 +350,16 @@ impl TokenCodec {
             Some(Value::String(sid)) => Some(sid),
             Some(_) => return Err(TokenError::Invalid),
         };
+        // A confirmation this server cannot check (a certificate's, RFC
+        // 8705) must not be mistaken for none.
+        let jkt = match claims.cnf {
+            None => None,
+            Some(Value::Object(mut cnf)) => match cnf.remove("jkt") {
+                Some(Value::String(jkt)) if cnf.is_empty() => Some(jkt),
+                _ => return Err(TokenError::Invalid),
+            },
+            Some(_) => return Err(TokenError::Invalid),
+        };
         Ok(Claims {
             token_type,
             exp,
@@ -342,6 +367,7 @@ impl TokenCodec {
             jti,
             user,
             sid,
+            jkt,
         })
     }
 
@@ -388,7 +414,7 @@ impl TokenCodec {
 }
 
 /// A JSON number as whole seconds (PyJWT truncates floats the same way).
-fn as_integer(value: &Value) -> Option<i64> {
+pub(crate) fn as_integer(value: &Value) -> Option<i64> {
     match value {
         Value::Number(number) => number
             .as_i64()

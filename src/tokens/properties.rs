@@ -60,6 +60,7 @@ proptest! {
             iat: 1_000,
             exp: 2_000,
             jti: Some("0123456789abcdef0123456789abcdef"),
+            bound_to: None,
         });
         let mut token = minted.token.clone().into_bytes();
         let position = position % token.len();

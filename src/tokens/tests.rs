@@ -21,6 +21,7 @@ fn spec(token_type: TokenType, exp_in: i64) -> TokenSpec<'static> {
         iat: now,
         exp: now + exp_in,
         jti: None,
+        bound_to: None,
     }
 }
 
@@ -120,6 +121,7 @@ fn expiry_is_judged_at_the_instant_given_not_the_wall_clock() {
         iat: 1_000,
         exp: 1_300,
         jti: None,
+        bound_to: None,
     });
     assert!(codec.verify(&minted.token, None, 1_299).is_ok());
     assert_eq!(
@@ -137,6 +139,7 @@ fn a_token_issued_in_the_future_is_invalid_beyond_the_leeway() {
         iat: 2_000,
         exp: 2_300,
         jti: None,
+        bound_to: None,
     });
     assert_eq!(
         codec().verify(&minted.token, None, 1_998),

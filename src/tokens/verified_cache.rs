@@ -95,6 +95,7 @@ mod tests {
             jti: "j".into(),
             user: UserClaim::Id(1),
             sid: Some("s".into()),
+            jkt: None,
         }
     }
 

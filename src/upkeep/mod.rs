@@ -77,7 +77,7 @@ impl Upkeep {
 
     /// Deletes expired refresh tokens and sessions, login-throttle
     /// counters that can no longer throttle anyone, passkey ceremonies
-    /// nobody finished, and audit events past their retention. Returns how many tokens went.
+    /// nobody finished, DPoP proofs past their window, and audit events past their retention. Returns how many tokens went.
     pub async fn flush_expired(&self) -> Result<u64, StoreError> {
         let core = &*self.core;
         let now = core.now();
@@ -88,6 +88,7 @@ impl Upkeep {
             .purge_audit(now.saturating_sub(core.audit_retention))
             .await?;
         core.store.purge_ceremonies(now).await?;
+        crate::dpop::purge(core, now).await?;
         core.store.flush_expired(now).await
     }
 }

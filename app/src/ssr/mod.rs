@@ -38,7 +38,43 @@ pub async fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
     let header = parts.headers.get(header::AUTHORIZATION);
     core()?
         .sessions
-        .authenticate_header(header.map(HeaderValue::as_bytes))
+        .authenticate_header(header.map(HeaderValue::as_bytes), &proof_request(&parts))
+        .await
+        .map_err(reject)
+}
+
+/// What a DPoP proof sent with a request must be for (RFC 9449 §4.3): its
+/// `DPoP` header, method, `Host` (or HTTP/2's authority) and path. The REST
+/// API and the server functions both read a request this way.
+pub fn proof_request(parts: &axum::http::request::Parts) -> tessera::ProofRequest<'_> {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|authority| authority.as_str()));
+    tessera::ProofRequest {
+        proof: tessera::ProofHeader::from_values(
+            parts
+                .headers
+                .get_all("dpop")
+                .iter()
+                .map(HeaderValue::as_bytes),
+        ),
+        method: parts.method.as_str(),
+        host,
+        path: parts.uri.path(),
+    }
+}
+
+/// The key a session-starting server function's DPoP proof proved, if it
+/// came with one (refused if it fails, or is missing under `--dpop required`).
+pub async fn proven_key() -> Result<Option<tessera::DpopKey>, AuthFailure> {
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return Ok(None);
+    };
+    core()?
+        .sessions
+        .prove(&proof_request(&parts))
         .await
         .map_err(reject)
 }
@@ -217,6 +253,13 @@ impl From<AuthError> for AuthFailure {
                 field: "passkey".into(),
                 message: error.to_string(),
             },
+            // A bound token without its key is as good as no token; a
+            // refused proof is the browser's fault, not the person's.
+            AuthError::Dpop(tessera::DpopError::KeyMismatch) => Self::TokenRefused {
+                problem: TokenProblem::Invalid,
+                message: error.to_string(),
+            },
+            AuthError::Dpop(_) => Self::BadRequest(error.to_string()),
             AuthError::BlankField { field } => Self::Invalid {
                 field: field.into(),
                 message: error.to_string(),

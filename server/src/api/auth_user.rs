@@ -29,7 +29,10 @@ impl FromRequestParts<AppState> for AuthUser {
         state
             .tessera
             .sessions
-            .authenticate_header(header.map(|value| value.as_bytes()))
+            .authenticate_header(
+                header.map(|value| value.as_bytes()),
+                &super::dpop::proof_request(parts),
+            )
             .await
             .map(Self)
             .map_err(ApiError::from_access)

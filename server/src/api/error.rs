@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use tessera::{AuthError, TokenError};
+use tessera::{AuthError, DpopError, TokenError};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -31,6 +31,27 @@ pub enum ApiError {
     UnauthorizedCode(String, &'static str),
     /// 401 for a protected route's token, with simplejwt's `messages` list.
     AccessTokenRefused(TokenError),
+    /// 400 `{"error":"invalid_dpop_proof","error_description":"…"}`: a
+    /// token endpoint refused the DPoP proof (RFC 9449 §5); for
+    /// `use_dpop_nonce`, with the nonce in `DPoP-Nonce`.
+    DpopTokenRequest {
+        error: &'static str,
+        description: String,
+        nonce: Option<String>,
+    },
+    /// 401 `{"detail":"…","code":"invalid_dpop_proof"}` (or
+    /// `use_dpop_nonce`) with `WWW-Authenticate: DPoP error="…"`: a
+    /// protected route refused the proof.
+    DpopProofRefused {
+        error: &'static str,
+        detail: String,
+        nonce: Option<String>,
+    },
+    /// 401 with `WWW-Authenticate: DPoP error="invalid_token"`: a bound
+    /// token without a proof of its key (or, under `--dpop required`, an
+    /// unbound one). `access`: a protected route's (simplejwt's
+    /// `messages` body) rather than a token endpoint's.
+    BoundTokenRefused { access: bool },
     /// 403 `{"detail":"You do not have permission to perform this action."}`
     Forbidden,
     /// 404 `{"detail":"Not found."}`
@@ -66,9 +87,12 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Fields(_) | Self::Malformed(_) | Self::NonField(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) | Self::UnauthorizedCode(..) | Self::AccessTokenRefused(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::DpopTokenRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_)
+            | Self::UnauthorizedCode(..)
+            | Self::AccessTokenRefused(_)
+            | Self::DpopProofRefused { .. }
+            | Self::BoundTokenRefused { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::InvalidCursor => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -86,6 +110,7 @@ impl ApiError {
         match error {
             AuthError::Token(error) => Self::UnauthorizedCode(error.to_string(), "token_not_valid"),
             AuthError::NoActiveAccountForToken => Self::Unauthorized(error.to_string()),
+            AuthError::Dpop(error) => Self::from_token_request_dpop(error),
             other => Self::from_unexpected(other),
         }
     }
@@ -113,11 +138,31 @@ impl ApiError {
             AuthError::OtpMalformed => Self::Fields(vec![("otp", error.to_string())]),
             AuthError::Throttled { retry_after } => Self::Throttled { retry_after },
             AuthError::Busy => Self::Busy { retry_after: 1 },
+            AuthError::Dpop(error) => Self::from_token_request_dpop(error),
             AuthError::PasswordTooLong => Self::too_long("password"),
             AuthError::NullCharacters { field } | AuthError::FieldTooLong { field, .. } => {
                 Self::Fields(vec![(field, error.to_string())])
             }
             other => Self::from_unexpected(other),
+        }
+    }
+
+    /// A token endpoint's DPoP failure: the proof's problems as RFC 9449
+    /// §5's OAuth error bodies, a bound token without its key as a 401.
+    fn from_token_request_dpop(error: DpopError) -> Self {
+        let description = error.to_string();
+        match error {
+            DpopError::InvalidProof(_) => Self::DpopTokenRequest {
+                error: "invalid_dpop_proof",
+                description,
+                nonce: None,
+            },
+            DpopError::UseNonce { nonce } => Self::DpopTokenRequest {
+                error: "use_dpop_nonce",
+                description,
+                nonce: Some(nonce),
+            },
+            DpopError::KeyMismatch => Self::BoundTokenRefused { access: false },
         }
     }
 
@@ -237,6 +282,23 @@ impl ApiError {
             }
             AuthError::UserNotFound => Self::UnauthorizedCode(error.to_string(), "user_not_found"),
             AuthError::UserInactive => Self::UnauthorizedCode(error.to_string(), "user_inactive"),
+            AuthError::Dpop(DpopError::KeyMismatch) => Self::BoundTokenRefused { access: true },
+            AuthError::Dpop(error @ DpopError::InvalidProof(_)) => Self::DpopProofRefused {
+                error: "invalid_dpop_proof",
+                detail: error.to_string(),
+                nonce: None,
+            },
+            AuthError::Dpop(error @ DpopError::UseNonce { .. }) => {
+                let detail = error.to_string();
+                let DpopError::UseNonce { nonce } = error else {
+                    unreachable!("matched above")
+                };
+                Self::DpopProofRefused {
+                    error: "use_dpop_nonce",
+                    detail,
+                    nonce: Some(nonce),
+                }
+            }
             other => Self::from_unexpected(other),
         }
     }
@@ -345,6 +407,27 @@ impl IntoResponse for ApiError {
                 code: Some(code),
                 messages: None,
             }),
+            Self::DpopTokenRequest {
+                error, description, ..
+            } => serde_json::to_string(&OAuthError {
+                error,
+                error_description: description,
+            }),
+            Self::DpopProofRefused { error, detail, .. } => serde_json::to_string(&Detail {
+                detail,
+                code: Some(error),
+                messages: None,
+            }),
+            Self::BoundTokenRefused { access: false } => serde_json::to_string(&Detail {
+                detail: &TokenError::Invalid.to_string(),
+                code: Some("token_not_valid"),
+                messages: None,
+            }),
+            Self::BoundTokenRefused { access: true } => {
+                return Self::AccessTokenRefused(TokenError::Invalid)
+                    .into_response()
+                    .with_dpop_challenge("invalid_token", None, None);
+            }
             Self::AccessTokenRefused(error) => {
                 let message = error.to_string();
                 serde_json::to_string(&Detail {
@@ -405,10 +488,82 @@ impl IntoResponse for ApiError {
         if let Self::OutOfSync = &self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
         }
+        if let Self::DpopTokenRequest {
+            nonce: Some(nonce), ..
+        } = &self
+        {
+            set_nonce(headers, nonce);
+        }
+        match &self {
+            Self::DpopProofRefused {
+                error,
+                detail,
+                nonce,
+            } => {
+                let description = detail.strip_prefix("Invalid DPoP proof: ");
+                return response.with_dpop_challenge(error, description, nonce.as_deref());
+            }
+            Self::BoundTokenRefused { .. } => {
+                return response.with_dpop_challenge("invalid_token", None, None);
+            }
+            _ => {}
+        }
         if let Self::Internal(cause) = self {
             response.extensions_mut().insert(InternalCause(cause));
         }
         response
+    }
+}
+
+/// RFC 6749 §5.2's error body, which RFC 9449 §5 uses at token endpoints.
+#[derive(Serialize)]
+struct OAuthError<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+/// A 401 that asks for DPoP instead of a bearer token.
+trait DpopChallenge {
+    fn with_dpop_challenge(
+        self,
+        error: &str,
+        description: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Response;
+}
+
+impl DpopChallenge for Response {
+    /// `WWW-Authenticate: DPoP error="…", error_description="…", algs="…"`
+    /// (RFC 9449 §7.1); the descriptions are the core's fixed ASCII words.
+    fn with_dpop_challenge(
+        mut self,
+        error: &str,
+        description: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Response {
+        let description = description
+            .map(|words| format!(r#", error_description="{words}""#))
+            .unwrap_or_default();
+        let challenge = format!(
+            r#"DPoP error="{error}"{description}, algs="{}""#,
+            tessera::ACCEPTED_ALGORITHMS
+        );
+        let headers = self.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(nonce) = nonce {
+            set_nonce(headers, nonce);
+        }
+        self
+    }
+}
+
+/// `DPoP-Nonce`, and no caching of an answer carrying one (RFC 9449 §8).
+fn set_nonce(headers: &mut axum::http::HeaderMap, nonce: &str) {
+    if let Ok(value) = HeaderValue::from_str(nonce) {
+        headers.insert(super::dpop::DPOP_NONCE, value);
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 

@@ -7,6 +7,7 @@ mod auth_user;
 mod browsable;
 mod caller;
 mod docs;
+mod dpop;
 mod email_views;
 mod error;
 mod fields;

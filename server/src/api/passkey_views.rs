@@ -298,10 +298,12 @@ pub async fn login_begin(
 pub async fn login_finish(
     State(passkeys): State<Passkeys>,
     caller: Caller,
+    proof: super::dpop::Proof,
     Drf(request): Drf<LoginFinishRequest>,
 ) -> Result<(NoStore, KnownDevice, Json<ObtainedPair>), ApiError> {
+    let client = caller.client().bound_to(proof.key());
     let pair = passkeys
-        .sign_in(&request.ceremony, &request.credential, caller.client())
+        .sign_in(&request.ceremony, &request.credential, client)
         .await
         .map_err(ApiError::from_passkeys)?
         .tokens;

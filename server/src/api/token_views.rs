@@ -10,6 +10,7 @@ use tessera::Sessions;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
+use super::dpop::{nonce_header, NonceHeader, Proof};
 use super::error::{ApiError, FieldErrors};
 use super::fields::{Drf, DrfBody, Fields};
 use super::responses::{BodyRefused, NotValid, Throttled, Unavailable};
@@ -84,12 +85,24 @@ pub struct ObtainedPair {
     refresh: String,
     /// Access token for `Authorization: Bearer` (default lifetime 5 minutes).
     access: String,
+    /// `DPoP` when the request carried a DPoP proof: both tokens are bound
+    /// to its key and are used as `Authorization: DPoP <access>` with a
+    /// proof on every request (RFC 9449). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "DPoP")]
+    token_type: Option<&'static str>,
+}
+
+/// `token_type` of a bound pair's answer.
+fn token_type(pair: &tessera::TokenPair) -> Option<&'static str> {
+    pair.dpop_bound.then_some("DPoP")
 }
 
 impl ObtainedPair {
     /// simplejwt's body for a login's pair (refresh first).
     pub(super) fn new(pair: tessera::TokenPair) -> Self {
         Self {
+            token_type: token_type(&pair),
             refresh: pair.refresh.unwrap_or_default(),
             access: pair.access,
         }
@@ -103,6 +116,10 @@ pub struct RefreshedPair {
     /// sent is retired.
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh: Option<String>,
+    /// `DPoP` when the pair is bound to the client's key (see `ObtainedPair`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "DPoP")]
+    token_type: Option<&'static str>,
 }
 
 /// RFC 6749 §5.1: a response carrying tokens is never cached.
@@ -158,18 +175,29 @@ pub struct Empty {}
 pub async fn obtain_pair(
     State(sessions): State<Sessions>,
     caller: Caller,
+    proof: Proof,
     Drf(ObtainPairRequest {
         username,
         password,
         otp,
     }): Drf<ObtainPairRequest>,
-) -> Result<(NoStore, KnownDevice, Json<ObtainedPair>), ApiError> {
+) -> Result<
+    (
+        NoStore,
+        Option<NonceHeader>,
+        KnownDevice,
+        Json<ObtainedPair>,
+    ),
+    ApiError,
+> {
+    let client = caller.client().bound_to(proof.key());
     let pair = sessions
-        .login_with_code(&username, &password, otp.as_deref(), caller.client())
+        .login_with_code(&username, &password, otp.as_deref(), client)
         .await
         .map_err(ApiError::from_login)?;
     Ok((
         NO_STORE,
+        nonce_header(&sessions),
         [(KNOWN_DEVICE, pair.known_device.clone().unwrap_or_default())],
         Json(ObtainedPair::new(pair)),
     ))
@@ -202,15 +230,18 @@ pub async fn obtain_pair(
 )]
 pub async fn refresh(
     State(sessions): State<Sessions>,
+    proof: Proof,
     Drf(RefreshRequest { refresh }): Drf<RefreshRequest>,
-) -> Result<(NoStore, Json<RefreshedPair>), ApiError> {
+) -> Result<(NoStore, Option<NonceHeader>, Json<RefreshedPair>), ApiError> {
     let pair = sessions
-        .refresh(&refresh)
+        .refresh_proven(&refresh, proof.key())
         .await
         .map_err(ApiError::from_refresh)?;
     Ok((
         NO_STORE,
+        nonce_header(&sessions),
         Json(RefreshedPair {
+            token_type: token_type(&pair),
             access: pair.access,
             refresh: pair.refresh,
         }),
@@ -237,10 +268,11 @@ pub async fn refresh(
 )]
 pub async fn verify(
     State(sessions): State<Sessions>,
+    proof: Proof,
     Drf(VerifyRequest { token }): Drf<VerifyRequest>,
 ) -> Result<Json<Empty>, ApiError> {
     sessions
-        .verify(&token)
+        .verify_proven(&token, proof.key())
         .await
         .map_err(ApiError::from_verify)?;
     Ok(Json(Empty {}))
@@ -266,10 +298,11 @@ pub async fn verify(
 )]
 pub async fn blacklist(
     State(sessions): State<Sessions>,
+    proof: Proof,
     Drf(RefreshRequest { refresh }): Drf<RefreshRequest>,
 ) -> Result<Json<Empty>, ApiError> {
     sessions
-        .logout(&refresh)
+        .logout_proven(&refresh, proof.key())
         .await
         .map_err(ApiError::from_refresh)?;
     Ok(Json(Empty {}))

@@ -23,11 +23,13 @@ use axum::response::{IntoResponse, Response};
 
 /// Methods the API answers cross-origin (DELETE ends a session).
 const ALLOWED_METHODS: HeaderValue = HeaderValue::from_static("GET, POST, DELETE");
-/// Request headers beyond the CORS-safelisted ones a client sends.
-const ALLOWED_HEADERS: HeaderValue = HeaderValue::from_static("authorization, content-type");
+/// Request headers beyond the CORS-safelisted ones a client sends (`dpop`:
+/// the proof of a DPoP client).
+const ALLOWED_HEADERS: HeaderValue = HeaderValue::from_static("authorization, content-type, dpop");
 /// Response headers a script may read besides the safelisted ones: how long
-/// to wait after 429/503, and the scheme a 401 asks for.
-const EXPOSED_HEADERS: HeaderValue = HeaderValue::from_static("retry-after, www-authenticate");
+/// to wait after 429/503, the scheme a 401 asks for, and the DPoP nonce.
+const EXPOSED_HEADERS: HeaderValue =
+    HeaderValue::from_static("retry-after, www-authenticate, dpop-nonce");
 /// How long a browser may reuse a preflight answer: a day, as
 /// django-cors-headers; browsers cap it (Chromium at two hours).
 const MAX_AGE: HeaderValue = HeaderValue::from_static("86400");

@@ -14,6 +14,7 @@ mod cached_users;
 mod cli;
 mod cors;
 mod docs;
+mod dpop;
 mod durability;
 mod email_verification;
 mod foreign_tokens;
