@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::client::AuthClient;
+use crate::client::{AuthClient, ProofClient};
 use crate::failure::AuthFailure;
 #[cfg(feature = "ssr")]
 use crate::ssr;
@@ -73,7 +73,7 @@ impl SignupRules {
 /// Username and password in, a new session's tokens out. `known_device`:
 /// the marker an earlier login of this name gave this browser, if any;
 /// `otp`: the second step's code, for an account with two-step sign-in on.
-#[server]
+#[server(client = ProofClient)]
 pub async fn login(
     username: String,
     password: String,
@@ -98,7 +98,7 @@ pub async fn login(
 /// Creates an account (when the server allows sign-up) and logs it in;
 /// `None` when it signs in only once its address is confirmed (a link is on
 /// its way). `email` is where password-reset links go once confirmed.
-#[server]
+#[server(client = ProofClient)]
 pub async fn sign_up(
     username: String,
     password: String,
@@ -124,7 +124,7 @@ pub async fn sign_up(
 
 /// Rotates a refresh token: a new access token and the refresh token that
 /// replaces the one sent (the same one when rotation is off).
-#[server]
+#[server(client = ProofClient)]
 pub async fn refresh_tokens(refresh: String) -> Result<Tokens, AuthFailure> {
     let key = ssr::proven_key().await?;
     let pair = ssr::core()?
@@ -136,7 +136,7 @@ pub async fn refresh_tokens(refresh: String) -> Result<Tokens, AuthFailure> {
 }
 
 /// Ends the session of a refresh token, access tokens included.
-#[server]
+#[server(client = ProofClient)]
 pub async fn logout(refresh: String) -> Result<(), AuthFailure> {
     let key = ssr::proven_key().await?;
     ssr::core()?

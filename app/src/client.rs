@@ -1,7 +1,11 @@
-//! `AuthClient`: the transport of server functions that need a user. It is
-//! the browser's ordinary fetch, plus `Authorization: Bearer <access>` read
-//! from the token store at the moment the request leaves, so a call retried
-//! after a refresh carries the new token.
+//! The transports of server functions: the browser's ordinary fetch, plus a
+//! DPoP proof of this browser's key (RFC 9449) where it can keep one.
+//! [`AuthClient`] carries the access token read from the token store at
+//! the moment the request leaves (so a call retried after a refresh
+//! carries the new token): `Authorization: DPoP <access>` with a proof
+//! naming it when the token is bound, `Bearer <access>` otherwise.
+//! [`ProofClient`] carries a proof alone, for the calls that start, renew
+//! or end a session: their tokens come back bound to the key.
 
 use std::future::Future;
 
@@ -11,8 +15,26 @@ use leptos::server_fn::error::FromServerFnError;
 use leptos::server_fn::request::browser::BrowserRequest;
 use leptos::server_fn::response::browser::BrowserResponse;
 use leptos::server_fn::Bytes;
+use send_wrapper::SendWrapper;
 
+/// Server functions that need a user.
 pub struct AuthClient;
+
+/// Server functions that start, renew or end a session.
+pub struct ProofClient;
+
+/// Adds this browser's proof for `request` (naming `access` in `ath`), if
+/// it can make one.
+async fn attach_proof(request: &BrowserRequest, access: Option<&str>) -> bool {
+    let method = request.method();
+    match crate::browser::dpop_proof(method.as_str(), &request.url(), access).await {
+        Some(proof) => {
+            request.headers().set("DPoP", &proof);
+            true
+        }
+        None => false,
+    }
+}
 
 impl<E, IS, OS> Client<E, IS, OS> for AuthClient
 where
@@ -24,12 +46,57 @@ where
     type Response = BrowserResponse;
 
     fn send(request: BrowserRequest) -> impl Future<Output = Result<BrowserResponse, E>> + Send {
-        if let Some(access) = crate::token_store::stored_access_token() {
-            request
-                .headers()
-                .set("Authorization", &format!("Bearer {access}"));
-        }
-        <BrowserClient as Client<E, IS, OS>>::send(request)
+        SendWrapper::new(async move {
+            if let Some(access) = crate::token_store::stored_access_token() {
+                let scheme = if crate::jwt::bound_key(&access).is_some()
+                    && attach_proof(&request, Some(&access)).await
+                {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                };
+                request
+                    .headers()
+                    .set("Authorization", &format!("{scheme} {access}"));
+            }
+            <BrowserClient as Client<E, IS, OS>>::send(request).await
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn open_websocket(
+        path: &str,
+    ) -> impl Future<
+        Output = Result<
+            (
+                impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
+                impl Sink<Bytes> + Send + 'static,
+            ),
+            E,
+        >,
+    > + Send {
+        <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+        <BrowserClient as Client<E, IS, OS>>::spawn(future)
+    }
+}
+
+impl<E, IS, OS> Client<E, IS, OS> for ProofClient
+where
+    E: FromServerFnError,
+    IS: FromServerFnError,
+    OS: FromServerFnError,
+{
+    type Request = BrowserRequest;
+    type Response = BrowserResponse;
+
+    fn send(request: BrowserRequest) -> impl Future<Output = Result<BrowserResponse, E>> + Send {
+        SendWrapper::new(async move {
+            attach_proof(&request, None).await;
+            <BrowserClient as Client<E, IS, OS>>::send(request).await
+        })
     }
 
     #[allow(clippy::type_complexity)]

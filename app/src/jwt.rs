@@ -57,6 +57,22 @@ pub fn times(token: &str) -> Option<TokenTimes> {
     serde_json::from_str(&json_text(payload)?).ok()
 }
 
+/// The thumbprint of the DPoP key a token is bound to (`cnf.jkt`), if any:
+/// such a token is sent as `Authorization: DPoP` with a proof of that key.
+pub fn bound_key(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Bound {
+        cnf: Option<Confirmation>,
+    }
+    #[derive(Deserialize)]
+    struct Confirmation {
+        jkt: String,
+    }
+    let (_, payload, _) = parts(token)?;
+    let text = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    Some(serde_json::from_slice::<Bound>(&text).ok()?.cnf?.jkt)
+}
+
 fn parts(token: &str) -> Option<(&str, &str, &str)> {
     let mut parts = token.split('.');
     let three = (parts.next()?, parts.next()?, parts.next()?);

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::api::Tokens;
-use crate::client::AuthClient;
+use crate::client::{AuthClient, ProofClient};
 use crate::failure::AuthFailure;
 #[cfg(feature = "ssr")]
 use crate::ssr;
@@ -131,7 +131,7 @@ pub struct SignedIn {
 }
 
 /// Signs in with the browser's answer: a session, as a password login.
-#[server]
+#[server(client = ProofClient)]
 pub async fn sign_in_with_passkey(
     ceremony: String,
     credential: String,

@@ -181,8 +181,9 @@ impl Session {
     }
 
     /// Forgets the tokens at once (every tab sees it), then asks the server
-    /// to revoke the session. Offline, the local logout still happens; the
-    /// session then simply expires on the server.
+    /// to revoke the session, then deletes this browser's DPoP key. Offline,
+    /// the local logout still happens; the session then simply expires on
+    /// the server.
     pub async fn logout(&self) {
         let stored = self.forget(AuthState::LoggedOut);
         if let Some(tokens) = stored {
@@ -194,6 +195,8 @@ impl Session {
                 leptos::logging::warn!("logout: {failure}");
             }
         }
+        // After the logout's own proof: the next login makes a new key.
+        crate::browser::forget_dpop_key().await;
     }
 
     /// Runs a protected server call with a fresh access token: refreshed

@@ -1,13 +1,17 @@
 //! Browser plumbing: localStorage (and sessionStorage), the browser's clock, sleep, Web
-//! Locks and passkeys (WebAuthn). The `cfg` split lives here once: on the server (SSR) the storage
+//! Locks, passkeys (WebAuthn) and the DPoP key. The `cfg` split lives here once: on the server (SSR) the storage
 //! and clock functions exist and do nothing, so the code that calls them
 //! (`token_store`) reads the same for both builds; sleep and locks exist
 //! in the browser only, where the session's refresh runs.
 
 #[cfg(feature = "hydrate")]
+mod dpop;
+#[cfg(feature = "hydrate")]
 mod web;
 #[cfg(feature = "hydrate")]
 mod webauthn;
+#[cfg(feature = "hydrate")]
+pub use dpop::*;
 #[cfg(feature = "hydrate")]
 pub use web::*;
 #[cfg(feature = "hydrate")]
@@ -51,6 +55,21 @@ mod absent {
     pub async fn use_passkey(_options: &str) -> Result<String, String> {
         Err("Passkeys are used in the browser.".into())
     }
+
+    /// DPoP keys live in the browser only.
+    pub async fn dpop_proof(
+        _method: &str,
+        _url: &str,
+        _access_token: Option<&str>,
+    ) -> Option<String> {
+        None
+    }
+
+    pub async fn dpop_thumbprint() -> Option<String> {
+        None
+    }
+
+    pub async fn forget_dpop_key() {}
 }
 #[cfg(not(feature = "hydrate"))]
 pub use absent::*;

@@ -152,6 +152,12 @@ fn TokenCard(kind: TokenKind, stored: StoredTokens, now: RwSignal<i64>) -> impl 
         Some(view! { <p class="muted" data-testid=format!("{kind}-key")>{line}</p> })
     };
     let expired = move || expires_at.is_some_and(|at| at <= now.get());
+    let bound_to = jwt::bound_key(&token);
+    let this_key = LocalResource::new(crate::browser::dpop_thumbprint);
+    let binding_line = move || {
+        let line = describe_binding(bound_to.as_deref(), this_key.get()?.as_deref());
+        Some(view! { <p class="muted" data-testid=format!("{kind}-binding")>{line}</p> })
+    };
 
     view! {
         <article class="token" data-testid=format!("{kind}-token")>
@@ -185,11 +191,25 @@ fn TokenCard(kind: TokenKind, stored: StoredTokens, now: RwSignal<i64>) -> impl 
                     <p class="muted">
                         "Issued " {utc(decoded.times.iat)} ", expires " {utc(decoded.times.exp)} "."
                     </p>
+                    <Suspense fallback=|| ()>{binding_line}</Suspense>
                 </div>
             </div>
         </article>
     }
     .into_any()
+}
+
+/// Whether the token is bound to a DPoP key (`cnf.jkt`), and whether this
+/// browser holds that key (`ours`: its thumbprint, if it keeps one).
+fn describe_binding(bound_to: Option<&str>, ours: Option<&str>) -> String {
+    match (bound_to, ours) {
+        (Some(jkt), Some(ours)) if jkt == ours => format!("Bound to this browser's key {jkt}."),
+        (Some(jkt), _) => format!("Bound to the key {jkt}, which this browser does not hold."),
+        (None, Some(_)) => "Not bound: a bearer token.".to_owned(),
+        (None, None) => "Not bound: this browser cannot keep a key here (private browsing?), \
+                         so this is a bearer token, usable by whoever holds a copy."
+            .to_owned(),
+    }
 }
 
 /// "Signed with ES256 by key 3Fx…, the current signing key."
