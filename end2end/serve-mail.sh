@@ -30,7 +30,10 @@ trap 'kill 0' EXIT
 node end2end/smtp/mailbox.mjs --dir "$data/mail" --port "$E2E_SMTP_PORT" >/dev/null &
 printf '%s\n' "${E2E_MAIL_PASSWORD:-mail-user-password}" |
     target/release/tessera user add "${E2E_MAIL_USER:-mail-user}" --email "${E2E_MAIL_ADDRESS:-Mail.User@example.com}" --password-stdin >/dev/null
-LEPTOS_SITE_ADDR="127.0.0.1:${E2E_SECOND_PORT:?}" target/release/tessera &
+# The tests reach the second instance at its own address: that is where its
+# pages' DPoP proofs point (htu), so it is its public URL here.
+TESSERA_PUBLIC_URL="http://127.0.0.1:${E2E_SECOND_PORT:?}" \
+    LEPTOS_SITE_ADDR="127.0.0.1:$E2E_SECOND_PORT" target/release/tessera &
 TESSERA_EMAIL_VERIFICATION=mandatory TESSERA_PUBLIC_URL="http://127.0.0.1:${E2E_MANDATORY_PORT:?}" \
     LEPTOS_SITE_ADDR="127.0.0.1:$E2E_MANDATORY_PORT" target/release/tessera &
 LEPTOS_SITE_ADDR="127.0.0.1:$E2E_PORT" target/release/tessera &

@@ -24,7 +24,7 @@
 #                                    ended session keeps across a reload and the
 #                                    login's second-step code, 0.2 KB: 153 295 B
 #                                    on 2026-12-03, plus DPoP's two transports and
-#                                    the key's bindings, 0.8 KB: 154 296 B on
+#                                    the key's bindings, 1.0 KB: 154 467 B on
 #                                    2026-12-04) or the split kept every constant
 #                                    in it. Builds of one commit in two checkouts
 #                                    have differed by up to ~200 B (153 002 and

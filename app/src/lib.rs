@@ -35,6 +35,10 @@ use leptos_router::{
 
 use components::{AuthNav, SessionWatcher};
 
+/// The browser's DPoP key functions, inlined into every page.
+#[cfg(feature = "ssr")]
+const DPOP_SCRIPT: &str = include_str!("browser/dpop.js");
+
 /// The HTML document around the app; rendered on the server only. `<body>`
 /// carries the sign-up rules to the browser (see [`api::SignupRules`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,6 +53,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let stylesheet = "";
     let signup = api::SignupRules::current();
+    // This browser's DPoP key (see `browser/dpop.js`): inline, before the
+    // wasm that calls it, with the nonce the CSP allows.
+    #[cfg(feature = "ssr")]
+    let dpop = view! { <script nonce=leptos::nonce::use_nonce() inner_html=DPOP_SCRIPT></script> };
+    #[cfg(not(feature = "ssr"))]
+    let dpop = ();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -58,6 +68,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="description" content="Tessera: JSON Web Token authentication in Rust" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="apple-touch-icon" href="/apple-touch-icon.png" />
+                {dpop}
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 // Plain tags rather than leptos_meta's components: no page

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expectNoAxeViolations, logIn, openHydrated, storedTokens, unexpected, watchConsole } from "./support";
+import { expectNoAxeViolations, logIn, openHydrated, PASSWORD, storedTokens, unexpected, USER, watchConsole } from "./support";
 
 // serve.sh makes this superuser, and 10 000 members beside (E2E_SEED_USERS).
 const ADMIN = process.env.E2E_ADMIN ?? "e2e-admin";
@@ -94,7 +94,10 @@ test("a person who is not staff sees no Admin link, the no-access page, and 403 
   await expect(page.getByTestId("users")).toHaveCount(0);
   await expectNoAxeViolations(page);
 
-  const { access } = (await storedTokens(page))!;
+  // The page's own tokens are bound to its DPoP key: a program logs in
+  // for a bearer token of its own.
+  const login = await page.request.post("/api/token/", { data: { username: USER, password: PASSWORD } });
+  const { access } = await login.json();
   const refused = await page.request.get("/api/admin/users/", {
     headers: { Authorization: `Bearer ${access}`, Accept: "application/json" },
   });

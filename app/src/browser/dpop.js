@@ -4,6 +4,11 @@
 // (structured clone keeps it non-extractable), made once across tabs under a
 // Web Lock. Every function resolves to undefined where IndexedDB or WebCrypto
 // is missing (some private modes): the app then uses bearer tokens.
+//
+// The page shell inlines this file as a classic script (with the page's CSP
+// nonce), ahead of the wasm, which finds it as `window.tesseraDpop`: pages are
+// never cached, so it needs no file name of its own per content.
+(() => {
 
 const DATABASE = "tessera";
 const STORE = "keys";
@@ -64,7 +69,7 @@ async function publicJwk(keys) {
 /** A proof for `method` on `url` (query and fragment dropped), naming
  * `accessToken` in `ath` if given, and carrying `nonce` if given; undefined
  * where this browser cannot keep a key. */
-export async function dpop_proof(method, url, accessToken, nonce) {
+async function proof(method, url, accessToken, nonce) {
   try {
     const keys = await keyPair(true);
     if (!keys) return undefined;
@@ -90,7 +95,7 @@ export async function dpop_proof(method, url, accessToken, nonce) {
 }
 
 /** The key's RFC 7638 thumbprint, or undefined if this browser holds none. */
-export async function dpop_thumbprint() {
+async function thumbprint() {
   try {
     const keys = await keyPair(false);
     if (!keys) return undefined;
@@ -103,10 +108,13 @@ export async function dpop_thumbprint() {
 }
 
 /** Forgets the key (at logout): the next login makes a new one. */
-export async function dpop_forget() {
+async function forget() {
   try {
     await store("readwrite", (keys) => keys.delete(KEY_ID));
   } catch {
     // Nothing was kept.
   }
 }
+
+window.tesseraDpop = Object.freeze({ proof, thumbprint, forget });
+})();

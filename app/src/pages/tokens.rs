@@ -156,7 +156,7 @@ fn TokenCard(kind: TokenKind, stored: StoredTokens, now: RwSignal<i64>) -> impl 
     let this_key = LocalResource::new(crate::browser::dpop_thumbprint);
     let binding_line = move || {
         let line = describe_binding(bound_to.as_deref(), this_key.get()?.as_deref());
-        Some(view! { <p class="muted" data-testid=format!("{kind}-binding")>{line}</p> })
+        Some(view! { <p class="muted binding" data-testid=format!("{kind}-binding")>{line}</p> })
     };
 
     view! {
