@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 PROOFS=${PROOFS:-150000}
+# The proofs' algorithm: ES256 (the web app's) or Ed25519.
+PROOF_ALG=${PROOF_ALG:-ES256}
 PORT=${PORT:-3210}
 CONNECTIONS=${CONNECTIONS:-32}
 source bench/server.sh
@@ -67,7 +69,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 
 livez=() bearer=() bound=()
 for round in $(seq "$ROUNDS"); do
-    node bench/dpop-proofs.mjs "$BASE" "$BENCH_USER" "$BENCH_PASSWORD" "$PROOFS" "$work"
+    node bench/dpop-proofs.mjs "$BASE" "$BENCH_USER" "$BENCH_PASSWORD" "$PROOFS" "$work" "$PROOF_ALG"
     run "livez_round$round" "$BASE/livez"
     livez+=("$(cat "$work/last_rps")")
     run "hello_bearer_round$round" "$BASE/hello/" -H "Authorization: Bearer $access"

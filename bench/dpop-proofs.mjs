@@ -3,15 +3,17 @@
 // and COUNT proofs for `GET /hello/`, each with its own jti, all naming that
 // token, one per line. wrk's Lua cannot sign, so the proofs are made ahead.
 //
-//   node bench/dpop-proofs.mjs BASE USER PASSWORD COUNT OUT_DIR
+//   node bench/dpop-proofs.mjs BASE USER PASSWORD COUNT OUT_DIR [ALG]
+//
+// ALG: ES256 (default, what the web app uses) or Ed25519.
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(new URL("../end2end/package.json", import.meta.url));
 const DPoP = await import(require.resolve("dpop"));
 
-const [base, user, password, count, out] = process.argv.slice(2);
-const keys = await DPoP.generateKeyPair("ES256");
+const [base, user, password, count, out, alg = "ES256"] = process.argv.slice(2);
+const keys = await DPoP.generateKeyPair(alg);
 const login = await fetch(`${base}/api/token/`, {
   method: "POST",
   headers: {

@@ -97,7 +97,7 @@ impl Tessera {
             &key,
             previous.iter().map(Vec::as_slice),
         );
-        let dpop = crate::dpop::DpopGuard::new(settings.dpop.clone(), &key);
+        let dpop = crate::dpop::DpopGuard::new(settings.dpop.clone(), &key, &store);
         let totp_sealer =
             crate::two_step::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;

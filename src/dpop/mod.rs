@@ -155,7 +155,8 @@ pub(crate) struct DpopGuard {
 }
 
 impl DpopGuard {
-    pub fn new(settings: DpopSettings, secret: &[u8]) -> Self {
+    /// On SQLite, starts the task that records proofs (see [`replay`]).
+    pub fn new(settings: DpopSettings, secret: &[u8], store: &crate::store::Store) -> Self {
         let window = i64::try_from(settings.proof_window.as_secs())
             .unwrap_or(i64::MAX)
             .max(1);
@@ -163,7 +164,7 @@ impl DpopGuard {
             nonces: nonce::Nonces::new(secret, window),
             settings,
             window,
-            replay: replay::SeenProofs::default(),
+            replay: replay::SeenProofs::new(store),
         }
     }
 

@@ -31,7 +31,11 @@ pub const BEARER: &str = "jwt";
             token, send the access token as `Authorization: Bearer <token>`, \
             refresh it before it expires, log out by blacklisting the refresh \
             token. Request bodies are JSON or urlencoded forms; errors are DRF's \
-            bodies.",
+            bodies. A client that sends a DPoP proof (RFC 9449) in a `DPoP` header \
+            with the login gets tokens bound to its key (`token_type: DPoP`), sent \
+            as `Authorization: DPoP <token>` with a fresh proof on every request; \
+            flawed proofs are answered `400 {\"error\": \"invalid_dpop_proof\"}` \
+            by the token endpoints and 401 by the others.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -115,7 +119,8 @@ impl Modify for BearerScheme {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "An access token from `POST /api/token/` or `/api/token/refresh/`",
+                        "An access token from `POST /api/token/` or `/api/token/refresh/` \
+                         (a DPoP-bound one under the `DPoP` scheme, with its proof)",
                     ))
                     .build(),
             ),

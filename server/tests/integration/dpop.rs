@@ -500,7 +500,34 @@ async fn off_ignores_proofs_and_required_refuses_bearer_tokens(engine: Engine) {
     );
 }
 
+/// Ten requests with one proof at once (on SQLite, recorded together in
+/// one statement): one is served, nine are replays.
+async fn a_proof_sent_ten_times_at_once_is_accepted_once(engine: Engine) {
+    let app = spawn_app_with(engine, relaxed).await;
+    app.add_user("ada", PASSWORD).await;
+    let client = DpopClient::new(ProofAlgorithm::Es256);
+    let (access, _) = bound_login(&app, &client).await;
+    let proof = client.proof("GET", &format!("{ORIGIN}/hello/"), app.now(), Some(&access));
+    let authorization = format!("DPoP {access}");
+    let replies =
+        futures::future::join_all((0..10).map(|_| hello_with(&app, &authorization, Some(&proof))))
+            .await;
+    let mut statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 401, 401, 401, 401, 401, 401, 401, 401, 401]);
+    // Other proofs at the same moment are each accepted.
+    let replies = futures::future::join_all((0..10).map(|_| {
+        let proof = client.proof("GET", &format!("{ORIGIN}/hello/"), app.now(), Some(&access));
+        let authorization = authorization.clone();
+        let app = &app;
+        async move { hello_with(app, &authorization, Some(&proof)).await }
+    }))
+    .await;
+    assert!(replies.iter().all(|reply| reply.status == 200));
+}
+
 on_both_engines!(
+    a_proof_sent_ten_times_at_once_is_accepted_once,
     a_proof_at_login_binds_both_tokens_to_the_key,
     without_a_proof_everything_is_as_before,
     a_bound_access_token_needs_a_fresh_proof_of_its_key,
