@@ -21,6 +21,7 @@ fn spec(now: i64) -> TokenSpec<'static> {
         iat: now,
         exp: now + 300,
         jti: None,
+        bound_to: None,
     }
 }
 
