@@ -125,23 +125,7 @@ pub enum DpopError {
 
 impl From<ProofError> for DpopError {
     fn from(error: ProofError) -> Self {
-        Self::InvalidProof(match error {
-            ProofError::TooLong => "the proof is too long",
-            ProofError::NotJws => "the proof is not a compact JWS",
-            ProofError::BadHeader => "the proof's header is not a JSON object",
-            ProofError::WrongType => "the proof's typ is not dpop+jwt",
-            ProofError::UnsupportedAlgorithm => {
-                "the proof's alg is not one of ES256, EdDSA, Ed25519"
-            }
-            ProofError::BadKey => "the proof's jwk is not a P-256 or Ed25519 public key",
-            ProofError::PrivateKey => "the proof's jwk holds private key material",
-            ProofError::BadSignature => "the proof's signature does not verify",
-            ProofError::BadPayload => "the proof's payload is not a JSON object",
-            ProofError::BadJti => "the proof lacks a jti of at most 256 characters",
-            ProofError::MissingTarget => "the proof lacks htm or htu",
-            ProofError::BadIssuedAt => "the proof lacks a numeric iat",
-            ProofError::BadOptionalClaim => "the proof's ath or nonce is not a string",
-        })
+        Self::InvalidProof(error.reason())
     }
 }
 

@@ -28,35 +28,44 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 /// Members a JWK holds only when it is a private (or symmetric) key.
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
-/// Why a proof was refused, in words for the client's developer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a proof was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProofError {
-    #[error("the proof is too long")]
     TooLong,
-    #[error("the proof is not a compact JWS")]
     NotJws,
-    #[error("the proof's header is not a JSON object")]
     BadHeader,
-    #[error("the proof's typ is not dpop+jwt")]
     WrongType,
-    #[error("the proof's alg is not one of ES256, EdDSA, Ed25519")]
     UnsupportedAlgorithm,
-    #[error("the proof's jwk is not a P-256 or Ed25519 public key for its alg")]
     BadKey,
-    #[error("the proof's jwk holds private key material")]
     PrivateKey,
-    #[error("the proof's signature does not verify")]
     BadSignature,
-    #[error("the proof's payload is not a JSON object")]
     BadPayload,
-    #[error("the proof lacks a string jti of at most 256 characters")]
     BadJti,
-    #[error("the proof lacks htm or htu")]
     MissingTarget,
-    #[error("the proof lacks a numeric iat")]
     BadIssuedAt,
-    #[error("the proof's ath or nonce is not a string")]
     BadOptionalClaim,
+}
+
+impl ProofError {
+    /// The reason in words for the client's developer (the
+    /// `error_description` of an `invalid_dpop_proof` answer).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::TooLong => "the proof is too long",
+            Self::NotJws => "the proof is not a compact JWS",
+            Self::BadHeader => "the proof's header is not a JSON object",
+            Self::WrongType => "the proof's typ is not dpop+jwt",
+            Self::UnsupportedAlgorithm => "the proof's alg is not one of ES256, EdDSA, Ed25519",
+            Self::BadKey => "the proof's jwk is not a P-256 or Ed25519 public key",
+            Self::PrivateKey => "the proof's jwk holds private key material",
+            Self::BadSignature => "the proof's signature does not verify",
+            Self::BadPayload => "the proof's payload is not a JSON object",
+            Self::BadJti => "the proof lacks a jti of at most 256 characters",
+            Self::MissingTarget => "the proof lacks htm or htu",
+            Self::BadIssuedAt => "the proof lacks a numeric iat",
+            Self::BadOptionalClaim => "the proof's ath or nonce is not a string",
+        }
+    }
 }
 
 /// The client's public key, as its RFC 7638 thumbprint (base64url SHA-256):

@@ -41,7 +41,13 @@ fn proof(app: &TestApp, client: &DpopClient, method: &str, path: &str) -> String
 
 async fn login(app: &TestApp, client: Option<&DpopClient>) -> Reply {
     let proof = client.map(|client| proof(app, client, "POST", "/api/token/"));
-    let headers: Vec<(&str, &str)> = proof.iter().map(|p| ("DPoP", p.as_str())).collect();
+    let proofs: Vec<&str> = proof.iter().map(String::as_str).collect();
+    login_with(app, &proofs).await
+}
+
+/// Ada's login with `proofs` as its `DPoP` headers.
+async fn login_with(app: &TestApp, proofs: &[&str]) -> Reply {
+    let headers: Vec<(&str, &str)> = proofs.iter().map(|proof| ("DPoP", *proof)).collect();
     post(
         app,
         "/api/token/",
@@ -287,13 +293,7 @@ async fn every_flawed_proof_is_refused_and_changes_nothing(engine: Engine) {
     };
     let keep = |_: &mut tessera::testing::ProofClaims| {};
     let reused = client.proof("POST", &url, now, None);
-    let first = post(
-        &app,
-        "/api/token/",
-        &[("DPoP", &reused)],
-        json!({"username": "ada", "password": PASSWORD}),
-    )
-    .await;
+    let first = login_with(&app, &[&reused]).await;
     assert_eq!(first.status, 200);
     let sessions_before = app
         .tessera
@@ -353,13 +353,7 @@ async fn every_flawed_proof_is_refused_and_changes_nothing(engine: Engine) {
         ("reused", reused),
     ];
     for (case, proof) in cases {
-        let reply = post(
-            &app,
-            "/api/token/",
-            &[("DPoP", &proof)],
-            json!({"username": "ada", "password": PASSWORD}),
-        )
-        .await;
+        let reply = login_with(&app, &[&proof]).await;
         assert_eq!(reply.status, 400, "{case}: {}", reply.text());
         let body = reply.json();
         assert_eq!(body["error"], "invalid_dpop_proof", "{case}");
@@ -375,13 +369,7 @@ async fn every_flawed_proof_is_refused_and_changes_nothing(engine: Engine) {
         client.proof("POST", &url, now, None),
         client.proof("POST", &url, now, None),
     );
-    let twice = post(
-        &app,
-        "/api/token/",
-        &[("DPoP", &one), ("DPoP", &two)],
-        json!({"username": "ada", "password": PASSWORD}),
-    )
-    .await;
+    let twice = login_with(&app, &[&one, &two]).await;
     assert_eq!(twice.status, 400, "{}", twice.text());
     assert_eq!(
         app.tessera
@@ -396,13 +384,7 @@ async fn every_flawed_proof_is_refused_and_changes_nothing(engine: Engine) {
     let early = client.proof("POST", &url, now + 59, None);
     let late = client.proof("POST", &url, now - 59, None);
     for proof in [early, late] {
-        let reply = post(
-            &app,
-            "/api/token/",
-            &[("DPoP", &proof)],
-            json!({"username": "ada", "password": PASSWORD}),
-        )
-        .await;
+        let reply = login_with(&app, &[&proof]).await;
         assert_eq!(reply.status, 200, "{}", reply.text());
     }
 }

@@ -19,7 +19,7 @@ fn a_proof_of_each_algorithm_verifies_and_names_its_key() {
     ] {
         let client = client(alg);
         let proof = verify(client.proof("POST", URL, 1_700_000_000, None).as_bytes())
-            .unwrap_or_else(|error| panic!("{alg:?}: {error}"));
+            .unwrap_or_else(|error| panic!("{alg:?}: {error:?}"));
         assert_eq!(proof.key.thumbprint(), client.thumbprint());
         assert_eq!((proof.htm.as_str(), proof.htu.as_str()), ("POST", URL));
         assert_eq!(proof.iat, 1_700_000_000);
