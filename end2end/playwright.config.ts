@@ -24,6 +24,9 @@ export const mailData = "target/e2e-mail";
 // A third instance of that database that signs accounts in only once their
 // address is verified (tests/email-verification.spec.ts).
 export const mandatoryPort = port + 7;
+// A server that asks DPoP clients for nonces, changing them every 2 s
+// (tests/dpop.spec.ts).
+export const noncePort = port + 8;
 
 export default defineConfig({
   testDir: "./tests",
@@ -97,6 +100,21 @@ export default defineConfig({
         E2E_ACCESS_LIFETIME: "60s",
         E2E_REFRESH_LIFETIME: "300s",
         TESSERA_LOGIN_ADDRESS_FAILURES: "3",
+      },
+    },
+    {
+      command: "bash end2end/serve.sh",
+      cwd: "..",
+      url: `http://127.0.0.1:${noncePort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        E2E_PORT: String(noncePort),
+        E2E_DATA: "target/e2e-nonce",
+        TESSERA_DPOP_NONCE: "true",
+        TESSERA_DPOP_PROOF_WINDOW: "2s",
       },
     },
     {

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import * as DPoP from "dpop";
+import { noncePort } from "../playwright.config";
 import { claims, logIn, openHydrated, recordRefreshes, storedTokens, unexpected, watchConsole } from "./support";
 
 // The app binds its tokens to a key WebCrypto made non-extractable and
@@ -104,4 +105,76 @@ test("where IndexedDB is missing the app says so and uses bearer tokens", async 
   expect(claims(tokens.access).cnf).toBeUndefined();
   await openHydrated(page, "/tokens");
   await expect(page.getByTestId("access-binding")).toContainText("Not bound: this browser cannot keep a key here");
+});
+
+test("a server that asks for nonces gets them: each call it refuses for want of one is sent once more, with it", async ({
+  context,
+}) => {
+  test.setTimeout(60_000);
+  const origin = `http://127.0.0.1:${noncePort}`;
+  // Every server-function answer, with the nonce its proof carried and
+  // whether it asked for a new one.
+  const answers: { call: string; status: number; sent?: string; askedForNonce: boolean }[] = [];
+  context.on("response", (response) => {
+    const request = response.request();
+    const url = new URL(request.url());
+    if (url.origin !== origin || !url.pathname.startsWith("/api/") || request.method() !== "POST") return;
+    const proof = request.headers()["dpop"];
+    answers.push({
+      call: url.pathname,
+      status: response.status(),
+      sent: proof ? (claims(proof).nonce as string | undefined) : undefined,
+      askedForNonce: (response.headers()["www-authenticate"] ?? "").includes("use_dpop_nonce"),
+    });
+  });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  const name = `nonce-${Date.now()}`;
+  await openHydrated(page, `${origin}/signup`);
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("whoami")).toHaveText(name);
+
+  // The page's first call had no nonce to send: refused, then sent again
+  // with the one the answer carried.
+  const [first, ...later] = answers;
+  expect(first).toMatchObject({ status: 400, sent: undefined, askedForNonce: true });
+  const again = later.find((answer) => answer.call === first.call);
+  expect(again).toMatchObject({ status: 200, askedForNonce: false });
+  expect(again!.sent).toBeTruthy();
+  const { access } = (await storedTokens(page))!;
+  const jkt = (claims(access).cnf as { jkt: string }).jkt;
+
+  // Nonces change every 2 s and access tokens live 3 s: across reloads and
+  // refreshes the app keeps working, every proof carrying a nonce.
+  const refreshes = recordRefreshes(context);
+  await openHydrated(page, `${origin}/hello`);
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect.poll(() => refreshes.length, { timeout: 20_000 }).toBeGreaterThan(1);
+  await openHydrated(page, `${origin}/hello`);
+  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(async () => {
+    const now = (await storedTokens(page))!;
+    expect(now.access).not.toBe(access);
+    expect(claims(now.access).cnf).toEqual({ jkt });
+  }).toPass({ timeout: 20_000 });
+
+  // Each refusal was followed by the same call with the new nonce, which
+  // went through: never refused twice in a row, never a lost call.
+  answers.forEach((answer, index) => {
+    if (!answer.askedForNonce) return;
+    const again = answers.slice(index + 1).find((later) => later.call === answer.call);
+    expect(again, `${answer.call} sent again`).toBeDefined();
+    expect(again!.askedForNonce, `${answer.call} refused twice`).toBe(false);
+    expect(again!.sent).toBeTruthy();
+  });
+  expect(answers.filter((answer) => answer.status >= 400 && !answer.askedForNonce)).toEqual([]);
+  expect(unexpected(problems).filter((problem) => !problem.includes("status of 400 (Bad Request)"))).toEqual([]);
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
+  await expect
+    .poll(() => answers.filter((answer) => answer.call.startsWith("/api/logout")).at(-1)?.status)
+    .toBe(200);
 });

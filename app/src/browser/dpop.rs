@@ -24,17 +24,23 @@ async fn call(name: &str, args: &[JsValue]) -> JsValue {
     outcome.await.unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A DPoP proof for `method` on `url`, naming `access_token` if given;
-/// `None` where this browser cannot keep a key (the app then uses bearer
-/// tokens).
-pub async fn dpop_proof(method: &str, url: &str, access_token: Option<&str>) -> Option<String> {
-    let access_token = access_token.map_or(JsValue::UNDEFINED, JsValue::from_str);
+/// A DPoP proof for `method` on `url`, naming `access_token` and carrying
+/// the server's `nonce` if given; `None` where this browser cannot keep a
+/// key (the app then uses bearer tokens).
+pub async fn dpop_proof(
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+    nonce: Option<&str>,
+) -> Option<String> {
+    let optional = |text: Option<&str>| text.map_or(JsValue::UNDEFINED, JsValue::from_str);
     call(
         "proof",
         &[
             JsValue::from_str(method),
             JsValue::from_str(url),
-            access_token,
+            optional(access_token),
+            optional(nonce),
         ],
     )
     .await

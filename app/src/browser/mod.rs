@@ -61,6 +61,7 @@ mod absent {
         _method: &str,
         _url: &str,
         _access_token: Option<&str>,
+        _nonce: Option<&str>,
     ) -> Option<String> {
         None
     }

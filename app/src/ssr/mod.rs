@@ -36,8 +36,9 @@ pub async fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
         reject(AuthFailure::Server("not configured".into()))
     })?;
     let header = parts.headers.get(header::AUTHORIZATION);
-    core()?
-        .sessions
+    let sessions = &core()?.sessions;
+    response::offer_dpop_nonce(sessions.dpop_nonce());
+    sessions
         .authenticate_header(header.map(HeaderValue::as_bytes), &proof_request(&parts))
         .await
         .map_err(reject)
@@ -72,11 +73,9 @@ pub async fn proven_key() -> Result<Option<tessera::DpopKey>, AuthFailure> {
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return Ok(None);
     };
-    core()?
-        .sessions
-        .prove(&proof_request(&parts))
-        .await
-        .map_err(reject)
+    let sessions = &core()?.sessions;
+    response::offer_dpop_nonce(sessions.dpop_nonce());
+    sessions.prove(&proof_request(&parts)).await.map_err(reject)
 }
 
 /// Who calls a server function, read by the core exactly as the REST API's
@@ -259,6 +258,10 @@ impl From<AuthError> for AuthFailure {
                 problem: TokenProblem::Invalid,
                 message: error.to_string(),
             },
+            AuthError::Dpop(tessera::DpopError::UseNonce { ref nonce }) => {
+                response::ask_for_dpop_nonce(nonce);
+                Self::BadRequest(error.to_string())
+            }
             AuthError::Dpop(_) => Self::BadRequest(error.to_string()),
             AuthError::BlankField { field } => Self::Invalid {
                 field: field.into(),

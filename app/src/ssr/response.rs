@@ -4,6 +4,33 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 
+/// `DPoP-Nonce` on a server function's answer when nonces are on, so that
+/// the browser's next proof carries a fresh one (RFC 9449 §8.2); such an
+/// answer is not kept by any cache.
+pub fn offer_dpop_nonce(nonce: Option<String>) {
+    let (Some(nonce), Some(response)) = (nonce, use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&nonce) {
+        response.insert_header(header::HeaderName::from_static("dpop-nonce"), value);
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// A proof refused for want of the server's nonce: the answer names the
+/// reason in `WWW-Authenticate` (as RFC 9449 §9 has resources do) and
+/// carries the nonce, for the browser to send the call again with it.
+pub fn ask_for_dpop_nonce(nonce: &str) {
+    offer_dpop_nonce(Some(nonce.to_owned()));
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"DPoP error="use_dpop_nonce""#),
+        );
+    }
+}
+
 /// Makes the server function's response carry `status` (and, for 401,
 /// `WWW-Authenticate` as the REST API does). Outside a request, nothing.
 pub fn set_status(status: u16) {

@@ -515,10 +515,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// RFC 6749 §5.2's error body, which RFC 9449 §5 uses at token endpoints.
-#[derive(Serialize)]
-struct OAuthError<'a> {
+/// RFC 6749 §5.2's error body, which RFC 9449 §5 uses at token endpoints
+/// for a refused DPoP proof: `invalid_dpop_proof`, or `use_dpop_nonce`
+/// (then with the nonce in `DPoP-Nonce`).
+#[derive(Serialize, ToSchema)]
+pub struct OAuthError<'a> {
+    #[schema(
+        pattern = "^(invalid_dpop_proof|use_dpop_nonce)$",
+        example = "invalid_dpop_proof"
+    )]
     error: &'a str,
+    #[schema(example = "DPoP proof is invalid: its signature does not match its key")]
     error_description: &'a str,
 }
 

@@ -10,13 +10,15 @@ use std::sync::OnceLock;
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::Required;
+use utoipa::{Modify, OpenApi, PartialSchema};
 
-use super::error::{BadRequestBody, Detail, TokenMessage};
+use super::error::{BadRequestBody, Detail, OAuthError, TokenMessage};
 use super::responses::{
     AccessRefused, BadRequest, Conflict, Forbidden, NotFound, NotValid, PayloadTooLarge, Throttled,
-    Unavailable, Unsupported,
+    TokenRequestError, TokenRequestRefused, Unavailable, Unsupported,
 };
 
 /// The name the protected operations use for the bearer scheme.
@@ -79,9 +81,17 @@ pub const BEARER: &str = "jwt";
     components(
         // What the shared responses refer to (paths' own body types are
         // collected from the paths).
-        schemas(Detail, TokenMessage, BadRequestBody, super::admin_views::EventType),
+        schemas(
+            Detail,
+            TokenMessage,
+            BadRequestBody,
+            OAuthError,
+            TokenRequestError,
+            super::admin_views::EventType
+        ),
         responses(
             BadRequest,
+            TokenRequestRefused,
             NotValid,
             AccessRefused,
             Forbidden,
@@ -93,7 +103,7 @@ pub const BEARER: &str = "jwt";
             Unavailable,
         ),
     ),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &ProofHeader),
     tags(
         (name = "token", description = "Log in, refresh, verify, log out (simplejwt's views)"),
         (name = "protected", description = "Resources that need an access token"),
@@ -125,6 +135,51 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+    }
+}
+
+/// The operations that read a `DPoP` proof from the request (RFC 9449):
+/// those that start, renew, check or end a session. (Protected resources
+/// read one too, with a token sent under the `DPoP` scheme: the scheme's
+/// description says so.)
+const PROOF_OPERATIONS: [&str; 5] = [
+    "/api/token/",
+    "/api/token/refresh/",
+    "/api/token/verify/",
+    "/api/token/blacklist/",
+    "/api/passkeys/login/finish/",
+];
+
+/// The optional `DPoP` header of [`PROOF_OPERATIONS`], declared once.
+struct ProofHeader;
+
+impl Modify for ProofHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let header = ParameterBuilder::new()
+            .name("DPoP")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .schema(Some(String::schema()))
+            .description(Some(
+                "A DPoP proof (RFC 9449): a JWT of type `dpop+jwt` signed with ES256 or Ed25519 \
+                 by the key in its header, for this method and URL, with a fresh `jti` and \
+                 `iat` (and the server's nonce when it asks for one). The tokens answered are \
+                 then bound to that key, and refreshing or logging out takes a proof of it.",
+            ))
+            .build();
+        for path in PROOF_OPERATIONS {
+            let operation = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.post.as_mut());
+            if let Some(operation) = operation {
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(utoipa::openapi::RefOr::T(header.clone()));
+            }
+        }
     }
 }
 
@@ -168,6 +223,25 @@ mod tests {
             }
             Value::Array(items) => items.iter().for_each(|value| references(value, found)),
             _ => {}
+        }
+    }
+
+    #[test]
+    fn the_operations_that_take_a_proof_say_so() {
+        let document = serde_json::to_value(document()).unwrap();
+        for path in super::PROOF_OPERATIONS {
+            let operation = &document["paths"][path]["post"];
+            let parameters = operation["parameters"].as_array().unwrap();
+            assert!(
+                parameters
+                    .iter()
+                    .any(|parameter| parameter["name"] == "DPoP" && parameter["in"] == "header"),
+                "{path} documents no DPoP header"
+            );
+            assert_eq!(
+                operation["responses"]["400"]["$ref"], "#/components/responses/TokenRequestRefused",
+                "{path}"
+            );
         }
     }
 

@@ -17,7 +17,8 @@ use super::caller::Caller;
 use super::error::{ApiError, FieldErrors};
 use super::fields::{Drf, DrfBody, Fields};
 use super::responses::{
-    AccessRefused, BodyRefused, Conflict, NotFound, NotValid, Throttled, Unavailable,
+    AccessRefused, BodyRefused, Conflict, NotFound, NotValid, Throttled, TokenBodyRefused,
+    Unavailable,
 };
 use super::token_views::{KnownDevice, NoStore, ObtainedPair, KNOWN_DEVICE, NO_STORE};
 
@@ -289,7 +290,7 @@ pub async fn login_begin(
             ("Tessera-Device" = String, description = "A known-device marker for the account"),
         )),
         (status = 401, response = NotValid),
-        BodyRefused,
+        TokenBodyRefused,
         (status = 404, response = NotFound),
         (status = 429, response = Throttled),
         (status = 503, response = Unavailable),

@@ -7,14 +7,32 @@
 // Never constructed: utoipa reads them at compile time.
 #![allow(dead_code)]
 
-use utoipa::{IntoResponses, ToResponse};
+use serde::Serialize;
+use utoipa::{IntoResponses, ToResponse, ToSchema};
 
-use super::error::{BadRequestBody, Detail};
+use super::error::{BadRequestBody, Detail, OAuthError};
+
+/// A token endpoint's 400 body: DRF's, or RFC 9449's for a refused proof.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TokenRequestError<'a> {
+    Drf(BadRequestBody<'a>),
+    Dpop(OAuthError<'a>),
+}
 
 /// A field is missing, blank, null or not a string, or the body is not
 /// JSON (or a form) at all, or not an object
 #[derive(ToResponse)]
 pub struct BadRequest(BadRequestBody<'static>);
+
+/// A field is missing, blank, null or not a string, or the body is not
+/// JSON (or a form) at all (DRF's body); or the `DPoP` proof was refused
+/// (RFC 9449's body: `invalid_dpop_proof`, or `use_dpop_nonce` with the
+/// nonce to put in the next proof)
+#[derive(ToResponse)]
+#[response(headers(("DPoP-Nonce" = String, description = "With `use_dpop_nonce` (and on \
+    every answer while the server asks for nonces): the nonce for the next proof")))]
+pub struct TokenRequestRefused(TokenRequestError<'static>);
 
 /// The credentials or the token were refused: `code` says why
 /// (`token_not_valid` for a bad, expired or revoked token)
@@ -65,6 +83,19 @@ pub struct Throttled(Detail<'static>);
 #[derive(ToResponse)]
 #[response(headers(("Retry-After" = i64, description = "Seconds to wait")))]
 pub struct Unavailable(Detail<'static>);
+
+/// [`BodyRefused`] for the operations that take a `DPoP` proof (those
+/// that start, renew, check or end a session), whose 400 may be the
+/// proof's.
+#[derive(IntoResponses)]
+pub enum TokenBodyRefused {
+    #[response(status = 400)]
+    BadRequest(#[ref_response] TokenRequestRefused),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] PayloadTooLarge),
+    #[response(status = 415)]
+    Unsupported(#[ref_response] Unsupported),
+}
 
 /// What every operation that reads a body may answer about the body
 /// itself, before it is looked at: one list for all of them.

@@ -13,7 +13,7 @@ use super::caller::Caller;
 use super::dpop::{nonce_header, NonceHeader, Proof};
 use super::error::{ApiError, FieldErrors};
 use super::fields::{Drf, DrfBody, Fields};
-use super::responses::{BodyRefused, NotValid, Throttled, Unavailable};
+use super::responses::{NotValid, Throttled, TokenBodyRefused, Unavailable};
 
 /// Credentials, as JSON or as a urlencoded form.
 #[derive(ToSchema)]
@@ -167,7 +167,7 @@ pub struct Empty {}
                 request_body = json!({"refresh": "$response.body#/refresh"}))),
         )),
         (status = 401, response = NotValid),
-        BodyRefused,
+        TokenBodyRefused,
         (status = 429, response = Throttled),
         (status = 503, response = Unavailable),
     ),
@@ -224,7 +224,7 @@ pub async fn obtain_pair(
                 request_body = json!({"refresh": "$response.body#/refresh"}))),
         )),
         (status = 401, response = NotValid),
-        BodyRefused,
+        TokenBodyRefused,
         (status = 503, response = Unavailable),
     ),
 )]
@@ -262,7 +262,7 @@ pub async fn refresh(
     responses(
         (status = 200, description = "The token is valid", body = Empty),
         (status = 401, response = NotValid),
-        BodyRefused,
+        TokenBodyRefused,
         (status = 503, response = Unavailable),
     ),
 )]
@@ -292,7 +292,7 @@ pub async fn verify(
     responses(
         (status = 200, description = "Logged out", body = Empty),
         (status = 401, response = NotValid),
-        BodyRefused,
+        TokenBodyRefused,
         (status = 503, response = Unavailable),
     ),
 )]
