@@ -148,7 +148,7 @@ impl DpopGuard {
             nonces: nonce::Nonces::new(secret, window),
             settings,
             window,
-            replay: replay::SeenProofs::new(store),
+            replay: replay::SeenProofs::new(store, window),
         }
     }
 

@@ -52,6 +52,16 @@ impl Store {
         Ok(recorded)
     }
 
+    /// Every proof recorded (those expired go at the next flush): what a
+    /// SQLite server, the only one of its database, remembers at start.
+    pub async fn recorded_dpop_proofs(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(on_writer!(self, |pool| {
+            sqlx::query_as::<_, (String, i64)>("SELECT id, expires_at FROM dpop_proofs")
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
     /// Deletes the proofs too old to be accepted anyway.
     pub async fn purge_dpop_proofs(&self, now: i64) -> Result<u64, StoreError> {
         Ok(on_writer!(self, |pool| sqlx::query(

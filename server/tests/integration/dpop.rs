@@ -12,8 +12,8 @@ use tessera::DpopMode;
 
 use crate::support::http::request;
 use crate::support::{
-    on_both_engines, payload, spawn_app_with, spawn_instance, str_field, Engine, Reply, TempDir,
-    TestApp,
+    eventually, on_both_engines, payload, spawn_app_with, spawn_instance, str_field, Engine, Reply,
+    TempDir, TestApp,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -518,6 +518,41 @@ on_both_engines!(
     server_nonces_are_asked_for_and_accepted,
     off_ignores_proofs_and_required_refuses_bearer_tokens,
 );
+
+/// SQLite's one server keeps the proofs it accepted in memory and writes
+/// them behind: a server started again on the same database reads them
+/// back, and refuses a proof its predecessor accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sqlite_server_started_again_remembers_the_proofs_accepted() {
+    let first = spawn_app_with(Engine::Sqlite, relaxed).await;
+    first.add_user("ada", PASSWORD).await;
+    let client = DpopClient::new(ProofAlgorithm::Es256);
+    let used = proof(&first, &client, "POST", "/api/token/");
+    let body = json!({"username": "ada", "password": PASSWORD});
+    let once = post(&first, "/api/token/", &[("DPoP", &used)], body.clone()).await;
+    assert_eq!(once.status, 200, "{}", once.text());
+    let replayed = post(&first, "/api/token/", &[("DPoP", &used)], body.clone()).await;
+    assert_eq!(replayed.status, 400, "{}", replayed.text());
+
+    let database = sqlx::SqlitePool::connect(&first.database_url)
+        .await
+        .unwrap();
+    eventually("the accepted proof is written behind", || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM dpop_proofs")
+            .fetch_one(&database)
+            .await
+            .unwrap()
+            == 1
+    })
+    .await;
+    let again = spawn_instance(&first.database_url, &first.settings, TempDir::new()).await;
+    let replayed = post(&again, "/api/token/", &[("DPoP", &used)], body.clone()).await;
+    assert_eq!(replayed.status, 400, "{}", replayed.text());
+    assert!(replayed.text().contains("used before"));
+    let fresh = proof(&again, &client, "POST", "/api/token/");
+    let accepted = post(&again, "/api/token/", &[("DPoP", &fresh)], body).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+}
 
 /// Two instances on one PostgreSQL database: a proof accepted by one is
 /// refused by the other; a nonce made by one is accepted by the other; a
