@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
-PROOFS=${PROOFS:-150000}
+PROOFS=${PROOFS:-250000}
 # The proofs' algorithm: ES256 (the web app's) or Ed25519.
 PROOF_ALG=${PROOF_ALG:-ES256}
 PORT=${PORT:-3210}

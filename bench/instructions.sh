@@ -3,11 +3,13 @@
 # fraction of a percent whatever else the machine does, unlike req/s on two
 # shared cores. Compares GET /livez, /livez with a Bearer header (the same
 # bytes on the wire as hello) and GET /hello/ with a valid access token, over
-# one keep-alive connection, N requests each (default 2000), after a warm-up.
+# one keep-alive connection, N requests each (default 2000), after a warm-up;
+# then GET /hello/ with a DPoP-bound token and a fresh proof each time
+# (signed ahead by bench/dpop-proofs.mjs, as bench/dpop-load.sh does).
 #
 #   bench/instructions.sh       (after `cargo leptos build --release --split`)
 #
-# Prints `NAME_instructions_per_request VALUE` lines and the ratio livez/hello.
+# Prints `NAME_instructions_per_request VALUE` lines and the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-2000}
@@ -16,19 +18,38 @@ command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgri
 source bench/server.sh
 
 prepare_bench_server "$PORT"
+# The bound requests' proofs are signed before the measurement starts.
+export TESSERA_DPOP_PROOF_WINDOW=1h
 start_bench_server valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/profile"
 access=$(bench_access_token)
+node bench/dpop-proofs.mjs "$BASE" "$BENCH_USER" "$BENCH_PASSWORD" $((N + 200)) "$work" ES256
+bound_access=$(cat "$work/access")
 
-# requests PATH COUNT [TOKEN]: COUNT keep-alive GETs, each answered 200.
+# requests PATH COUNT [TOKEN [PROOFS_FROM]]: COUNT keep-alive GETs, each
+# answered 200; with PROOFS_FROM, the token is DPoP-bound and each request
+# carries the next proof of that file, from line PROOFS_FROM on.
 requests() {
-    python3 - "$PORT" "$@" <<'PY'
+    python3 - "$PORT" "$@" "$work/proofs" <<'PY'
 import socket, sys
 port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-auth = f"Authorization: Bearer {sys.argv[4]}\r\n" if len(sys.argv) > 4 else ""
-request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\n".encode()
+token = sys.argv[4] if len(sys.argv) > 5 else None
+proofs = []
+if len(sys.argv) > 6:
+    start = int(sys.argv[5])
+    proofs = open(sys.argv[6]).read().split("\n")[start:start + count]
+
+def request(n):
+    if token is None:
+        return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    if not proofs:
+        return f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    # The proofs name http://127.0.0.1:PORT/hello/.
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: DPoP {token}\r\nDPoP: {proofs[n]}\r\n\r\n").encode()
+
 connection, pending = socket.create_connection(("127.0.0.1", port)), b""
-for _ in range(count):
-    connection.sendall(request)
+for n in range(count):
+    connection.sendall(request(n))
     while True:
         end = pending.find(b"\r\n\r\n")
         if end >= 0:
@@ -58,5 +79,8 @@ measure() {
 measure livez /livez "$N"
 measure livez_bearer /livez "$N" "$access"
 measure hello /hello/ "$N" "$access"
-awk -v l="$livez" -v h="$hello" -v b="$livez_bearer" 'BEGIN {
-    printf "ratio_livez_over_hello %.3f\nratio_livez_bearer_over_hello %.3f\n", l / h, b / h }'
+requests /hello/ 200 "$bound_access" "$N" # the bound path's first calls, with the last proofs
+measure hello_bound /hello/ "$N" "$bound_access" 0
+awk -v l="$livez" -v h="$hello" -v b="$livez_bearer" -v d="$hello_bound" 'BEGIN {
+    printf "ratio_livez_over_hello %.3f\nratio_livez_bearer_over_hello %.3f\n", l / h, b / h
+    printf "ratio_hello_bound_over_hello %.3f\n", d / h }'
