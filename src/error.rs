@@ -130,6 +130,16 @@ pub enum AuthError {
     SignupClosed,
     #[error("the password must have at least {0} characters")]
     PasswordTooShort(usize),
+    /// Django's `UserAttributeSimilarityValidator`, in its words: the new
+    /// password is too like the account's name (or email address).
+    #[error("The password is too similar to the {attribute}.")]
+    PasswordTooSimilar { attribute: &'static str },
+    /// Django's `NumericPasswordValidator`, in its words.
+    #[error("This password is entirely numeric.")]
+    PasswordEntirelyNumeric,
+    /// A password change to the password in use.
+    #[error("The new password must differ from the current one.")]
+    PasswordUnchanged,
     /// A password change whose current password is not the current one.
     #[error("Your old password was entered incorrectly. Please enter it again.")]
     WrongPassword,

@@ -208,6 +208,18 @@ impl Policy {
         }
         Ok(())
     }
+
+    /// [`Self::check_new_password`], then Django's other default rules
+    /// against the account's `attributes` (verbose name and value, e.g.
+    /// `("username", "ada")`): not too like one of them, not digits only.
+    pub fn check_password_of(
+        &self,
+        password: &str,
+        attributes: &[(&'static str, &str)],
+    ) -> Result<(), crate::AuthError> {
+        self.check_new_password(password)?;
+        crate::password::rules::check(password, attributes)
+    }
 }
 
 impl Settings {

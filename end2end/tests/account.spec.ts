@@ -85,9 +85,17 @@ test("a password change signs every device out and carries this one on in a new 
     "Your old password was entered incorrectly. Please enter it again.",
   );
   await expect(page.getByLabel("Current password")).toHaveAttribute("aria-invalid", "true");
+  // Django's rules, once the current password is right: not the same one.
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByLabel("New password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Confirm new password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("new-password-error")).toHaveText("The new password must differ from the current one.");
+  await expect(sessionRows(page)).toHaveCount(2);
 
   const before = await storedTokens(page);
-  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByLabel("New password", { exact: true }).fill("second-password");
+  await page.getByLabel("Confirm new password").fill("second-password");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByTestId("password-changed")).toHaveText(
     "Your password was changed. Your other sessions were signed out.",

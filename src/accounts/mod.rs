@@ -142,7 +142,10 @@ impl Accounts {
         if !policy.allow_signup {
             return Err(AuthError::SignupClosed);
         }
-        policy.check_new_password(password)?;
+        policy.check_password_of(
+            password,
+            &[("username", username), ("email address", email)],
+        )?;
         let mandatory = core.email_verification == EmailVerification::Mandatory;
         if email.is_empty() && mandatory {
             return Err(AuthError::EmailRequired);

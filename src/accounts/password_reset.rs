@@ -97,7 +97,13 @@ impl Accounts {
         if new.password != new.confirmation {
             return Err(AuthError::PasswordsDiffer);
         }
-        core.policy.check_new_password(new.confirmation)?;
+        core.policy.check_password_of(
+            new.confirmation,
+            &[
+                ("username", &account.username),
+                ("email address", &account.email),
+            ],
+        )?;
         let now = core.now();
         if !core
             .reset_tokens

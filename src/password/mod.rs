@@ -23,6 +23,7 @@
 
 pub mod bounds;
 pub mod django;
+pub mod rules;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};

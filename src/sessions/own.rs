@@ -158,6 +158,18 @@ impl Sessions {
             return Err(AuthError::WrongPassword);
         }
         let known_device = attempt.succeeded(&stored.username).await?;
+        // Checked once the current password is known to be right: only
+        // then may the answer say anything about it.
+        if new == old {
+            return Err(AuthError::PasswordUnchanged);
+        }
+        core.policy.check_password_of(
+            new,
+            &[
+                ("username", &stored.username),
+                ("email address", &stored.email),
+            ],
+        )?;
         let now = core.now();
         let new_hash = core.hasher.hash(new).await?;
         let notice = notices::password_changed(core, &stored, PasswordEvent::Changed, client, now);

@@ -171,6 +171,12 @@ impl From<AuthError> for AuthFailure {
                 field: "password".into(),
                 message: capitalized(&error.to_string()),
             },
+            AuthError::PasswordTooSimilar { .. }
+            | AuthError::PasswordEntirelyNumeric
+            | AuthError::PasswordUnchanged => Self::Invalid {
+                field: "password".into(),
+                message: error.to_string(),
+            },
             AuthError::NullCharacters { field } | AuthError::FieldTooLong { field, .. } => {
                 Self::Invalid {
                     field: field.into(),

@@ -202,7 +202,9 @@ impl ApiError {
             AuthError::InvalidVerificationKey => Self::NotFound,
             AuthError::InvalidResetUid => on("uid", error),
             AuthError::InvalidResetToken => on("token", error),
-            AuthError::PasswordsDiffer => on("new_password2", error),
+            AuthError::PasswordsDiffer
+            | AuthError::PasswordTooSimilar { .. }
+            | AuthError::PasswordEntirelyNumeric => on("new_password2", error),
             AuthError::PasswordTooShort(length) => {
                 Self::Fields(vec![("new_password2", too_short_message(length))])
             }
@@ -229,6 +231,11 @@ impl ApiError {
         match error {
             AuthError::NoSuchSession => Self::NotFound,
             AuthError::WrongPassword => Self::Fields(vec![("old_password", error.to_string())]),
+            AuthError::PasswordTooSimilar { .. }
+            | AuthError::PasswordEntirelyNumeric
+            | AuthError::PasswordUnchanged => {
+                Self::Fields(vec![("new_password", error.to_string())])
+            }
             AuthError::PasswordTooShort(length) => {
                 Self::Fields(vec![("new_password", too_short_message(length))])
             }

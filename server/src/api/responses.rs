@@ -27,11 +27,9 @@ pub struct BadRequest(BadRequestBody<'static>);
 
 /// A field is missing, blank, null or not a string, or the body is not
 /// JSON (or a form) at all (DRF's body); or the `DPoP` proof was refused
-/// (RFC 9449's body: `invalid_dpop_proof`, or `use_dpop_nonce` with the
-/// nonce to put in the next proof)
+/// (RFC 9449's body: `invalid_dpop_proof`, or `use_dpop_nonce`, then with
+/// the nonce to put in the next proof in a `DPoP-Nonce` header)
 #[derive(ToResponse)]
-#[response(headers(("DPoP-Nonce" = String, description = "With `use_dpop_nonce` (and on \
-    every answer while the server asks for nonces): the nonce for the next proof")))]
 pub struct TokenRequestRefused(TokenRequestError<'static>);
 
 /// The credentials or the token were refused: `code` says why

@@ -250,6 +250,15 @@ async fn changing_the_password_ends_every_session_and_starts_a_new_one(engine: E
             serde_json::json!({ "old_password": "ada-password" }),
             r#"{"new_password":["This field is required."]}"#,
         ),
+        // Django's validators, once the current password is right.
+        (
+            change("ada-password", "20261205"),
+            r#"{"new_password":["This password is entirely numeric."]}"#,
+        ),
+        (
+            change("ada-password", "ada-password"),
+            r#"{"new_password":["The new password must differ from the current one."]}"#,
+        ),
     ];
     for (body, expected) in cases {
         let reply = call(

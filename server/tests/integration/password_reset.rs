@@ -317,6 +317,13 @@ async fn bad_requests_get_djrestauth_400s_and_send_nothing() {
             "short",
             r#"{"new_password2":["This password is too short. It must contain at least 8 characters."]}"#,
         ),
+        (
+            uid.as_str(),
+            token.as_str(),
+            "31415926535",
+            "31415926535",
+            r#"{"new_password2":["This password is entirely numeric."]}"#,
+        ),
         // Django's order: the passwords are judged before the token.
         (
             uid.as_str(),

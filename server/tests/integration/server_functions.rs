@@ -237,6 +237,29 @@ async fn sign_up_checks_the_password_and_the_name_then_logs_in() {
         short.json(),
         json!({"Invalid": {"field": "password", "message": "The password must have at least 8 characters."}})
     );
+    // Django's validators: not like the name, not digits alone.
+    for (username, password, message) in [
+        (
+            "grace.hopper",
+            "GraceHopper",
+            "The password is too similar to the username.",
+        ),
+        ("grace", "20261205", "This password is entirely numeric."),
+    ] {
+        let refused = call(
+            &app,
+            SignUp::PATH,
+            &[("username", username), ("password", password)],
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.json()),
+            (
+                400,
+                json!({"Invalid": {"field": "password", "message": message}})
+            )
+        );
+    }
     let blank_name = call(
         &app,
         SignUp::PATH,
