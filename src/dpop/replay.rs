@@ -138,13 +138,15 @@ impl SeenProofs {
         now: i64,
     ) -> Result<bool, StoreError> {
         let id = proof_id(key, jti);
-        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id);
+        // The database's form of the id, made only once memory has not
+        // refused the proof.
+        let encoded = || base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id);
         match self.look_up(id, expires_at, now) {
             Known::Seen => return Ok(false),
             Known::New => {
                 if let Some(recorder) = &self.recorder {
                     let behind = Pending {
-                        id: encoded,
+                        id: encoded(),
                         expires_at,
                         answer: None,
                     };
@@ -159,7 +161,7 @@ impl SeenProofs {
             Known::AskDatabase => {}
         }
         let _asking = Asking { proofs: self, id };
-        let first = self.ask_database(store, encoded, expires_at).await;
+        let first = self.ask_database(store, encoded(), expires_at).await;
         if matches!(first, Ok(true)) {
             let mut memory = self.lock();
             memory.make_room(self.capacity, now);
