@@ -83,12 +83,12 @@ pub enum AuthError {
     /// Neither six digits nor a recovery code.
     #[error("Enter the 6-digit code from your authenticator app, or a recovery code.")]
     OtpMalformed,
-    #[error("Two-step sign-in is already on.")]
+    #[error("Two-step login is already on.")]
     TwoStepAlreadyOn,
     /// A code to turn it on, with no secret waiting for one.
     #[error("Set up the authenticator app first.")]
     TwoStepNotSetUp,
-    #[error("Two-step sign-in is not on.")]
+    #[error("Two-step login is not on.")]
     TwoStepNotOn,
     /// The stored secret does not open with this server's secrets (the
     /// secret key was replaced without `--previous-secret-keys`).
@@ -134,6 +134,9 @@ pub enum AuthError {
     /// password is too like the account's name (or email address).
     #[error("The password is too similar to the {attribute}.")]
     PasswordTooSimilar { attribute: &'static str },
+    /// Django's `CommonPasswordValidator`, in its words.
+    #[error("This password is too common.")]
+    PasswordTooCommon,
     /// Django's `NumericPasswordValidator`, in its words.
     #[error("This password is entirely numeric.")]
     PasswordEntirelyNumeric,

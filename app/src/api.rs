@@ -72,7 +72,7 @@ impl SignupRules {
 
 /// Username and password in, a new session's tokens out. `known_device`:
 /// the marker an earlier login of this name gave this browser, if any;
-/// `otp`: the second step's code, for an account with two-step sign-in on.
+/// `otp`: the second step's code, for an account with two-step login on.
 #[server(client = ProofClient)]
 pub async fn login(
     username: String,
@@ -96,7 +96,7 @@ pub async fn login(
 }
 
 /// Creates an account (when the server allows sign-up) and logs it in;
-/// `None` when it signs in only once its address is confirmed (a link is on
+/// `None` when it logs in only once its address is confirmed (a link is on
 /// its way). `email` is where password-reset links go once confirmed.
 #[server(client = ProofClient)]
 pub async fn sign_up(

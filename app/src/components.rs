@@ -24,12 +24,28 @@ pub enum LoginStatus {
 /// history and screen readers tell the pages apart; `None`: the site's name
 /// alone. Set in the browser when the page is shown (the server's shell
 /// says "Tessera").
+///
+/// Every page calls it as it is shown, so it also moves the focus to
+/// `<main>` when the app shows another page, as a full page load would start
+/// a screen reader and the keyboard there (not on the first page: the
+/// browser has just placed them).
 pub fn page_title(page: Option<&str>) {
     #[cfg(feature = "hydrate")]
-    document().set_title(&match page {
-        Some(page) => format!("{page} \u{2013} Tessera"),
-        None => "Tessera".to_owned(),
-    });
+    {
+        document().set_title(&match page {
+            Some(page) => format!("{page} \u{2013} Tessera"),
+            None => "Tessera".to_owned(),
+        });
+        if !crate::session::hydrating() {
+            use wasm_bindgen::JsCast;
+            let main = document()
+                .get_element_by_id("main")
+                .and_then(|main| main.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(main) = main {
+                let _ = main.focus();
+            }
+        }
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = page;
 }
@@ -38,9 +54,10 @@ pub fn use_login_status() -> Memo<LoginStatus> {
     let session = use_session();
     Memo::new(move |_| match session.state() {
         AuthState::Unknown => LoginStatus::Unknown,
-        AuthState::LoggedOut | AuthState::Expired | AuthState::SignedOutElsewhere => {
-            LoginStatus::LoggedOut
-        }
+        AuthState::LoggedOut
+        | AuthState::LoggedOutHere
+        | AuthState::Expired
+        | AuthState::SignedOutElsewhere => LoginStatus::LoggedOut,
         AuthState::LoggedIn(_) => LoginStatus::LoggedIn,
     })
 }
@@ -67,6 +84,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
         // watcher's, so when both act at the moment it ends, they agree.
         let reason = match session.state() {
             AuthState::LoggedOut => None,
+            AuthState::LoggedOutHere => Some(LoginReason::LoggedOut),
             AuthState::Expired => Some(LoginReason::Expired),
             AuthState::SignedOutElsewhere => Some(LoginReason::SignedOutElsewhere),
             AuthState::Unknown | AuthState::LoggedIn(_) => return,
@@ -89,8 +107,8 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
 }
 
 /// When a refresh is refused anywhere, shows the login page with "Your
-/// session has expired" (or "You were signed out from another device") and
-/// a way back.
+/// session has expired" (or "You were logged out from another device") and
+/// a way back; after "Log out", the login page says "You have logged out."
 #[component]
 pub fn SessionWatcher() -> impl IntoView {
     let session = use_session();
@@ -100,6 +118,7 @@ pub fn SessionWatcher() -> impl IntoView {
         let reason = match session.state() {
             AuthState::Expired => LoginReason::Expired,
             AuthState::SignedOutElsewhere => LoginReason::SignedOutElsewhere,
+            AuthState::LoggedOutHere => LoginReason::LoggedOut,
             _ => return,
         };
         let path = location.pathname.get_untracked();
@@ -168,7 +187,7 @@ pub fn AuthNav() -> impl IntoView {
                         .then(|| {
                             view! {
                                 <A href="/signup" attr:class="nav-link">
-                                    "Sign up"
+                                    "Create account"
                                 </A>
                             }
                         })}

@@ -21,6 +21,20 @@ pub fn duration(total_seconds: i64) -> String {
     }
 }
 
+/// A wait as a person says it: "42 seconds", "15 minutes", "2 hours";
+/// rounded up, so the person never comes back too early.
+pub fn wait(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let (count, unit) = if seconds < 60 {
+        (seconds, "second")
+    } else if seconds <= 2 * 3_600 {
+        ((seconds + 59) / 60, "minute")
+    } else {
+        ((seconds + 3_599) / 3_600, "hour")
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
 /// "in 4 m 59 s" or "expired 3 s ago", from milliseconds left.
 pub fn countdown(remaining_ms: i64) -> String {
     if remaining_ms > 0 {
@@ -122,10 +136,12 @@ pub fn login_url(path: &str, reason: Option<LoginReason>) -> String {
 pub enum LoginReason {
     /// "Your session has expired."
     Expired,
-    /// "You were signed out from another device."
+    /// "You were logged out from another device."
     SignedOutElsewhere,
-    /// "Your password was changed. Sign in with the new one." (a reset link)
+    /// "Your password was changed. Log in with the new one." (a reset link)
     PasswordReset,
+    /// "You have logged out." (this tab's "Log out")
+    LoggedOut,
 }
 
 impl LoginReason {
@@ -134,6 +150,7 @@ impl LoginReason {
             Self::Expired => "expired",
             Self::SignedOutElsewhere => "elsewhere",
             Self::PasswordReset => "reset",
+            Self::LoggedOut => "logged-out",
         }
     }
 
@@ -142,6 +159,7 @@ impl LoginReason {
             "expired" => Some(Self::Expired),
             "elsewhere" => Some(Self::SignedOutElsewhere),
             "reset" => Some(Self::PasswordReset),
+            "logged-out" => Some(Self::LoggedOut),
             _ => None,
         }
     }
@@ -171,6 +189,18 @@ mod tests {
         assert_eq!(duration(7 * 86_400 - 1), "6 d 23 h");
         assert_eq!(countdown(1), "in 1 s");
         assert_eq!(countdown(-3_500), "expired 3 s ago");
+    }
+
+    #[test]
+    fn waits_read_in_the_largest_unit_rounded_up() {
+        assert_eq!(wait(1), "1 second");
+        assert_eq!(wait(59), "59 seconds");
+        assert_eq!(wait(60), "1 minute");
+        assert_eq!(wait(61), "2 minutes");
+        assert_eq!(wait(900), "15 minutes");
+        assert_eq!(wait(7_200), "120 minutes");
+        assert_eq!(wait(7_201), "3 hours");
+        assert_eq!(wait(-5), "0 seconds");
     }
 
     #[test]

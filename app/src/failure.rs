@@ -27,10 +27,10 @@ pub enum AuthFailure {
     BadCredentials,
     /// Too many failed logins for this name or from this address: try again
     /// after this many seconds.
-    #[error("Too many attempts. Try again in {retry_after} second{}.", if *.retry_after == 1 { "" } else { "s" })]
+    #[error("Too many attempts. Try again in {}.", crate::display::wait(*.retry_after))]
     Throttled { retry_after: i64 },
     /// The server's password hashers are saturated: try again shortly.
-    #[error("The server is busy. Try again in {retry_after} second{}.", if *.retry_after == 1 { "" } else { "s" })]
+    #[error("The server is busy. Try again in {}.", crate::display::wait(*.retry_after))]
     Busy { retry_after: i64 },
     /// A protected call arrived without a token.
     #[error("Please log in to continue.")]
@@ -94,6 +94,23 @@ impl AuthFailure {
 }
 
 impl AuthFailure {
+    /// How long the server asked to wait before trying again, in seconds.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::Throttled { retry_after } | Self::Busy { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The same refusal with `left` seconds still to wait (for a countdown).
+    pub fn waiting(&self, left: i64) -> Self {
+        match self {
+            Self::Throttled { .. } => Self::Throttled { retry_after: left },
+            Self::Busy { .. } => Self::Busy { retry_after: left },
+            other => other.clone(),
+        }
+    }
+
     /// True when the server ended the session on purpose (a logout, a
     /// session ended from another device, a password change there), as
     /// opposed to its running out.

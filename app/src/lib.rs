@@ -82,6 +82,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 data-email-required=email_api::address_required().then_some("")
             >
                 <App />
+                // After the app: hydration walks the body from its start.
+                <noscript>
+                    <p class="noscript">
+                        "These pages need JavaScript to log you in. The API works without it: "
+                        <a href="/api/docs/">"its documentation"</a> "."
+                    </p>
+                </noscript>
             </body>
         </html>
     }
@@ -106,7 +113,10 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <SessionWatcher />
-            <a class="skip-link" href="#main">
+            // `rel="external"`: the browser's own jump to `#main`, which
+            // focuses it (it has `tabindex="-1"`); the router's would only
+            // scroll there.
+            <a class="skip-link" href="#main" rel="external">
                 "Skip to content"
             </a>
             <header class="site-header">
@@ -123,7 +133,7 @@ pub fn App() -> impl IntoView {
                     <AuthNav />
                 </nav>
             </header>
-            <main id="main">
+            <main id="main" tabindex="-1">
                 <Routes fallback=pages::NotFound>
                     <Route path=StaticSegment("") view={Lazy::<routes::HomeRoute>::new()} />
                     <Route path=StaticSegment("login") view={Lazy::<routes::LoginRoute>::new()} />

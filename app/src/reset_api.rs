@@ -33,7 +33,7 @@ pub async fn reset_link_works(uid: String, token: String) -> Result<bool, AuthFa
 }
 
 /// Sets a new password with a reset link; every session of the account
-/// ends. Returns the account's username: a browser signed in as it forgets
+/// ends. Returns the account's username: a browser logged in as it forgets
 /// its tokens, which died with the reset.
 #[server]
 pub async fn reset_password(

@@ -37,6 +37,8 @@ pub enum AuthState {
     /// During server rendering and hydration: localStorage not read yet.
     Unknown,
     LoggedOut,
+    /// The person pressed "Log out" in this tab: the login page says so.
+    LoggedOutHere,
     /// Logged out because the session ended (refresh refused).
     Expired,
     /// Logged out because the session was ended on purpose elsewhere:
@@ -88,6 +90,12 @@ pub fn reason_shown() {
 #[cfg(feature = "hydrate")]
 pub fn hydration_finished() {
     live::hydration_finished();
+}
+
+/// True while the page the server rendered is being hydrated.
+#[cfg(feature = "hydrate")]
+pub fn hydrating() -> bool {
+    live::hydrating()
 }
 
 impl Session {
@@ -145,7 +153,7 @@ impl Session {
         );
     }
 
-    /// Creates an account; `false` when it signs in only once its address
+    /// Creates an account; `false` when it logs in only once its address
     /// is confirmed.
     pub async fn sign_up(
         &self,
@@ -185,7 +193,17 @@ impl Session {
     /// the local logout still happens; the session then simply expires on
     /// the server.
     pub async fn logout(&self) {
-        let stored = self.forget(AuthState::LoggedOut);
+        self.log_out_to(AuthState::LoggedOutHere).await;
+    }
+
+    /// Logs out without the login page's "You have logged out.": for
+    /// "Switch account", where a login or sign-up form takes its place.
+    pub async fn switch_account(&self) {
+        self.log_out_to(AuthState::LoggedOut).await;
+    }
+
+    async fn log_out_to(&self, next: AuthState) {
+        let stored = self.forget(next);
         if let Some(tokens) = stored {
             #[cfg(feature = "hydrate")]
             let sent = live::send_logout(tokens.refresh).await;

@@ -1,4 +1,4 @@
-//! `#[server]` functions of two-step sign-in, mirroring `/api/totp/`: the
+//! `#[server]` functions of two-step login, mirroring `/api/totp/`: the
 //! caller's state, a new secret for an authenticator app, turning it on
 //! with a first code (the answer is the recovery codes), turning it off.
 //! Only the account page calls them, so their client code is in its wasm
@@ -12,7 +12,7 @@ use crate::failure::AuthFailure;
 #[cfg(feature = "ssr")]
 use crate::ssr;
 
-/// Whether the caller signs in in two steps.
+/// Whether the caller logs in in two steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TwoStepInfo {
     pub on: bool,
@@ -63,7 +63,7 @@ pub async fn set_up_app() -> Result<AppSetup, AuthFailure> {
     })
 }
 
-/// Turns two-step sign-in on; the recovery codes, shown once.
+/// Turns two-step login on; the recovery codes, shown once.
 #[server(client = AuthClient)]
 pub async fn turn_on(code: String) -> Result<Vec<String>, AuthFailure> {
     let user = ssr::authenticated().await?;

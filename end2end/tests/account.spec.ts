@@ -14,7 +14,7 @@ async function newAccount(page: Page): Promise<string> {
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(page.getByTestId("new-account")).toBeVisible();
   return name;
 }
 
@@ -40,11 +40,11 @@ test("a person sees both devices, signs the phone out, and the phone is told why
   await expect(laptop).toContainText("Chrome on Linux");
   const iphone = sessionRows(page).filter({ hasText: "Safari on iPhone" });
   await expect(iphone).toContainText("from 127.0.0.1");
-  await expect(laptop.getByRole("button", { name: /Sign out/ })).toHaveCount(0);
+  await expect(laptop.getByRole("button", { name: /Log out/ })).toHaveCount(0);
   await expectNoAxeViolations(page);
 
-  await iphone.getByRole("button", { name: /^Sign out Safari on iPhone/ }).click();
-  await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
+  await iphone.getByRole("button", { name: /^Log out Safari on iPhone/ }).click();
+  await expect(page.getByTestId("sessions-outcome")).toHaveText("Logged out of Safari on iPhone.");
   await expect(sessionRows(page)).toHaveCount(1);
 
   // The phone's next step lands on the login page, with the reason.
@@ -53,7 +53,7 @@ test("a person sees both devices, signs the phone out, and the phone is told why
   await other.reload();
   await expect(other).toHaveURL(/\/login\?next=\/hello&reason=elsewhere$/);
   await expect(other.getByTestId("signed-out-elsewhere")).toHaveText(
-    "You were signed out from another device. Please log in again.",
+    "You were logged out from another device. Please log in again.",
   );
   expect(await storedTokens(other)).toBeNull();
   // This device is still in. (Through the app's own navigation: a page
@@ -79,12 +79,15 @@ test("a password change signs every device out and carries this one on in a new 
   await page.getByLabel("Confirm new password").fill("second-passwort");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByTestId("confirm-password-error")).toHaveText("The two new passwords are not the same.");
+  await expect(page.getByLabel("Confirm new password")).toBeFocused();
   await page.getByLabel("Confirm new password").fill("second-password");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByTestId("old-password-error")).toHaveText(
-    "Your old password was entered incorrectly. Please enter it again.",
+    "That is not your current password.",
   );
   await expect(page.getByLabel("Current password")).toHaveAttribute("aria-invalid", "true");
+  // The cursor is put where the mistake is.
+  await expect(page.getByLabel("Current password")).toBeFocused();
   // Django's rules, once the current password is right: not the same one.
   await page.getByLabel("Current password").fill(PASSWORD);
   await page.getByLabel("New password", { exact: true }).fill(PASSWORD);
@@ -98,7 +101,7 @@ test("a password change signs every device out and carries this one on in a new 
   await page.getByLabel("Confirm new password").fill("second-password");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByTestId("password-changed")).toHaveText(
-    "Your password was changed. Your other sessions were signed out.",
+    "Your password was changed. Your other sessions were logged out.",
   );
   // The list follows at once; this tab holds a new session's tokens, and
   // the old ones (a copy an intruder might hold) are dead.
@@ -133,14 +136,14 @@ test("the account page works with the keyboard alone", async ({ page, browser })
   await openHydrated(page, "/account");
   await expect(sessionRows(page)).toHaveCount(2);
 
-  // Tab to the other session's "Sign out" and press Enter.
+  // Tab to the other session's "Log out" and press Enter.
   const signOut = sessionRows(page).filter({ hasText: "Safari on iPhone" }).getByRole("button");
   for (let presses = 0; presses < 20 && !(await signOut.evaluate((el) => el === document.activeElement)); presses++) {
     await page.keyboard.press("Tab");
   }
   await expect(signOut).toBeFocused();
   await page.keyboard.press("Enter");
-  await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
+  await expect(page.getByTestId("sessions-outcome")).toHaveText("Logged out of Safari on iPhone.");
 
   // The password form: Tab from field to field (past each field's "Show
   // password" toggle), Enter submits.
@@ -164,7 +167,7 @@ test("the start page and the login page speak to a logged-in person", async ({ p
   await openHydrated(page, "/");
   await expect(page.getByText(`Welcome back, ${name}.`)).toBeVisible();
   await expect(page.getByTestId("session-glance")).toHaveText(
-    "This is Chrome on Linux. You are signed in on this device only.",
+    "This is Chrome on Linux. You are logged in on this device only.",
   );
   await expect(page.getByRole("link", { name: "Your account" })).toBeVisible();
 
@@ -192,18 +195,18 @@ test("recent activity shows a sign-in from another browser and a failed attempt"
   const activity = page.getByRole("list", { name: "Recent activity" }).getByRole("listitem");
   // Newest first: the guess, the phone's sign-in, this browser's sign-up.
   await expect(activity).toHaveCount(4);
-  await expect(activity.nth(0)).toContainText("Failed sign-in attempt");
+  await expect(activity.nth(0)).toContainText("Failed login attempt");
   await expect(activity.nth(0)).toHaveAttribute("data-kind", "login_failed");
-  await expect(activity.nth(1)).toContainText("Signed in");
+  await expect(activity.nth(1)).toContainText("Logged in");
   await expect(activity.nth(1)).toContainText("Safari on iPhone · from 127.0.0.1");
-  await expect(activity.nth(2)).toContainText("Signed in");
+  await expect(activity.nth(2)).toContainText("Logged in");
   await expect(activity.nth(3)).toContainText("Account created");
   await expectNoAxeViolations(page);
 
   // Signing the phone out shows at once.
   await sessionRows(page).filter({ hasText: "Safari on iPhone" }).getByRole("button").click();
-  await expect(page.getByTestId("sessions-outcome")).toHaveText("Signed out of Safari on iPhone.");
+  await expect(page.getByTestId("sessions-outcome")).toHaveText("Logged out of Safari on iPhone.");
   await expect(activity).toHaveCount(5);
-  await expect(activity.nth(0)).toContainText("Signed out of a session");
+  await expect(activity.nth(0)).toContainText("Logged out of a session");
   await other.context().close();
 });

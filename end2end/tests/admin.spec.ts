@@ -25,7 +25,7 @@ async function tabTo(page: Page, selector: string, limit = 40): Promise<void> {
   throw new Error(`nothing matching ${selector} took focus after ${limit} presses of Tab`);
 }
 
-test("a staff member finds one user among 10 000, deactivates them, and their open browser is signed out", async ({
+test("a staff member finds one user among 10 000, deactivates them, and their open browser is logged out", async ({
   browser,
 }) => {
   const victim = `victim-${Date.now()}`;
@@ -61,13 +61,13 @@ test("a staff member finds one user among 10 000, deactivates them, and their op
   await dialog.getByRole("button", { name: "Deactivate" }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId("admin-outcome")).toHaveText(
-    `${victim} was deactivated and signed out everywhere.`,
+    `${victim} was deactivated and logged out everywhere.`,
   );
   await expect(page.getByRole("switch", { name: "Active" })).toHaveAttribute("aria-checked", "false");
   await expect(page.getByTestId("no-sessions")).toBeVisible();
 
   // The victim's open page: its next call finds the session over.
-  await victimPage.getByRole("link", { name: "Tokens" }).click();
+  await victimPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tokens" }).click();
   await expect(victimPage).toHaveURL(/\/login\?next=\/tokens&reason=(elsewhere|expired)$/);
   expect(await storedTokens(victimPage)).toBeNull();
   await victimPage.getByLabel("Username").fill(victim);

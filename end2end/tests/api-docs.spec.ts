@@ -48,3 +48,19 @@ test("the API docs fit a phone and lead back to the app", async ({ page }) => {
   await expect(page).toHaveURL(/\/$/);
   await page.waitForFunction(() => document.body.dataset.hydrated === "true");
 });
+
+test("the API docs follow a dark system scheme", async ({ page }) => {
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto("/api/docs/");
+  await expect(page.getByRole("heading", { name: /Tessera/ })).toBeVisible();
+  // Swagger UI has no dark scheme of its own: ours inverts it on a dark canvas.
+  const looks = await page.evaluate(() => ({
+    canvas: getComputedStyle(document.documentElement).backgroundColor,
+    filter: getComputedStyle(document.body).filter,
+  }));
+  expect(looks.canvas).toBe("rgb(18, 21, 28)");
+  expect(looks.filter).toContain("invert(0.9)");
+  // A light system keeps Swagger UI as it is.
+  await page.emulateMedia({ colorScheme: "light" });
+  expect(await page.evaluate(() => getComputedStyle(document.body).filter)).toBe("none");
+});

@@ -46,7 +46,7 @@ test("an app on an allowed origin logs in, calls /hello/, survives an access exp
   expect(rotated).not.toBe(firstRefresh);
 
   // Logging out blacklists the refresh token on the server.
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByRole("status")).toHaveText("Logged out.");
   await expect(page.getByLabel("Username")).toBeVisible();
   expect(await page.evaluate(() => localStorage.length)).toBe(0);

@@ -172,7 +172,7 @@ test("a server that asks for nonces gets them: each call it refuses for want of 
   expect(answers.filter((answer) => answer.status >= 400 && !answer.askedForNonce)).toEqual([]);
   expect(unexpected(problems).filter((problem) => !problem.includes("status of 400 (Bad Request)"))).toEqual([]);
 
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
   await expect
     .poll(() => answers.filter((answer) => answer.call.startsWith("/api/logout")).at(-1)?.status)

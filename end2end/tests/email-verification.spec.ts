@@ -4,7 +4,7 @@ import { linkIn, mailsTo } from "./mailbox";
 import { expectNoAxeViolations, unexpected, watchConsole } from "./support";
 
 // Instances of end2end/serve-mail.sh: the first verifies addresses the
-// default way (optional: signed in at once, a link to confirm), the other
+// default way (optional: logged in at once, a link to confirm), the other
 // signs an account in only once its address is confirmed (mandatory).
 const optional = `http://127.0.0.1:${mailPort}`;
 const mandatory = `http://127.0.0.1:${mandatoryPort}`;
@@ -39,7 +39,7 @@ test("a new account confirms its address from the mail, then changes it", async 
   const problems = watchConsole(page);
   const address = "Vera.Fied@example.com";
   await signUp(page, optional, "vera", address);
-  // Signed in at once; the address waits for its link.
+  // Logged in at once; the address waits for its link.
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
   await hydrated(page, `${optional}/account`);
   await expect(page.getByTestId("email-address")).toContainText(address);
@@ -81,7 +81,7 @@ test("a new account confirms its address from the mail, then changes it", async 
   expect(unexpected(problems).filter((problem) => !problem.includes("status of 400"))).toEqual([]);
 });
 
-test("where addresses must be confirmed, the account signs in only after its link", async ({ page }) => {
+test("where addresses must be confirmed, the account logs in only after its link", async ({ page }) => {
   const problems = watchConsole(page);
   const address = "mandy@example.com";
   await signUp(page, mandatory, "mandy", address);

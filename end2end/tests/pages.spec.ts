@@ -8,23 +8,38 @@ test("sign-up creates an account, logs it in, and refuses a taken name", async (
   await expect(page.getByLabel("Password")).toHaveAttribute("minlength", "8");
   // serve.sh opens sign-up: the navigation links to it while logged out.
   const nav = page.getByRole("navigation", { name: "Main" });
-  await expect(nav.getByRole("link", { name: "Sign up" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Create account" })).toBeVisible();
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill("a-long-enough-password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/hello$/);
-  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  // A new account lands on a welcome that says what it can do next.
+  await expect(page).toHaveURL(/\/\?welcome$/);
+  const welcome = page.getByTestId("new-account");
+  await expect(welcome).toContainText(`Welcome, ${name}. Your account is ready, and you are logged in.`);
+  await expect(welcome.getByRole("link", { name: "Your account" })).toBeVisible();
+  await expect(welcome.getByRole("button")).toHaveCount(0);
   await expect(page.getByTestId("whoami")).toHaveText(name);
   expect((await storedTokens(page))!.username).toBe(name);
+  await expectNoAxeViolations(page);
 
-  await expect(nav.getByRole("link", { name: "Sign up" })).toHaveCount(0);
-  await page.getByRole("button", { name: "Log out" }).click();
+  // Sign-up while logged in says so, as the login page does.
+  await openHydrated(page, "/signup");
+  await expect(page.getByTestId("already-logged-in")).toContainText(`You are logged in as ${name}.`);
+  await expect(page.getByRole("button", { name: "Create account" })).toHaveCount(0);
+
+  await expect(nav.getByRole("link", { name: "Create account" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  // "Log out" says what happened.
+  await expect(page.getByTestId("logged-out")).toHaveText("You have logged out.");
+  await expect(page).toHaveURL(/\/login\?next=\/signup&reason=logged-out$/);
   await openHydrated(page, "/signup");
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill("another-long-password");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByTestId("username-error")).toHaveText("A user with that username already exists.");
   await expect(page.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
+  // The cursor is put where the mistake is.
+  await expect(page.getByLabel("Username")).toBeFocused();
   expect(unexpected(problems).filter((problem) => !problem.includes("status of 409"))).toEqual([]);
 });
 
@@ -94,7 +109,11 @@ test("screenshots", async ({ page }) => {
     await openHydrated(page, path);
     await shoot(name);
   }
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.goto("/api/docs/");
+  await expect(page.locator(".opblock").first()).toBeVisible();
+  await page.screenshot({ path: "../docs/screenshots/api-docs-dark.png" });
+  await openHydrated(page, "/tokens");
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
   await openHydrated(page, "/login?next=/hello");
   await shoot("login-dark");
@@ -214,9 +233,86 @@ test("a password can be shown to check it, and the login and sign-up pages lead 
   await expectNoAxeViolations(page);
 
   const links = page.locator(".form-links");
-  await links.getByRole("link", { name: "Create an account" }).click();
+  await links.getByRole("link", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/signup$/);
   await expect(page.getByRole("button", { name: "Show password" })).toBeVisible();
   await page.locator(".form-links").getByRole("link", { name: "Log in" }).click();
   await expect(page).toHaveURL(/\/login$/);
+});
+
+test("a protected page opened logged out says what the login is for, and a name typed with a trailing space logs in", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await openHydrated(page, "/account");
+  await expect(page).toHaveURL(/\/login\?next=\/account$/);
+  await expect(page.getByTestId("login-to-see")).toHaveText("Log in to see your account.");
+  // A phone keyboard adds a space after a word: the form drops it, as the API does.
+  await page.getByLabel("Username").fill(`${USER} `);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("whoami")).toHaveText(USER);
+  expect(unexpected(problems)).toEqual([]);
+});
+
+test("the skip link and every page change put the focus on the page's content", async ({ page }) => {
+  await openHydrated(page, "/login");
+  const main = page.locator("main");
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(main).toBeFocused();
+  // The next Tab goes on from the content, not from the top of the page.
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Username")).toBeFocused();
+  // Moving within the app: the new page's content has the focus.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/signup$/);
+  await expect(main).toBeFocused();
+});
+
+test("without JavaScript the pages say what they need", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/login");
+  // (Playwright's text and role locators skip <noscript>: CSS finds it.)
+  const line = page.locator("noscript p");
+  await expect(line).toBeVisible();
+  await expect(line).toHaveText("These pages need JavaScript to log you in. The API works without it: its documentation.");
+  await expect(line.locator("a")).toHaveAttribute("href", "/api/docs/");
+  await context.close();
+});
+
+test("a long name fits a phone, at 390 px and at 200 % zoom (195 px), with no sideways scrolling", async ({
+  page,
+}) => {
+  const name = `a-rather-long-username-typed-on-a-phone-${Date.now()}`;
+  await openHydrated(page, "/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("a-long-enough-password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("new-account")).toBeVisible();
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  for (const width of [390, 195]) {
+    await page.setViewportSize({ width, height: 844 });
+    for (const path of ["/", "/hello", "/tokens", "/account"]) {
+      await openHydrated(page, path);
+      await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+      expect(await overflow(), `${path} at ${width} px`).toBeLessThanOrEqual(0);
+      // The name is cut with an ellipsis; "Log out" stays on screen.
+      const logout = await page.getByRole("button", { name: "Log out", exact: true }).boundingBox();
+      expect(logout!.x + logout!.width, `${path} at ${width} px`).toBeLessThanOrEqual(width);
+    }
+  }
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await expect(page.getByTestId("logged-out")).toBeVisible();
+  for (const width of [390, 195]) {
+    await page.setViewportSize({ width, height: 844 });
+    for (const path of ["/login", "/signup", "/forgot-password"]) {
+      await openHydrated(page, path);
+      expect(await overflow(), `${path} at ${width} px`).toBeLessThanOrEqual(0);
+    }
+  }
 });

@@ -7,7 +7,7 @@ import { expectNoAxeViolations, storedTokens } from "./support";
 // Passkeys as a person meets them, with Chromium's virtual authenticator
 // (CDP's WebAuthn domain: a platform authenticator, internal transport,
 // resident keys, user verification) standing in for a fingerprint reader:
-// add one on /account, sign out, sign in with the passkey alone, remove it.
+// add one on /account, log out, log in with the passkey alone, remove it.
 //
 // WebAuthn works on domain names only: the suite's server listens on
 // 127.0.0.1, and its passkeys are made for `localhost` on the same port.
@@ -46,12 +46,12 @@ async function newAccount(page: Page): Promise<string> {
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(page.getByTestId("new-account")).toBeVisible();
   return name;
 }
 
 async function logOut(page: Page): Promise<void> {
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
 }
 
@@ -64,7 +64,7 @@ async function tabTo(page: Page, target: Locator): Promise<void> {
   throw new Error(`Tab never reached ${target}`);
 }
 
-test("a passkey added on /account signs in alone, and once removed no more", async ({ page }) => {
+test("a passkey added on /account logs in alone, and once removed no more", async ({ page }) => {
   const authenticator = await addAuthenticator(page);
   const name = await newAccount(page);
   await openAt(page, "/account");
@@ -87,7 +87,7 @@ test("a passkey added on /account signs in alone, and once removed no more", asy
 
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.getByTestId("passkeys-outcome")).toHaveText(
-    "The passkey \u201cVirtual key\u201d was added. Every other session was signed out.",
+    "The passkey \u201cVirtual key\u201d was added. Every other session was logged out.",
   );
   const entry = page.getByTestId("passkey");
   await expect(entry).toHaveCount(1);
@@ -99,11 +99,11 @@ test("a passkey added on /account signs in alone, and once removed no more", asy
   expect(stored[0].rpId).toBe("localhost");
   await expectNoAxeViolations(page);
 
-  // Signed out, the passkey alone signs in: no name, no password.
+  // Logged out, the passkey alone logs in: no name, no password.
   await logOut(page);
   await openAt(page, "/login");
   await expectNoAxeViolations(page);
-  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.getByRole("button", { name: "Log in with a passkey" }).click();
   await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
   expect((await storedTokens(page))?.username).toBe(name);
@@ -112,14 +112,14 @@ test("a passkey added on /account signs in alone, and once removed no more", asy
   await expect(page.getByTestId("passkey")).toContainText("last used");
   await page.getByRole("button", { name: "Remove the passkey Virtual key" }).click();
   await expect(page.getByTestId("passkeys-outcome")).toHaveText(
-    "The passkey \u201cVirtual key\u201d was removed. Every other session was signed out.",
+    "The passkey \u201cVirtual key\u201d was removed. Every other session was logged out.",
   );
   await expect(page.getByTestId("passkeys-none")).toBeVisible();
 
   // The authenticator still holds it; the site no longer accepts it.
   await logOut(page);
   await openAt(page, "/login");
-  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.getByRole("button", { name: "Log in with a passkey" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "The passkey was not accepted." })).toBeVisible();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
 });
@@ -129,7 +129,7 @@ test("both sign-in sections work from the keyboard alone", async ({ page }) => {
   await newAccount(page);
   await openAt(page, "/account");
 
-  // Two-step sign-in: set up, type the app's code, turn on.
+  // Two-step login: set up, type the app's code, turn on.
   await tabTo(page, page.getByRole("button", { name: "Set up authenticator app" }));
   await page.keyboard.press("Enter");
   const secret = (await page.getByTestId("totp-secret").innerText()).replace(/\s/g, "");
@@ -137,7 +137,7 @@ test("both sign-in sections work from the keyboard alone", async ({ page }) => {
   const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
   await page.keyboard.type(totp.generate());
   await page.keyboard.press("Enter");
-  await expect(page.getByTestId("two-step-outcome")).toContainText("Two-step sign-in is on.");
+  await expect(page.getByTestId("two-step-outcome")).toContainText("Two-step login is on.");
   await tabTo(page, page.getByRole("button", { name: "Copy" }));
 
   // A passkey: name it, Enter.
@@ -154,7 +154,7 @@ test("opened at the IP address, the pages point to where passkeys work", async (
   await page.goto(`${baseURL}/login`);
   await page.waitForFunction(() => document.body.dataset.hydrated === "true");
   await expect(page.getByRole("button", { name: "Log in" })).toBeEnabled();
-  await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Log in with a passkey" })).toHaveCount(0);
 
   const name = `passkey-ip-${Date.now()}`;
   await page.goto(`${baseURL}/signup`);
@@ -162,7 +162,7 @@ test("opened at the IP address, the pages point to where passkeys work", async (
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(page.getByTestId("new-account")).toBeVisible();
   await page.goto(`${baseURL}/account`);
   const elsewhere = page.getByTestId("passkeys-elsewhere");
   await expect(elsewhere).toContainText("Passkeys work on this site at");

@@ -5,7 +5,7 @@ import { expectNoAxeViolations, storedTokens, unexpected, watchConsole } from ".
 
 // Two instances on one PostgreSQL database, sending mail to a real SMTP
 // server (end2end/serve-mail.sh). The person forgets their password while
-// signed in on both; the mailed link sets a new one and signs both out.
+// logged in on both; the mailed link sets a new one and logs both out.
 const first = `http://127.0.0.1:${mailPort}`;
 const second = `http://127.0.0.1:${mailSecondPort}`;
 const USER = "mail-user";
@@ -75,7 +75,7 @@ test("a forgotten password is reset by mail, and every session ends on both inst
   await page.getByRole("button", { name: "Set password" }).click();
   await expect(page).toHaveURL(`${first}/login?reason=reset`);
   await expect(page.getByTestId("password-reset-done")).toHaveText(
-    "Your password was changed. Sign in with the new one.",
+    "Your password was changed. Log in with the new one.",
   );
 
   // Both old sessions are over on both instances, access tokens too.
@@ -84,7 +84,7 @@ test("a forgotten password is reset by mail, and every session ends on both inst
       await expect.poll(() => helloStatus(origin, tokens.access)).toBe(401);
     }
   }
-  // The pages signed in there find out at their next call.
+  // The pages logged in there find out at their next call.
   for (const [signed, origin] of [[onFirst, first], [onSecond, second]] as const) {
     await hydrated(signed, `${origin}/account`);
     await expect(signed).toHaveURL(/\/login\?/);

@@ -39,8 +39,10 @@ test("login leads to the greeting, a reload keeps the session, logout ends it", 
 
   // The tab forgets the tokens at once and tells the server meanwhile.
   const loggedOut = page.waitForResponse((response) => new URL(response.url()).pathname.startsWith("/api/logout"));
-  await page.getByRole("button", { name: "Log out" }).click();
-  await expect(page).toHaveURL(/\/login\?next=\/hello$/);
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  // The login page says what happened, and leads back here.
+  await expect(page).toHaveURL(/\/login\?next=\/hello&reason=logged-out$/);
+  await expect(page.getByTestId("logged-out")).toHaveText("You have logged out.");
   expect(await storedTokens(page)).toBeNull();
   expect((await loggedOut).status()).toBe(200);
   // The refresh token is revoked on the server, not just forgotten here.
@@ -85,8 +87,18 @@ test("after repeated wrong passwords the login page says how long to wait", asyn
   await openHydrated(page, "/login");
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill("another guess");
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("alert")).toHaveText(/^Too many attempts\. Try again in \d+ seconds?\.$/);
+  const button = page.getByRole("button", { name: "Log in" });
+  await button.click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toHaveText(/^Too many attempts\. Try again in \d+ seconds?\.$/);
+  // The button says no until the wait is over, and keeps the focus.
+  await expect(button).toHaveAttribute("aria-disabled", "true");
+  await expect(button).toBeFocused();
+  const first = await alert.textContent();
+  // The wait counts down live, then the form may be sent again.
+  await expect(alert).not.toHaveText(first!, { timeout: 30_000 });
+  await expect(alert).toHaveText("You can try again now.", { timeout: 120_000 });
+  await expect(button).toHaveAttribute("aria-disabled", "false");
   expect(await storedTokens(page)).toBeNull();
   expect(unexpected(problems).filter((problem) => !problem.includes("status of 429"))).toEqual([]);
 });
@@ -183,7 +195,7 @@ test("logout and login in one tab show in the other without a reload", async ({ 
   await openHydrated(second, "/");
   await expect(second.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
 
-  await first.getByRole("button", { name: "Log out" }).click();
+  await first.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(second.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
   await expect(second.getByTestId("home-state")).toContainText("You are not logged in");
 
@@ -204,7 +216,7 @@ test("a session revoked on the server leads to the login page with a message", a
   // Ended on purpose (not run out): the page says so.
   await expect(page).toHaveURL(/\/login\?next=\/hello&reason=elsewhere$/, { timeout: 10_000 });
   await expect(page.getByTestId("signed-out-elsewhere")).toHaveText(
-    "You were signed out from another device. Please log in again.",
+    "You were logged out from another device. Please log in again.",
   );
   expect(await storedTokens(page)).toBeNull();
   expect(unexpected(problems)).toEqual([]);

@@ -2,14 +2,14 @@ import { expect, test, type Page } from "@playwright/test";
 import * as OTPAuth from "otpauth";
 import { expectNoAxeViolations, openHydrated } from "./support";
 
-// Two-step sign-in as a person meets it: set up an authenticator app from
+// Two-step login as a person meets it: set up an authenticator app from
 // the secret shown on /account (codes computed here as the app computes
-// them), keep the recovery codes, sign in with a code on the login page
+// them), keep the recovery codes, log in with a code on the login page
 // without typing the password again, use a recovery code once, turn it off.
 //
 // Each code is accepted once, for a 30-second step later than the last
 // one used: the test uses the current step to turn it on and the next one
-// to sign in (both within the server's one-step window), so it never waits
+// to log in (both within the server's one-step window), so it never waits
 // for the clock.
 
 const PASSWORD = "two-step-password";
@@ -30,12 +30,12 @@ async function newAccount(page: Page): Promise<string> {
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
+  await expect(page.getByTestId("new-account")).toBeVisible();
   return name;
 }
 
 async function logOut(page: Page): Promise<void> {
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");
 }
 
@@ -45,14 +45,14 @@ async function startLogin(page: Page, name: string): Promise<void> {
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByTestId("second-step")).toContainText(`Signing in as ${name}`);
+  await expect(page.getByTestId("second-step")).toContainText(`Logging in as ${name}`);
 }
 
 test("an authenticator app guards the account, and a recovery code works once", async ({ page }) => {
   // The failed attempts below are answered 400/401 on purpose.
   const name = await newAccount(page);
   await openHydrated(page, "/account");
-  const section = page.getByRole("heading", { name: "Two-step sign-in" });
+  const section = page.getByRole("heading", { name: "Two-step login" });
   await expect(section).toBeVisible();
   await expect(page.getByTestId("two-step-state")).toContainText("Off.");
 
@@ -70,7 +70,7 @@ test("an authenticator app guards the account, and a recovery code works once", 
   await expect(page.locator("#totp-code-error")).toHaveText("The code is wrong or was already used.");
   await page.getByRole("textbox", { name: "Code" }).fill(codeFor(secret));
   await page.getByRole("button", { name: "Turn on" }).click();
-  await expect(page.getByTestId("two-step-outcome")).toContainText("Two-step sign-in is on.");
+  await expect(page.getByTestId("two-step-outcome")).toContainText("Two-step login is on.");
   const codes = await page.getByTestId("recovery-codes").getByRole("listitem").allInnerTexts();
   expect(codes).toHaveLength(10);
   for (const code of codes) expect(code).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
@@ -103,12 +103,12 @@ test("an authenticator app guards the account, and a recovery code works once", 
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
 
-  // Off, with a third recovery code; the password alone signs in again.
+  // Off, with a third recovery code; the password alone logs in again.
   await openHydrated(page, "/account");
   await expect(page.getByTestId("two-step-state")).toContainText("8 recovery codes left.");
   await page.getByRole("textbox", { name: "Code" }).fill(codes[2]);
   await page.getByRole("button", { name: "Turn off" }).click();
-  await expect(page.getByTestId("two-step-outcome")).toContainText("Two-step sign-in is off.");
+  await expect(page.getByTestId("two-step-outcome")).toContainText("Two-step login is off.");
   await logOut(page);
   await openHydrated(page, "/login");
   await page.getByLabel("Username").fill(name);

@@ -309,11 +309,11 @@ async fn set_active(tessera: &Tessera, username: &str, active: bool) -> Result<(
 async fn reset_two_step(tessera: &Tessera, username: &str) -> Result<(), CliError> {
     match tessera.two_step.reset(username).await {
         Ok(()) => {
-            println!("two-step sign-in of {username:?} turned off; their sessions are logged out");
+            println!("two-step login of {username:?} turned off; their sessions are logged out");
             Ok(())
         }
         Err(AuthError::TwoStepNotOn) => Err(CliError::Usage(format!(
-            "{username:?} does not have two-step sign-in on; nothing changed"
+            "{username:?} does not have two-step login on; nothing changed"
         ))),
         Err(error) => Err(no_such_user(error, username)),
     }

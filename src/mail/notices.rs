@@ -3,9 +3,9 @@
 //! not go unnoticed. Queued in the transaction of the change itself (a
 //! password changed is never left unannounced), and only when the account
 //! has an address it may be mailed at (verified, or verification off) and
-//! `--security-notices` is on: the password changed or reset, a sign-in from
+//! `--security-notices` is on: the password changed or reset, a login from
 //! a device the account was not used from before, the address replaced,
-//! two-step sign-in turned on or off, a recovery code used.
+//! two-step login turned on or off, a recovery code used.
 
 use super::compose::html_body;
 use super::OutgoingMail;
@@ -22,9 +22,9 @@ pub(crate) enum PasswordEvent {
     Reset,
 }
 
-/// The notice of a sign-in from a device (browser and system, as the
-/// session list names it) that the account has not signed in from before,
-/// as far as the audit log remembers; none for an account's first sign-in.
+/// The notice of a login from a device (browser and system, as the
+/// session list names it) that the account has not logged in from before,
+/// as far as the audit log remembers; none for an account's first login.
 pub(crate) async fn new_device(
     core: &Core,
     user: &User,
@@ -44,14 +44,14 @@ pub(crate) async fn new_device(
         None => device,
     };
     let what = format!(
-        "Someone signed in to the account {} on {site}, on {}, from a device it was \
+        "Someone logged in to the account {} on {site}, on {}, from a device it was \
          not used from before: {from}.",
         user.username,
         spoken_time(now)
     );
     let if_you = "If it was you, there is nothing to do.";
     let not_you = "If it was not you, someone knows your password: choose a new one \
-                   with this link at once (every session is then signed out).";
+                   with this link at once (every session is then logged out).";
     let link = core.public_url.link("/forgot-password");
     let text = format!("{what}\n\n{if_you}\n\n{not_you}\n{link}\n");
     let html = html_body(
@@ -61,7 +61,7 @@ pub(crate) async fn new_device(
     );
     Ok(Some(OutgoingMail::new(
         &user.email,
-        format!("New sign-in to your account on {site}"),
+        format!("New login to your account on {site}"),
         text,
         html,
         site,
@@ -86,7 +86,7 @@ impl<'a> Recipient<'a> {
     }
 }
 
-/// What happened to two-step sign-in.
+/// What happened to two-step login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TwoStepEvent {
     TurnedOn,
@@ -96,7 +96,7 @@ pub(crate) enum TwoStepEvent {
     RecoveryCodeUsed,
 }
 
-/// The notice of a change to two-step sign-in, if one is to be sent.
+/// The notice of a change to two-step login, if one is to be sent.
 pub(crate) fn two_step_changed(
     core: &Core,
     to: Recipient<'_>,
@@ -113,35 +113,35 @@ pub(crate) fn two_step_changed(
     let account = to.username;
     let (subject, what) = match what {
         TwoStepEvent::TurnedOn => (
-            format!("Two-step sign-in was turned on for your account on {site}"),
+            format!("Two-step login was turned on for your account on {site}"),
             format!(
-                "Two-step sign-in was turned on for the account {account} on {site}, on \
-                 {when} ({from}): signing in now takes a code from an authenticator app \
-                 after the password. Every other session was signed out."
+                "Two-step login was turned on for the account {account} on {site}, on \
+                 {when} ({from}): logging in now takes a code from an authenticator app \
+                 after the password. Every other session was logged out."
             ),
         ),
         TwoStepEvent::TurnedOff => (
-            format!("Two-step sign-in was turned off for your account on {site}"),
+            format!("Two-step login was turned off for your account on {site}"),
             format!(
-                "Two-step sign-in was turned off for the account {account} on {site}, on \
-                 {when} ({from}): the password alone signs in now. Every other session \
-                 was signed out."
+                "Two-step login was turned off for the account {account} on {site}, on \
+                 {when} ({from}): the password alone logs in now. Every other session \
+                 was logged out."
             ),
         ),
         TwoStepEvent::Reset => (
-            format!("Two-step sign-in was turned off for your account on {site}"),
+            format!("Two-step login was turned off for your account on {site}"),
             format!(
-                "An administrator turned two-step sign-in off for the account {account} \
-                 on {site}, on {when}: the password alone signs in now. Every session was \
-                 signed out."
+                "An administrator turned two-step login off for the account {account} \
+                 on {site}, on {when}: the password alone logs in now. Every session was \
+                 logged out."
             ),
         ),
         TwoStepEvent::RecoveryCodeUsed => (
-            format!("A recovery code was used to sign in to your account on {site}"),
+            format!("A recovery code was used to log in to your account on {site}"),
             format!(
-                "Someone signed in to the account {account} on {site} with a recovery \
+                "Someone logged in to the account {account} on {site} with a recovery \
                  code instead of the authenticator app's code, on {when} ({from}). That \
-                 code no longer works. Every other session was signed out."
+                 code no longer works. Every other session was logged out."
             ),
         ),
     };
@@ -183,10 +183,10 @@ pub(crate) fn passkeys_changed(
             format!("A passkey was added to your account on {site}"),
             format!(
                 "A passkey named \u{201c}{name}\u{201d} was added to the account {account} \
-                 on {site}, on {when} ({from}): it signs in without the password. Every \
-                 other session was signed out."
+                 on {site}, on {when} ({from}): it logs in without the password. Every \
+                 other session was logged out."
             ),
-            "If it was not you, someone was signed in to your account and can now sign \
+            "If it was not you, someone was logged in to your account and can now log \
              in with that passkey: remove it on your account page, choose a new password \
              with this link, and tell the site's administrators.",
         ),
@@ -194,10 +194,10 @@ pub(crate) fn passkeys_changed(
             format!("A passkey was removed from your account on {site}"),
             format!(
                 "The passkey named \u{201c}{name}\u{201d} was removed from the account \
-                 {account} on {site}, on {when} ({from}): it no longer signs in. Every \
-                 other session was signed out."
+                 {account} on {site}, on {when} ({from}): it no longer logs in. Every \
+                 other session was logged out."
             ),
-            "If it was not you, someone was signed in to your account: choose a new \
+            "If it was not you, someone was logged in to your account: choose a new \
              password with this link at once, and tell the site's administrators.",
         ),
     };
@@ -245,8 +245,8 @@ pub(crate) fn password_changed(
         "The password of the account {} on {site} {how}, on {when} ({from}).",
         account.username
     );
-    let ended = "Every session of the account was signed out.";
-    let not_you = "If it was not you, someone else knows how to sign in as you: \
+    let ended = "Every session of the account was logged out.";
+    let not_you = "If it was not you, someone else knows how to log in as you: \
                    choose a new password with this link at once, and tell the \
                    site's administrators.";
     let link = core.public_url.link("/forgot-password");
@@ -288,7 +288,7 @@ pub(crate) fn address_changed(
         account.username,
         spoken_time(now)
     );
-    let not_you = "If it was not you, someone else can sign in as you: choose a new \
+    let not_you = "If it was not you, someone else can log in as you: choose a new \
                    password with this link at once, and tell the site's administrators.";
     let link = core.public_url.link("/forgot-password");
     let text = format!("{what}\n\n{not_you}\n{link}\n");

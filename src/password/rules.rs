@@ -1,7 +1,7 @@
 //! What a new password must not be, beyond its length: Django's default
-//! validators `UserAttributeSimilarityValidator` and
-//! `NumericPasswordValidator`, with their thresholds and their words, so
-//! that an account moved from a Django site meets the same rules here.
+//! validators `UserAttributeSimilarityValidator`, `CommonPasswordValidator`
+//! and `NumericPasswordValidator`, with their thresholds and their words,
+//! so that an account moved from a Django site meets the same rules here.
 
 use crate::AuthError;
 
@@ -10,8 +10,8 @@ use crate::AuthError;
 const MAX_SIMILARITY: f64 = 0.7;
 
 /// Refuses a password too similar to one of `attributes` (each a verbose
-/// name, as Django words it, and the account's value), or made of digits
-/// only.
+/// name, as Django words it, and the account's value), one of the most
+/// common passwords, or one made of digits only (in Django's order).
 pub fn check(password: &str, attributes: &[(&'static str, &str)]) -> Result<(), AuthError> {
     let lowered = password.to_lowercase();
     for &(attribute, value) in attributes {
@@ -19,10 +19,21 @@ pub fn check(password: &str, attributes: &[(&'static str, &str)]) -> Result<(), 
             return Err(AuthError::PasswordTooSimilar { attribute });
         }
     }
+    if is_common(password) {
+        return Err(AuthError::PasswordTooCommon);
+    }
     if !password.is_empty() && password.chars().all(char::is_numeric) {
         return Err(AuthError::PasswordEntirelyNumeric);
     }
     Ok(())
+}
+
+/// Django compares the password lower-cased and trimmed with its list
+/// (20 000 passwords); the list here is longer and keeps case, so both
+/// forms are looked up.
+fn is_common(password: &str) -> bool {
+    use passwords::analyzer::is_common_password;
+    is_common_password(password) || is_common_password(password.trim().to_lowercase())
 }
 
 /// Django compares the password with the whole value and with each of its
@@ -97,6 +108,21 @@ mod tests {
             &[("username", "ada")]
         )
         .is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        for password in ["qwertyuiop", "QwertyUIOP", "password123", " iloveyou "] {
+            assert!(
+                matches!(check(password, &NAME), Err(AuthError::PasswordTooCommon)),
+                "{password}"
+            );
+        }
+        assert_eq!(
+            check("qwertyuiop", &[]).unwrap_err().to_string(),
+            "This password is too common."
+        );
+        assert!(check("correct horse battery", &[]).is_ok());
     }
 
     #[test]

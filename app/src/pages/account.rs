@@ -1,4 +1,4 @@
-//! `/account`: where the person is signed in (ending any other session),
+//! `/account`: where the person is logged in (ending any other session),
 //! their password, and what happened to the account lately (so they can
 //! spot what they did not do). A page of its own wasm file: the main module does not
 //! grow for it.
@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use super::account_email::EmailAddress;
 use super::account_passkeys::PasskeysSection;
 use super::account_two_step::TwoStepSignIn;
-use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::fields::{
+    about_a_field, field_message, focus_first_error, form_message_waiting, last_failure, wait_left,
+    Field, FieldKind,
+};
 use crate::api::{self, ActivityItem, SessionItem, SignupRules};
 use crate::components::RequireLogin;
 use crate::display::local_time;
@@ -55,7 +58,7 @@ fn Sessions(generation: RwSignal<u32>) -> impl IntoView {
             let id = item.id.clone();
             let ended = session.call(move || api::end_session(id.clone())).await;
             outcome.set(Some(
-                ended.map(|()| format!("Signed out of {}.", item.device)),
+                ended.map(|()| format!("Logged out of {}.", item.device)),
             ));
             generation.update(|generation| *generation += 1);
             busy.set(false);
@@ -66,8 +69,8 @@ fn Sessions(generation: RwSignal<u32>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let ended = session.call(api::end_other_sessions).await;
             outcome.set(Some(ended.map(|count| match count {
-                1 => "Signed out of 1 other session.".to_owned(),
-                count => format!("Signed out of {count} other sessions."),
+                1 => "Logged out of 1 other session.".to_owned(),
+                count => format!("Logged out of {count} other sessions."),
             })));
             generation.update(|generation| *generation += 1);
             busy.set(false);
@@ -82,7 +85,7 @@ fn Sessions(generation: RwSignal<u32>) -> impl IntoView {
 
     view! {
         <h2 id="sessions-heading">"Sessions"</h2>
-        <p class="muted">"Where you are signed in. Sign out of any you do not recognise."</p>
+        <p class="muted">"Where you are logged in. Log out of any you do not recognise."</p>
         <Suspense fallback=|| view! { <p class="placeholder" aria-busy="true">"Loading your sessions…"</p> }>
             {move || {
                 sessions
@@ -112,7 +115,7 @@ fn Sessions(generation: RwSignal<u32>) -> impl IntoView {
                 disabled=move || busy.get() || others() == 0
                 on:click=end_others
             >
-                "Sign out all other sessions"
+                "Log out all other sessions"
             </button>
             <p class="status" role="status" aria-live="polite" data-testid="sessions-outcome">
                 {move || {
@@ -135,7 +138,7 @@ fn SessionEntry(
     busy: RwSignal<bool>,
 ) -> impl IntoView {
     let times = format!(
-        "Signed in {} · last active {}",
+        "Logged in {} · last active {}",
         local_time(item.created_at),
         local_time(item.last_used_at)
     );
@@ -144,7 +147,7 @@ fn SessionEntry(
         .clone()
         .map(|address| format!(" · from {address}"));
     let label = format!(
-        "Sign out {} (signed in {})",
+        "Log out {} (logged in {})",
         item.device,
         local_time(item.created_at)
     );
@@ -169,7 +172,7 @@ fn SessionEntry(
                             disabled=move || busy.get()
                             on:click=move |_| end_one(item.clone())
                         >
-                            "Sign out"
+                            "Log out"
                         </button>
                     }
                 })}
@@ -202,11 +205,17 @@ fn PasswordChange(generation: RwSignal<u32>) -> impl IntoView {
             generation.update(|generation| *generation += 1);
         }
     });
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, move || {
+        mismatch.get() || failure.with(|failure| about_a_field(failure.as_ref()))
+    });
+    let wait = wait_left(failure);
+    let refusing = move || busy.get() || wait.get() > 0;
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         let matching = new.get_untracked() == confirm.get_untracked();
         mismatch.set(!matching);
-        if matching && !busy.get_untracked() {
+        if matching && !(busy.get_untracked() || wait.get_untracked() > 0) {
             change.dispatch((old.get_untracked(), new.get_untracked()));
         }
     };
@@ -220,15 +229,16 @@ fn PasswordChange(generation: RwSignal<u32>) -> impl IntoView {
             .get()
             .then_some("The two new passwords are not the same.")
     };
-    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    let form_error =
+        move || failure.with(|failure| form_message_waiting(failure.as_ref(), wait.get()));
     let saved = move || {
         matches!(change.value().get(), Some(Ok(())))
-            .then_some("Your password was changed. Your other sessions were signed out.")
+            .then_some("Your password was changed. Your other sessions were logged out.")
     };
 
     view! {
         <h2>"Change password"</h2>
-        <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
             <Field id="old-password" label="Current password" kind=FieldKind::Password
                 autocomplete="current-password" value=old error=Signal::derive(old_error) />
             <Field id="new-password" label="New password" kind=FieldKind::Password
@@ -240,7 +250,8 @@ fn PasswordChange(generation: RwSignal<u32>) -> impl IntoView {
             <p class="form-error" role="alert" data-testid="password-form-error">
                 {form_error}
             </p>
-            <button type="submit" class="button" data-testid="change-password" disabled=move || busy.get()>
+            <button type="submit" class="button" data-testid="change-password"
+                aria-disabled=move || refusing().to_string()>
                 {move || if busy.get() { "Changing…" } else { "Change password" }}
             </button>
             <p class="status" role="status" aria-live="polite" data-testid="password-changed">
@@ -324,19 +335,19 @@ fn ActivityEntry(item: ActivityItem) -> impl IntoView {
 /// second look.
 fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
     let (what, warning) = match kind {
-        "login_succeeded" if detail == Some("passkey") => ("Signed in with a passkey", false),
-        "login_succeeded" => ("Signed in", false),
+        "login_succeeded" if detail == Some("passkey") => ("Logged in with a passkey", false),
+        "login_succeeded" => ("Logged in", false),
         "login_failed" if detail == Some("wrong current password at a password change") => {
             ("Wrong current password when changing the password", true)
         }
-        "login_failed" => ("Failed sign-in attempt", true),
-        "logout" => ("Signed out", false),
-        "session_ended" => ("Signed out of a session", false),
+        "login_failed" => ("Failed login attempt", true),
+        "logout" => ("Logged out", false),
+        "session_ended" => ("Logged out of a session", false),
         "refresh_reuse" => (
-            "A session was ended because its sign-in was used from two places",
+            "A session was ended because its login was used from two places",
             true,
         ),
-        "password_changed" => ("Password changed; every session was signed out", false),
+        "password_changed" => ("Password changed; every session was logged out", false),
         "password_set" => ("Password set by an administrator", true),
         "user_created" => ("Account created", false),
         "user_activated" => ("Account activated", false),
@@ -344,9 +355,9 @@ fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
         "password_reset" => ("Password reset with a mailed link", false),
         "email_verified" => ("Email address confirmed", false),
         "email_changed" => ("Email address changed", false),
-        "two_step_enabled" => ("Two-step sign-in turned on", false),
-        "two_step_disabled" => ("Two-step sign-in turned off", true),
-        "recovery_code_used" => ("Signed in with a recovery code", true),
+        "two_step_enabled" => ("Two-step login turned on", false),
+        "two_step_disabled" => ("Two-step login turned off", true),
+        "recovery_code_used" => ("Logged in with a recovery code", true),
         "passkey_added" => ("Passkey added", false),
         "passkey_removed" => ("Passkey removed", true),
         other => return (other.replace('_', " "), false),
@@ -362,11 +373,11 @@ mod tests {
     fn events_read_as_plain_words() {
         assert_eq!(
             activity_words("login_succeeded", None),
-            ("Signed in".to_owned(), false)
+            ("Logged in".to_owned(), false)
         );
         assert_eq!(
             activity_words("login_failed", Some("wrong password")),
-            ("Failed sign-in attempt".to_owned(), true)
+            ("Failed login attempt".to_owned(), true)
         );
         assert_eq!(
             activity_words("something_new", None),

@@ -122,7 +122,7 @@ fn PasskeyEntry(
             match removed {
                 Ok(()) => changed(format!(
                     "The passkey \u{201c}{name}\u{201d} was removed. Every other session \
-                     was signed out."
+                     was logged out."
                 )),
                 Err(failure) => outcome.set(Some(failure.to_string())),
             }
@@ -177,7 +177,7 @@ fn AddPasskeyForm(changed: impl Fn(String) + Copy + 'static) -> impl IntoView {
         if let Some(Ok(passkey)) = add.value().get() {
             name.set(String::new());
             changed(format!(
-                "The passkey \u{201c}{}\u{201d} was added. Every other session was signed out.",
+                "The passkey \u{201c}{}\u{201d} was added. Every other session was logged out.",
                 passkey.name
             ));
         }

@@ -1,5 +1,5 @@
 //! The two-step part of `/account`: set up an authenticator app (its QR
-//! code and the secret as text), turn two-step sign-in on with a first code
+//! code and the secret as text), turn two-step login on with a first code
 //! and keep the recovery codes (copy, download), or turn it off with a code.
 
 use leptos::ev::SubmitEvent;
@@ -50,14 +50,14 @@ pub fn TwoStepSignIn(generation: RwSignal<u32>) -> impl IntoView {
     };
 
     view! {
-        <h2 id="two-step-heading">"Two-step sign-in"</h2>
+        <h2 id="two-step-heading">"Two-step login"</h2>
         {move || match step.get() {
             Step::SettingUp(setup) => view! { <AppSetupForm setup changed /> }.into_any(),
             Step::TurnedOn(codes) => view! { <RecoveryCodes codes /> }.into_any(),
             Step::Current | Step::TurnedOff => view! {
                 {move || (step.get() == Step::TurnedOff).then(|| view! {
                     <p class="status" role="status" data-testid="two-step-outcome">
-                        "Two-step sign-in is off. Every other session was signed out."
+                        "Two-step login is off. Every other session was logged out."
                     </p>
                 })}
                 <Suspense fallback=|| view! { <p class="placeholder" aria-busy="true">"Loading…"</p> }>
@@ -151,7 +151,7 @@ fn AppSetupForm(setup: AppSetup, changed: impl Fn(Step) + Copy + 'static) -> imp
 #[component]
 fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
     let text = format!(
-        "Recovery codes for two-step sign-in. Each works once, in place of the \
+        "Recovery codes for two-step login. Each works once, in place of the \
          authenticator app's code.\n\n{}\n",
         codes.join("\n")
     );
@@ -169,7 +169,7 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
     };
     view! {
         <p class="status" role="status" data-testid="two-step-outcome">
-            "Two-step sign-in is on. Every other session was signed out."
+            "Two-step login is on. Every other session was logged out."
         </p>
         <p>
             "Keep these recovery codes somewhere other than your phone. If you lose \

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::failure::AuthFailure;
+use crate::token_store::now_ms;
 
 /// The failure of a form's last submission; gone as soon as the next one
 /// starts, so an old error never sits beside a new attempt.
@@ -20,6 +21,94 @@ where
         }
         submit.value().get().and_then(Result::err)
     })
+}
+
+/// Seconds left of the wait a refusal asked for (too many attempts, a busy
+/// server), counted down live while the page shows; 0 when none.
+pub fn wait_left(failure: Memo<Option<AuthFailure>>) -> Signal<i64> {
+    // When this failure's wait ends, read once as it arrives.
+    let until = Memo::new(move |_| {
+        failure.with(|failure| {
+            failure
+                .as_ref()
+                .and_then(AuthFailure::retry_after)
+                .map(|seconds| now_ms() + seconds * 1_000)
+        })
+    });
+    let now = RwSignal::new(now_ms());
+    Effect::new(move |_| {
+        let Some(deadline) = until.get() else { return };
+        now.set(now_ms());
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            // Until the wait is over, the page is left, or another
+            // submission replaces the failure.
+            while until.try_get_untracked() == Some(Some(deadline)) && now_ms() < deadline {
+                crate::browser::sleep(std::time::Duration::from_millis(250)).await;
+                if now.try_set(now_ms()).is_some() {
+                    break;
+                }
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = deadline;
+    });
+    Signal::derive(move || {
+        until
+            .get()
+            .map_or(0, |until| ((until - now.get() + 999) / 1_000).max(0))
+    })
+}
+
+/// The form-wide message with the wait counted down: "Too many attempts.
+/// Try again in 14 minutes.", then "You can try again now." once it is over.
+pub fn form_message_waiting(failure: Option<&AuthFailure>, left: i64) -> Option<String> {
+    match failure {
+        Some(failure) if failure.retry_after().is_some() => Some(if left > 0 {
+            failure.waiting(left).to_string()
+        } else {
+            "You can try again now.".to_owned()
+        }),
+        other => form_message(other),
+    }
+}
+
+/// After a failed submission, the cursor goes to the form's first field in
+/// error, so the person can mend it at once; a failure of the whole form
+/// leaves it on the button (which stays focusable: `aria-disabled`).
+/// `field_failed`: tracked, true when the last submission failed on a field.
+pub fn focus_first_error(
+    form: NodeRef<leptos::html::Form>,
+    field_failed: impl Fn() -> bool + 'static,
+) {
+    Effect::new(move |_| {
+        if !field_failed() {
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            use wasm_bindgen::JsCast;
+            // Once the error is rendered: the next turn of the event loop.
+            crate::browser::sleep(std::time::Duration::ZERO).await;
+            let field = form
+                .get_untracked()
+                .and_then(|form| form.query_selector("[aria-invalid=true]").ok().flatten())
+                .and_then(|field| field.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(field) = field {
+                let _ = field.focus();
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = form;
+    });
+}
+
+/// Whether the failure is about one field (shown under it), not the form.
+pub fn about_a_field(failure: Option<&AuthFailure>) -> bool {
+    matches!(
+        failure,
+        Some(AuthFailure::Invalid { .. } | AuthFailure::UsernameTaken)
+    )
 }
 
 /// The message to show under `field`, if the failure is about it.
@@ -38,12 +127,7 @@ pub fn field_message(failure: Option<&AuthFailure>, field: &str) -> Option<Strin
 /// about one field.
 pub fn form_message(failure: Option<&AuthFailure>) -> Option<String> {
     failure
-        .filter(|error| {
-            !matches!(
-                error,
-                AuthFailure::Invalid { .. } | AuthFailure::UsernameTaken
-            )
-        })
+        .filter(|error| !about_a_field(Some(error)))
         .map(ToString::to_string)
 }
 

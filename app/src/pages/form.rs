@@ -6,7 +6,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::fields::{
+    about_a_field, field_message, focus_first_error, form_message_waiting, last_failure, wait_left,
+    Field, FieldKind,
+};
+use crate::components::{use_login_status, LoginStatus};
 use crate::display::safe_next;
 use crate::session::use_session;
 
@@ -65,7 +69,12 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(true)) = submit.value().get() {
             password.set(String::new());
-            let next = safe_next(query.with_untracked(|query| query.get("next")).as_deref());
+            let asked = query.with_untracked(|query| query.get("next"));
+            let next = match (kind, asked) {
+                // A new account with nowhere asked for: the welcome.
+                (CredentialsKind::SignUp { .. }, None) => "/?welcome".to_owned(),
+                (_, asked) => safe_next(asked.as_deref()),
+            };
             navigate(
                 &next,
                 NavigateOptions {
@@ -78,9 +87,20 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, move || {
+        failure.with(|failure| about_a_field(failure.as_ref()))
+    });
+    let wait = wait_left(failure);
+    // Busy or told to wait: the button says no but keeps the focus.
+    let refusing = move || busy.get() || wait.get() > 0;
+
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if !busy.get_untracked() {
+        if !(busy.get_untracked() || wait.get_untracked() > 0) {
+            // A phone keyboard's trailing space is no part of the name (the
+            // REST API strips it too).
+            username.update(|name| *name = name.trim().to_owned());
             submit.dispatch((
                 username.get_untracked(),
                 password.get_untracked(),
@@ -101,11 +121,16 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
         otp.set(String::new());
         password.set(String::new());
     };
-    let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
+    let form_error =
+        move || failure.with(|failure| form_message_waiting(failure.as_ref(), wait.get()));
     let unverified =
         move || failure.with(|failure| field_message(failure.as_ref(), "verification"));
     let waiting_for_link = move || matches!(submit.value().get(), Some(Ok(false)));
 
+    // The real rule for a new name (see `tessera::accounts::username`).
+    let username_hint = matches!(kind, CredentialsKind::SignUp { .. }).then(|| {
+        "Up to 150 characters. Letters, digits, spaces and symbols are all fine.".to_owned()
+    });
     let (submit_label, busy_label, password_autocomplete, min_length, hint) = match kind {
         CredentialsKind::Login => ("Log in", "Logging in…", "current-password", None, None),
         CredentialsKind::SignUp {
@@ -121,11 +146,11 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     };
 
     view! {
-        <form class="form" method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" method="post" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
             {move || if asking_code.get() {
                 view! {
                     <p data-testid="second-step">
-                        "Signing in as " <strong>{move || username.get()}</strong> ". "
+                        "Logging in as " <strong>{move || username.get()}</strong> ". "
                         <button type="button" class="button button-quiet" on:click=start_over>
                             "Use another account"
                         </button>
@@ -138,7 +163,7 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
             } else {
                 view! {
                     <Field id="username" label="Username" kind=FieldKind::Username autocomplete="username"
-                        value=username error=Signal::derive(username_error) />
+                        value=username error=Signal::derive(username_error) hint=username_hint.clone() />
                     <Field id="password" label="Password" kind=FieldKind::Password
                         autocomplete=password_autocomplete value=password
                         error=Signal::derive(password_error) hint=hint.clone() min_length=min_length />
@@ -174,7 +199,8 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
                 type="submit"
                 class="button"
                 data-testid="submit"
-                disabled=move || busy.get() || !hydrated.get()
+                disabled=move || !hydrated.get()
+                aria-disabled=move || refusing().to_string()
             >
                 // Until the app runs, the button says why it waits; what is
                 // typed meanwhile is kept (see `Field`).
@@ -204,4 +230,60 @@ fn focus_code_field() {
             let _ = field.focus();
         }
     });
+}
+
+/// The login or sign-up form, or, for someone who arrives already logged in,
+/// who they are with "Continue" (where the form would have gone) and
+/// "Switch account" (logs out here, which brings the form back).
+#[component]
+pub fn UnlessLoggedIn(children: ChildrenFn) -> impl IntoView {
+    let status = use_login_status();
+    // Whether the person came here already logged in, decided once the
+    // session is known. Logging in on this page must not swap the form for
+    // "already logged in": the form navigates on to `next` itself.
+    let arrived_logged_in = RwSignal::new(None::<bool>);
+    Effect::new(move |_| {
+        let status = status.get();
+        if status != LoginStatus::Unknown && arrived_logged_in.get_untracked().is_none() {
+            arrived_logged_in.set(Some(status == LoginStatus::LoggedIn));
+        }
+    });
+    // A memo: the form is rebuilt only when this flips, never when the
+    // session merely becomes known, which would clear what was typed.
+    let show_already = Memo::new(move |_| {
+        arrived_logged_in.get() == Some(true) && status.get() == LoginStatus::LoggedIn
+    });
+    move || {
+        if show_already.get() {
+            view! { <AlreadyLoggedIn arrived_logged_in /> }.into_any()
+        } else {
+            children().into_any()
+        }
+    }
+}
+
+#[component]
+fn AlreadyLoggedIn(arrived_logged_in: RwSignal<Option<bool>>) -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || safe_next(query.with(|query| query.get("next")).as_deref());
+    let username = move || session.username().unwrap_or_else(|| "someone".to_owned());
+    let switch = move |_| {
+        // From now on this page is a form page like any other.
+        arrived_logged_in.set(Some(false));
+        leptos::task::spawn_local(async move { session.switch_account().await });
+    };
+    view! {
+        <div data-testid="already-logged-in">
+            <p>"You are logged in as " <strong>{username}</strong> "."</p>
+            <div class="toolbar">
+                <A href=next attr:class="button">
+                    "Continue"
+                </A>
+                <button type="button" class="button button-quiet" on:click=switch>
+                    "Switch account"
+                </button>
+            </div>
+        </div>
+    }
 }

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::SignupRules;
 use crate::components::{use_login_status, LoginStatus};
@@ -12,10 +13,15 @@ use crate::session::use_session;
 pub fn Home() -> impl IntoView {
     crate::components::page_title(None);
     let status = use_login_status();
+    let query = use_query_map();
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
     let state = move || match status.get() {
         LoginStatus::Unknown => {
             view! { <p class="placeholder">"Checking your session…"</p> }.into_any()
+        }
+        // Where sign-up leads: what a new account can do next.
+        LoginStatus::LoggedIn if query.with(|query| query.get("welcome").is_some()) => {
+            view! { <NewAccount /> }.into_any()
         }
         LoginStatus::LoggedIn => view! { <Welcome /> }.into_any(),
         LoginStatus::LoggedOut => view! {
@@ -29,7 +35,7 @@ pub fn Home() -> impl IntoView {
                         .then(|| {
                             view! {
                                 <A href="/signup" attr:class="button button-quiet">
-                                    "Create an account"
+                                    "Create account"
                                 </A>
                             }
                         })}
@@ -66,8 +72,8 @@ fn Welcome() -> impl IntoView {
                     .map(|item| format!("This is {}. ", item.device))
                     .unwrap_or_default();
                 match list.len() {
-                    0 | 1 => format!("{here}You are signed in on this device only."),
-                    count => format!("{here}You are signed in in {count} places."),
+                    0 | 1 => format!("{here}You are logged in on this device only."),
+                    count => format!("{here}You are logged in in {count} places."),
                 }
             }
             Err(failure) => failure.to_string(),
@@ -82,7 +88,7 @@ fn Welcome() -> impl IntoView {
             <ul class="next-steps">
                 <li>
                     <A href="/account">"Your account"</A>
-                    " – where you are signed in, and your password"
+                    " – where you are logged in, and your password"
                 </li>
                 <li>
                     <A href="/hello">"Hello"</A>
@@ -91,6 +97,35 @@ fn Welcome() -> impl IntoView {
                 <li>
                     <A href="/tokens">"Tokens"</A>
                     " – your access and refresh tokens, decoded"
+                </li>
+            </ul>
+        </div>
+    }
+}
+
+/// `/?welcome`, where a new account lands: what it is and what to do next.
+#[component]
+fn NewAccount() -> impl IntoView {
+    let session = use_session();
+    let username = move || session.username();
+    view! {
+        <div data-testid="new-account">
+            <p class="welcome">
+                "Welcome" {move || username().map(|name| format!(", {name}"))} ". Your account is ready, and you are logged in."
+            </p>
+            <p>"What you can do next:"</p>
+            <ul class="next-steps">
+                <li>
+                    <A href="/account">"Your account"</A>
+                    " – add an email address for when you forget your password, a passkey, or two-step login"
+                </li>
+                <li>
+                    <A href="/tokens">"Tokens"</A>
+                    " – the access and refresh tokens this browser holds for you, decoded"
+                </li>
+                <li>
+                    <A href="/hello">"Hello"</A>
+                    " – a page only logged-in people see"
                 </li>
             </ul>
         </div>

@@ -3,17 +3,17 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use super::form::{CredentialsForm, CredentialsKind};
+use super::form::{CredentialsForm, CredentialsKind, UnlessLoggedIn};
 use crate::api::SignupRules;
 use crate::browser;
-use crate::components::{use_login_status, LoginStatus};
 use crate::display::{safe_next, LoginReason};
 use crate::passkey_api;
 use crate::session::use_session;
 use crate::token_store::now_ms;
 
-/// `/login[?next=/path][&reason=expired|elsewhere]`. Someone already logged
-/// in is told so, and may continue or switch to another account.
+/// `/login[?next=/path][&reason=expired|elsewhere|reset|logged-out]`.
+/// Someone already logged in is told so, and may continue or switch to
+/// another account.
 #[component]
 pub fn Login() -> impl IntoView {
     crate::components::page_title(Some("Log in"));
@@ -31,23 +31,7 @@ pub fn Login() -> impl IntoView {
             crate::session::reason_shown();
         }
     });
-    let status = use_login_status();
     let signup_open = SignupRules::current().is_some_and(|rules| rules.open);
-    // Whether the person came here already logged in, decided once the
-    // session is known. Logging in on this page must not swap the form for
-    // "already logged in": the form navigates on to `next` itself.
-    let arrived_logged_in = RwSignal::new(None::<bool>);
-    Effect::new(move |_| {
-        let status = status.get();
-        if status != LoginStatus::Unknown && arrived_logged_in.get_untracked().is_none() {
-            arrived_logged_in.set(Some(status == LoginStatus::LoggedIn));
-        }
-    });
-    // A memo: the form below is rebuilt only when this flips, never when the
-    // session merely becomes known, which would clear what was typed.
-    let show_already = Memo::new(move |_| {
-        arrived_logged_in.get() == Some(true) && status.get() == LoginStatus::LoggedIn
-    });
 
     view! {
         <section class="card narrow">
@@ -62,66 +46,57 @@ pub fn Login() -> impl IntoView {
                         },
                         LoginReason::SignedOutElsewhere => view! {
                             <p class="notice" role="status" data-testid="signed-out-elsewhere">
-                                "You were signed out from another device. Please log in again."
+                                "You were logged out from another device. Please log in again."
                             </p>
                         },
                         LoginReason::PasswordReset => view! {
                             <p class="notice" role="status" data-testid="password-reset-done">
-                                "Your password was changed. Sign in with the new one."
+                                "Your password was changed. Log in with the new one."
                             </p>
                         },
+                        LoginReason::LoggedOut => view! {
+                            <p class="notice" role="status" data-testid="logged-out">
+                                "You have logged out."
+                            </p>
+                        },
+                    }.into_any())
+                    .or_else(|| {
+                        // Sent here by a page that needs a login.
+                        let page = query.with(|query| query.get("next")).as_deref().and_then(page_name)?;
+                        Some(view! {
+                            <p class="notice" role="status" data-testid="login-to-see">
+                                {format!("Log in to see {page}.")}
+                            </p>
+                        }.into_any())
                     })
             }}
-            {move || {
-                if show_already.get() {
-                    view! { <AlreadyLoggedIn arrived_logged_in /> }.into_any()
-                } else {
-                    view! {
-                        <CredentialsForm kind=CredentialsKind::Login />
-                        <PasskeySignIn />
-                        <p class="form-links">
-                            <A href="/forgot-password">"Forgot password?"</A>
-                            {signup_open.then(|| view! {
-                                " · " <A href="/signup">"Create an account"</A>
-                            })}
-                        </p>
-                    }
-                        .into_any()
-                }
-            }}
+            <UnlessLoggedIn>
+                <CredentialsForm kind=CredentialsKind::Login />
+                <PasskeySignIn />
+                <p class="form-links">
+                    <A href="/forgot-password">"Forgot password?"</A>
+                    {signup_open.then(|| view! {
+                        " · " <A href="/signup">"Create account"</A>
+                    })}
+                </p>
+            </UnlessLoggedIn>
         </section>
     }
 }
 
-/// "Continue" goes where the login would have gone; "Switch account" logs
-/// out here, which brings the form back.
-#[component]
-fn AlreadyLoggedIn(arrived_logged_in: RwSignal<Option<bool>>) -> impl IntoView {
-    let session = use_session();
-    let query = use_query_map();
-    let next = move || safe_next(query.with(|query| query.get("next")).as_deref());
-    let username = move || session.username().unwrap_or_else(|| "someone".to_owned());
-    let switch = move |_| {
-        // From now on this page is a login page like any other.
-        arrived_logged_in.set(Some(false));
-        leptos::task::spawn_local(async move { session.logout().await });
-    };
-    view! {
-        <div data-testid="already-logged-in">
-            <p>"You are logged in as " <strong>{username}</strong> "."</p>
-            <div class="toolbar">
-                <A href=next attr:class="button">
-                    "Continue"
-                </A>
-                <button type="button" class="button button-quiet" on:click=switch>
-                    "Switch account"
-                </button>
-            </div>
-        </div>
-    }
+/// What the login leads back to, in words, for the pages that need one.
+fn page_name(next: &str) -> Option<&'static str> {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    Some(match path {
+        "/account" => "your account",
+        "/hello" => "the Hello page",
+        "/tokens" => "your tokens",
+        _ if path == "/admin" || path.starts_with("/admin/") => "the admin console",
+        _ => return None,
+    })
 }
 
-/// "Sign in with a passkey": no name typed, the browser lists the passkeys
+/// "Log in with a passkey": no name typed, the browser lists the passkeys
 /// it holds for this site. Shown once the page runs in a browser that can
 /// use passkeys, on a server that offers them.
 #[component]
@@ -176,7 +151,7 @@ fn PasskeySignIn() -> impl IntoView {
                     <p class="divider" aria-hidden="true">"or"</p>
                     <button type="button" class="button button-quiet" disabled=move || busy.get()
                         on:click=move |_| { sign_in.dispatch(()); }>
-                        {move || if busy.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                        {move || if busy.get() { "Waiting for your passkey…" } else { "Log in with a passkey" }}
                     </button>
                     <p class="form-error" role="alert">{failure}</p>
                 </div>

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::form::{CredentialsForm, CredentialsKind};
+use super::form::{CredentialsForm, CredentialsKind, UnlessLoggedIn};
 use crate::api::SignupRules;
 
 /// `/signup`: open only when the server runs with `--allow-signup`.
@@ -17,19 +17,23 @@ pub fn Signup() -> impl IntoView {
                 min_password_length,
                 email_required: crate::email_api::address_required(),
             };
-            view! { <CredentialsForm kind /> }.into_any()
+            view! {
+                <UnlessLoggedIn>
+                    <CredentialsForm kind />
+                </UnlessLoggedIn>
+            }
+            .into_any()
         }
         _ => view! {
             <p data-testid="signup-closed">
-                "Sign-up is closed on this server. An operator can create your account with "
-                <code>"tessera user add <name>"</code> "."
+                "This site does not take new accounts. Ask the people who run it to create one for you."
             </p>
         }
         .into_any(),
     };
     view! {
         <section class="card narrow">
-            <h1>"Create an account"</h1>
+            <h1>"Create account"</h1>
             {form}
             <p class="form-links">
                 "Already have an account? " <A href="/login">"Log in"</A>

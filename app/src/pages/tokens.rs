@@ -6,7 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::components::RequireLogin;
-use crate::display::{countdown, utc};
+use crate::display::{countdown, local_time};
 use crate::jwt;
 use crate::session::use_session;
 use crate::token_store::{now_ms, StoredTokens};
@@ -51,9 +51,9 @@ fn Inspector() -> impl IntoView {
         Some(view! {
             <p data-testid="session-cap">
                 "Logged in as " <strong>{profile.username}</strong> " (user id " {profile.id}
-                {profile.last_login.map(|at| format!(", last login {}", utc(at)))} "). "
+                {profile.last_login.map(|at| format!(", last login {}", local_time(at)))} "). "
                 "The session ends " {countdown((cap - server_now) * 1000)} " at the latest ("
-                {utc(cap)} "), however often it is refreshed."
+                {local_time(cap)} "), however often it is refreshed."
             </p>
         })
     };
@@ -189,7 +189,7 @@ fn TokenCard(kind: TokenKind, stored: StoredTokens, now: RwSignal<i64>) -> impl 
                     <h3 class="jwt-payload-label">"Payload"</h3>
                     <pre data-testid=format!("{kind}-payload")>{decoded.payload}</pre>
                     <p class="muted">
-                        "Issued " {utc(decoded.times.iat)} ", expires " {utc(decoded.times.exp)} "."
+                        "Issued " {local_time(decoded.times.iat)} ", expires " {local_time(decoded.times.exp)} "."
                     </p>
                     <Suspense fallback=|| ()>{binding_line}</Suspense>
                 </div>

@@ -70,7 +70,7 @@ pub fn ConfirmAddress(key: String) -> impl IntoView {
     }
 }
 
-/// "Send the link again", by address: for a person who cannot sign in yet.
+/// "Send the link again", by address: for a person who cannot log in yet.
 #[component]
 pub fn ResendLink() -> impl IntoView {
     crate::components::page_title(Some("Confirm your email address"));

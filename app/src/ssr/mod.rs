@@ -173,6 +173,7 @@ impl From<AuthError> for AuthFailure {
             },
             AuthError::PasswordTooSimilar { .. }
             | AuthError::PasswordEntirelyNumeric
+            | AuthError::PasswordTooCommon
             | AuthError::PasswordUnchanged => Self::Invalid {
                 field: "password".into(),
                 message: error.to_string(),
@@ -183,13 +184,15 @@ impl From<AuthError> for AuthFailure {
                     message: error.to_string(),
                 }
             }
+            // The people's words for the core's (and Django's) sentences,
+            // which the REST API keeps.
             AuthError::InvalidUsername => Self::Invalid {
                 field: "username".into(),
-                message: capitalized(&error.to_string()),
+                message: "Use 1 to 150 characters, with no invisible characters.".into(),
             },
             AuthError::WrongPassword => Self::Invalid {
                 field: "old_password".into(),
-                message: error.to_string(),
+                message: "That is not your current password.".into(),
             },
             AuthError::NoSuchSession => Self::Invalid {
                 field: "session".into(),

@@ -56,6 +56,27 @@ struct DocFile {
 /// Swagger UI's handful of files.
 static FILES: LazyLock<Mutex<HashMap<String, Arc<DocFile>>>> = LazyLock::new(Default::default);
 
+/// Our additions to Swagger UI's looks, linked after its own stylesheet.
+const OWN_STYLESHEET: &str = "tessera.css";
+
+/// The way back to the app laid out like Swagger UI's content, and a dark
+/// scheme when the system asks for one: Swagger UI has none, so its page is
+/// inverted (hues turned back) on a dark canvas, as the app's pages are dark.
+const OWN_STYLES: &str = "\
+nav[aria-label=\"Tessera\"] p {
+  box-sizing: border-box;
+  max-width: 1460px;
+  margin: 0 auto;
+  padding: 12px 20px 0;
+  font-family: sans-serif;
+}
+nav[aria-label=\"Tessera\"] a { color: #1d4ed8; }
+@media (prefers-color-scheme: dark) {
+  html { background: #12151c; }
+  body { background: #fff; filter: invert(0.9) hue-rotate(180deg); }
+}
+";
+
 fn prepare(name: &str) -> Result<Option<Arc<DocFile>>, String> {
     let files = || {
         FILES
@@ -65,19 +86,29 @@ fn prepare(name: &str) -> Result<Option<Arc<DocFile>>, String> {
     if let Some(file) = files().get(name) {
         return Ok(Some(Arc::clone(file)));
     }
-    let Some(file) =
-        utoipa_swagger_ui::serve(name, Arc::clone(&CONFIG)).map_err(|e| e.to_string())?
-    else {
-        return Ok(None);
+    let (bytes, content_type) = if name == OWN_STYLESHEET {
+        (
+            std::borrow::Cow::Borrowed(OWN_STYLES.as_bytes()),
+            "text/css; charset=utf-8".to_owned(),
+        )
+    } else {
+        match utoipa_swagger_ui::serve(name, Arc::clone(&CONFIG)).map_err(|e| e.to_string())? {
+            Some(file) => (file.bytes, file.content_type),
+            None => return Ok(None),
+        }
     };
     let body = if name == "index.html" {
         // The page's title names this API, not the tool; it fits a phone's
         // width, and leads back to the app.
-        String::from_utf8_lossy(&file.bytes)
+        String::from_utf8_lossy(&bytes)
             .replace(
                 "<title>Swagger UI</title>",
                 "<title>Tessera API</title>\n    \
                  <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+            )
+            .replace(
+                "</head>",
+                &format!("  <link rel=\"stylesheet\" href=\"./{OWN_STYLESHEET}\">\n  </head>"),
             )
             .replace(
                 "<body>",
@@ -87,7 +118,7 @@ fn prepare(name: &str) -> Result<Option<Arc<DocFile>>, String> {
             )
             .into_bytes()
     } else {
-        file.bytes.into_owned()
+        bytes.into_owned()
     };
     // Built into the binary, so a new version comes only with a restart:
     // browsers revalidate (`no-cache`) and get a 304 while the bytes are
@@ -97,7 +128,7 @@ fn prepare(name: &str) -> Result<Option<Arc<DocFile>>, String> {
     body.hash(&mut hasher);
     let prepared = Arc::new(DocFile {
         body: body.into(),
-        content_type: HeaderValue::from_str(&file.content_type)
+        content_type: HeaderValue::from_str(&content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
         etag: HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
             .expect("hex digits are a valid header value"),

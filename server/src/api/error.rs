@@ -204,7 +204,8 @@ impl ApiError {
             AuthError::InvalidResetToken => on("token", error),
             AuthError::PasswordsDiffer
             | AuthError::PasswordTooSimilar { .. }
-            | AuthError::PasswordEntirelyNumeric => on("new_password2", error),
+            | AuthError::PasswordEntirelyNumeric
+            | AuthError::PasswordTooCommon => on("new_password2", error),
             AuthError::PasswordTooShort(length) => {
                 Self::Fields(vec![("new_password2", too_short_message(length))])
             }
@@ -233,6 +234,7 @@ impl ApiError {
             AuthError::WrongPassword => Self::Fields(vec![("old_password", error.to_string())]),
             AuthError::PasswordTooSimilar { .. }
             | AuthError::PasswordEntirelyNumeric
+            | AuthError::PasswordTooCommon
             | AuthError::PasswordUnchanged => {
                 Self::Fields(vec![("new_password", error.to_string())])
             }

@@ -108,7 +108,7 @@ pub const BEARER: &str = "jwt";
         (name = "token", description = "Log in, refresh, verify, log out (simplejwt's views)"),
         (name = "protected", description = "Resources that need an access token"),
         (name = "account", description = "A logged-in person's sessions and password"),
-        (name = "two-step", description = "Two-step sign-in with an authenticator app: set up, turn on, turn off"),
+        (name = "two-step", description = "Two-step login with an authenticator app: set up, turn on, turn off"),
         (name = "passkeys", description = "Passkeys (WebAuthn): add, list, remove, sign in with one"),
         (name = "admin", description = "Staff only: users, their sessions, the audit log"),
         (name = "keys", description = "Public keys for verifying tokens elsewhere"),

@@ -75,7 +75,7 @@ impl DrfBody for CodeRequest {
     tag = "two-step",
     security(("jwt" = [])),
     responses(
-        (status = 200, description = "The caller's two-step sign-in", body = TwoStepView),
+        (status = 200, description = "The caller's two-step login", body = TwoStepView),
         (status = 401, response = AccessRefused),
         (status = 503, response = Unavailable),
     ),

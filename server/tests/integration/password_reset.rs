@@ -320,9 +320,16 @@ async fn bad_requests_get_djrestauth_400s_and_send_nothing() {
         (
             uid.as_str(),
             token.as_str(),
-            "31415926535",
-            "31415926535",
+            "27182818284",
+            "27182818284",
             r#"{"new_password2":["This password is entirely numeric."]}"#,
+        ),
+        (
+            uid.as_str(),
+            token.as_str(),
+            "qwertyuiop",
+            "qwertyuiop",
+            r#"{"new_password2":["This password is too common."]}"#,
         ),
         // Django's order: the passwords are judged before the token.
         (
@@ -985,7 +992,7 @@ async fn a_sign_in_from_a_new_device_is_announced_but_not_the_first_one(engine: 
     assert_eq!(mails[0].recipients, ["ora@example.com"]);
     assert_eq!(
         mails[0].header("Subject").as_deref(),
-        Some("New sign-in to your account on auth.tessera.test")
+        Some("New login to your account on auth.tessera.test")
     );
     assert!(
         mails[0]

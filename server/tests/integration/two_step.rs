@@ -155,7 +155,7 @@ async fn the_whole_life_of_an_authenticator_app(engine: Engine) {
     assert_eq!(again.status, 409);
     assert_eq!(
         again.text(),
-        r#"{"detail":"Two-step sign-in is already on."}"#
+        r#"{"detail":"Two-step login is already on."}"#
     );
 
     // The password alone is not enough now.
@@ -263,7 +263,7 @@ async fn the_whole_life_of_an_authenticator_app(engine: Engine) {
     .await;
     assert_eq!(
         off_again.text(),
-        r#"{"detail":"Two-step sign-in is not on."}"#
+        r#"{"detail":"Two-step login is not on."}"#
     );
     // simplejwt's answer again, whatever `otp` says.
     assert_eq!(app.login("ana", PASSWORD).await.status, 200);
@@ -394,7 +394,7 @@ async fn an_operator_resets_a_lost_phone(engine: Engine) {
     )
     .await;
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("does not have two-step sign-in on"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("does not have two-step login on"));
     let nobody = run(
         &app.database_url,
         &secret_file,
@@ -452,9 +452,9 @@ async fn the_owner_is_told_of_each_change_by_mail() {
         .iter()
         .map(|mail| mail.header("Subject").unwrap_or_default())
         .collect();
-    let on = "Two-step sign-in was turned on for your account on auth.tessera.test";
-    let off = "Two-step sign-in was turned off for your account on auth.tessera.test";
-    let rescue = "A recovery code was used to sign in to your account on auth.tessera.test";
+    let on = "Two-step login was turned on for your account on auth.tessera.test";
+    let off = "Two-step login was turned off for your account on auth.tessera.test";
+    let rescue = "A recovery code was used to log in to your account on auth.tessera.test";
     assert_eq!(subjects, [on, rescue, off, on, off]);
     for mail in &mails {
         assert_eq!(mail.recipients, ["fay@example.com"]);
@@ -462,7 +462,7 @@ async fn the_owner_is_told_of_each_change_by_mail() {
     }
     assert!(mails[4]
         .text
-        .contains("An administrator turned two-step sign-in off"));
+        .contains("An administrator turned two-step login off"));
 }
 
 /// Two instances on one PostgreSQL database: a setup begun on one is

@@ -243,12 +243,12 @@ fn ActiveSwitch(user: UserRow, ask: RwSignal<Option<Confirmation>>, act: Actor) 
             ask.set(Some(Confirmation {
                 title: format!("Deactivate {name}?"),
                 text: format!(
-                    "{name} is signed out everywhere at once and cannot log in until the account is active again."
+                    "{name} is logged out everywhere at once and cannot log in until the account is active again."
                 ),
                 action: "Deactivate",
                 on_confirm: Callback::new(move |()| {
                     let done = done.clone();
-                    act.run(change, move |_| format!("{done} was deactivated and signed out everywhere."))
+                    act.run(change, move |_| format!("{done} was deactivated and logged out everywhere."))
                 }),
             }));
         } else {
@@ -330,7 +330,7 @@ fn Sessions(
             ask.set(Some(Confirmation {
                 title: format!("End every session of {name}?"),
                 text: format!(
-                    "{name} is signed out on every device at once and has to log in again."
+                    "{name} is logged out on every device at once and has to log in again."
                 ),
                 action: "End all sessions",
                 on_confirm: Callback::new(move |()| {
@@ -350,7 +350,7 @@ fn Sessions(
     view! {
         <h2 id="user-sessions-heading">"Sessions"</h2>
         {if sessions.is_empty() {
-            view! { <p class="muted" data-testid="no-sessions">"Not signed in anywhere."</p> }.into_any()
+            view! { <p class="muted" data-testid="no-sessions">"Not logged in anywhere."</p> }.into_any()
         } else {
             view! {
                 <ul class="session-list" aria-labelledby="user-sessions-heading" data-testid="user-sessions">
@@ -385,7 +385,7 @@ fn SessionEntry(
     act: Actor,
 ) -> impl IntoView {
     let times = format!(
-        "Signed in {} · last active {}",
+        "Logged in {} · last active {}",
         local_time(item.created_at),
         local_time(item.last_used_at)
     );
@@ -394,7 +394,7 @@ fn SessionEntry(
         .clone()
         .map(|address| format!(" · from {address}"));
     let label = format!(
-        "End {} (signed in {})",
+        "End {} (logged in {})",
         item.device,
         local_time(item.created_at)
     );
@@ -403,7 +403,7 @@ fn SessionEntry(
         let (session, device, name) = (item.id.clone(), item.device.clone(), name.clone());
         ask.set(Some(Confirmation {
             title: format!("End this session of {name}?"),
-            text: format!("{device} is signed out at once."),
+            text: format!("{device} is logged out at once."),
             action: "End session",
             on_confirm: Callback::new(move |()| {
                 let (session, device) = (session.clone(), device.clone());
