@@ -113,6 +113,8 @@ export default defineConfig({
       env: {
         E2E_PORT: String(noncePort),
         E2E_DATA: "target/e2e-nonce",
+        // Unbound tokens are refused here: the app must bind every session.
+        TESSERA_DPOP: "required",
         TESSERA_DPOP_NONCE: "true",
         TESSERA_DPOP_PROOF_WINDOW: "2s",
       },

@@ -107,14 +107,14 @@ test("where IndexedDB is missing the app says so and uses bearer tokens", async 
   await expect(page.getByTestId("access-binding")).toContainText("Not bound: this browser cannot keep a key here");
 });
 
-test("a server that asks for nonces gets them: each call it refuses for want of one is sent once more, with it", async ({
+test("a server that asks for nonces and refuses unbound tokens gets them: each call it refuses for want of one is sent once more, with it", async ({
   context,
 }) => {
   test.setTimeout(60_000);
   const origin = `http://127.0.0.1:${noncePort}`;
   // Every server-function answer, with the nonce its proof carried and
   // whether it asked for a new one.
-  const answers: { call: string; status: number; sent?: string; askedForNonce: boolean }[] = [];
+  const answers: { call: string; status: number; sent?: string; proven: boolean; askedForNonce: boolean }[] = [];
   context.on("response", (response) => {
     const request = response.request();
     const url = new URL(request.url());
@@ -124,6 +124,7 @@ test("a server that asks for nonces gets them: each call it refuses for want of 
       call: url.pathname,
       status: response.status(),
       sent: proof ? (claims(proof).nonce as string | undefined) : undefined,
+      proven: Boolean(proof),
       askedForNonce: (response.headers()["www-authenticate"] ?? "").includes("use_dpop_nonce"),
     });
   });
@@ -171,6 +172,14 @@ test("a server that asks for nonces gets them: each call it refuses for want of 
   });
   expect(answers.filter((answer) => answer.status >= 400 && !answer.askedForNonce)).toEqual([]);
   expect(unexpected(problems).filter((problem) => !problem.includes("status of 400 (Bad Request)"))).toEqual([]);
+
+  // The app never sent a call without a proof.
+  expect(answers.filter((answer) => !answer.proven)).toEqual([]);
+  // This server runs with `--dpop required`: a login without a proof is
+  // refused.
+  const unbound = await context.request.post(`${origin}/api/token/`, { data: { username: name, password: PASSWORD } });
+  expect(unbound.status()).toBe(400);
+  expect((await unbound.json()).error).toBe("invalid_dpop_proof");
 
   await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedOut");

@@ -3,6 +3,7 @@
 //! spot what they did not do). A page of its own wasm file: the main module does not
 //! grow for it.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -191,7 +192,7 @@ fn PasswordChange(generation: RwSignal<u32>) -> impl IntoView {
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let mismatch = RwSignal::new(false);
-    let change = Action::new_unsync(move |(old, new): &(String, String)| {
+    let change = browser_action(move |(old, new): &(String, String)| {
         let (old, new) = (old.clone(), new.clone());
         async move { change_password(session, old, new).await }
     });

@@ -2,10 +2,13 @@
 //! confirmed ("Send the link again" when it is not), a new address waiting
 //! for its link, and a form to change it.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::fields::{
+    field_message, form_focusing_errors, form_message, last_failure, Field, FieldKind,
+};
 use crate::email_api::{self, EmailInfo};
 use crate::failure::AuthFailure;
 use crate::session::use_session;
@@ -106,7 +109,7 @@ fn AddressState(info: EmailInfo, resend: impl Fn(String) + Copy + 'static) -> im
 fn AddressChange(changed: RwSignal<Option<EmailInfo>>) -> impl IntoView {
     let session = use_session();
     let address = RwSignal::new(String::new());
-    let change = Action::new_unsync(move |address: &String| {
+    let change = browser_action(move |address: &String| {
         let address = address.clone();
         async move {
             session
@@ -116,6 +119,7 @@ fn AddressChange(changed: RwSignal<Option<EmailInfo>>) -> impl IntoView {
     });
     let busy = change.pending();
     let failure = last_failure(change);
+    let form = form_focusing_errors(failure);
     Effect::new(move |_| {
         if let Some(Ok(info)) = change.value().get() {
             address.set(String::new());
@@ -148,11 +152,11 @@ fn AddressChange(changed: RwSignal<Option<EmailInfo>>) -> impl IntoView {
         })
     };
     view! {
-        <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
             <Field id="new-email" label="New email address" kind=FieldKind::Email autocomplete="email"
                 value=address error=Signal::derive(address_error) />
             <p class="form-error" role="alert" data-testid="email-form-error">{form_error}</p>
-            <button type="submit" class="button" data-testid="change-email" disabled=move || busy.get()>
+            <button type="submit" class="button" data-testid="change-email" aria-disabled=move || busy.get().to_string()>
                 {move || if busy.get() { "Changing…" } else { "Change address" }}
             </button>
             <p class="status" role="status" aria-live="polite" data-testid="email-changed">

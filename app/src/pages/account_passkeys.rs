@@ -3,6 +3,7 @@
 //! when each was made and last used, and "Remove". Adding or removing one
 //! signs every other session out, as the status line says.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -147,7 +148,7 @@ fn PasskeyEntry(
 fn AddPasskeyForm(changed: impl Fn(String) + Copy + 'static) -> impl IntoView {
     let session = use_session();
     let name = RwSignal::new(String::new());
-    let add = Action::new_unsync(move |name: &String| {
+    let add = browser_action(move |name: &String| {
         let name = name.clone();
         async move {
             // Checked before the device makes a key the server would refuse.

@@ -2,10 +2,13 @@
 //! code and the secret as text), turn two-step login on with a first code
 //! and keep the recovery codes (copy, download), or turn it off with a code.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::fields::{
+    field_message, form_focusing_errors, form_message, last_failure, Field, FieldKind,
+};
 use crate::failure::AuthFailure;
 use crate::session::use_session;
 use crate::two_step_api::{self, AppSetup, TwoStepInfo};
@@ -93,7 +96,7 @@ pub fn TwoStepSignIn(generation: RwSignal<u32>) -> impl IntoView {
 fn AppSetupForm(setup: AppSetup, changed: impl Fn(Step) + Copy + 'static) -> impl IntoView {
     let session = use_session();
     let code = RwSignal::new(String::new());
-    let confirm = Action::new_unsync(move |code: &String| {
+    let confirm = browser_action(move |code: &String| {
         let code = code.clone();
         async move {
             session
@@ -103,6 +106,7 @@ fn AppSetupForm(setup: AppSetup, changed: impl Fn(Step) + Copy + 'static) -> imp
     });
     let busy = confirm.pending();
     let failure = last_failure(confirm);
+    let form = form_focusing_errors(failure);
     Effect::new(move |_| {
         if let Some(Ok(codes)) = confirm.value().get() {
             changed(Step::TurnedOn(codes));
@@ -136,11 +140,11 @@ fn AppSetupForm(setup: AppSetup, changed: impl Fn(Step) + Copy + 'static) -> imp
             </li>
             <li>"Enter the 6-digit code the app shows."</li>
         </ol>
-        <form class="form" method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" node_ref=form method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
             <Field id="totp-code" label="Code" kind=FieldKind::Username autocomplete="one-time-code"
                 value=code error=Signal::derive(code_error) />
             <p class="form-error" role="alert">{form_error}</p>
-            <button type="submit" class="button" disabled=move || busy.get()>
+            <button type="submit" class="button" aria-disabled=move || busy.get().to_string()>
                 {move || if busy.get() { "Turning on…" } else { "Turn on" }}
             </button>
         </form>
@@ -192,7 +196,7 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 fn TurnOffForm(recovery_codes_left: i64, changed: impl Fn(Step) + Copy + 'static) -> impl IntoView {
     let session = use_session();
     let code = RwSignal::new(String::new());
-    let turn_off = Action::new_unsync(move |code: &String| {
+    let turn_off = browser_action(move |code: &String| {
         let code = code.clone();
         async move {
             session
@@ -202,6 +206,7 @@ fn TurnOffForm(recovery_codes_left: i64, changed: impl Fn(Step) + Copy + 'static
     });
     let busy = turn_off.pending();
     let failure = last_failure(turn_off);
+    let form = form_focusing_errors(failure);
     Effect::new(move |_| {
         if let Some(Ok(())) = turn_off.value().get() {
             changed(Step::TurnedOff);
@@ -227,12 +232,12 @@ fn TurnOffForm(recovery_codes_left: i64, changed: impl Fn(Step) + Copy + 'static
         <p data-testid="two-step-state">
             "On: signing in asks for a code from your authenticator app. " {left}
         </p>
-        <form class="form" method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" node_ref=form method="post" on:submit=on_submit aria-busy=move || busy.get().to_string()>
             <Field id="totp-off-code" label="Code" kind=FieldKind::Username autocomplete="one-time-code"
                 value=code error=Signal::derive(code_error)
                 hint=Some("A code from your app, or a recovery code.".to_owned()) />
             <p class="form-error" role="alert">{form_error}</p>
-            <button type="submit" class="button button-quiet" disabled=move || busy.get()>
+            <button type="submit" class="button button-quiet" aria-disabled=move || busy.get().to_string()>
                 {move || if busy.get() { "Turning off…" } else { "Turn off" }}
             </button>
         </form>

@@ -7,6 +7,30 @@ use leptos::prelude::*;
 use crate::failure::AuthFailure;
 use crate::token_store::now_ms;
 
+/// An action that runs only in the browser, where its future (the browser's
+/// fetch) is not `Send`. On the server, where pages are rendered but never
+/// submitted, it is an action that never runs: the browser's would be kept
+/// in a `SendWrapper`, and a streamed page's reactive owner is dropped on
+/// whichever thread polls the stream last, where dropping that wrapper
+/// panics and cuts the page off (`ERR_INCOMPLETE_CHUNKED_ENCODING`).
+pub fn browser_action<I, O, F, Fut>(action: F) -> Action<I, O>
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+    F: Fn(&I) -> Fut + 'static,
+    Fut: std::future::Future<Output = O> + 'static,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        Action::new_unsync(action)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        drop(action);
+        Action::new(|_: &I| std::future::pending::<O>())
+    }
+}
+
 /// The failure of a form's last submission; gone as soon as the next one
 /// starts, so an old error never sits beside a new attempt.
 pub fn last_failure<I, T>(submit: Action<I, Result<T, AuthFailure>>) -> Memo<Option<AuthFailure>>
@@ -101,6 +125,16 @@ pub fn focus_first_error(
         #[cfg(not(feature = "hydrate"))]
         let _ = form;
     });
+}
+
+/// A form's node, whose first field in error takes the focus after a failed
+/// submission (see [`focus_first_error`]).
+pub fn form_focusing_errors(failure: Memo<Option<AuthFailure>>) -> NodeRef<leptos::html::Form> {
+    let form = NodeRef::new();
+    focus_first_error(form, move || {
+        failure.with(|failure| about_a_field(failure.as_ref()))
+    });
+    form
 }
 
 /// Whether the failure is about one field (shown under it), not the form.

@@ -1,5 +1,6 @@
 //! The username + password form of the login and sign-up pages.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -41,7 +42,7 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     // sign-in asks for a code; the name and password stay as typed.
     let otp = RwSignal::new(String::new());
     let asking_code = RwSignal::new(false);
-    let submit = Action::new_unsync(move |typed: &(String, String, String, String)| {
+    let submit = browser_action(move |typed: &(String, String, String, String)| {
         let (name, secret, address, code) = typed.clone();
         async move {
             // `Ok(false)`: the account waits for its address to be confirmed.

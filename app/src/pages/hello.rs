@@ -1,3 +1,4 @@
+use super::fields::browser_action;
 use leptos::prelude::*;
 
 use crate::components::RequireLogin;
@@ -53,7 +54,7 @@ fn Greeting() -> impl IntoView {
 fn Burst() -> impl IntoView {
     const CALLS: usize = 5;
     let session = use_session();
-    let burst = Action::new_unsync(move |_: &()| async move {
+    let burst = browser_action(move |_: &()| async move {
         let calls = (0..CALLS).map(|_| session.call(crate::api::hello));
         let results = futures::future::join_all(calls).await;
         let answered = results.iter().filter(|result| result.is_ok()).count();

@@ -1,3 +1,4 @@
+use super::fields::browser_action;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -107,7 +108,7 @@ fn PasskeySignIn() -> impl IntoView {
     let origin = Resource::new(|| (), |_| passkey_api::passkeys_origin());
     let supported = RwSignal::new(false);
     Effect::new(move |_| supported.set(browser::passkeys_supported()));
-    let sign_in = Action::new_unsync(move |_: &()| async move {
+    let sign_in = browser_action(move |_: &()| async move {
         let issued_at = now_ms();
         let ceremony = passkey_api::begin_passkey_sign_in()
             .await

@@ -4,13 +4,16 @@
 //! for these pages and those of address verification (the pages people
 //! reach from mails), picked by the address.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use super::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use super::fields::{
+    field_message, form_focusing_errors, form_message, last_failure, Field, FieldKind,
+};
 use super::verify_email::{ConfirmAddress, ResendLink};
 use crate::api::SignupRules;
 use crate::display::LoginReason;
@@ -74,9 +77,10 @@ where
     Sent: std::future::Future<Output = Result<(), AuthFailure>> + 'static,
 {
     let email = RwSignal::new(String::new());
-    let send = Action::new_unsync(move |email: &String| send(email.clone()));
+    let send = browser_action(move |email: &String| send(email.clone()));
     let busy = send.pending();
     let failure = last_failure(send);
+    let form = form_focusing_errors(failure);
     let sent = move || matches!(send.value().get(), Some(Ok(())));
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
@@ -90,11 +94,11 @@ where
         <section class="card narrow">
             <h1>{heading}</h1>
             <p class="muted">{intro}</p>
-            <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+            <form class="form" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
                 <Field id="email" label="Email" kind=FieldKind::Email autocomplete="email"
                     value=email error=Signal::derive(email_error) />
                 <p class="form-error" role="alert" data-testid=error_testid>{form_error}</p>
-                <button type="submit" class="button" disabled=move || busy.get()>
+                <button type="submit" class="button" aria-disabled=move || busy.get().to_string()>
                     {move || if busy.get() { "Sending…" } else { "Send link" }}
                 </button>
                 <p class="status" role="status" aria-live="polite" data-testid="link-sent">
@@ -151,12 +155,13 @@ fn NewPasswordForm(uid: String, token: String) -> impl IntoView {
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let mismatch = RwSignal::new(false);
-    let set = Action::new_unsync(move |(new, confirm): &(String, String)| {
+    let set = browser_action(move |(new, confirm): &(String, String)| {
         let (uid, token, new, confirm) = (uid.clone(), token.clone(), new.clone(), confirm.clone());
         async move { reset_api::reset_password(uid, token, new, confirm).await }
     });
     let busy = set.pending();
     let failure = last_failure(set);
+    let form = form_focusing_errors(failure);
     Effect::new(move |_| {
         if let Some(Ok(username)) = set.value().get() {
             if session.username().as_deref() == Some(username.as_str()) {
@@ -194,7 +199,7 @@ fn NewPasswordForm(uid: String, token: String) -> impl IntoView {
         <section class="card narrow">
             <h1>"Choose a new password"</h1>
             <p class="muted">"Setting it signs your account out everywhere."</p>
-            <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+            <form class="form" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
                 <Field id="new-password" label="New password" kind=FieldKind::Password
                     autocomplete="new-password" value=new error=Signal::derive(new_error) hint=rule />
                 <Field id="confirm-password" label="Confirm new password" kind=FieldKind::Password
@@ -205,7 +210,7 @@ fn NewPasswordForm(uid: String, token: String) -> impl IntoView {
                         {message} " " <A href="/forgot-password">"Ask for a new link"</A> "."
                     })}
                 </p>
-                <button type="submit" class="button" disabled=move || busy.get()>
+                <button type="submit" class="button" aria-disabled=move || busy.get().to_string()>
                     {move || if busy.get() { "Setting…" } else { "Set password" }}
                 </button>
             </form>

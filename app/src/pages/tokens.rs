@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::fields::browser_action;
 use leptos::prelude::*;
 
 use crate::components::RequireLogin;
@@ -35,7 +36,7 @@ fn Inspector() -> impl IntoView {
     }
     let tokens = Memo::new(move |_| session.tokens());
     let profile = LocalResource::new(move || async move { session.call(crate::api::me).await });
-    let refresh = Action::new_unsync(move |_: &()| async move {
+    let refresh = browser_action(move |_: &()| async move {
         match session.refresh_now().await {
             Ok(()) => "New tokens received: the old refresh token is now retired.".to_owned(),
             Err(failure) => failure.to_string(),

@@ -3,11 +3,12 @@
 //! buttons (django-allauth's `CONFIRM_EMAIL_ON_GET` is off too) —, and
 //! `/verify-email` sends a new link. In the password-reset pages' wasm file.
 
+use super::fields::browser_action;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::fields::{field_message, form_message, last_failure};
+use super::fields::{field_message, form_focusing_errors, form_message, last_failure};
 use super::password_reset::LinkByMail;
 use crate::email_api;
 use crate::session::use_session;
@@ -18,12 +19,13 @@ pub fn ConfirmAddress(key: String) -> impl IntoView {
     crate::components::page_title(Some("Confirm your email address"));
     let session = use_session();
     let key = StoredValue::new(key);
-    let confirm = Action::new_unsync(move |key: &String| {
+    let confirm = browser_action(move |key: &String| {
         let key = key.clone();
         async move { email_api::verify_email(key).await }
     });
     let busy = confirm.pending();
     let failure = last_failure(confirm);
+    let form = form_focusing_errors(failure);
     let done = move || matches!(confirm.value().get(), Some(Ok(())));
     let link_dead = move || failure.with(|failure| field_message(failure.as_ref(), "link"));
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
@@ -46,7 +48,7 @@ pub fn ConfirmAddress(key: String) -> impl IntoView {
             <Show
                 when=done
                 fallback=move || view! {
-                    <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+                    <form class="form" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
                         <p>"Press the button to confirm that this address is yours."</p>
                         <p class="form-error" role="alert" data-testid="verify-form-error">
                             {form_error}
@@ -54,7 +56,7 @@ pub fn ConfirmAddress(key: String) -> impl IntoView {
                                 {message} " " <A href="/verify-email">"Ask for a new link"</A> "."
                             })}
                         </p>
-                        <button type="submit" class="button" disabled=move || busy.get()>
+                        <button type="submit" class="button" aria-disabled=move || busy.get().to_string()>
                             {move || if busy.get() { "Confirming…" } else { "Confirm" }}
                         </button>
                     </form>

@@ -337,11 +337,11 @@ async fn wrong_old_passwords_are_throttled_like_logins(engine: Engine) {
 async fn a_password_change_racing_a_refresh_elsewhere_signs_that_device_out(engine: Engine) {
     let app = app(engine).await;
     for round in 0..5 {
-        let password = format!("password-{round}");
+        let password = format!("tessera-rotation-{round}");
         let old = if round == 0 {
             "ada-password".to_owned()
         } else {
-            format!("password-{}", round - 1)
+            format!("tessera-rotation-{}", round - 1)
         };
         let laptop = log_in(&app, "ada", &old, FIREFOX_LINUX).await;
         let phone = log_in(&app, "ada", &old, SAFARI_IPHONE).await;

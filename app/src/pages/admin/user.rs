@@ -3,6 +3,7 @@
 //! live sessions with "End" and "End all", and its latest events. Every
 //! destructive action asks to confirm first.
 
+use crate::pages::fields::browser_action;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -11,7 +12,9 @@ use super::{use_standing, Actor, ConfirmDialog, Confirmation, OutcomeLine};
 use crate::admin_api::{self, UserDetail, UserRow};
 use crate::api::SessionItem;
 use crate::display::local_time;
-use crate::pages::fields::{field_message, form_message, last_failure, Field, FieldKind};
+use crate::pages::fields::{
+    field_message, form_focusing_errors, form_message, last_failure, Field, FieldKind,
+};
 use crate::session::use_session;
 
 #[component]
@@ -138,7 +141,7 @@ fn ProfileEdit(user: UserRow, act: Actor) -> impl IntoView {
     let first = RwSignal::new(user.first_name.clone());
     let last = RwSignal::new(user.last_name.clone());
     let email = RwSignal::new(user.email.clone());
-    let save = Action::new_unsync(move |profile: &(String, String, String)| {
+    let save = browser_action(move |profile: &(String, String, String)| {
         let (first, last, email) = profile.clone();
         let session = act.session;
         async move {
@@ -151,6 +154,7 @@ fn ProfileEdit(user: UserRow, act: Actor) -> impl IntoView {
     });
     let busy = save.pending();
     let failure = last_failure(save);
+    let form = form_focusing_errors(failure);
     Effect::new(move |_| {
         if let Some(Ok(row)) = save.value().get() {
             act.outcome.set(Some(Ok(format!(
@@ -176,7 +180,7 @@ fn ProfileEdit(user: UserRow, act: Actor) -> impl IntoView {
     let form_error = move || failure.with(|failure| form_message(failure.as_ref()));
     view! {
         <h2>"Profile"</h2>
-        <form class="form" on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
             <Field id="first-name" label="First name" kind=FieldKind::Text autocomplete="off"
                 value=first error=error("first_name") optional=true />
             <Field id="last-name" label="Last name" kind=FieldKind::Text autocomplete="off"
