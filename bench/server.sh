@@ -1,5 +1,6 @@
 # Sourced by the benchmark scripts: a release server on a fresh SQLite
-# database in a temporary directory, with one user to log in as, and
+# database in a temporary directory (BENCH_POSTGRES=1: a fresh database on
+# the local PostgreSQL, 127.0.0.1:5432, user postgres), with one user to log in as, and
 # $BENCH_LOGIN_USERS more for the login load (bench0, bench1, …): an honest
 # login load is many people, since the server throttles more than a few
 # logins of one account at the same instant.
@@ -27,9 +28,18 @@ prepare_bench_server() {
     local port=$1
     [[ -x $BENCH_BIN ]] || { echo "build first: cargo leptos build --release --split" >&2; exit 1; }
     work=$(mktemp -d)
-    trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
     BASE="http://127.0.0.1:$port"
     export DATABASE_URL="sqlite://$work/bench.db" TESSERA_SECRET_KEY_FILE="$work/secret.key"
+    bench_db=""
+    if [[ -n ${BENCH_POSTGRES:-} ]]; then
+        # A database of its own on the local PostgreSQL, dropped at the end.
+        bench_db="tessera_bench_$$"
+        psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $bench_db" >/dev/null
+        export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$bench_db"
+    fi
+    trap 'kill "${server:-}" 2>/dev/null || true; wait "${server:-}" 2>/dev/null || true
+          [[ -n $bench_db ]] && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $bench_db" >/dev/null
+          rm -rf "$work"' EXIT
     export LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=error
     printf '%s\n' "$BENCH_PASSWORD" | "$BENCH_BIN" user add "$BENCH_USER" --password-stdin >/dev/null
     for i in $(seq 0 $((BENCH_LOGIN_USERS - 1))); do

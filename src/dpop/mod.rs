@@ -217,7 +217,6 @@ pub(crate) async fn prove(
     let first_use = guard
         .replay
         .first_use(
-            &core.store,
             &proof.key,
             &proof.jti,
             proof.iat.saturating_add(guard.window),

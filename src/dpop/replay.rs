@@ -2,7 +2,9 @@
 //!
 //! PostgreSQL (several instances): the database is the record, written by
 //! an insert that fails on a proof seen before, wherever; memory in front
-//! of it turns a replay on this instance away without a round trip.
+//! of it turns a replay on this instance away without a round trip. The
+//! proofs that wait together go in one statement (one task writes them, the
+//! next batch gathering while one is in the database), as on SQLite.
 //!
 //! SQLite (one server per database): the server's memory is the record,
 //! and the database a copy of it, written behind in batches by one task
@@ -102,23 +104,34 @@ pub(super) struct SeenProofs {
     memory: Arc<Mutex<Memory>>,
     window: i64,
     capacity: usize,
-    /// SQLite: the task that writes proofs (and answers those asked about).
-    recorder: Option<mpsc::UnboundedSender<Pending>>,
+    /// The task that writes proofs (and answers those asked about).
+    recorder: mpsc::UnboundedSender<Pending>,
 }
 
 impl SeenProofs {
-    /// On SQLite, starts the recording task on the current tokio runtime;
-    /// it reads the database's proofs into memory first.
+    /// Starts the recording task on the current tokio runtime; on SQLite it
+    /// reads the database's proofs into memory first.
     pub fn new(store: &Store, window: i64) -> Self {
         let memory = Arc::new(Mutex::new(Memory::default()));
-        let (recorder, capacity) = match store {
+        let (pending, queue) = mpsc::unbounded_channel();
+        let capacity = match store {
             Store::Sqlite { .. } => {
-                let (pending, queue) = mpsc::unbounded_channel();
-                tokio::spawn(record_in_batches(store.clone(), queue, memory.clone()));
-                (Some(pending), SQLITE_CAPACITY)
+                let (store, memory) = (store.clone(), memory.clone());
+                tokio::spawn(async move {
+                    read_back(&store, &memory).await;
+                    record_in_batches(store, queue).await;
+                });
+                SQLITE_CAPACITY
             }
-            Store::Postgres(_) => (None, FRONT_CAPACITY),
+            // Memory never answers alone here (it is never complete: other
+            // instances write too), so every new proof waits for the
+            // database; those waiting together go in one statement.
+            Store::Postgres(_) => {
+                tokio::spawn(record_in_batches(store.clone(), queue));
+                FRONT_CAPACITY
+            }
         };
+        let recorder = pending;
         Self {
             memory,
             window,
@@ -131,7 +144,6 @@ impl SeenProofs {
     /// if it was recorded before, here or on another instance.
     pub async fn first_use(
         &self,
-        store: &Store,
         key: &DpopKey,
         jti: &str,
         expires_at: i64,
@@ -144,24 +156,22 @@ impl SeenProofs {
         match self.look_up(id, expires_at, now) {
             Known::Seen => return Ok(false),
             Known::New => {
-                if let Some(recorder) = &self.recorder {
-                    let behind = Pending {
-                        id: encoded(),
-                        expires_at,
-                        answer: None,
-                    };
-                    if recorder.send(behind).is_err() {
-                        tracing::warn!(
-                            "the DPoP proof recorder has stopped: a proof is kept in memory only"
-                        );
-                    }
+                let behind = Pending {
+                    id: encoded(),
+                    expires_at,
+                    answer: None,
+                };
+                if self.recorder.send(behind).is_err() {
+                    tracing::warn!(
+                        "the DPoP proof recorder has stopped: a proof is kept in memory only"
+                    );
                 }
                 return Ok(true);
             }
             Known::AskDatabase => {}
         }
         let _asking = Asking { proofs: self, id };
-        let first = self.ask_database(store, encoded(), expires_at).await;
+        let first = self.ask_database(encoded(), expires_at).await;
         if matches!(first, Ok(true)) {
             let mut memory = self.lock();
             memory.make_room(self.capacity, now);
@@ -176,9 +186,7 @@ impl SeenProofs {
             return Known::Seen;
         }
         let alone = |memory: &Memory| {
-            self.recorder.is_some()
-                && !memory.asking.contains(&id)
-                && memory.knows_all_before(expires_at, self.window)
+            !memory.asking.contains(&id) && memory.knows_all_before(expires_at, self.window)
         };
         if alone(&memory) {
             memory.make_room(self.capacity, now);
@@ -191,22 +199,14 @@ impl SeenProofs {
         Known::AskDatabase
     }
 
-    async fn ask_database(
-        &self,
-        store: &Store,
-        id: String,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
-        let Some(recorder) = &self.recorder else {
-            return store.record_dpop_proof(&id, expires_at).await;
-        };
+    async fn ask_database(&self, id: String, expires_at: i64) -> Result<bool, StoreError> {
         let (answer, answered) = oneshot::channel();
         let pending = Pending {
             id,
             expires_at,
             answer: Some(answer),
         };
-        if recorder.send(pending).is_err() {
+        if self.recorder.send(pending).is_err() {
             return Err(StoreError::Database(sqlx::Error::PoolClosed));
         }
         answered
@@ -273,17 +273,12 @@ async fn read_back(store: &Store, memory: &Mutex<Memory>) {
     }
 }
 
-/// Reads the database's proofs back, then writes what comes: every proof
-/// waiting at once (alone, one goes at once; under load the batch grows
-/// while the previous one is in the database), and proofs nobody waits
-/// for gathered for up to [`GATHER`] first. A proof sent twice in one
-/// batch is new only the first time.
-async fn record_in_batches(
-    store: Store,
-    mut queue: mpsc::UnboundedReceiver<Pending>,
-    memory: Arc<Mutex<Memory>>,
-) {
-    read_back(&store, &memory).await;
+/// Writes what comes: every proof waiting at once (alone, one goes at
+/// once; under load the batch grows while the previous one is in the
+/// database: a group commit), and proofs nobody waits for gathered for up
+/// to [`GATHER`] first. A proof sent twice in one batch is new only the
+/// first time.
+async fn record_in_batches(store: Store, mut queue: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let until = tokio::time::Instant::now() + GATHER;

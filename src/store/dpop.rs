@@ -4,22 +4,7 @@
 use super::{on_writer, Store, StoreError};
 
 impl Store {
-    /// Records the proof `id`; `false` (nothing written) if it is recorded
-    /// already, by this instance or another.
-    pub async fn record_dpop_proof(&self, id: &str, expires_at: i64) -> Result<bool, StoreError> {
-        let inserted = on_writer!(self, |pool| sqlx::query(
-            "INSERT INTO dpop_proofs (id, expires_at) VALUES ($1, $2) \
-             ON CONFLICT (id) DO NOTHING"
-        )
-        .bind(id)
-        .bind(expires_at)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(inserted == 1)
-    }
-
-    /// Records several proofs in one statement (SQLite's group commit, see
+    /// Records several proofs in one statement (a group commit, see
     /// `dpop::replay`): the ids that were not recorded before. `proofs`
     /// holds no id twice.
     pub async fn record_dpop_proofs(
