@@ -68,7 +68,10 @@ pub fn wait_left(failure: Memo<Option<AuthFailure>>) -> Signal<i64> {
             // Until the wait is over, the page is left, or another
             // submission replaces the failure.
             while until.try_get_untracked() == Some(Some(deadline)) && now_ms() < deadline {
-                crate::browser::sleep(std::time::Duration::from_millis(250)).await;
+                // Wake when the number of seconds shown changes, not before.
+                let to_next_second = (deadline - now_ms()).rem_euclid(1_000).max(1);
+                crate::browser::sleep(std::time::Duration::from_millis(to_next_second as u64))
+                    .await;
                 if now.try_set(now_ms()).is_some() {
                     break;
                 }

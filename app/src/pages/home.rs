@@ -85,20 +85,11 @@ fn Welcome() -> impl IntoView {
                 "Welcome back" {move || username().map(|name| format!(", {name}"))} "."
             </p>
             <p data-testid="session-glance">{glance}</p>
-            <ul class="next-steps">
-                <li>
-                    <A href="/account">"Your account"</A>
-                    " – where you are logged in, and your password"
-                </li>
-                <li>
-                    <A href="/hello">"Hello"</A>
-                    " – the protected greeting"
-                </li>
-                <li>
-                    <A href="/tokens">"Tokens"</A>
-                    " – your access and refresh tokens, decoded"
-                </li>
-            </ul>
+            <NextSteps steps=&[
+                ("/account", "Your account", "where you are logged in, and your password"),
+                ("/hello", "Hello", "the protected greeting"),
+                ("/tokens", "Tokens", "your access and refresh tokens, decoded"),
+            ] />
         </div>
     }
 }
@@ -114,20 +105,33 @@ fn NewAccount() -> impl IntoView {
                 "Welcome" {move || username().map(|name| format!(", {name}"))} ". Your account is ready, and you are logged in."
             </p>
             <p>"What you can do next:"</p>
-            <ul class="next-steps">
-                <li>
-                    <A href="/account">"Your account"</A>
-                    " – add an email address for when you forget your password, a passkey, or two-step login"
-                </li>
-                <li>
-                    <A href="/tokens">"Tokens"</A>
-                    " – the access and refresh tokens this browser holds for you, decoded"
-                </li>
-                <li>
-                    <A href="/hello">"Hello"</A>
-                    " – a page only logged-in people see"
-                </li>
-            </ul>
+            <NextSteps steps=&[
+                (
+                    "/account",
+                    "Your account",
+                    "add an email address for when you forget your password, a passkey, or two-step login",
+                ),
+                ("/tokens", "Tokens", "the access and refresh tokens this browser holds for you, decoded"),
+                ("/hello", "Hello", "a page only logged-in people see"),
+            ] />
         </div>
+    }
+}
+
+/// Links to pages, each with what it is for ("Tokens – …").
+#[component]
+fn NextSteps(steps: &'static [(&'static str, &'static str, &'static str)]) -> impl IntoView {
+    view! {
+        <ul class="next-steps">
+            {steps
+                .iter()
+                .map(|&(href, page, what)| view! {
+                    <li>
+                        <A href=href>{page}</A>
+                        {format!(" \u{2013} {what}")}
+                    </li>
+                })
+                .collect_view()}
+        </ul>
     }
 }
