@@ -69,7 +69,7 @@ pub use store::{NewUser, Store, StoreError, UserFilter, UserSummary};
 pub use tessera::Tessera;
 pub use tokens::{TokenError, TokenKey};
 pub use two_step::{TotpSetup, TwoStep, TwoStepStatus};
-pub use upkeep::{HasherStats, Upkeep, UpkeepTasks};
+pub use upkeep::{HasherStats, Upkeep, UpkeepTasks, CHECKED_FORMATS};
 
 /// What tests arrange below the API (a batch of rotations sent to the
 /// store directly) or play instead of a person (an authenticator app, a

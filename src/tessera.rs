@@ -26,6 +26,9 @@ use crate::tokens::TokenCodec;
 use crate::two_step::TwoStep;
 use crate::upkeep::Upkeep;
 
+/// HKDF purpose of the key that picks an unknown name's decoy hash.
+const DECOY_INFO: &[u8] = b"tessera password decoy choice v1";
+
 /// The core, as the server and the UI hold it. Cheap to clone: each field
 /// is a handle on the same shared state.
 #[derive(Clone)]
@@ -98,6 +101,8 @@ impl Tessera {
             previous.iter().map(Vec::as_slice),
         );
         let dpop = crate::dpop::DpopGuard::new(settings.dpop.clone(), &key, &store);
+        // One key on every instance: a name's decoy is the same on all.
+        let decoy_key = crate::core::secret::derived_keys(DECOY_INFO, &key, [])[0];
         let totp_sealer =
             crate::two_step::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
@@ -117,7 +122,8 @@ impl Tessera {
             argon2::Params::default(),
             settings.max_concurrent_hashes.unwrap_or(cores),
             settings.max_queued_hashes,
-        );
+        )
+        .with_decoy_key(decoy_key);
         let policy = settings.policy();
         let registry = Registry::load(&store, clock.now(), settings.cached_users).await?;
         let rotations = RotationQueue::start(store.clone(), policy.refresh_lifetime);

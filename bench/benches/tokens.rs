@@ -157,7 +157,7 @@ fn passwords(c: &mut Criterion) {
     group.bench_function("verify", |b| {
         b.iter(|| {
             runtime
-                .block_on(hasher.verify(black_box("benchmark password"), Some(&hash)))
+                .block_on(hasher.verify(black_box("benchmark password"), Some(&hash), "bench"))
                 .unwrap()
         })
     });

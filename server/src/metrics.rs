@@ -28,6 +28,9 @@ pub const HTTP_DURATION: &str = "tessera_http_request_duration_seconds";
 pub const SYNC_LAG: &str = "tessera_sync_lag_seconds";
 pub const HASHER_IN_FLIGHT: &str = "tessera_hasher_in_flight";
 pub const HASHER_JOBS: &str = "tessera_hasher_jobs_total";
+/// Password checks by the format of the hash checked (unknown names'
+/// decoys counted as their format): how many logins still check a Django hash.
+pub const PASSWORD_CHECKS: &str = "tessera_password_checks_total";
 pub const LIVE_SESSIONS: &str = "tessera_live_sessions";
 /// Mails in the outbox by state: `queued` (not tried yet), `retrying`
 /// (tried, not accepted), `failed` (refused for good, kept).
@@ -318,6 +321,9 @@ async fn metrics_text(State(scrape): State<Scrape>) -> impl IntoResponse {
         ("refused", hasher.refused),
     ] {
         metrics::counter!(HASHER_JOBS, "outcome" => outcome).absolute(count);
+    }
+    for (format, count) in tessera::CHECKED_FORMATS.into_iter().zip(hasher.checks) {
+        metrics::counter!(PASSWORD_CHECKS, "format" => format).absolute(count);
     }
     if scrape.count_due() {
         match tokio::time::timeout(COUNT_TIMEOUT, tessera.upkeep.live_sessions()).await {

@@ -22,6 +22,7 @@
 //! login throughput is unchanged when nothing else runs.
 
 pub mod bounds;
+pub mod decoys;
 pub mod django;
 pub mod rules;
 
@@ -32,6 +33,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+
+use decoys::Decoys;
+pub use decoys::{Census, Shape};
 
 /// Longer passwords are refused before hashing (argon2 would hash megabytes
 /// happily, which makes a cheap denial of service).
@@ -63,13 +67,38 @@ pub struct HasherStats {
     pub refused: u64,
     /// Jobs running or waiting right now.
     pub in_flight: u64,
+    /// Password checks by the format of the hash checked (decoys
+    /// included, as their format), in [`CHECKED_FORMATS`]' order.
+    pub checks: [u64; CHECKED_FORMATS.len()],
 }
+
+/// The formats a password check can run, as metrics label them: today's
+/// argon2 and Django's four.
+pub const CHECKED_FORMATS: [&str; 5] = [
+    "argon2",
+    "django_argon2",
+    "pbkdf2_sha256",
+    "bcrypt_sha256",
+    "bcrypt",
+];
 
 #[derive(Debug, Default)]
 struct Counters {
     computed: AtomicU64,
     abandoned: AtomicU64,
     refused: AtomicU64,
+    checks: [AtomicU64; CHECKED_FORMATS.len()],
+}
+
+impl Counters {
+    fn checked(&self, stored: &str) {
+        let label = decoys::label_of(stored);
+        let index = CHECKED_FORMATS
+            .iter()
+            .position(|format| *format == label)
+            .unwrap_or(0);
+        self.checks[index].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The outcome of checking a password.
@@ -94,9 +123,9 @@ pub struct PasswordHasher {
     /// How many permits `slots` started with.
     capacity: usize,
     counters: Arc<Counters>,
-    /// A real hash of a random password: checking against it makes an unknown
-    /// username cost exactly what a wrong password costs.
-    decoy_hash: Arc<str>,
+    /// What a login with no usable hash checks instead, so that an unknown
+    /// name costs what an account's wrong password costs (see [`decoys`]).
+    decoys: Arc<Decoys>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -156,14 +185,65 @@ impl PasswordHasher {
         let decoy = crate::core::hex::random_id();
         let decoy_hash = hash_with(&params, decoy.as_bytes(), &mut blocks)
             .expect("hashing with valid parameters succeeds");
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the OS gives random bytes");
         Self {
             params,
             jobs,
             slots: Arc::new(Semaphore::new(threads + queue_limit)),
             capacity: threads + queue_limit,
             counters: Arc::default(),
-            decoy_hash: decoy_hash.into(),
+            decoys: Arc::new(Decoys::new(&decoy_hash, key)),
         }
+    }
+
+    /// Chooses unknown names' decoys with `key` (derived from the secret,
+    /// so that every instance makes the same choice for a name).
+    #[must_use]
+    pub fn with_decoy_key(mut self, key: [u8; 32]) -> Self {
+        let current = self.decoys.for_name("");
+        self.decoys = Arc::new(Decoys::new(&current, key));
+        self
+    }
+
+    /// The shape of the hashes made today: accounts of any other shape
+    /// are the ones a [`Census`] samples.
+    pub fn current_shape(&self) -> Shape {
+        self.decoys.current_shape()
+    }
+
+    /// Weighs unknown names' decoys by how many accounts have each shape.
+    /// Making a decoy of a new bcrypt cost takes one bcrypt hash: done on
+    /// tokio's blocking pool.
+    /// `current` accounts have today's shape, `others` another, of which
+    /// `sample` holds some hashes.
+    pub async fn weigh_decoys(&self, current: u64, others: u64, sample: Vec<String>) {
+        let decoys = Arc::clone(&self.decoys);
+        let weighed = tokio::task::spawn_blocking(move || {
+            let shape = decoys.current_shape();
+            let census =
+                Census::from_sample((&shape, current), others, sample.iter().map(String::as_str));
+            decoys.refresh(&census);
+            decoys.shares()
+        })
+        .await;
+        if let Ok(shares) = weighed {
+            if shares.len() > 1 {
+                let shares: Vec<String> = shares
+                    .iter()
+                    .map(|(shape, share)| format!("{} {}‰", shape.format(), share))
+                    .collect();
+                tracing::info!(
+                    shares = %shares.join(", "),
+                    "unknown names are checked against decoys of the stored hashes' costs"
+                );
+            }
+        }
+    }
+
+    /// Each decoy's share of unknown names, in thousandths.
+    pub fn decoy_shares(&self) -> Vec<(Shape, u64)> {
+        self.decoys.shares()
     }
 
     /// A place in the queue, taken before any other work a request does for
@@ -188,6 +268,9 @@ impl PasswordHasher {
             abandoned: self.counters.abandoned.load(Ordering::Relaxed),
             refused: self.counters.refused.load(Ordering::Relaxed),
             in_flight: (self.capacity - self.slots.available_permits()) as u64,
+            checks: std::array::from_fn(|index| {
+                self.counters.checks[index].load(Ordering::Relaxed)
+            }),
         }
     }
 
@@ -196,15 +279,16 @@ impl PasswordHasher {
         self.reserve()?.hash(password).await
     }
 
-    /// Checks `password` against `stored`, or against the decoy when there is
-    /// no such user, so both paths take the same time.
+    /// Checks `password` against `stored`, or against `username`'s decoy
+    /// when there is no such user, so both paths take the same time.
     #[cfg(any(test, feature = "bench"))]
     pub async fn verify(
         &self,
         password: &str,
         stored: Option<&str>,
+        username: &str,
     ) -> Result<Verdict, PasswordError> {
-        self.reserve()?.verify(password, stored).await
+        self.reserve()?.verify(password, stored, username).await
     }
 }
 
@@ -223,12 +307,14 @@ impl HashSlot {
             .await?
     }
 
-    /// Checks `password` against `stored`, or against the decoy when there is
-    /// no such user, so both paths take the same time.
+    /// Checks `password` against `stored`, or, when there is no such user
+    /// or its hash lets nobody in, against the decoy the hasher keeps for
+    /// `username`: every path costs what a wrong password would.
     pub async fn verify(
         self,
         password: &str,
         stored: Option<&str>,
+        username: &str,
     ) -> Result<Verdict, PasswordError> {
         let password = password.to_owned();
         // A hash nobody can log in with (an imported Django account without
@@ -243,9 +329,14 @@ impl HashSlot {
             Err(_) => false,
         });
         let is_decoy = stored.is_none();
-        let stored = stored.map_or_else(|| self.hasher.decoy_hash.to_string(), str::to_owned);
+        let stored = stored.map_or_else(
+            || self.hasher.decoys.for_name(username).to_string(),
+            str::to_owned,
+        );
         let params = self.hasher.params.clone();
+        let counters = Arc::clone(&self.hasher.counters);
         self.run(move |blocks| {
+            counters.checked(&stored);
             let matched = matches_stored(&stored, password.as_bytes(), blocks);
             release_oversized(blocks, &params);
             if !matched || is_decoy {

@@ -14,11 +14,17 @@ async fn hashes_with_argon2id_and_owasp_parameters() {
         "{hash}"
     );
     assert_eq!(
-        hasher.verify("correct horse", Some(&hash)).await.unwrap(),
+        hasher
+            .verify("correct horse", Some(&hash), "someone")
+            .await
+            .unwrap(),
         Verdict::Valid { rehash: None }
     );
     assert_eq!(
-        hasher.verify("wrong", Some(&hash)).await.unwrap(),
+        hasher
+            .verify("wrong", Some(&hash), "someone")
+            .await
+            .unwrap(),
         Verdict::Invalid
     );
 }
@@ -51,11 +57,17 @@ async fn hashes_made_by_the_argon2_crate_itself_verify() {
     let reference = Argon2::default().hash_password(b"pw").unwrap().to_string();
     let hasher = PasswordHasher::owasp(1);
     assert_eq!(
-        hasher.verify("pw", Some(&reference)).await.unwrap(),
+        hasher
+            .verify("pw", Some(&reference), "someone")
+            .await
+            .unwrap(),
         Verdict::Valid { rehash: None }
     );
     assert_eq!(
-        hasher.verify("pW", Some(&reference)).await.unwrap(),
+        hasher
+            .verify("pW", Some(&reference), "someone")
+            .await
+            .unwrap(),
         Verdict::Invalid
     );
 }
@@ -63,9 +75,12 @@ async fn hashes_made_by_the_argon2_crate_itself_verify() {
 #[tokio::test]
 async fn an_unknown_user_never_verifies_even_with_the_decoy_password() {
     let hasher = PasswordHasher::with_params(weak(), 1);
-    assert_eq!(hasher.verify("", None).await.unwrap(), Verdict::Invalid);
     assert_eq!(
-        hasher.verify("anything", None).await.unwrap(),
+        hasher.verify("", None, "someone").await.unwrap(),
+        Verdict::Invalid
+    );
+    assert_eq!(
+        hasher.verify("anything", None, "someone").await.unwrap(),
         Verdict::Invalid
     );
 }
@@ -77,11 +92,11 @@ async fn a_hash_with_outdated_parameters_is_rehashed_on_success() {
         .await
         .unwrap();
     let current = PasswordHasher::owasp(1);
-    match current.verify("pw", Some(&old)).await.unwrap() {
+    match current.verify("pw", Some(&old), "someone").await.unwrap() {
         Verdict::Valid { rehash: Some(new) } => {
             assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
             assert_eq!(
-                current.verify("pw", Some(&new)).await.unwrap(),
+                current.verify("pw", Some(&new), "someone").await.unwrap(),
                 Verdict::Valid { rehash: None }
             );
         }
@@ -93,7 +108,10 @@ async fn a_hash_with_outdated_parameters_is_rehashed_on_success() {
 async fn a_malformed_stored_hash_is_simply_wrong() {
     let hasher = PasswordHasher::with_params(weak(), 1);
     assert_eq!(
-        hasher.verify("pw", Some("not a hash")).await.unwrap(),
+        hasher
+            .verify("pw", Some("not a hash"), "someone")
+            .await
+            .unwrap(),
         Verdict::Invalid
     );
 }

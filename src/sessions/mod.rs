@@ -138,6 +138,7 @@ impl Sessions {
             .verify(
                 password,
                 user.as_ref().map(|user| user.password_hash.as_str()),
+                username,
             )
             .await?;
         let (mut user, rehash) = match (user, verdict) {

@@ -147,7 +147,9 @@ impl Sessions {
             .await?
             .ok_or(AuthError::UserNotFound)?;
         let (slot, attempt) = PasswordAttempt::begin(&self.core, &stored.username, client).await?;
-        let verdict = slot.verify(old, Some(&stored.password_hash)).await?;
+        let verdict = slot
+            .verify(old, Some(&stored.password_hash), &stored.username)
+            .await?;
         if !matches!(verdict, Verdict::Valid { .. }) {
             let event = AuditEvent::new(AuditKind::LoginFailed, core.now())
                 .user(user.user_id)

@@ -127,6 +127,46 @@ impl Store {
         .await)?)
     }
 
+    /// How many accounts there are and how many of them have a password
+    /// hash starting with `current` (today's format and parameters), and up
+    /// to `sample` hashes of the others: what the password hasher weighs
+    /// unknown names' decoys by. One scan of the table, plus one for the
+    /// sample while accounts of other shapes remain.
+    pub async fn password_census(
+        &self,
+        current: &str,
+        sample: i64,
+    ) -> Result<PasswordCensus, StoreError> {
+        let prefix_length = i32::try_from(current.chars().count()).unwrap_or(i32::MAX);
+        let count = "SELECT COUNT(*), \
+                     SUM(CASE WHEN substr(password_hash, 1, $2) = $1 THEN 1 ELSE 0 END) \
+                     FROM users";
+        let (users, matching): (i64, Option<i64>) = on_pool!(self, |pool| sqlx::query_as(count)
+            .bind(current)
+            .bind(prefix_length)
+            .fetch_one(pool)
+            .await)?;
+        let current_shape = matching.unwrap_or(0);
+        let others = users - current_shape;
+        let sampled = if others > 0 {
+            on_pool!(self, |pool| sqlx::query_scalar::<_, String>(
+                "SELECT password_hash FROM users WHERE substr(password_hash, 1, $2) <> $1 LIMIT $3"
+            )
+            .bind(current)
+            .bind(prefix_length)
+            .bind(sample)
+            .fetch_all(pool)
+            .await)?
+        } else {
+            Vec::new()
+        };
+        Ok(PasswordCensus {
+            current: u64::try_from(current_shape).unwrap_or(0),
+            others: u64::try_from(others).unwrap_or(0),
+            sample: sampled,
+        })
+    }
+
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         Ok(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM users"
@@ -134,6 +174,17 @@ impl Store {
         .fetch_one(pool)
         .await)?)
     }
+}
+
+/// Accounts by password hash, as [`Store::password_census`] counts them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PasswordCensus {
+    /// Accounts whose hash has today's format and parameters.
+    pub current: u64,
+    /// Accounts with any other hash (older parameters, Django's, none).
+    pub others: u64,
+    /// Some of the others' hashes (all of them when few).
+    pub sample: Vec<String>,
 }
 
 /// What the in-memory registry keeps of each user.

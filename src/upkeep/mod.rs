@@ -8,13 +8,17 @@ mod tasks;
 
 pub use tasks::UpkeepTasks;
 
-pub use crate::password::HasherStats;
+pub use crate::password::{HasherStats, CHECKED_FORMATS};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::Core;
 use crate::store::StoreError;
+
+/// How many hashes of other shapes than today's a census reads: enough
+/// to weigh the shapes of a large import to a fraction of a percent.
+const CENSUS_SAMPLE: i64 = 100_000;
 
 /// The upkeep side of the core. Cheap to clone.
 #[derive(Clone)]
@@ -68,6 +72,34 @@ impl Upkeep {
     pub async fn live_sessions(&self) -> Result<i64, StoreError> {
         let core = &*self.core;
         core.store.count_live_sessions(core.now()).await
+    }
+
+    /// Counts the accounts by password-hash shape and weighs unknown names'
+    /// decoys by it (see `password::decoys`): run at start and every
+    /// [`tasks::CENSUS_EVERY`], so that an import is reflected within
+    /// minutes. Scans the users table once (twice while hashes of another
+    /// shape remain, reading at most [`CENSUS_SAMPLE`] of them).
+    pub async fn weigh_decoys(&self) -> Result<(), StoreError> {
+        let core = &*self.core;
+        let current = core.hasher.current_shape();
+        let census = core
+            .store
+            .password_census(current.as_str(), CENSUS_SAMPLE)
+            .await?;
+        core.hasher
+            .weigh_decoys(census.current, census.others, census.sample)
+            .await;
+        Ok(())
+    }
+
+    /// Each decoy's share of unknown names, in thousandths, by format.
+    pub fn decoy_shares(&self) -> Vec<(&'static str, u64)> {
+        self.core
+            .hasher
+            .decoy_shares()
+            .into_iter()
+            .map(|(shape, share)| (shape.format(), share))
+            .collect()
     }
 
     /// What the password hasher has done (computed, abandoned, refused).

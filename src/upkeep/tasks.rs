@@ -13,6 +13,8 @@ use super::Upkeep;
 use crate::store::Wake;
 
 const FLUSH_EVERY: Duration = Duration::from_secs(3600);
+/// How often the password hashes are counted by shape (`Upkeep::weigh_decoys`).
+pub(super) const CENSUS_EVERY: Duration = Duration::from_secs(600);
 /// How long to wait before listening again after the database refused.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
 
@@ -33,9 +35,10 @@ pub(super) fn spawn(upkeep: Upkeep, sync_every: Duration) -> UpkeepTasks {
     let wake = Arc::new(Notify::new());
     let sync = tokio::spawn(sync_loop(upkeep.clone(), sync_every, Arc::clone(&wake)));
     let listen = tokio::spawn(listen(upkeep.clone(), wake));
-    let flush = tokio::spawn(flush_loop(upkeep));
+    let flush = tokio::spawn(flush_loop(upkeep.clone()));
+    let census = tokio::spawn(census_loop(upkeep));
     UpkeepTasks {
-        tasks: vec![sync, listen, flush],
+        tasks: vec![sync, listen, flush, census],
     }
 }
 
@@ -61,6 +64,17 @@ async fn flush_loop(upkeep: Upkeep) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "flushed expired refresh tokens"),
             Err(error) => tracing::warn!(%error, "could not flush expired tokens"),
+        }
+    }
+}
+
+async fn census_loop(upkeep: Upkeep) {
+    let mut tick = tokio::time::interval(CENSUS_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = upkeep.weigh_decoys().await {
+            tracing::warn!(%error, "could not count the password hashes by shape");
         }
     }
 }

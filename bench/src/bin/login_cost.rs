@@ -3,12 +3,20 @@
 //! in turn, one at a time on one connection, so each sees the same server;
 //! a name-exists oracle would show as a ratio away from 1.
 //!
-//!   login_cost BASE_URL ROUNDS USERNAME PASSWORD
+//!   login_cost BASE_URL ROUNDS USERNAME PASSWORD [IMPORTED]
 //!
 //! USERNAME must exist with PASSWORD, and the server must allow ROUNDS
 //! failures of it (`--login-free-failures`, `--login-address-failures`).
 //! Prints `login_<path>_p50`/`_p90` in ms and `login_unknown_over_wrong`,
 //! the ratio of the medians.
+//!
+//! With IMPORTED, the name of an account that still has a slower (Django)
+//! hash, a fourth path sends it a wrong password, and the unknown names are
+//! split at the midpoint between the two wrong-password medians: printed
+//! are the share of unknown names that cost the slower check
+//! (`login_unknown_slow_share`, to compare with the slower accounts' share)
+//! and each half's median over its account's (`login_unknown_fast_over_wrong`,
+//! `login_unknown_slow_over_imported`).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -20,16 +28,23 @@ enum Path {
     UnknownName,
     WrongPassword,
     RightPassword,
+    ImportedWrongPassword,
 }
 
 impl Path {
-    const ALL: [Self; 3] = [Self::UnknownName, Self::WrongPassword, Self::RightPassword];
+    const ALL: [Self; 4] = [
+        Self::UnknownName,
+        Self::WrongPassword,
+        Self::RightPassword,
+        Self::ImportedWrongPassword,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Self::UnknownName => "unknown_name",
             Self::WrongPassword => "wrong_password",
             Self::RightPassword => "right_password",
+            Self::ImportedWrongPassword => "imported_wrong_password",
         }
     }
 
@@ -44,8 +59,8 @@ impl Path {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 {
-        eprintln!("usage: login_cost BASE_URL ROUNDS USERNAME PASSWORD");
+    if !(5..=6).contains(&args.len()) {
+        eprintln!("usage: login_cost BASE_URL ROUNDS USERNAME PASSWORD [IMPORTED]");
         std::process::exit(2);
     }
     let addr: SocketAddr = args[1]
@@ -55,10 +70,12 @@ async fn main() {
         .expect("BASE_URL is http://IP:PORT");
     let rounds: usize = args[2].parse().expect("ROUNDS is a number");
     let (username, password) = (&args[3], &args[4]);
+    let imported = args.get(5);
+    let paths = if imported.is_some() { 4 } else { 3 };
     let mut connection = Connection::open(addr).await.expect("connect");
-    let mut latencies: [Vec<Duration>; 3] = Default::default();
+    let mut latencies: [Vec<Duration>; 4] = Default::default();
     for round in 0..rounds {
-        for (index, path) in Path::ALL.into_iter().enumerate() {
+        for (index, path) in Path::ALL.into_iter().take(paths).enumerate() {
             let body = match path {
                 // A fresh name every time: an attacker probing for accounts
                 // never asks twice.
@@ -71,6 +88,9 @@ async fn main() {
                 }
                 Path::RightPassword => {
                     serde_json::json!({ "username": username, "password": password })
+                }
+                Path::ImportedWrongPassword => {
+                    serde_json::json!({ "username": imported, "password": "not the password" })
                 }
             };
             let sent = Instant::now();
@@ -92,8 +112,9 @@ async fn main() {
             }
         }
     }
-    let mut medians = [0.0; 3];
-    for (index, path) in Path::ALL.into_iter().enumerate() {
+    let unknown = latencies[0].clone();
+    let mut medians = [0.0; 4];
+    for (index, path) in Path::ALL.into_iter().take(paths).enumerate() {
         latencies[index].sort();
         medians[index] = percentile(&latencies[index], 0.5);
         println!("login_{}_p50 {:.2}ms", path.label(), medians[index]);
@@ -104,4 +125,28 @@ async fn main() {
         );
     }
     println!("login_unknown_over_wrong {:.3}", medians[0] / medians[1]);
+    if imported.is_some() {
+        let midpoint = (medians[1] + medians[3]) / 2.0;
+        let (mut slow, mut fast): (Vec<Duration>, Vec<Duration>) = unknown
+            .into_iter()
+            .partition(|latency| latency.as_secs_f64() * 1000.0 > midpoint);
+        println!(
+            "login_unknown_slow_share {:.3}",
+            slow.len() as f64 / (slow.len() + fast.len()).max(1) as f64
+        );
+        fast.sort();
+        slow.sort();
+        if !fast.is_empty() {
+            println!(
+                "login_unknown_fast_over_wrong {:.3}",
+                percentile(&fast, 0.5) / medians[1]
+            );
+        }
+        if !slow.is_empty() {
+            println!(
+                "login_unknown_slow_over_imported {:.3}",
+                percentile(&slow, 0.5) / medians[3]
+            );
+        }
+    }
 }

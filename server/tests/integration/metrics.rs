@@ -211,6 +211,10 @@ async fn a_scrape_counts_requests_logins_refreshes_and_revocations() {
         1.0 + failed
     );
     assert_eq!(at("tessera_hasher_wait_seconds_count", &[]), 1.0 + failed);
+    assert_eq!(
+        at("tessera_password_checks_total", &[("format", "argon2")]),
+        1.0 + failed
+    );
     assert_eq!(at("tessera_hasher_in_flight", &[]), 0.0);
     // The only session was revoked by the reuse.
     assert_eq!(at("tessera_live_sessions", &[]), 0.0);

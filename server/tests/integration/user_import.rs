@@ -340,7 +340,84 @@ async fn staff_and_superusers_keep_their_flags(engine: Engine) {
     assert_eq!(users[2].email, "");
 }
 
+/// Imported accounts keep Django's slower hash until their owner logs in.
+/// Meanwhile unknown names are checked against decoys of the same shapes,
+/// in the same shares, each name always the same one: a slow answer does
+/// not tell that a name exists.
+async fn unknown_names_cost_what_the_accounts_cost(engine: Engine) {
+    let app = spawn_app_with(engine, |settings| {
+        settings.throttle.free_failures = 1_000;
+        settings.throttle.address_failures = 1_000;
+    })
+    .await;
+    for name in ["native-1", "native-2", "native-3"] {
+        app.add_user(name, "a-long-native-password").await;
+    }
+    app.tessera
+        .accounts
+        .import_users(&[tessera::import::ImportedUser {
+            username: "from-django".into(),
+            password_hash: "pbkdf2_sha256$1000$zEnyDN2sQEzdTOrL3pIgQW$C+IBED2/wK2/bK/VS0JHVVjImoozQBgxloNgbDl2Gno="
+                .into(),
+            is_active: true,
+            ..tessera::import::ImportedUser::default()
+        }])
+        .await
+        .unwrap();
+    // Checks run so far: (today's argon2id, Django's PBKDF2).
+    let checks = |app: &TestApp| {
+        let checks = app.tessera.upkeep.hasher_stats().checks;
+        (checks[0], checks[2])
+    };
+    let before = checks(&app);
+    assert_eq!(app.login("nobody-here", "a-guess").await.status, 401);
+    assert_eq!(checks(&app), (before.0 + 1, before.1), "before a census");
+
+    app.tessera.upkeep.weigh_decoys().await.unwrap();
+    assert_eq!(
+        app.tessera.upkeep.decoy_shares(),
+        [("argon2", 750), ("pbkdf2_sha256", 250)]
+    );
+    let before = checks(&app);
+    let mut slow = Vec::new();
+    for n in 0..60 {
+        let name = format!("unknown-{n}");
+        let (_, pbkdf2) = checks(&app);
+        assert_eq!(app.login(&name, "a-guess").await.status, 401);
+        if checks(&app).1 > pbkdf2 {
+            slow.push(name);
+        }
+    }
+    let after = checks(&app);
+    assert_eq!((after.0 - before.0) + (after.1 - before.1), 60);
+    // A quarter expected; the names' choice is keyed by the secret.
+    assert!(
+        (1..=40).contains(&slow.len()),
+        "{} of 60 unknown names cost a PBKDF2 check",
+        slow.len()
+    );
+    // A name keeps its cost, as an account does.
+    for name in &slow {
+        let (argon2, pbkdf2) = checks(&app);
+        assert_eq!(app.login(name, "another-guess").await.status, 401);
+        assert_eq!(checks(&app), (argon2, pbkdf2 + 1), "{name}");
+    }
+
+    // Once no account has Django's hash any more, every name costs today's.
+    app.tessera
+        .accounts
+        .set_password("from-django", "a-long-new-password")
+        .await
+        .unwrap();
+    app.tessera.upkeep.weigh_decoys().await.unwrap();
+    assert_eq!(app.tessera.upkeep.decoy_shares(), [("argon2", 1000)]);
+    let (argon2, pbkdf2) = checks(&app);
+    assert_eq!(app.login(&slow[0], "a-guess").await.status, 401);
+    assert_eq!(checks(&app), (argon2 + 1, pbkdf2));
+}
+
 on_both_engines!(
+    unknown_names_cost_what_the_accounts_cost,
     staff_and_superusers_keep_their_flags,
     hostile_hash_parameters_are_refused_at_import_and_at_login,
     django_users_log_in_and_get_argon2id,
