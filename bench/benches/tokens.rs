@@ -12,6 +12,8 @@ use tessera::bench::{PasswordHasher, TokenCodec, TokenSpec, TokenType};
 use tessera::{Clock, Settings, Store, SystemClock, Tessera};
 
 const KEY: &[u8] = b"benchmark-key-benchmark-key-benchmark-key-0123456789";
+/// Long enough for every algorithm (HS512 needs 64 bytes).
+const LONG_KEY: &[u8] = b"benchmark-key-benchmark-key-benchmark-key-benchmark-key-0123456789";
 
 fn spec(now: i64) -> TokenSpec<'static> {
     TokenSpec {
@@ -112,7 +114,7 @@ fn algorithms(c: &mut Criterion) {
                 adopt_on_start: true,
                 verify_after_retirement: 86_400,
             };
-            let keys = Keys::start(policy, KEY.to_vec(), Vec::new(), &store, now)
+            let keys = Keys::start(policy, LONG_KEY.to_vec(), Vec::new(), &store, now)
                 .await
                 .unwrap();
             TokenCodec::with_keys(keys.ring(), 0, None, None)

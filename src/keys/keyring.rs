@@ -5,7 +5,9 @@
 use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
-use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
+
+use super::signer::TokenSigner;
 use serde_json::Value;
 
 use super::algorithm::SigningAlgorithm;
@@ -62,7 +64,7 @@ pub struct LoadedKey {
     pub created_at: i64,
     pub signs_from: i64,
     pub retired_at: Option<i64>,
-    pub(crate) signer: Option<EncodingKey>,
+    pub(crate) signer: Option<TokenSigner>,
     pub(crate) verifier: DecodingKey,
     /// Checks the signature and this key's algorithm only; the claims are
     /// checked by the codec against the caller's clock.
@@ -80,7 +82,7 @@ impl LoadedKey {
         kid: String,
         algorithm: SigningAlgorithm,
         times: (i64, i64, Option<i64>),
-        signer: Option<EncodingKey>,
+        signer: Option<TokenSigner>,
         verifier: DecodingKey,
         public_jwk: Option<Value>,
     ) -> Self {

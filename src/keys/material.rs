@@ -2,11 +2,12 @@
 //! halves as JWKs (RFC 7517/7518), and turning both into jsonwebtoken keys.
 
 use base64::Engine as _;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 use sha2::Digest as _;
 
 use super::algorithm::{KeyFamily, SigningAlgorithm};
+use super::signer::TokenSigner;
 
 /// A new key pair: the private key in the DER form jsonwebtoken signs with
 /// (PKCS#8 for EC and Ed25519, PKCS#1 for RSA) and the public parameters.
@@ -24,6 +25,8 @@ pub enum MaterialError {
     Generate(String),
     #[error("stored public key is not a usable JWK: {0}")]
     PublicKey(String),
+    #[error("stored private key is not usable: {0}")]
+    PrivateKey(String),
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -118,23 +121,23 @@ pub fn public_jwk(kid: &str, algorithm: SigningAlgorithm, public: &Map<String, V
     Value::Object(jwk)
 }
 
-/// The signing key of a stored private key (DER) or, for HMAC, a secret.
-pub fn encoding_key(
+/// The signing key of a stored private key (DER) or, for HMAC, a secret,
+/// parsed once (see [`TokenSigner`]).
+pub(crate) fn signing_key(
     algorithm: SigningAlgorithm,
     private_der: &[u8],
-) -> Result<EncodingKey, MaterialError> {
-    Ok(match algorithm.family() {
-        KeyFamily::Rsa => EncodingKey::from_rsa_der(private_der),
-        KeyFamily::Ec => EncodingKey::from_ec_der(private_der),
-        KeyFamily::Ed => EncodingKey::from_ed_der(private_der),
-        KeyFamily::Hmac => EncodingKey::from_secret(private_der).map_err(failed)?,
-    })
+) -> Result<TokenSigner, MaterialError> {
+    TokenSigner::new(algorithm, private_der)
+        .map_err(|error| MaterialError::PrivateKey(error.to_string()))
 }
 
 /// Both halves of an HMAC key: the secret itself.
-pub fn hmac_keys(secret: &[u8]) -> Result<(EncodingKey, DecodingKey), MaterialError> {
+pub(crate) fn hmac_keys(
+    algorithm: SigningAlgorithm,
+    secret: &[u8],
+) -> Result<(TokenSigner, DecodingKey), MaterialError> {
     Ok((
-        EncodingKey::from_secret(secret).map_err(failed)?,
+        signing_key(algorithm, secret)?,
         DecodingKey::from_secret(secret).map_err(failed)?,
     ))
 }
@@ -170,12 +173,23 @@ mod tests {
             };
             let kid = thumbprint(&key.public);
             let jwk = public_jwk(&kid, algorithm, &key.public);
-            let signature = jsonwebtoken::crypto::sign(
-                b"message",
-                &encoding_key(algorithm, &key.private_der).unwrap(),
-                algorithm.jwt(),
-            )
-            .unwrap();
+            let signature = b64(&signing_key(algorithm, &key.private_der)
+                .unwrap()
+                .sign(b"message"));
+            // Where signing is deterministic, byte for byte jsonwebtoken's.
+            if matches!(family, KeyFamily::Rsa | KeyFamily::Ed)
+                && !algorithm.name().starts_with("PS")
+            {
+                let theirs = match family {
+                    KeyFamily::Rsa => jsonwebtoken::EncodingKey::from_rsa_der(&key.private_der),
+                    _ => jsonwebtoken::EncodingKey::from_ed_der(&key.private_der),
+                };
+                assert_eq!(
+                    jsonwebtoken::crypto::sign(b"message", &theirs, algorithm.jwt()).unwrap(),
+                    signature,
+                    "{algorithm}"
+                );
+            }
             let verifying = decoding_key(&jwk).unwrap();
             assert!(jsonwebtoken::crypto::verify(
                 &signature,
@@ -192,6 +206,28 @@ mod tests {
             )
             .unwrap_or(false));
             assert!(jwk.get("d").is_none(), "{algorithm}: no private member");
+        }
+    }
+
+    #[test]
+    fn hmac_signatures_are_jsonwebtokens() {
+        let secret = b"a secret of at least sixty-four bytes, for HS512 as for the others";
+        for algorithm in [
+            SigningAlgorithm::HS256,
+            SigningAlgorithm::HS384,
+            SigningAlgorithm::HS512,
+        ] {
+            let (signer, verifier) = hmac_keys(algorithm, secret).unwrap();
+            let ours = b64(&signer.sign(b"message"));
+            let theirs = jsonwebtoken::EncodingKey::from_secret(secret).unwrap();
+            assert_eq!(
+                jsonwebtoken::crypto::sign(b"message", &theirs, algorithm.jwt()).unwrap(),
+                ours
+            );
+            assert!(
+                jsonwebtoken::crypto::verify(&ours, b"message", &verifier, algorithm.jwt())
+                    .unwrap()
+            );
         }
     }
 

@@ -14,6 +14,7 @@ mod keyring;
 mod material;
 pub(crate) mod process_keys;
 pub(crate) mod sealing;
+mod signer;
 mod signing_keys;
 
 pub use algorithm::{SigningAlgorithm, UnknownAlgorithm};
@@ -21,6 +22,8 @@ pub use keyring::KeyState;
 pub(crate) use keyring::{Keyring, LoadedKey, SharedKeyring};
 pub use material::MaterialError;
 pub(crate) use process_keys::{KeyPolicy, Keys};
+#[cfg(any(test, feature = "bench"))]
+pub(crate) use signer::TokenSigner;
 pub use signing_keys::SigningKeys;
 
 use crate::store::StoreError;

@@ -326,7 +326,7 @@ impl Keys {
             else {
                 return Ok(None);
             };
-            let (signer, verifier) = material::hmac_keys(secret)?;
+            let (signer, verifier) = material::hmac_keys(algorithm, secret)?;
             let key = LoadedKey::new(
                 row.generation,
                 row.kid.clone(),
@@ -371,7 +371,7 @@ impl Keys {
             ));
         };
         let reseal = outdated.then(|| self.sealer.seal(&binding, &der));
-        let signer = Some(material::encoding_key(algorithm, &der)?);
+        let signer = Some(material::signing_key(algorithm, &der)?);
         let key = LoadedKey::new(
             row.generation,
             row.kid.clone(),
@@ -411,7 +411,7 @@ impl Keys {
         signs: bool,
     ) -> Option<LoadedKey> {
         // Secrets were checked for length at start: this cannot fail.
-        let (signer, verifier) = material::hmac_keys(secret).ok()?;
+        let (signer, verifier) = material::hmac_keys(algorithm, secret).ok()?;
         let mut key = LoadedKey::new(
             0,
             sealing::hmac_key_id(algorithm.name(), secret),

@@ -175,14 +175,14 @@ impl TokenCodec {
         issuer: Option<String>,
         audience: Option<String>,
     ) -> Result<Self, jsonwebtoken::errors::Error> {
-        use crate::keys::{Keyring, LoadedKey};
-        use jsonwebtoken::{DecodingKey, EncodingKey};
+        use crate::keys::{Keyring, LoadedKey, TokenSigner};
+        use jsonwebtoken::DecodingKey;
         let only = LoadedKey::new(
             1,
             "hs256".to_owned(),
             SigningAlgorithm::HS256,
             (0, 0, None),
-            Some(EncodingKey::from_secret(key)?),
+            Some(TokenSigner::new(SigningAlgorithm::HS256, key).expect("HMAC takes any key")),
             DecodingKey::from_secret(key)?,
             None,
         );
@@ -256,10 +256,9 @@ impl TokenCodec {
         token.push('.');
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
         let signer = key.signer.as_ref().expect("the signer can sign");
-        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), signer, key.algorithm.jwt())
-            .expect("signing cannot fail with a key that loaded");
+        let signature = signer.sign(token.as_bytes());
         token.push('.');
-        token.push_str(&signature);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
         MintedToken {
             token,
             jti,
