@@ -11,26 +11,38 @@ use serde::{Deserialize, Serialize};
 /// logging out, which clears those, keeps these).
 pub const STORAGE_KEY: &str = "tessera.known-devices";
 /// The most names one browser keeps markers for; the least recently used go.
-const MOST_NAMES: usize = 8;
+pub const MOST_NAMES: usize = 8;
 
+/// The markers as kept in localStorage.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Markers {
+pub struct Markers {
     /// (username, marker), the most recently used first.
     names: Vec<(String, String)>,
 }
 
 impl Markers {
-    fn marker_for(&self, username: &str) -> Option<String> {
+    pub fn marker_for(&self, username: &str) -> Option<String> {
         self.names
             .iter()
             .find(|(name, _)| name == username)
             .map(|(_, marker)| marker.clone())
     }
 
-    fn remember(&mut self, username: &str, marker: String) {
+    /// Keeps `marker` for `username`, first; the least recently used name
+    /// beyond [`MOST_NAMES`] goes.
+    pub fn remember(&mut self, username: &str, marker: String) {
         self.names.retain(|(name, _)| name != username);
         self.names.insert(0, (username.to_owned(), marker));
         self.names.truncate(MOST_NAMES);
+    }
+
+    /// How many names have a marker.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 }
 
@@ -47,24 +59,4 @@ pub fn remember(username: &str, marker: Option<String>) {
     let mut markers: Markers = crate::browser::stored(STORAGE_KEY).unwrap_or_default();
     markers.remember(username, marker);
     crate::browser::store(STORAGE_KEY, &markers);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_latest_marker_of_a_name_wins_and_old_names_go() {
-        let mut markers = Markers::default();
-        markers.remember("alice", "a1".into());
-        markers.remember("bob", "b1".into());
-        markers.remember("alice", "a2".into());
-        assert_eq!(markers.marker_for("alice").as_deref(), Some("a2"));
-        assert_eq!(markers.names.len(), 2);
-        for n in 0..MOST_NAMES {
-            markers.remember(&format!("user{n}"), "m".into());
-        }
-        assert_eq!(markers.names.len(), MOST_NAMES);
-        assert_eq!(markers.marker_for("alice"), None);
-    }
 }

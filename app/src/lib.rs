@@ -8,6 +8,7 @@
 //! sleep). Server-only code lives in [`ssr`].
 
 pub mod admin_api;
+pub mod admin_console;
 pub mod api;
 mod browser;
 pub mod client;

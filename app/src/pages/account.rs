@@ -16,7 +16,7 @@ use super::fields::{
 };
 use crate::api::{self, ActivityItem, SessionItem, SignupRules};
 use crate::components::RequireLogin;
-use crate::display::local_time;
+use crate::display::{activity_words, local_time};
 use crate::failure::AuthFailure;
 use crate::session::{use_session, Session};
 
@@ -329,60 +329,5 @@ fn ActivityEntry(item: ActivityItem) -> impl IntoView {
                 {(!place.is_empty()).then(|| format!(" · {place}"))}
             </p>
         </li>
-    }
-}
-
-/// The audit log's event in a person's words, and whether it deserves a
-/// second look.
-fn activity_words(kind: &str, detail: Option<&str>) -> (String, bool) {
-    let (what, warning) = match kind {
-        "login_succeeded" if detail == Some("passkey") => ("Logged in with a passkey", false),
-        "login_succeeded" => ("Logged in", false),
-        "login_failed" if detail == Some("wrong current password at a password change") => {
-            ("Wrong current password when changing the password", true)
-        }
-        "login_failed" => ("Failed login attempt", true),
-        "logout" => ("Logged out", false),
-        "session_ended" => ("Logged out of a session", false),
-        "refresh_reuse" => (
-            "A session was ended because its login was used from two places",
-            true,
-        ),
-        "password_changed" => ("Password changed; every session was logged out", false),
-        "password_set" => ("Password set by an administrator", true),
-        "user_created" => ("Account created", false),
-        "user_activated" => ("Account activated", false),
-        "user_deactivated" => ("Account deactivated", true),
-        "password_reset" => ("Password reset with a mailed link", false),
-        "email_verified" => ("Email address confirmed", false),
-        "email_changed" => ("Email address changed", false),
-        "two_step_enabled" => ("Two-step login turned on", false),
-        "two_step_disabled" => ("Two-step login turned off", true),
-        "recovery_code_used" => ("Logged in with a recovery code", true),
-        "passkey_added" => ("Passkey added", false),
-        "passkey_removed" => ("Passkey removed", true),
-        other => return (other.replace('_', " "), false),
-    };
-    (what.to_owned(), warning)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::activity_words;
-
-    #[test]
-    fn events_read_as_plain_words() {
-        assert_eq!(
-            activity_words("login_succeeded", None),
-            ("Logged in".to_owned(), false)
-        );
-        assert_eq!(
-            activity_words("login_failed", Some("wrong password")),
-            ("Failed login attempt".to_owned(), true)
-        );
-        assert_eq!(
-            activity_words("something_new", None),
-            ("something new".to_owned(), false)
-        );
     }
 }

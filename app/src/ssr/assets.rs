@@ -50,22 +50,9 @@ pub fn stylesheet_href(options: &LeptosOptions) -> &'static str {
 }
 
 /// The hash recorded for `kind` in the hash file's `kind: hash` lines.
-fn hash_of(kind: &str, hashes: &str) -> Option<String> {
+pub fn hash_of(kind: &str, hashes: &str) -> Option<String> {
     hashes.lines().find_map(|line| {
         let (key, value) = line.split_once(':')?;
         (key.trim() == kind).then(|| value.trim().to_owned())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hash_of;
-
-    #[test]
-    fn the_hash_file_gives_each_kind_its_hash() {
-        let hashes = "js: AAA\nwasm: BBB\ncss: CCC\nmanifest: DDD\nsplit: EEE\n";
-        assert_eq!(hash_of("css", hashes).as_deref(), Some("CCC"));
-        assert_eq!(hash_of("wasm", hashes).as_deref(), Some("BBB"));
-        assert_eq!(hash_of("font", hashes), None);
-    }
 }

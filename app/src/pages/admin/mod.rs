@@ -17,35 +17,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::admin_api::{self, Standing};
+use crate::admin_console::{console_page, ConsolePage};
 use crate::components::RequireLogin;
 use crate::failure::AuthFailure;
 use crate::session::{use_session, Session};
-
-/// Which page of the console an address shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ConsolePage {
-    Users,
-    User(i64),
-    Events,
-    Keys,
-    Unknown,
-}
-
-fn console_page(path: &str) -> ConsolePage {
-    let Some(rest) = path.trim_end_matches('/').strip_prefix("/admin") else {
-        return ConsolePage::Unknown;
-    };
-    match rest {
-        "" => ConsolePage::Users,
-        "/events" => ConsolePage::Events,
-        "/keys" => ConsolePage::Keys,
-        other => other
-            .strip_prefix("/users/")
-            .and_then(|id| id.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .map_or(ConsolePage::Unknown, ConsolePage::User),
-    }
-}
 
 /// The console: logged in first, then staff as the server sees it now
 /// (never as the browser remembers it); anyone else reads that the page is
@@ -250,67 +225,5 @@ fn Pager(next: Option<String>, first: Option<String>) -> impl IntoView {
             {first.map(|href| view! { <A href=href>"First page"</A> })}
             {next.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page"</A> })}
         </nav>
-    }
-}
-
-/// `path?name=value&…` with the empty values left out.
-fn address(path: &str, pairs: &[(&str, String)]) -> String {
-    let query: Vec<String> = pairs
-        .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(name, value)| format!("{name}={}", percent_encoded(value)))
-        .collect();
-    if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", query.join("&"))
-    }
-}
-
-fn percent_encoded(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                encoded.push(byte as char)
-            }
-            other => encoded.push_str(&format!("%{other:02X}")),
-        }
-    }
-    encoded
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{address, console_page, ConsolePage};
-
-    #[test]
-    fn addresses_pick_the_console_page() {
-        assert_eq!(console_page("/admin"), ConsolePage::Users);
-        assert_eq!(console_page("/admin/"), ConsolePage::Users);
-        assert_eq!(console_page("/admin/users/42"), ConsolePage::User(42));
-        assert_eq!(console_page("/admin/events"), ConsolePage::Events);
-        assert_eq!(console_page("/admin/keys"), ConsolePage::Keys);
-        for unknown in [
-            "/admin/users/",
-            "/admin/users/x",
-            "/admin/users/0",
-            "/admin/nope",
-            "/administer",
-        ] {
-            assert_eq!(console_page(unknown), ConsolePage::Unknown, "{unknown}");
-        }
-    }
-
-    #[test]
-    fn addresses_carry_only_what_is_set() {
-        assert_eq!(address("/admin", &[("search", String::new())]), "/admin");
-        assert_eq!(
-            address(
-                "/admin",
-                &[("search", "ada l&o".into()), ("after", "50".into())]
-            ),
-            "/admin?search=ada%20l%26o&after=50"
-        );
     }
 }

@@ -7,8 +7,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{address, Pager};
+use super::Pager;
 use crate::admin_api::{self, UserRow};
+use crate::admin_console::address;
 use crate::display::local_time;
 use crate::session::use_session;
 
