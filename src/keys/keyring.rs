@@ -69,6 +69,10 @@ pub struct LoadedKey {
     /// Checks the signature and this key's algorithm only; the claims are
     /// checked by the codec against the caller's clock.
     pub(crate) validation: Validation,
+    /// An ES256 key's public point, for ring's P-256 check (several times
+    /// faster than the pure-Rust one jsonwebtoken runs; see
+    /// `TokenCodec::verified_claims`).
+    pub(crate) p256_public: Option<ring::signature::UnparsedPublicKey<Vec<u8>>>,
     /// The base64url header every token this key signs starts with.
     pub(crate) encoded_header: String,
     pub(crate) public_jwk: Option<Value>,
@@ -111,6 +115,15 @@ impl LoadedKey {
             verifier,
             validation,
             encoded_header: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header),
+            p256_public: (algorithm == SigningAlgorithm::ES256)
+                .then(|| public_jwk.as_ref().and_then(p256_point))
+                .flatten()
+                .map(|point| {
+                    ring::signature::UnparsedPublicKey::new(
+                        &ring::signature::ECDSA_P256_SHA256_FIXED,
+                        point,
+                    )
+                }),
             public_jwk,
             unbounded: false,
         }
@@ -119,6 +132,24 @@ impl LoadedKey {
     pub fn can_sign(&self) -> bool {
         self.signer.is_some()
     }
+}
+
+/// The uncompressed SEC1 point (`04 || x || y`) of a P-256 public JWK.
+fn p256_point(jwk: &Value) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let coordinate = |name: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwk.get(name)?.as_str()?)
+            .ok()
+            .filter(|bytes| bytes.len() == 32)
+    };
+    if jwk.get("crv").and_then(Value::as_str) != Some("P-256") {
+        return None;
+    }
+    let mut point = vec![4u8];
+    point.extend(coordinate("x")?);
+    point.extend(coordinate("y")?);
+    Some(point)
 }
 
 /// A snapshot of the keys.

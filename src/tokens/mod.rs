@@ -376,6 +376,13 @@ impl TokenCodec {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         let ring = self.keys.current();
         for key in ring.candidates(&header, now) {
+            if let (Some(public), jsonwebtoken::Algorithm::ES256) = (&key.p256_public, header.alg) {
+                match es256_claims(token, public) {
+                    Ok(claims) => return Ok(claims),
+                    Err(Es256Refusal::Signature) => continue,
+                    Err(Es256Refusal::Invalid) => return Err(TokenError::Invalid),
+                }
+            }
             match jsonwebtoken::decode::<IncomingClaims>(token, &key.verifier, &key.validation) {
                 Ok(data) => return Ok(data.claims),
                 Err(error)
@@ -410,6 +417,42 @@ impl TokenCodec {
             (Some(_), _) => Err(TokenError::Invalid),
         }
     }
+}
+
+/// Why [`es256_claims`] refused a token: another key may have signed it,
+/// or it is no token at all.
+enum Es256Refusal {
+    Signature,
+    Invalid,
+}
+
+/// What `jsonwebtoken::decode` does for an ES256 key with the codec's
+/// validation (signature, then the claims as JSON; the claims' rules are
+/// checked by the caller), with ring's P-256: a tenth of the pure-Rust
+/// check's time, which a refresh or a first request with an ES256 token
+/// pays. The same refusals: a token of other than three parts, or with a
+/// part that is not unpadded base64url, is invalid; a signature that does
+/// not verify lets the next key try.
+fn es256_claims(
+    token: &str,
+    public: &ring::signature::UnparsedPublicKey<Vec<u8>>,
+) -> Result<IncomingClaims, Es256Refusal> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (message, signature) = token.rsplit_once('.').ok_or(Es256Refusal::Invalid)?;
+    let (_, payload) = message.split_once('.').ok_or(Es256Refusal::Invalid)?;
+    if payload.contains('.') {
+        return Err(Es256Refusal::Invalid);
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| Es256Refusal::Invalid)?;
+    public
+        .verify(message.as_bytes(), &signature)
+        .map_err(|_| Es256Refusal::Signature)?;
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| Es256Refusal::Invalid)?;
+    serde_json::from_slice(&payload).map_err(|_| Es256Refusal::Invalid)
 }
 
 /// A JSON number as whole seconds (PyJWT truncates floats the same way).

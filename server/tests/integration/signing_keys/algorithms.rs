@@ -159,3 +159,39 @@ async fn longer_hmac_algorithms_need_longer_secrets() {
         assert_eq!(jwks(&app).await.0, serde_json::json!({ "keys": [] }));
     }
 }
+
+/// An ES256 token is checked with ring's P-256 (not jsonwebtoken's): the
+/// same refusals as every other path — a signature off by one bit, padded,
+/// or moved onto other claims; a token of four parts; a signature of
+/// another P-256 key under this key's `kid`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn es256_tokens_are_refused_for_any_change() {
+    let app = app_signing_with(Engine::Sqlite, "ES256").await;
+    let (access, refresh) = app.tokens("alice", "correct horse").await;
+    let (message, signature) = access.rsplit_once('.').unwrap();
+    let (header_part, payload) = message.split_once('.').unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut flipped = b64.decode(signature).unwrap();
+    flipped[10] ^= 1;
+    let claims = String::from_utf8(b64.decode(payload).unwrap()).unwrap();
+    let other_claims = b64.encode(claims.replace("\"access\"", "\"refresh\""));
+    // Another P-256 key's signature of the same header and claims.
+    let stranger = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+    let strangers: p256::ecdsa::Signature =
+        p256::ecdsa::signature::Signer::sign(&stranger, message.as_bytes());
+    for token in [
+        format!("{message}.{}", b64.encode(&flipped)),
+        format!("{access}="),
+        format!("{header_part}.{other_claims}.{signature}"),
+        format!("{header_part}.{payload}.{payload}.{signature}"),
+        format!("{message}.{}", b64.encode(strangers.to_bytes())),
+        format!("{message}."),
+    ] {
+        let reply = app.hello(&token).await;
+        assert_eq!(reply.status, 401, "{token}");
+        assert_eq!(reply.text(), access_refused("Token is invalid"));
+        assert_eq!(app.verify(&token).await.status, 401, "{token}");
+    }
+    assert_eq!(app.hello(&access).await.status, 200);
+    assert_eq!(app.refresh(&refresh).await.status, 200);
+}
