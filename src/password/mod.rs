@@ -220,15 +220,17 @@ impl PasswordHasher {
     pub async fn weigh_decoys(&self, current: u64, others: u64, sample: Vec<String>) {
         let decoys = Arc::clone(&self.decoys);
         let weighed = tokio::task::spawn_blocking(move || {
+            let before = decoys.shares();
             let shape = decoys.current_shape();
             let census =
                 Census::from_sample((&shape, current), others, sample.iter().map(String::as_str));
             decoys.refresh(&census);
-            decoys.shares()
+            (before, decoys.shares())
         })
         .await;
-        if let Ok(shares) = weighed {
-            if shares.len() > 1 {
+        // Said once per change, not at every census.
+        if let Ok((before, shares)) = weighed {
+            if shares != before {
                 let shares: Vec<String> = shares
                     .iter()
                     .map(|(shape, share)| format!("{} {}‰", shape.format(), share))
