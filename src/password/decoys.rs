@@ -120,18 +120,19 @@ fn argon2_shape(phc: &str) -> Option<String> {
     Some(format!("${}{version}${}$", hash.algorithm, hash.params))
 }
 
-fn format_label(stored: &str) -> &'static str {
-    match django::format_of(stored) {
-        Some(DjangoFormat::Argon2) => "django_argon2",
-        Some(DjangoFormat::Pbkdf2Sha256) => "pbkdf2_sha256",
-        Some(DjangoFormat::BcryptSha256) => "bcrypt_sha256",
-        Some(DjangoFormat::Bcrypt) => "bcrypt",
-        None if stored.starts_with("pbkdf2_sha256$") => "pbkdf2_sha256",
-        None if stored.starts_with("bcrypt_sha256$") => "bcrypt_sha256",
-        None if stored.starts_with("bcrypt$") => "bcrypt",
-        None if stored.starts_with("argon2$") => "django_argon2",
-        None => "argon2",
-    }
+/// Which format a stored hash is checked as, by its prefix alone (the
+/// label of a password check; the hash is parsed once, by the check).
+pub(super) fn format_label(stored: &str) -> &'static str {
+    const LABELS: [(&str, &str); 4] = [
+        ("argon2$", "django_argon2"),
+        ("pbkdf2_sha256$", "pbkdf2_sha256"),
+        ("bcrypt_sha256$", "bcrypt_sha256"),
+        ("bcrypt$", "bcrypt"),
+    ];
+    LABELS
+        .iter()
+        .find(|(prefix, _)| stored.starts_with(prefix))
+        .map_or("argon2", |(_, label)| label)
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -310,11 +311,6 @@ impl Decoys {
             })
             .collect()
     }
-}
-
-/// Which format label a stored hash is checked as (for the checks counter).
-pub(super) fn label_of(stored: &str) -> &'static str {
-    format_label(stored)
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ struct Counters {
 
 impl Counters {
     fn checked(&self, stored: &str) {
-        let label = decoys::label_of(stored);
+        let label = decoys::format_label(stored);
         let index = CHECKED_FORMATS
             .iter()
             .position(|format| *format == label)
