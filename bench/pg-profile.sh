@@ -6,6 +6,7 @@
 # WAL writer, checkpointer…), and the whole machine. Prints
 #
 #   pg_profile_refresh_rps             rotations a second (from refresh_chain)
+#   pg_profile_refresh_p50, _p99       a refresh's latency at the client
 #   pg_profile_<side>_cpu_us_per_refresh   server, postgres, and the rest of
 #                                      the machine (the client, mostly)
 #   pg_profile_cores_busy              CPU seconds used per second, all processes
@@ -31,7 +32,7 @@ psql "$postgres/postgres" -qc "CREATE DATABASE $database" >/dev/null
 export DATABASE_URL="$postgres/$database" TESSERA_SECRET_KEY=bench-profile-secret-0123456789abcdef
 trap 'kill "${server:-}" 2>/dev/null || true; wait "${server:-}" 2>/dev/null || true; rm -rf "$work";
       psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null || true' EXIT
-printf '%s\n' "$BENCH_PASSWORD" | target/release/tessera user add "$BENCH_USER" --password-stdin >/dev/null
+printf '%s\n' "$BENCH_PASSWORD" | "$BENCH_BIN" user add "$BENCH_USER" --password-stdin >/dev/null
 start_bench_server
 
 ticks=$(getconf CLK_TCK)
@@ -59,6 +60,7 @@ server_after=$(cpu_of "$server")
 all_after=$(all_cpu)
 
 rps=$(awk '/_rps / { print $2 }' "$work/chain.out")
+awk '/_p50 |_p99 / { sub(/^refresh_rotate_c[0-9]+/, "pg_profile_refresh"); print }' "$work/chain.out"
 python3 - "$rps" "$DURATION" "$ticks" "$(nproc)" \
     "$((server_after - server_before))" "$((pg_after - pg_before))" "$((all_after - all_before))" <<'PY'
 import sys

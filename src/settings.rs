@@ -47,6 +47,9 @@ pub struct Settings {
     pub max_concurrent_hashes: Option<usize>,
     /// Password hashes waiting beyond those; more are refused as busy.
     pub max_queued_hashes: usize,
+    /// PostgreSQL: rotation batches written at once, each on a connection
+    /// of its own (SQLite has one writer).
+    pub postgres_rotation_writers: usize,
     /// How many password guesses a username and an address get.
     pub throttle: ThrottleRules,
     /// Proxies whose forwarding header names the client.
@@ -110,6 +113,7 @@ impl Default for Settings {
             min_password_length: 8,
             max_concurrent_hashes: None,
             max_queued_hashes: crate::password::DEFAULT_QUEUE_LIMIT,
+            postgres_rotation_writers: 2,
             throttle: ThrottleRules::default(),
             cached_users: crate::core::registry::DEFAULT_CACHED_USERS,
             trusted_proxies: Vec::new(),
@@ -159,6 +163,7 @@ impl std::fmt::Debug for Settings {
             .field("audience", &self.audience)
             .field("max_concurrent_hashes", &self.max_concurrent_hashes)
             .field("max_queued_hashes", &self.max_queued_hashes)
+            .field("postgres_rotation_writers", &self.postgres_rotation_writers)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("forwarded_header", &self.forwarded_header)

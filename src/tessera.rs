@@ -126,7 +126,11 @@ impl Tessera {
         .with_decoy_key(decoy_key);
         let policy = settings.policy();
         let registry = Registry::load(&store, clock.now(), settings.cached_users).await?;
-        let rotations = RotationQueue::start(store.clone(), policy.refresh_lifetime);
+        let rotations = RotationQueue::start(
+            store.clone(),
+            policy.refresh_lifetime,
+            settings.postgres_rotation_writers,
+        );
         let sync = SyncState::new(Arc::clone(&clock), settings.max_sync_lag);
         let core = Arc::new(Core {
             store,

@@ -105,6 +105,13 @@ pub struct Config {
     #[arg(long, env = "TESSERA_MAX_QUEUED_HASHES", default_value_t = tessera::Settings::default().max_queued_hashes)]
     pub max_queued_hashes: usize,
 
+    /// PostgreSQL: refresh-token rotations are written in batches, this many
+    /// at once, each on a connection of its own; more suit a database with
+    /// more cores. SQLite always writes one batch at a time.
+    #[arg(long, env = "TESSERA_POSTGRES_ROTATION_WRITERS", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub postgres_rotation_writers: u16,
+
     /// Failed logins of one username before it has to wait; each further
     /// failure doubles the wait, from one second.
     #[arg(long, env = "TESSERA_LOGIN_FREE_FAILURES", default_value_t = tessera::ThrottleRules::default().free_failures)]
@@ -352,6 +359,7 @@ impl Config {
             min_password_length: self.min_password_length,
             max_concurrent_hashes: self.max_concurrent_hashes,
             max_queued_hashes: self.max_queued_hashes,
+            postgres_rotation_writers: usize::from(self.postgres_rotation_writers),
             throttle: tessera::ThrottleRules {
                 free_failures: self.login_free_failures,
                 max_wait: self.login_max_wait.as_secs(),
@@ -475,6 +483,10 @@ mod tests {
         );
         assert_eq!(parsed.max_concurrent_hashes, core.max_concurrent_hashes);
         assert_eq!(parsed.max_queued_hashes, core.max_queued_hashes);
+        assert_eq!(
+            parsed.postgres_rotation_writers,
+            core.postgres_rotation_writers
+        );
         assert_eq!(parsed.throttle, core.throttle);
         assert_eq!(parsed.trusted_proxies, core.trusted_proxies);
         assert_eq!(parsed.max_sync_lag, core.max_sync_lag);

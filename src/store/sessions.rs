@@ -192,14 +192,15 @@ impl Store {
         })
     }
 
-    /// Many rotations; on SQLite in one statement, so one round trip and one
-    /// commit whatever their number (`RotationQueue` gathers them). Returns the
+    /// Many rotations in one statement, so one round trip and one commit
+    /// whatever their number (`RotationQueue` gathers them). Returns the
     /// rotations that took place, each naming its `parent`; the others found
     /// their token not current. The `jti`s must be distinct.
     ///
-    /// PostgreSQL consumes a token and inserts its successor in one
-    /// data-modifying CTE per rotation; concurrent rotations of one token
-    /// queue on its row lock and re-check `rotated_at IS NULL`, so one wins.
+    /// PostgreSQL consumes each token and inserts its successor with one
+    /// data-modifying CTE, all of them in one call of a function (migration
+    /// 0015); concurrent rotations of one token queue on its row lock and
+    /// re-check `rotated_at IS NULL`, so one wins.
     /// SQLite (no DML in CTEs) inserts the successors with an `INSERT …
     /// SELECT` that finds their parents current, and a trigger (migration
     /// 0002) retires each parent within the same statement; a writing
@@ -223,15 +224,6 @@ impl Store {
              issued_at, expires_at, \
              (SELECT expires_at FROM sessions WHERE sessions.id = refresh_tokens.session_id) \
              AS session_expires_at";
-        const POSTGRES: &str = "WITH consumed AS ( \
-                 UPDATE refresh_tokens t SET rotated_at = $1, successor = $3 FROM sessions s \
-                 WHERE t.jti = $4 AND t.rotated_at IS NULL AND t.expires_at > $1 \
-                 AND s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > $1 \
-                 RETURNING t.session_id, s.user_id, s.expires_at AS session_expires_at) \
-             INSERT INTO refresh_tokens (jti, session_id, parent, issued_at, expires_at) \
-             SELECT $3, session_id, $4, $1, LEAST($1 + $2, session_expires_at) FROM consumed \
-             RETURNING parent, session_id, (SELECT user_id FROM consumed) AS user_id, \
-             issued_at, expires_at, (SELECT session_expires_at FROM consumed) AS session_expires_at";
         if rotations.is_empty() {
             return Ok(Vec::new());
         }
@@ -251,21 +243,24 @@ impl Store {
                     .await?
             }
             Self::Postgres(pool) => {
-                // One statement per rotation: PostgreSQL rotates in parallel
-                // on its connections, and an `unnest` batch was planned badly
-                // (a quarter of the throughput; README, Benchmarks).
-                let mut rows = Vec::with_capacity(rotations.len());
-                for rotation in rotations {
-                    let row = sqlx::query_as::<_, Rotated>(POSTGRES)
-                        .bind(now)
-                        .bind(refresh_lifetime)
-                        .bind(&rotation.successor)
-                        .bind(&rotation.jti)
-                        .fetch_optional(pool)
-                        .await?;
-                    rows.extend(row);
-                }
-                rows
+                // In jti order, so that concurrent batches lock shared rows
+                // in one order (migration 0015).
+                let mut pairs: Vec<(&str, &str)> = rotations
+                    .iter()
+                    .map(|r| (r.jti.as_str(), r.successor.as_str()))
+                    .collect();
+                pairs.sort_unstable();
+                let (jtis, successors): (Vec<&str>, Vec<&str>) = pairs.into_iter().unzip();
+                sqlx::query_as::<_, Rotated>(
+                    "SELECT parent, session_id, user_id, issued_at, expires_at, \
+                     session_expires_at FROM rotate_refresh_tokens($1, $2, $3, $4)",
+                )
+                .bind(now)
+                .bind(refresh_lifetime)
+                .bind(jtis)
+                .bind(successors)
+                .fetch_all(pool)
+                .await?
             }
         };
         Ok(rows)

@@ -21,6 +21,7 @@ support::on_both_engines!(
     after_the_overlap_window_a_retry_is_a_reuse,
     one_batch_settles_each_rotation_as_if_alone,
     forty_sessions_rotating_at_once_keep_their_own_chains,
+    batches_naming_the_same_tokens_in_opposite_orders_rotate_each_once,
 );
 
 async fn app(engine: Engine) -> TestApp {
@@ -271,6 +272,46 @@ async fn one_batch_settles_each_rotation_as_if_alone(engine: Engine) {
         .unwrap()
         .unwrap();
     assert_eq!(untouched.rotated_at, None);
+}
+
+/// Two batches that name the same tokens in opposite orders, at once (two
+/// batchers, or two instances, serving a client that races itself): neither
+/// fails (on PostgreSQL, locking in the order given could deadlock), and
+/// each token rotates exactly once.
+async fn batches_naming_the_same_tokens_in_opposite_orders_rotate_each_once(engine: Engine) {
+    let app = app(engine).await;
+    let store = app.tessera.store();
+    for round in 0..3 {
+        // Long batches, so that the two overlap in the database.
+        let mut jtis = Vec::new();
+        for _ in 0..30 {
+            let (_, refresh) = app.tokens("alice", "pw").await;
+            jtis.push(jti(&refresh));
+        }
+        let forward: Vec<Rotation> = jtis
+            .iter()
+            .map(|jti| rotation(jti, &format!("forward-{round}-{jti}")))
+            .collect();
+        let backward: Vec<Rotation> = jtis
+            .iter()
+            .rev()
+            .map(|jti| rotation(jti, &format!("backward-{round}-{jti}")))
+            .collect();
+        let now = app.now();
+        let (one, other) = tokio::join!(
+            store.rotate_refresh_tokens(&forward, now, 3600),
+            store.rotate_refresh_tokens(&backward, now, 3600),
+        );
+        let mut parents: Vec<String> = one
+            .expect("the forward batch")
+            .into_iter()
+            .chain(other.expect("the backward batch"))
+            .map(|rotated| rotated.parent)
+            .collect();
+        parents.sort();
+        jtis.sort();
+        assert_eq!(parents, jtis, "round {round}: each token rotates once");
+    }
 }
 
 /// Enough concurrent rotations that they share batches: each session's
