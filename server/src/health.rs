@@ -1,6 +1,11 @@
 //! Liveness and readiness probes.
 
-use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Json,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,12 +39,11 @@ pub struct Health {
     responses((status = 200, description = "The process answers", body = Health)),
 )]
 pub async fn livez() -> impl IntoResponse {
-    Json(Health {
-        status: "ok",
-        database: None,
-        sync: None,
-        sync_lag_ms: None,
-    })
+    // `Health` with only `status: "ok"`, as a constant: probes ask often.
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
 }
 
 /// Readiness: the process answers, it has caught up with the change

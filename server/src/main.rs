@@ -76,7 +76,7 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
 
     let addr = leptos_options.site_addr;
     let app = router(AppState {
-        tessera,
+        tessera: tessera.into(),
         leptos_options: leptos_options.into(),
         http: std::sync::Arc::new(http.clone()),
     });

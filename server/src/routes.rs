@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use axum::{
     body::Body,
@@ -13,14 +12,12 @@ use axum::{
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::Layer;
-use tower_http::trace::TraceLayer;
-use tracing::Span;
 
-use crate::api::InternalCause;
 use crate::assets::StaticFiles;
 use crate::middleware::body_limit::{BodyLimit, BodyLimitLayer};
 use crate::middleware::compression::{CompressionOfPages, CompressionOfPagesLayer};
 use crate::middleware::cors::{self, CorsPolicy};
+use crate::middleware::request_log::{RequestLog, RequestLogLayer};
 use crate::middleware::security_headers::{SecurityHeaders, SecurityHeadersLayer};
 use crate::{api, health, metrics, AppState};
 
@@ -28,7 +25,7 @@ use crate::{api, health, metrics, AppState};
 /// service (see `api::BrowsableLayer`), inside the security headers, inside
 /// on-the-fly compression (see `compression`). Serve it with
 /// [`crate::serve::serve`], which gives throttling the client's address.
-pub type App = CompressionOfPages<SecurityHeaders<api::Browsable<BodyLimit<Router>>>>;
+pub type App = RequestLog<CompressionOfPages<SecurityHeaders<api::Browsable<BodyLimit<Router>>>>>;
 
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
@@ -37,7 +34,7 @@ pub fn router(state: AppState) -> App {
     let leptos_options = state.leptos_options.clone();
     let stylesheet = tessera_app::ssr::assets::stylesheet_href(&leptos_options);
     let http = state.http.clone();
-    let tessera = state.tessera.clone();
+    let tessera = tessera::Tessera::clone(&state.tessera);
     // Pages and server functions find the core in their context; the 404
     // page renders the whole app too, so it needs the same context.
     let provide_core = move || provide_context(tessera.clone());
@@ -65,14 +62,7 @@ pub fn router(state: AppState) -> App {
         // Inside the router, where each request's route pattern is known.
         routes = routes.layer(metrics::RequestMetricsLayer);
     }
-    let routes = routes
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(log_response),
-        )
-        .with_state(state);
+    let routes = routes.with_state(state);
     let limited = BodyLimitLayer {
         max_bytes: http.max_body_bytes,
         timeout: http.request_timeout.0,
@@ -80,7 +70,7 @@ pub fn router(state: AppState) -> App {
     .layer(routes);
     let browsable = api::BrowsableLayer { stylesheet };
     let secured = SecurityHeadersLayer { hsts: http.hsts }.layer(browsable.layer(limited));
-    CompressionOfPagesLayer.layer(secured)
+    RequestLogLayer.layer(CompressionOfPagesLayer.layer(secured))
 }
 
 /// The fallback of every URL no route claims: a static file when there is
@@ -108,31 +98,5 @@ where
             }
             not_found_page(request).await
         })
-    }
-}
-
-/// The span of one request: method and path (never the query string,
-/// which could carry secrets).
-fn request_span(request: &Request<Body>) -> Span {
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-    )
-}
-
-/// One log line per response: status and latency, inside the request's span;
-/// a server error also gets its cause, which the client never sees.
-fn log_response(response: &axum::http::Response<Body>, latency: Duration, _span: &Span) {
-    // Two decimals: microseconds are noise in a log line.
-    let latency_ms = (latency.as_secs_f64() * 1e5).round() / 100.0;
-    match response.extensions().get::<InternalCause>() {
-        Some(InternalCause(cause)) => tracing::error!(
-            status = response.status().as_u16(),
-            latency_ms,
-            %cause,
-            "request failed"
-        ),
-        None => tracing::info!(status = response.status().as_u16(), latency_ms, "response"),
     }
 }

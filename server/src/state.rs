@@ -7,11 +7,11 @@ use leptos::prelude::LeptosOptions;
 use tessera::{Sessions, Tessera};
 
 /// Shared application state; axum clones it for every request, so every
-/// field is a reference count (a plain `LeptosOptions` would allocate on
-/// every request).
+/// field is one reference count (a plain `LeptosOptions` would allocate on
+/// every request, and a plain `Tessera` bump a dozen counts and drop them).
 #[derive(Clone)]
 pub struct AppState {
-    pub tessera: Tessera,
+    pub tessera: Arc<Tessera>,
     pub leptos_options: Arc<LeptosOptions>,
     /// The HTTP server's own settings (limits, HSTS).
     pub http: Arc<crate::config::HttpConfig>,

@@ -392,6 +392,13 @@ fn json_logs_are_one_object_per_line() {
     };
     assert_eq!(logged["fields"]["status"], 200, "{logged}");
     assert_eq!(logged["level"], "INFO");
+    // Inside the request's span: its method and path.
+    assert_eq!(logged["span"]["name"], "request", "{logged}");
+    assert_eq!(
+        (&logged["span"]["method"], &logged["span"]["path"]),
+        (&serde_json::json!("GET"), &serde_json::json!("/livez")),
+        "{logged}"
+    );
 
     // A failed login is an audit event: one JSON line, target `audit`, for
     // a SIEM; the password it tried is nowhere.

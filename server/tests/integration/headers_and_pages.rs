@@ -121,7 +121,7 @@ async fn hsts_is_sent_when_configured() {
 
     let app = spawn_app().await;
     let router = tessera_server::router(tessera_server::AppState {
-        tessera: app.tessera.clone(),
+        tessera: std::sync::Arc::new(app.tessera.clone()),
         leptos_options: leptos::prelude::LeptosOptions::builder()
             .output_name("tessera")
             .build()

@@ -176,7 +176,7 @@ async fn spawn_server(
         .site_root(dir.0.display().to_string())
         .build();
     let app = router(AppState {
-        tessera: tessera.clone(),
+        tessera: Arc::new(tessera.clone()),
         leptos_options: leptos_options.into(),
         http: Arc::new(http.clone()),
     });
