@@ -67,6 +67,9 @@ test("wrong credentials show the server's message and store nothing", async ({ p
 });
 
 test("after repeated wrong passwords the login page says how long to wait", async ({ page, request }) => {
+  // The server's waits are real seconds (1, 2, 4, 8, then the page's own):
+  // the test's deadline covers them all, with room for a busy machine.
+  test.setTimeout(180_000);
   const problems = watchConsole(page);
   // A name of its own: the wait is per username (unknown names too).
   const name = "throttle-e2e";
