@@ -319,6 +319,40 @@ pub struct HttpConfig {
     /// `127.0.0.1:9100`), apart from the API; off when unset.
     #[arg(long, env = "TESSERA_METRICS_ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate chain,
+    /// leaf first; needs `--tls-key`. Unset: plain HTTP.
+    #[arg(
+        long,
+        env = "TESSERA_TLS_CERT",
+        requires = "tls_key",
+        value_name = "PEM"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of `--tls-cert`.
+    #[arg(
+        long,
+        env = "TESSERA_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "PEM"
+    )]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// How often the certificate and key files are checked for a change
+    /// (then reloaded; SIGHUP reloads at once). `0s`: on SIGHUP only.
+    #[arg(long, env = "TESSERA_TLS_WATCH_INTERVAL", default_value = "5s")]
+    pub tls_watch_interval: HumanDuration,
+}
+
+impl HttpConfig {
+    /// The certificate files, when HTTPS is on.
+    pub fn tls_files(&self) -> Option<crate::tls::TlsFiles> {
+        Some(crate::tls::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+        })
+    }
 }
 
 impl Default for HttpConfig {
@@ -331,6 +365,9 @@ impl Default for HttpConfig {
             request_timeout: HumanDuration::from_secs(30),
             cors_allowed_origins: CommaList::default(),
             metrics_addr: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_watch_interval: HumanDuration::from_secs(5),
         }
     }
 }

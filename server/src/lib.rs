@@ -16,6 +16,7 @@ mod routes;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 
 pub use api::AuthUser;
 pub use config::Config;

@@ -30,7 +30,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut settings = cli.config.settings();
     if cli.config.public_url.is_none() {
-        settings.public_url = listening_origin().unwrap_or_default();
+        settings.public_url = listening_origin(cli.http.tls_cert.is_some()).unwrap_or_default();
         if cli.config.smtp_url.is_some() && matches!(command, Command::Serve) {
             tracing::warn!(
                 public_url = %settings.public_url,
@@ -80,17 +80,33 @@ async fn serve(tessera: Tessera, http: HttpConfig) -> Result<(), Box<dyn std::er
         leptos_options: leptos_options.into(),
         http: std::sync::Arc::new(http.clone()),
     });
+    let tls = match http.tls_files() {
+        Some(files) => {
+            let certificates = tessera_server::tls::Certificates::load(files)?;
+            certificates.keep_fresh(http.tls_watch_interval.0);
+            Some(certificates.acceptor()?)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
-    tessera_server::serve::serve(listener, app, http.header_read_timeout.0, shutdown_signal())
-        .await;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("listening on {scheme}://{}", listener.local_addr()?);
+    tessera_server::serve::serve(
+        listener,
+        tls,
+        app,
+        http.header_read_timeout.0,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 
-/// `http://` and the address the server listens on (`LEPTOS_SITE_ADDR`).
-fn listening_origin() -> Option<tessera::PublicUrl> {
+/// The scheme and address the server listens on (`LEPTOS_SITE_ADDR`).
+fn listening_origin(tls: bool) -> Option<tessera::PublicUrl> {
     let address = get_configuration(None).ok()?.leptos_options.site_addr;
-    format!("http://{address}").parse().ok()
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{address}").parse().ok()
 }
 
 async fn shutdown_signal() {

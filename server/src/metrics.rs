@@ -292,6 +292,7 @@ pub async fn serve(
         });
     tokio::spawn(crate::serve::serve(
         listener,
+        None,
         app,
         header_read_timeout,
         std::future::pending(),

@@ -33,6 +33,7 @@ mod server_functions;
 mod signing_keys;
 mod sync_lag;
 mod throttling;
+mod tls;
 mod token_api;
 mod two_step;
 mod user_import;

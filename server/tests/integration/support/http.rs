@@ -58,7 +58,7 @@ async fn exchange(addr: SocketAddr, raw: &[u8]) -> Reply {
     parse(&response)
 }
 
-fn parse(response: &[u8]) -> Reply {
+pub fn parse(response: &[u8]) -> Reply {
     let end = response
         .windows(4)
         .position(|window| window == b"\r\n\r\n")

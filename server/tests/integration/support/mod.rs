@@ -115,6 +115,14 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) 
 
 /// Starts the application on SQLite with the HTTP server's settings `http`.
 pub async fn spawn_app_with_http(http: tessera_server::config::HttpConfig) -> TestApp {
+    spawn_app_over(http, None).await
+}
+
+/// Starts the application on SQLite, serving HTTPS with `tls` when given.
+pub async fn spawn_app_over(
+    http: tessera_server::config::HttpConfig,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> TestApp {
     let dir = TempDir::new();
     let database_url = format!("sqlite://{}/tessera.db", dir.0.display());
     let settings = Settings {
@@ -123,7 +131,7 @@ pub async fn spawn_app_with_http(http: tessera_server::config::HttpConfig) -> Te
         max_sync_lag: Duration::from_secs(3600),
         ..Settings::default()
     };
-    spawn_server(&database_url, &settings, dir, http).await
+    spawn_server(&database_url, &settings, dir, http, tls).await
 }
 
 /// A clock for a new instance on `database_url`: the first one starts at
@@ -157,7 +165,7 @@ fn clock_for(database_url: &str) -> Arc<ManualClock> {
 /// Another server process on `database_url` (several instances on one
 /// PostgreSQL database), with a clock of its own.
 pub async fn spawn_instance(database_url: &str, settings: &Settings, dir: TempDir) -> TestApp {
-    spawn_server(database_url, settings, dir, Default::default()).await
+    spawn_server(database_url, settings, dir, Default::default(), None).await
 }
 
 async fn spawn_server(
@@ -165,6 +173,7 @@ async fn spawn_server(
     settings: &Settings,
     dir: TempDir,
     http: tessera_server::config::HttpConfig,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> TestApp {
     let clock = clock_for(database_url);
     let store = Store::open(database_url).await.expect("database opens");
@@ -184,6 +193,7 @@ async fn spawn_server(
     let addr = listener.local_addr().unwrap();
     tokio::spawn(tessera_server::serve::serve(
         listener,
+        tls,
         app,
         http.header_read_timeout.0,
         std::future::pending(),
