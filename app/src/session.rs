@@ -368,7 +368,8 @@ mod live {
         static IN_FLIGHT: RefCell<Option<Flight>> = const { RefCell::new(None) };
     }
 
-    /// A failed timer refresh (offline) is tried again after this long.
+    /// A timer refresh that failed without ending the session (offline, a
+    /// server error) is tried again after this long, unless the server said.
     const RETRY_AFTER: Duration = Duration::from_secs(5);
     /// How long a tab that waited for the lock watches localStorage for the
     /// previous holder's tokens: 20 × 25 ms.
@@ -476,10 +477,17 @@ mod live {
                         return;
                     }
                     leptos::task::spawn_local(async move {
-                        if let Err(AuthFailure::Offline(_)) =
-                            session.refresh_from(&tokens.access).await
-                        {
-                            set_timeout(move || session.state.notify(), RETRY_AFTER);
+                        // Offline, busy, throttled or a server error: the
+                        // session goes on, so try again (when the server
+                        // says, else shortly) rather than let the tokens
+                        // run out unrefreshed.
+                        if let Err(failure) = session.refresh_from(&tokens.access).await {
+                            if !failure.ends_session() {
+                                let wait = failure.retry_after().map_or(RETRY_AFTER, |seconds| {
+                                    Duration::from_secs(seconds.max(1) as u64)
+                                });
+                                set_timeout(move || session.state.notify(), wait);
+                            }
                         }
                     })
                 },

@@ -296,6 +296,33 @@ test("the inspector shows the real tokens, decoded, counting down", async ({ pag
   expect(problems).toEqual([]);
 });
 
+test("a refresh the server fails is tried again: the tab stays logged in", async ({ page }) => {
+  const problems = watchConsole(page);
+  await logIn(page, "/tokens");
+  // The next refresh the timer sends meets a server error (a deploy, a
+  // database blip); the ones after it go through.
+  let failed = 0;
+  await page.route(
+    (url) => url.pathname.startsWith("/api/refresh_tokens"),
+    async (route) => {
+      if (failed === 0) {
+        failed += 1;
+        await route.fulfill({ status: 500, contentType: "text/plain", body: "upstream went away" });
+      } else {
+        await route.continue();
+      }
+    },
+  );
+  await expect.poll(() => failed, { timeout: ACCESS_LIFETIME_MS * 5 }).toBe(1);
+  const before = (await storedTokens(page))!;
+  // Nobody clicks anything: the timer tries again and the session goes on.
+  await expect
+    .poll(async () => (await storedTokens(page))?.refresh, { timeout: REFRESH_LIFETIME_MS })
+    .not.toBe(before.refresh);
+  await expect(page.getByTestId("whoami")).toHaveText(USER);
+  expect(unexpected(problems).filter((problem) => !problem.includes("500"))).toEqual([]);
+});
+
 test("a refresh whose code cannot be fetched is offline: tokens kept, and it works once back", async ({ page }) => {
   const problems = watchConsole(page);
   // The session's refresh code is a wasm file of its own (cargo leptos
