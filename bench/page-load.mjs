@@ -65,6 +65,11 @@ async function visit(page, cdp, path, wantContent) {
     const entry = requests.get(requestId);
     if (entry) entry.cached = true;
   };
+  let protocol;
+  const onResponse = ({ type, response }) => {
+    if (type === "Document") protocol = response.protocol;
+  };
+  cdp.on("Network.responseReceived", onResponse);
   cdp.on("Network.requestWillBeSent", onRequest);
   cdp.on("Network.loadingFinished", onFinished);
   cdp.on("Network.requestServedFromCache", onCached);
@@ -80,9 +85,11 @@ async function visit(page, cdp, path, wantContent) {
   cdp.off("Network.requestWillBeSent", onRequest);
   cdp.off("Network.loadingFinished", onFinished);
   cdp.off("Network.requestServedFromCache", onCached);
+  cdp.off("Network.responseReceived", onResponse);
   const all = [...requests.values()];
   const origin = Math.min(...all.map((entry) => entry.start));
   return {
+    protocol,
     hydrated: milestones.hydrated,
     content: milestones.content,
     bytes: all.reduce((sum, entry) => sum + entry.bytes, 0),
@@ -101,15 +108,31 @@ const median = (values) => {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking"],
-});
+// Over HTTPS, Chromium picks HTTP/2 by ALPN; a second browser started with
+// --disable-http2 speaks HTTP/1.1 to the same server, side by side.
+const protocols = base.startsWith("https:") ? ["h2", "http/1.1"] : ["http/1.1"];
+const browsers = {};
+for (const protocol of protocols) {
+  browsers[protocol] = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--disable-background-networking",
+      ...(protocol === "h2" ? [] : ["--disable-http2"]),
+      ...(process.env.TLS_SPKI ? [`--ignore-certificate-errors-spki-list=${process.env.TLS_SPKI}`] : []),
+    ],
+  });
+}
 const tokens = await logIn();
 let lastWaterfall = [];
 try {
   for (const [network, conditions] of Object.entries(networks)) {
     for (const path of pages) {
+     for (const protocol of protocols) {
+      const browser = browsers[protocol];
       const results = { first: [], repeat: [] };
       for (let round = 0; round < rounds; round++) {
         // A new context is a browser with an empty cache.
@@ -139,7 +162,9 @@ try {
         await context.close();
       }
       for (const [kind, visits] of Object.entries(results)) {
-        const label = `page_load ${network} ${path} ${kind}`;
+        const spoken = [...new Set(visits.map((v) => v.protocol))].join(",");
+        if (spoken !== protocol) throw new Error(`asked for ${protocol}, the page came over ${spoken}`);
+        const label = `page_load ${protocol} ${network} ${path} ${kind}`;
         const hydrated = visits.map((v) => v.hydrated);
         console.log(`${label} hydrated_ms ${Math.round(median(hydrated))} (slowest ${Math.round(Math.max(...hydrated))})`);
         if (path === "/hello") {
@@ -149,15 +174,16 @@ try {
         console.log(`${label} bytes ${median(visits.map((v) => v.bytes))}`);
       }
       if (process.env.WATERFALL && network === "fast-3g") {
-        console.log(`waterfall ${network} ${path} first visit (ms from the first request):`);
+        console.log(`waterfall ${protocol} ${network} ${path} first visit (ms from the first request):`);
         for (const entry of lastWaterfall.sort((a, b) => a.start - b.start)) {
           console.log(
             `  ${entry.start.toFixed(0).padStart(6)} → ${entry.end.toFixed(0).padStart(6)}  ${String(entry.bytes).padStart(7)} B  ${entry.path}${entry.cached ? " (cache)" : ""}`,
           );
         }
       }
+     }
     }
   }
 } finally {
-  await browser.close();
+  for (const browser of Object.values(browsers)) await browser.close();
 }
