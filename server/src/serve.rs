@@ -221,7 +221,10 @@ async fn drive<C, E>(
             None => std::future::pending().await,
         }
     };
+    // Biased: the connection first (it is what wakes this task on every
+    // request), and no random draw per poll.
     tokio::select! {
+        biased;
         _ = connection.as_mut() => {}
         _ = stop.changed() => {
             close(connection.as_mut());
