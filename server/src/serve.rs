@@ -59,19 +59,13 @@ const MAX_PENDING_RESETS: usize = 20;
 /// Serves `app` on `listener` (over TLS when `tls` is given) until
 /// `shutdown` completes, then lets the requests in progress finish (for up
 /// to ten seconds).
-pub async fn serve<App>(
+pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    app: App,
+    app: impl AppService,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
-) where
-    App: tower::Service<Request<Body>, Response = Response, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
-    App::Future: Send + 'static,
-{
+) {
     // Every connection holds a receiver; the sender's `closed` is "all done".
     let (drain, _) = watch::channel(());
     let mut shutdown = pin!(shutdown);
@@ -110,25 +104,58 @@ pub async fn serve<App>(
     }
 }
 
-/// `app` for hyper's requests, with the peer's address where it counts.
-fn with_peer<App>(
-    app: App,
-    peer: SocketAddr,
-) -> impl tower::Service<
-    Request<Incoming>,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future: Send + 'static,
-> + Clone
-       + Send
-       + 'static
-where
-    App: tower::Service<Request<Body>, Response = Response, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
-    App::Future: Send + 'static,
+/// The application, as the router (or any service) answers requests.
+pub trait AppService:
+    tower::Service<
+        Request<Body>,
+        Response = Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
 {
+}
+
+impl<S> AppService for S where
+    S: tower::Service<
+            Request<Body>,
+            Response = Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// A service of hyper's requests, as every connection is handed.
+trait IncomingService:
+    tower::Service<
+        Request<Incoming>,
+        Response = Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> IncomingService for S where
+    S: tower::Service<
+            Request<Incoming>,
+            Response = Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// `app` for hyper's requests, with the peer's address where it counts.
+fn with_peer(app: impl AppService, peer: SocketAddr) -> impl IncomingService {
     app.map_request(move |request: Request<Incoming>| {
         let mut request = request.map(Body::new);
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -147,17 +174,7 @@ struct Connection<S> {
     stop: watch::Receiver<()>,
 }
 
-impl<S> Connection<S>
-where
-    S: tower::Service<
-            Request<Incoming>,
-            Response = Response,
-            Error = std::convert::Infallible,
-            Future: Send + 'static,
-        > + Clone
-        + Send
-        + 'static,
-{
+impl<S: IncomingService> Connection<S> {
     async fn tls(mut self, stream: TcpStream, acceptor: TlsAcceptor) {
         let handshake = tokio::time::timeout(self.header_read_timeout, acceptor.accept(stream));
         let stream = tokio::select! {
@@ -295,27 +312,7 @@ impl Drop for InProgress {
 }
 
 /// `service`, counting its requests in `activity` until their bodies end.
-fn tracked<S>(
-    service: S,
-    activity: Arc<Activity>,
-) -> impl tower::Service<
-    Request<Incoming>,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future: Send + 'static,
-> + Clone
-       + Send
-       + 'static
-where
-    S: tower::Service<
-            Request<Incoming>,
-            Response = Response,
-            Error = std::convert::Infallible,
-            Future: Send + 'static,
-        > + Clone
-        + Send
-        + 'static,
-{
+fn tracked(service: impl IncomingService, activity: Arc<Activity>) -> impl IncomingService {
     tower::service_fn(move |request: Request<Incoming>| {
         let in_progress = activity.begin();
         let answer = service.clone().oneshot(request);

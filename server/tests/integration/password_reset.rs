@@ -836,28 +836,14 @@ async fn a_password_change_is_announced_to_the_address_unless_notices_are_off() 
 fn test_certificates(
     dir: &std::path::Path,
 ) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Tessera test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &Issuer::from_params(&ca_params, &ca_key))
-        .unwrap();
-    let paths = (
+    let ca = crate::support::certificates::TestCa::new();
+    ca.issue(dir);
+    std::fs::write(dir.join("ca.pem"), &ca.pem).unwrap();
+    (
         dir.join("ca.pem"),
         dir.join("key.pem"),
         dir.join("cert.pem"),
-    );
-    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
-    std::fs::write(&paths.1, server_key.serialize_pem()).unwrap();
-    std::fs::write(&paths.2, server_cert.pem()).unwrap();
-    paths
+    )
 }
 
 /// smtps:// and STARTTLS against a server whose certificate a private CA

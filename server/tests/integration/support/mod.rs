@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod certificates;
 pub mod cli;
 pub mod http;
 pub mod postgres;
