@@ -131,57 +131,57 @@ let lastWaterfall = [];
 try {
   for (const [network, conditions] of Object.entries(networks)) {
     for (const path of pages) {
-     for (const protocol of protocols) {
-      const browser = browsers[protocol];
-      const results = { first: [], repeat: [] };
-      for (let round = 0; round < rounds; round++) {
-        // A new context is a browser with an empty cache.
-        const context = await browser.newContext();
-        await context.addInitScript(markMilestones);
-        if (path === "/hello") {
-          await context.addInitScript(
-            ([access, refresh, username]) =>
-              localStorage.setItem(
-                "tessera.tokens",
-                JSON.stringify({ access, refresh, username, issued_at: Date.now() }),
-              ),
-            [tokens.access, tokens.refresh, user],
-          );
+      for (const protocol of protocols) {
+        const browser = browsers[protocol];
+        const results = { first: [], repeat: [] };
+        for (let round = 0; round < rounds; round++) {
+          // A new context is a browser with an empty cache.
+          const context = await browser.newContext();
+          await context.addInitScript(markMilestones);
+          if (path === "/hello") {
+            await context.addInitScript(
+              ([access, refresh, username]) =>
+                localStorage.setItem(
+                  "tessera.tokens",
+                  JSON.stringify({ access, refresh, username, issued_at: Date.now() }),
+                ),
+              [tokens.access, tokens.refresh, user],
+            );
+          }
+          const page = await context.newPage();
+          const cdp = await context.newCDPSession(page);
+          await cdp.send("Network.enable");
+          if (conditions) await cdp.send("Network.emulateNetworkConditions", conditions);
+          const wantContent = path === "/hello";
+          const first = await visit(page, cdp, path, wantContent);
+          lastWaterfall = first.waterfall;
+          await page.goto("about:blank");
+          const repeat = await visit(page, cdp, path, wantContent);
+          results.first.push(first);
+          results.repeat.push(repeat);
+          await context.close();
         }
-        const page = await context.newPage();
-        const cdp = await context.newCDPSession(page);
-        await cdp.send("Network.enable");
-        if (conditions) await cdp.send("Network.emulateNetworkConditions", conditions);
-        const wantContent = path === "/hello";
-        const first = await visit(page, cdp, path, wantContent);
-        lastWaterfall = first.waterfall;
-        await page.goto("about:blank");
-        const repeat = await visit(page, cdp, path, wantContent);
-        results.first.push(first);
-        results.repeat.push(repeat);
-        await context.close();
-      }
-      for (const [kind, visits] of Object.entries(results)) {
-        const spoken = [...new Set(visits.map((v) => v.protocol))].join(",");
-        if (spoken !== protocol) throw new Error(`asked for ${protocol}, the page came over ${spoken}`);
-        const label = `page_load ${protocol} ${network} ${path} ${kind}`;
-        const hydrated = visits.map((v) => v.hydrated);
-        console.log(`${label} hydrated_ms ${Math.round(median(hydrated))} (slowest ${Math.round(Math.max(...hydrated))})`);
-        if (path === "/hello") {
-          const content = visits.map((v) => v.content);
-          console.log(`${label} greeting_ms ${Math.round(median(content))} (slowest ${Math.round(Math.max(...content))})`);
+        for (const [kind, visits] of Object.entries(results)) {
+          const spoken = [...new Set(visits.map((v) => v.protocol))].join(",");
+          if (spoken !== protocol) throw new Error(`asked for ${protocol}, the page came over ${spoken}`);
+          const label = `page_load ${protocol} ${network} ${path} ${kind}`;
+          const hydrated = visits.map((v) => v.hydrated);
+          console.log(`${label} hydrated_ms ${Math.round(median(hydrated))} (slowest ${Math.round(Math.max(...hydrated))})`);
+          if (path === "/hello") {
+            const content = visits.map((v) => v.content);
+            console.log(`${label} greeting_ms ${Math.round(median(content))} (slowest ${Math.round(Math.max(...content))})`);
+          }
+          console.log(`${label} bytes ${median(visits.map((v) => v.bytes))}`);
         }
-        console.log(`${label} bytes ${median(visits.map((v) => v.bytes))}`);
-      }
-      if (process.env.WATERFALL && network === "fast-3g") {
-        console.log(`waterfall ${protocol} ${network} ${path} first visit (ms from the first request):`);
-        for (const entry of lastWaterfall.sort((a, b) => a.start - b.start)) {
-          console.log(
-            `  ${entry.start.toFixed(0).padStart(6)} → ${entry.end.toFixed(0).padStart(6)}  ${String(entry.bytes).padStart(7)} B  ${entry.path}${entry.cached ? " (cache)" : ""}`,
-          );
+        if (process.env.WATERFALL && network === "fast-3g") {
+          console.log(`waterfall ${protocol} ${network} ${path} first visit (ms from the first request):`);
+          for (const entry of lastWaterfall.sort((a, b) => a.start - b.start)) {
+            console.log(
+              `  ${entry.start.toFixed(0).padStart(6)} → ${entry.end.toFixed(0).padStart(6)}  ${String(entry.bytes).padStart(7)} B  ${entry.path}${entry.cached ? " (cache)" : ""}`,
+            );
+          }
         }
       }
-     }
     }
   }
 } finally {
