@@ -10,6 +10,9 @@
 #
 #   bench/http-stack.sh      (after `cargo leptos build --release --split`)
 #
+# PROFILES=DIR keeps the two callgrind profiles there (tessera.callgrind, bare.callgrind) for
+# callgrind_annotate --inclusive=yes.
+#
 # Prints `NAME value` lines: http_stack_{tessera,bare}_instructions_per_request,
 # http_stack_{tessera,bare}_rps_round<K>, and the gaps.
 set -euo pipefail
@@ -44,6 +47,7 @@ instructions() {
     local total
     total=$(awk '/^totals:/ { print $2 }' "$(ls -t "$profile".* | head -1)")
     echo "http_stack_${name}_instructions_per_request $((total / N))"
+    [[ -n ${PROFILES:-} ]] && mkdir -p "$PROFILES" && cp "$(ls -t "$profile".* | head -1)" "$PROFILES/$name.callgrind"
     eval "${name}_instructions=$((total / N))"
 }
 

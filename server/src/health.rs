@@ -1,9 +1,10 @@
 //! Liveness and readiness probes.
 
 use axum::{
+    body::{Body, Bytes},
     extract::State,
-    http::{header, StatusCode},
-    response::IntoResponse,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use serde::Serialize;
@@ -38,12 +39,21 @@ pub struct Health {
     tag = "health",
     responses((status = 200, description = "The process answers", body = Health)),
 )]
-pub async fn livez() -> impl IntoResponse {
-    // `Health` with only `status: "ok"`, as a constant: probes ask often.
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
-    )
+pub async fn livez() -> Response {
+    // `Health` with only `status: "ok"`, as a constant, built directly:
+    // probes ask often, and axum's conversion of a (headers, text) pair
+    // costs 1 500 instructions more (callgrind, bench/http-stack.sh).
+    const BODY: &[u8] = br#"{"status":"ok"}"#;
+    const _: () = assert!(BODY.len() == 15);
+    let mut response = Response::new(Body::from(Bytes::from_static(BODY)));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    // Given, so that axum does not format and allocate it for every probe.
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("15"));
+    response
 }
 
 /// Readiness: the process answers, it has caught up with the change

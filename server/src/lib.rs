@@ -8,6 +8,7 @@ pub mod cli;
 pub mod comma_list;
 pub mod config;
 pub mod duration;
+mod fixed_routes;
 mod health;
 pub mod maintenance;
 pub mod metrics;

@@ -14,6 +14,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::Layer;
 
 use crate::assets::StaticFiles;
+use crate::fixed_routes::FixedRoutes;
 use crate::middleware::body_limit::{BodyLimit, BodyLimitLayer};
 use crate::middleware::compression::{CompressionOfPages, CompressionOfPagesLayer};
 use crate::middleware::cors::{self, CorsPolicy};
@@ -25,12 +26,13 @@ use crate::{api, health, metrics, AppState};
 /// service (see `api::BrowsableLayer`), inside the security headers, inside
 /// on-the-fly compression (see `compression`). Serve it with
 /// [`crate::serve::serve`], which gives throttling the client's address.
-pub type App = RequestLog<CompressionOfPages<SecurityHeaders<api::Browsable<BodyLimit<Router>>>>>;
+pub type App =
+    RequestLog<CompressionOfPages<SecurityHeaders<api::Browsable<BodyLimit<FixedRoutes>>>>>;
 
 /// Builds the application: API, health checks, pages, server functions and
 /// static files.
 pub fn router(state: AppState) -> App {
-    let routes = generate_route_list(tessera_app::App);
+    let pages = generate_route_list(tessera_app::App);
     let leptos_options = state.leptos_options.clone();
     let stylesheet = tessera_app::ssr::assets::stylesheet_href(&leptos_options);
     let http = state.http.clone();
@@ -41,14 +43,23 @@ pub fn router(state: AppState) -> App {
 
     let mut api = api::routes();
     if let Some(policy) = CorsPolicy::new(&http.cors_allowed_origins.0) {
-        api = api.layer(axum::middleware::from_fn_with_state(policy, cors::apply));
+        let cors = axum::middleware::from_fn_with_state(policy, cors::apply);
+        for (_, route) in &mut api {
+            *route = std::mem::take(route).layer(cors.clone());
+        }
     }
+    let mut table = vec![
+        ("/livez", get(health::livez)),
+        ("/healthz", get(health::healthz)),
+    ];
+    table.extend(api);
 
-    let mut routes = Router::new()
-        .route("/livez", get(health::livez))
-        .route("/healthz", get(health::healthz))
-        .merge(api)
-        .leptos_routes_with_context(&state, routes, provide_core.clone(), {
+    let mut routes = Router::new();
+    for (path, route) in &table {
+        routes = routes.route(path, route.clone());
+    }
+    let mut routes = routes
+        .leptos_routes_with_context(&state, pages, provide_core.clone(), {
             let leptos_options = leptos_options.clone();
             move || tessera_app::shell(LeptosOptions::clone(&leptos_options))
         })
@@ -58,11 +69,21 @@ pub fn router(state: AppState) -> App {
                 tessera_app::shell(LeptosOptions::clone(&leptos_options))
             }),
         ));
-    if http.metrics_addr.is_some() {
+    let metrics = http.metrics_addr.is_some();
+    if metrics {
         // Inside the router, where each request's route pattern is known.
-        routes = routes.layer(metrics::RequestMetricsLayer);
+        routes = routes.layer(metrics::RequestMetricsLayer::default());
     }
-    let routes = routes.with_state(state);
+    let fixed = table.into_iter().map(|(path, route)| {
+        // The same route layers as inside axum's router, metrics outermost.
+        let route = if metrics {
+            route.layer(metrics::RequestMetricsLayer::for_route(path))
+        } else {
+            route
+        };
+        (path, route.with_state(state.clone()))
+    });
+    let routes = FixedRoutes::new(routes.with_state(state.clone()), fixed);
     let limited = BodyLimitLayer {
         max_bytes: http.max_body_bytes,
         timeout: http.request_timeout.0,

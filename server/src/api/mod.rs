@@ -27,7 +27,7 @@ use axum::handler::Handler;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post, MethodRouter};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 
 use crate::AppState;
@@ -39,138 +39,141 @@ const DELETE_ONLY: &str = "DELETE, OPTIONS";
 const READ_AND_PATCH: &str = "GET, PATCH, HEAD, OPTIONS";
 const READ_AND_DELETE: &str = "GET, DELETE, HEAD, OPTIONS";
 
-/// The API routes. A browser asking for HTML gets a readable page instead of
-/// raw JSON: [`BrowsableLayer`], around the whole router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/token/", post_only(token_views::obtain_pair))
-        .route("/api/token/refresh/", post_only(token_views::refresh))
-        .route("/api/token/verify/", post_only(token_views::verify))
-        .route("/api/token/blacklist/", post_only(token_views::blacklist))
-        .route("/hello/", protected(get(hello), READ_ONLY))
-        .route(
+/// The API routes, as (path, method router) pairs: one list feeds axum's
+/// router and the lookup of fixed paths in front of it
+/// ([`crate::fixed_routes`]). A browser asking for HTML gets a readable page
+/// instead of raw JSON: [`BrowsableLayer`], around the whole router.
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/api/token/", post_only(token_views::obtain_pair)),
+        ("/api/token/refresh/", post_only(token_views::refresh)),
+        ("/api/token/verify/", post_only(token_views::verify)),
+        ("/api/token/blacklist/", post_only(token_views::blacklist)),
+        ("/hello/", protected(get(hello), READ_ONLY)),
+        (
             "/api/sessions/",
             protected(get(account_views::list), READ_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/sessions/{id}/",
             protected(delete(account_views::destroy), DELETE_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/sessions/end-others/",
             protected(post(account_views::end_others), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/password/change/",
             protected(post(account_views::change_password), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/totp/",
             protected(
                 get(two_step_views::status).delete(two_step_views::destroy),
                 READ_AND_DELETE,
             ),
-        )
-        .route(
+        ),
+        (
             "/api/totp/setup/",
             protected(post(two_step_views::setup), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/totp/confirm/",
             protected(post(two_step_views::confirm), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/passkeys/",
             protected(get(passkey_views::list), READ_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/passkeys/{id}/",
             protected(delete(passkey_views::destroy), DELETE_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/passkeys/register/begin/",
             protected(post(passkey_views::register_begin), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/passkeys/register/finish/",
             protected(post(passkey_views::register_finish), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/passkeys/login/begin/",
             post_only(passkey_views::login_begin),
-        )
-        .route(
+        ),
+        (
             "/api/passkeys/login/finish/",
             post_only(passkey_views::login_finish),
-        )
-        .route(
+        ),
+        (
             "/api/password/reset/",
             post_only(password_reset_views::request_reset),
-        )
-        .route(
+        ),
+        (
             "/api/password/reset/confirm/",
             post_only(password_reset_views::confirm_reset),
-        )
-        .route(
+        ),
+        (
             "/api/registration/verify-email/",
             post_only(email_views::verify_email),
-        )
-        .route(
+        ),
+        (
             "/api/registration/resend-email/",
             post_only(email_views::resend_email),
-        )
-        .route(
+        ),
+        (
             "/api/admin/users/",
             protected(get(admin_views::users), READ_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/users/{id}/",
             protected(
                 get(admin_views::user).patch(admin_views::change_user),
                 READ_AND_PATCH,
             ),
-        )
-        .route(
+        ),
+        (
             "/api/admin/users/{id}/sessions/",
             protected(get(admin_views::user_sessions), READ_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/users/{id}/end-sessions/",
             protected(post(admin_views::end_user_sessions), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/users/{id}/sessions/{session}/",
             protected(delete(admin_views::end_user_session), DELETE_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/users/{id}/password-reset/",
             protected(post(admin_views::send_password_reset), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/keys/",
             protected(get(admin_views::keys), READ_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/keys/rotate/",
             protected(post(admin_views::rotate_key), POST_ONLY),
-        )
-        .route(
+        ),
+        (
             "/api/admin/events/",
             protected(get(admin_views::events), READ_ONLY),
-        )
-        .route("/.well-known/jwks.json", get(jwks::jwks))
-        .route("/api/schema/", get(openapi::schema))
-        .route("/api/docs/", get(docs::index))
-        .route("/api/docs/{*file}", get(docs::file))
+        ),
+        ("/.well-known/jwks.json", get(jwks::jwks)),
+        ("/api/schema/", get(openapi::schema)),
+        ("/api/docs/", get(docs::index)),
+        ("/api/docs/{*file}", get(docs::file)),
         // Django would answer the slash-less paths with a redirect for GET
         // and an error for POST; a 308 keeps the method and the body.
-        .route("/api/token", redirect_to("/api/token/"))
-        .route("/api/token/refresh", redirect_to("/api/token/refresh/"))
-        .route("/api/token/verify", redirect_to("/api/token/verify/"))
-        .route("/api/token/blacklist", redirect_to("/api/token/blacklist/"))
-        .route("/api/schema", redirect_to("/api/schema/"))
-        .route("/api/docs", redirect_to("/api/docs/"))
-        .route("/api/", get(|| async { ApiError::NotFound }))
+        ("/api/token", redirect_to("/api/token/")),
+        ("/api/token/refresh", redirect_to("/api/token/refresh/")),
+        ("/api/token/verify", redirect_to("/api/token/verify/")),
+        ("/api/token/blacklist", redirect_to("/api/token/blacklist/")),
+        ("/api/schema", redirect_to("/api/schema/")),
+        ("/api/docs", redirect_to("/api/docs/")),
+        ("/api/", get(|| async { ApiError::NotFound })),
+    ]
 }
 
 /// A DRF view that accepts POST: OPTIONS answers with `Allow`, any other

@@ -150,6 +150,19 @@ async fn a_scrape_counts_requests_logins_refreshes_and_revocations() {
     )
     .await;
     assert_eq!(hello.status, 200);
+    // A route with a parameter (axum's router names it) beside the fixed
+    // paths (found without it): both counted by their pattern.
+    let no_such_session = send(
+        server.api,
+        &request(
+            "DELETE",
+            "/api/sessions/999999/",
+            &[("Authorization", &format!("Bearer {access}"))],
+            b"",
+        ),
+    )
+    .await;
+    assert_eq!(no_such_session.status, 404);
     let body = serde_json::json!({ "refresh": refresh });
     assert_eq!(
         post_json(server.api, "/api/token/refresh/", body.clone())
@@ -195,6 +208,8 @@ async fn a_scrape_counts_requests_logins_refreshes_and_revocations() {
     assert_eq!(at("tessera_http_requests_total", &hello_ok), 1.0);
     let refresh_refused = [("route", "/api/token/refresh/"), ("status", "401")];
     assert_eq!(at("tessera_http_requests_total", &refresh_refused), 1.0);
+    let session_missing = [("route", "/api/sessions/{id}/"), ("status", "404")];
+    assert_eq!(at("tessera_http_requests_total", &session_missing), 1.0);
     assert_eq!(
         at(
             "tessera_http_request_duration_seconds_count",
