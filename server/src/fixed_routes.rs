@@ -4,9 +4,9 @@
 //! Why: for a matched route, axum's router inserts three request extensions
 //! (`OriginalUri`, which `server_fn`'s axum feature turns on, `MatchedPath`
 //! and the URL parameters) into a hash map it allocates, and drops them with
-//! the request: with the tree lookup, about 3 000 instructions of every
-//! request (callgrind, `bench/http-stack.sh`), a third of what Tessera's
-//! stack costs beyond plain hyper. A fixed path needs none of them.
+//! the request: with the tree lookup, about 2 000 instructions of every
+//! request (callgrind, `bench/http-stack.sh`), a fifth of what Tessera's
+//! stack cost beyond plain hyper. A fixed path needs none of them.
 //!
 //! The same method routers, with the same route layers, are registered in
 //! axum's router too, which still serves every path with parameters, the
@@ -26,10 +26,24 @@ use rustc_hash::FxHashMap;
 use tower::Service;
 
 /// axum's router behind a table of the routes with a fixed path.
-#[derive(Clone)]
 pub struct FixedRoutes {
     fixed: Arc<FxHashMap<&'static str, MethodRouter>>,
+    /// The routes this copy has served, its own: a method router is called
+    /// by `&mut`, and copying one for each request (a few boxed services
+    /// and its `Allow` header) costs 700 instructions. The server keeps one
+    /// copy of the app per connection (`serve::InPlace`).
+    own: FxHashMap<&'static str, MethodRouter>,
     router: Router,
+}
+
+impl Clone for FixedRoutes {
+    fn clone(&self) -> Self {
+        Self {
+            fixed: Arc::clone(&self.fixed),
+            own: FxHashMap::default(),
+            router: self.router.clone(),
+        }
+    }
 }
 
 impl FixedRoutes {
@@ -45,6 +59,7 @@ impl FixedRoutes {
             .collect();
         Self {
             fixed: Arc::new(fixed),
+            own: FxHashMap::default(),
             router,
         }
     }
@@ -61,10 +76,16 @@ impl Service<Request> for FixedRoutes {
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        match self.fixed.get(request.uri().path()) {
-            // A method router is called by `&mut`, so a clone of it serves
-            // (a few reference-counted boxes: cheaper than the extensions).
-            Some(route) => route.clone().call(request),
+        let path = request.uri().path();
+        if let Some(route) = self.own.get_mut(path) {
+            return route.call(request);
+        }
+        match self.fixed.get_key_value(path) {
+            Some((&path, route)) => self
+                .own
+                .entry(path)
+                .or_insert_with(|| route.clone())
+                .call(request),
             None => self.router.call(request),
         }
     }

@@ -22,25 +22,28 @@
 //! Requests that can log in (anything but GET and HEAD) carry their peer
 //! (`ConnectInfo`), for throttling; GETs skip the allocation.
 
+use std::cell::RefCell;
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request};
 use axum::response::Response;
+use futures::future::Either;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
+use tower::util::Oneshot;
 use tower::ServiceExt;
 
 /// How long a shutdown waits for requests in progress.
@@ -167,6 +170,47 @@ fn with_peer(app: impl AppService, peer: SocketAddr) -> impl IncomingService {
     })
 }
 
+/// hyper's handle on a connection's service: one copy per connection,
+/// called in place. (hyper-util's `TowerToHyperService` clones the service
+/// for every request, and with it the routes a connection has kept: see
+/// `FixedRoutes`.)
+struct InPlace<S>(RefCell<S>);
+
+impl<S> InPlace<S> {
+    fn new(service: S) -> Self {
+        Self(RefCell::new(service))
+    }
+}
+
+impl<S: IncomingService> hyper::service::Service<Request<Incoming>> for InPlace<S> {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = InPlaceAnswer<S>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        // hyper calls a connection's service from the connection's task
+        // only, and the call returns before anything else runs.
+        call_in_place(&mut self.0.borrow_mut(), request)
+    }
+}
+
+type InPlaceAnswer<S> =
+    Either<<S as tower::Service<Request<Incoming>>>::Future, Oneshot<S, Request<Incoming>>>;
+
+/// `service.call(request)` when it is ready, as every layer of the app is
+/// at once; a service that is not gets a copy of its own to wait on, as
+/// tower asks.
+fn call_in_place<S: IncomingService>(
+    service: &mut S,
+    request: Request<Incoming>,
+) -> InPlaceAnswer<S> {
+    match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(())) => Either::Left(service.call(request)),
+        Poll::Ready(Err(never)) => match never {},
+        Poll::Pending => Either::Right(service.clone().oneshot(request)),
+    }
+}
+
 /// One accepted connection, before its protocol is known.
 struct Connection<S> {
     service: S,
@@ -199,7 +243,7 @@ impl<S: IncomingService> Connection<S> {
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
-            .serve_connection(TokioIo::new(io), TowerToHyperService::new(self.service));
+            .serve_connection(TokioIo::new(io), InPlace::new(self.service));
         drive(connection, |c| c.graceful_shutdown(), self.stop, None).await;
     }
 
@@ -214,7 +258,7 @@ impl<S: IncomingService> Connection<S> {
             .max_concurrent_streams(MAX_STREAMS)
             .max_header_list_size(MAX_HEADER_LIST_BYTES)
             .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
-            .serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+            .serve_connection(TokioIo::new(io), InPlace::new(service));
         let idle = Some((activity, self.header_read_timeout));
         drive(connection, |c| c.graceful_shutdown(), self.stop, idle).await;
     }
@@ -312,10 +356,10 @@ impl Drop for InProgress {
 }
 
 /// `service`, counting its requests in `activity` until their bodies end.
-fn tracked(service: impl IncomingService, activity: Arc<Activity>) -> impl IncomingService {
+fn tracked(mut service: impl IncomingService, activity: Arc<Activity>) -> impl IncomingService {
     tower::service_fn(move |request: Request<Incoming>| {
         let in_progress = activity.begin();
-        let answer = service.clone().oneshot(request);
+        let answer = call_in_place(&mut service, request);
         async move {
             let response = answer.await?;
             Ok(response.map(|body| {

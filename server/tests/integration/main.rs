@@ -20,6 +20,7 @@ mod email_verification;
 mod foreign_tokens;
 mod headers_and_pages;
 mod instances;
+mod keep_alive;
 mod limits;
 mod metrics;
 mod openapi;
