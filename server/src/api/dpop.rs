@@ -8,10 +8,8 @@ use axum::http::{request::Parts, HeaderName};
 use tessera::DpopKey;
 pub use tessera_app::ssr::proof_request;
 
-use super::error::ApiError;
+use super::error::{ApiError, DPOP_NONCE};
 use crate::AppState;
-
-pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// The key a token request's `DPoP` proof proved, if it carried one. A
 /// proof that fails is a 400 (`invalid_dpop_proof`, `use_dpop_nonce`)

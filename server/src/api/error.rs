@@ -3,7 +3,7 @@
 //! `WWW-Authenticate`. Nothing is logged here: a 500 carries its cause in the
 //! response's extensions ([`InternalCause`]) for the logging middleware.
 
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -575,10 +575,13 @@ impl DpopChallenge for Response {
     }
 }
 
+/// The header of a server's DPoP nonce (RFC 9449 §8).
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
+
 /// `DPoP-Nonce`, and no caching of an answer carrying one (RFC 9449 §8).
 fn set_nonce(headers: &mut axum::http::HeaderMap, nonce: &str) {
     if let Ok(value) = HeaderValue::from_str(nonce) {
-        headers.insert(super::dpop::DPOP_NONCE, value);
+        headers.insert(DPOP_NONCE, value);
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
