@@ -9,6 +9,7 @@ mod fields;
 mod form;
 mod hello;
 mod home;
+mod link_by_mail;
 mod login;
 mod notice;
 mod password_reset;

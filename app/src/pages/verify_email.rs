@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::fields::{field_message, form_focusing_errors, form_message, last_failure};
-use super::password_reset::LinkByMail;
+use super::link_by_mail::LinkByMail;
 use crate::email_api;
 use crate::session::use_session;
 
