@@ -65,7 +65,7 @@ const MAX_PENDING_RESETS: usize = 20;
 pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    app: impl AppService,
+    app: impl Answers<Body>,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -107,58 +107,26 @@ pub async fn serve(
     }
 }
 
-/// The application, as the router (or any service) answers requests.
-pub trait AppService:
-    tower::Service<
-        Request<Body>,
-        Response = Response,
-        Error = std::convert::Infallible,
-        Future: Send + 'static,
-    > + Clone
+/// A service answering requests whose bodies are `B`: the app (axum's
+/// `Body`), or what every connection is handed (hyper's `Incoming`).
+pub trait Answers<B>:
+    tower::Service<Request<B>, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
     + Send
     + 'static
 {
 }
 
-impl<S> AppService for S where
-    S: tower::Service<
-            Request<Body>,
-            Response = Response,
-            Error = std::convert::Infallible,
-            Future: Send + 'static,
-        > + Clone
-        + Send
-        + 'static
-{
-}
-
-/// A service of hyper's requests, as every connection is handed.
-trait IncomingService:
-    tower::Service<
-        Request<Incoming>,
-        Response = Response,
-        Error = std::convert::Infallible,
-        Future: Send + 'static,
-    > + Clone
-    + Send
-    + 'static
-{
-}
-
-impl<S> IncomingService for S where
-    S: tower::Service<
-            Request<Incoming>,
-            Response = Response,
-            Error = std::convert::Infallible,
-            Future: Send + 'static,
-        > + Clone
+impl<S, B> Answers<B> for S where
+    S: tower::Service<Request<B>, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
         + Send
         + 'static
 {
 }
 
 /// `app` for hyper's requests, with the peer's address where it counts.
-fn with_peer(app: impl AppService, peer: SocketAddr) -> impl IncomingService {
+fn with_peer(app: impl Answers<Body>, peer: SocketAddr) -> impl Answers<Incoming> {
     app.map_request(move |request: Request<Incoming>| {
         let mut request = request.map(Body::new);
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -182,7 +150,7 @@ impl<S> InPlace<S> {
     }
 }
 
-impl<S: IncomingService> hyper::service::Service<Request<Incoming>> for InPlace<S> {
+impl<S: Answers<Incoming>> hyper::service::Service<Request<Incoming>> for InPlace<S> {
     type Response = Response;
     type Error = Infallible;
     type Future = InPlaceAnswer<S>;
@@ -200,7 +168,7 @@ type InPlaceAnswer<S> =
 /// `service.call(request)` when it is ready, as every layer of the app is
 /// at once; a service that is not gets a copy of its own to wait on, as
 /// tower asks.
-fn call_in_place<S: IncomingService>(
+fn call_in_place<S: Answers<Incoming>>(
     service: &mut S,
     request: Request<Incoming>,
 ) -> InPlaceAnswer<S> {
@@ -218,7 +186,7 @@ struct Connection<S> {
     stop: watch::Receiver<()>,
 }
 
-impl<S: IncomingService> Connection<S> {
+impl<S: Answers<Incoming>> Connection<S> {
     async fn tls(mut self, stream: TcpStream, acceptor: TlsAcceptor) {
         let handshake = tokio::time::timeout(self.header_read_timeout, acceptor.accept(stream));
         let stream = tokio::select! {
@@ -356,7 +324,7 @@ impl Drop for InProgress {
 }
 
 /// `service`, counting its requests in `activity` until their bodies end.
-fn tracked(mut service: impl IncomingService, activity: Arc<Activity>) -> impl IncomingService {
+fn tracked(mut service: impl Answers<Incoming>, activity: Arc<Activity>) -> impl Answers<Incoming> {
     tower::service_fn(move |request: Request<Incoming>| {
         let in_progress = activity.begin();
         let answer = call_in_place(&mut service, request);
