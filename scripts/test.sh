@@ -16,6 +16,15 @@ source scripts/build-env.sh   # npm's wasm-opt, short paths in the wasm
 export LEPTOS_OUTPUT_NAME=tessera
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
 
+# The browser side, checked as `cargo leptos build --release --split` builds
+# it: its target directory, profile and flags (cargo-leptos 0.3 adds
+# `--emit-relocs` for the split), so that its host crates are compiled once.
+clippy_browser_side() {
+    RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -Clink-args=--emit-relocs" \
+        cargo clippy -p tessera-frontend --lib --target wasm32-unknown-unknown \
+        --target-dir target/front --profile wasm-release -- -D warnings
+}
+
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
 timed() { printf '    (%ds so far)\n' $((SECONDS - started)); }
@@ -23,10 +32,14 @@ timed() { printf '    (%ds so far)\n' $((SECONDS - started)); }
 step "cargo fmt --check"
 cargo fmt --all --check
 
+# Clippy runs in the profiles of the builds that follow, so the build
+# scripts and proc-macros it compiles (161 crates for the server side) are
+# the ones `cargo test --release` and the front end's build reuse, instead of
+# being compiled once more for a debug profile nothing else uses.
 step "cargo clippy (server side and browser side)"
-cargo clippy --all-targets -- -D warnings
-cargo clippy -p tessera-frontend --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p tessera-bench --all-targets -- -D warnings   # the benchmarks too
+cargo clippy --release --all-targets -- -D warnings
+clippy_browser_side
+cargo clippy --release -p tessera-bench --all-targets -- -D warnings   # the benchmarks too
 timed
 
 step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
