@@ -81,6 +81,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 data-signup-open=signup.map(|rules| rules.open.to_string())
                 data-min-password-length=signup.map(|rules| rules.min_password_length.to_string())
                 data-email-required=email_api::address_required().then_some("")
+                data-passkeys-origin=passkey_api::offered_origin()
             >
                 <App />
                 // After the app: hydration walks the body from its start.

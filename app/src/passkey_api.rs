@@ -53,10 +53,25 @@ fn credential_of(text: &str) -> Result<serde_json::Value, AuthFailure> {
     serde_json::from_str(text).map_err(|_| ssr::reject(tessera::AuthError::PasskeyMalformed))
 }
 
-/// The origin passkeys work at, if this server offers them.
-#[server]
-pub async fn passkeys_origin() -> Result<Option<String>, AuthFailure> {
-    Ok(ssr::core()?.passkeys.origin())
+/// The `<body>` attribute that carries [`offered_origin`] to the browser.
+pub const ORIGIN_ATTRIBUTE: &str = "data-passkeys-origin";
+
+/// The origin passkeys work at, if this server offers them. Fixed for the
+/// life of the server process, so known without a round trip: the server
+/// writes it on `<body>` (see [`crate::shell`]), where the browser reads it.
+pub fn offered_origin() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<tessera::Tessera>().and_then(|core| core.passkeys.origin())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        leptos::tachys::dom::body().get_attribute(ORIGIN_ATTRIBUTE)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        None
+    }
 }
 
 #[server(client = AuthClient)]

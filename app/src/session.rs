@@ -85,6 +85,31 @@ pub fn reason_shown() {
     let _ = crate::browser::take_tab_note(ENDED_KEY);
 }
 
+/// Someone has started on a sign-in form (a field focused, the passkey
+/// button pointed at): fetches the code that sends it, which waits behind
+/// a split point, while they type. A first visit that only looks does not
+/// download it.
+pub fn prepare_sign_in() {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async {
+        // A failure shows when the form is sent, which fetches it again.
+        let _ = live::load_session_calls().await;
+    });
+}
+
+/// The passkey sign-in's three steps, which the browser runs from the
+/// session's split file.
+async fn passkey_ceremony() -> Result<crate::passkey_api::SignedIn, String> {
+    use crate::passkey_api;
+    let ceremony = passkey_api::begin_passkey_sign_in()
+        .await
+        .map_err(|failure| failure.to_string())?;
+    let credential = crate::browser::use_passkey(&ceremony.options).await?;
+    passkey_api::sign_in_with_passkey(ceremony.id, credential)
+        .await
+        .map_err(|failure| failure.to_string())
+}
+
 /// Called once hydration is over: until then the state stays `Unknown`, as
 /// the server rendered it.
 #[cfg(feature = "hydrate")]
@@ -138,8 +163,26 @@ impl Session {
     ) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let marker = crate::known_devices::marker_for(&username);
+        #[cfg(feature = "hydrate")]
+        let tokens = live::send_login(username.clone(), password, marker, otp).await?;
+        #[cfg(not(feature = "hydrate"))]
         let tokens = crate::api::login(username.clone(), password, marker, otp).await?;
         self.signed_in(tokens, username, issued_at);
+        Ok(())
+    }
+
+    /// Signs in with a passkey the browser holds for this site (no name
+    /// typed): the server's challenge, the browser's ceremony, the server's
+    /// check. Failures are the words to show.
+    pub async fn passkey_login(&self) -> Result<(), String> {
+        let issued_at = now_ms();
+        #[cfg(feature = "hydrate")]
+        let signed_in = live::send_passkey_login()
+            .await
+            .map_err(|failure| failure.to_string())??;
+        #[cfg(not(feature = "hydrate"))]
+        let signed_in = passkey_ceremony().await?;
+        self.signed_in(signed_in.tokens, signed_in.username, issued_at);
         Ok(())
     }
 
@@ -162,7 +205,11 @@ impl Session {
         email: String,
     ) -> Result<bool, AuthFailure> {
         let issued_at = now_ms();
-        let Some(tokens) = crate::api::sign_up(username.clone(), password, email).await? else {
+        #[cfg(feature = "hydrate")]
+        let answer = live::send_sign_up(username.clone(), password, email).await?;
+        #[cfg(not(feature = "hydrate"))]
+        let answer = crate::api::sign_up(username.clone(), password, email).await?;
+        let Some(tokens) = answer else {
             return Ok(false);
         };
         self.signed_in(tokens, username, issued_at);
@@ -359,7 +406,8 @@ mod live {
     use super::{AuthState, Session, ELSEWHERE, ENDED_KEY, EXPIRED, REFRESH_LOCK};
     use crate::browser::{sleep, take_tab_note, with_lock};
     use crate::failure::AuthFailure;
-    use crate::token_store::{now_ms, read, write, StoredTokens, STORAGE_KEY};
+    use crate::passkey_api::SignedIn;
+    use crate::token_store::{now_ms, read, write, StoredTokens, Tokens, STORAGE_KEY};
 
     type Flight = Shared<LocalBoxFuture<'static, Result<StoredTokens, AuthFailure>>>;
 
@@ -423,6 +471,50 @@ mod live {
     )]
     pub fn send_logout(refresh: String) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
         Box::pin(crate::api::logout(refresh))
+    }
+
+    // The sign-in forms' calls, in the same file: a login page that is only
+    // looked at does not fetch them (see `prepare_sign_in`).
+    #[leptos::wasm_split::wasm_split(
+        session_calls,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        preload(load_session_calls),
+        return_wrapper(let call = _; { call.await } -> Result<Tokens, AuthFailure>)
+    )]
+    pub fn send_login(
+        username: String,
+        password: String,
+        known_device: Option<String>,
+        otp: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<Tokens, AuthFailure>> {
+        Box::pin(crate::api::login(username, password, known_device, otp))
+    }
+
+    #[leptos::wasm_split::wasm_split(
+        session_calls,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        return_wrapper(let call = _; { call.await } -> Result<Option<Tokens>, AuthFailure>)
+    )]
+    pub fn send_sign_up(
+        username: String,
+        password: String,
+        email: String,
+    ) -> LocalBoxFuture<'static, Result<Option<Tokens>, AuthFailure>> {
+        Box::pin(crate::api::sign_up(username, password, email))
+    }
+
+    /// The outer `Err`: the file could not be fetched.
+    #[leptos::wasm_split::wasm_split(
+        session_calls,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        return_wrapper(let call = _; { call.await } -> Result<Result<SignedIn, String>, AuthFailure>)
+    )]
+    pub fn send_passkey_login(
+    ) -> LocalBoxFuture<'static, Result<Result<SignedIn, String>, AuthFailure>> {
+        Box::pin(async { Ok(super::passkey_ceremony().await) })
     }
 
     fn stored_state() -> AuthState {

@@ -325,11 +325,14 @@ test("a refresh the server fails is tried again: the tab stays logged in", async
 
 test("a refresh whose code cannot be fetched is offline: tokens kept, and it works once back", async ({ page }) => {
   const problems = watchConsole(page);
-  // The session's refresh code is a wasm file of its own (cargo leptos
-  // --split), fetched on first use: make that fetch fail.
+  // The session's calls are a wasm file of its own (cargo leptos --split),
+  // fetched on first use: the login fetched it, so the page is loaded
+  // afresh, logged in, with that fetch failing.
   const refreshCode = "**/pkg/split_session_calls*.wasm";
-  await page.route(refreshCode, (route) => route.abort("internetdisconnected"));
   await logIn(page, "/tokens");
+  await page.route(refreshCode, (route) => route.abort("internetdisconnected"));
+  await openHydrated(page, "/tokens");
+  await expect(page.getByTestId("whoami")).toHaveText(USER);
   const before = (await storedTokens(page))!;
 
   await page.getByTestId("refresh-now").click();

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { logIn, openHydrated, watchConsole } from "./support";
+import { logIn, openHydrated, PASSWORD, USER, watchConsole } from "./support";
 
 test("the start page is rendered on the server", async ({ request }) => {
   const response = await request.get("/");
@@ -47,6 +47,56 @@ test("each page's code arrives when the page is first shown", async ({ page }) =
   await expect(page.getByLabel("Username")).toBeEditable();
   expect(wasmFiles.filter((path) => path.includes("/split_page_login"))).toHaveLength(1);
   expect(problems).toEqual([]);
+});
+
+/** The file the session's calls to the server are in (logins, refreshes, logout). */
+const SESSION_CALLS = "/split_session_calls";
+
+test("the code that sends a login arrives once someone starts on the form, not with the page", async ({ page }) => {
+  const problems = watchConsole(page);
+  const wasmFiles: string[] = [];
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.endsWith(".wasm")) wasmFiles.push(path);
+  });
+  const callsFetched = () => wasmFiles.filter((path) => path.includes(SESSION_CALLS)).length;
+
+  // Looked at only: the page and everything it preloads are in, the calls are not.
+  await openHydrated(page, "/login");
+  await page.waitForLoadState("networkidle");
+  expect(wasmFiles.some((path) => path.includes("/split_page_login"))).toBe(true);
+  expect(callsFetched()).toBe(0);
+
+  // Focusing a field fetches them while the person types.
+  const arrived = page.waitForResponse((response) => response.url().includes(SESSION_CALLS));
+  await page.getByLabel("Username").focus();
+  await arrived;
+  await page.getByLabel("Username").fill(USER);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+  expect(callsFetched()).toBe(1);
+  expect(problems).toEqual([]);
+});
+
+test("a login whose code cannot be fetched says the server is unreachable, and works once it can", async ({ page }) => {
+  const problems = watchConsole(page);
+  const callsCode = `**/pkg${SESSION_CALLS}*.wasm`;
+  await page.route(callsCode, (route) => route.abort("internetdisconnected"));
+  await openHydrated(page, "/login");
+  await page.getByLabel("Username").fill(USER);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("form-error")).toContainText("The server could not be reached");
+  await expect(page.getByTestId("auth-nav")).not.toHaveAttribute("data-status", "LoggedIn");
+
+  // The same form, sent again once the file can be fetched.
+  await page.unroute(callsCode);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+  const aborted = (problem: string) =>
+    problem.includes("ERR_INTERNET_DISCONNECTED") || problem.includes("Failed to fetch");
+  expect(problems.filter((problem) => !aborted(problem))).toEqual([]);
 });
 
 test("a page whose code cannot be fetched says so, and the rest of the app keeps working", async ({ page }) => {

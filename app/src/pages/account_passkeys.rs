@@ -24,14 +24,12 @@ enum AddFailure {
 #[component]
 pub fn PasskeysSection(generation: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
-    let origin = Resource::new(|| (), |_| passkey_api::passkeys_origin());
+    let origin = passkey_api::offered_origin();
     // Whether the page was opened where passkeys work: known once it runs.
     let here = RwSignal::new(None::<bool>);
-    Effect::new(move |_| {
-        if let Some(Ok(Some(origin))) = origin.get() {
-            here.set(Some(browser::is_page_origin(&origin)));
-        }
-    });
+    if let Some(origin) = origin.clone() {
+        Effect::new(move |_| here.set(Some(browser::is_page_origin(&origin))));
+    }
     let changes = RwSignal::new(0_u32);
     let list = LocalResource::new(move || {
         changes.track();
@@ -46,16 +44,15 @@ pub fn PasskeysSection(generation: RwSignal<u32>) -> impl IntoView {
     };
     view! {
         <h2 id="passkeys-heading">"Passkeys"</h2>
-        <Suspense fallback=|| ()>
-            {move || origin.get().map(|origin| match origin {
-                Ok(Some(origin)) if here.get() == Some(false) => view! {
+        {move || match origin.clone() {
+                Some(origin) if here.get() == Some(false) => view! {
                     <p class="muted" data-testid="passkeys-elsewhere">
                         "Passkeys work on this site at "
                         <a href=origin.clone()>{origin.clone()}</a>
                         ": open it there to add or use one."
                     </p>
                 }.into_any(),
-                Ok(Some(_)) => view! {
+                Some(_) => view! {
                     <p class="muted">
                         "A passkey signs you in with your fingerprint, face or device PIN \
                          instead of the password. It stays on your device (or in your \
@@ -89,8 +86,7 @@ pub fn PasskeysSection(generation: RwSignal<u32>) -> impl IntoView {
                          be reached by its domain name."
                     </p>
                 }.into_any(),
-            })}
-        </Suspense>
+            }}
     }
 }
 

@@ -147,7 +147,8 @@ pub fn CredentialsForm(kind: CredentialsKind) -> impl IntoView {
     };
 
     view! {
-        <form class="form" method="post" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()>
+        <form class="form" method="post" node_ref=form on:submit=on_submit aria-busy=move || busy.get().to_string()
+            on:focusin=|_| crate::session::prepare_sign_in()>
             {move || if asking_code.get() {
                 view! {
                     <p data-testid="second-step">

@@ -10,7 +10,6 @@ use crate::browser;
 use crate::display::{safe_next, LoginReason};
 use crate::passkey_api;
 use crate::session::use_session;
-use crate::token_store::now_ms;
 
 /// `/login[?next=/path][&reason=expired|elsewhere|reset|logged-out]`.
 /// Someone already logged in is told so, and may continue or switch to
@@ -105,21 +104,10 @@ fn PasskeySignIn() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
     let navigate = use_navigate();
-    let origin = Resource::new(|| (), |_| passkey_api::passkeys_origin());
+    let origin = passkey_api::offered_origin();
     let supported = RwSignal::new(false);
     Effect::new(move |_| supported.set(browser::passkeys_supported()));
-    let sign_in = browser_action(move |_: &()| async move {
-        let issued_at = now_ms();
-        let ceremony = passkey_api::begin_passkey_sign_in()
-            .await
-            .map_err(|failure| failure.to_string())?;
-        let credential = browser::use_passkey(&ceremony.options).await?;
-        let signed_in = passkey_api::sign_in_with_passkey(ceremony.id, credential)
-            .await
-            .map_err(|failure| failure.to_string())?;
-        session.signed_in(signed_in.tokens, signed_in.username, issued_at);
-        Ok::<(), String>(())
-    });
+    let sign_in = browser_action(move |_: &()| async move { session.passkey_login().await });
     let busy = sign_in.pending();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_in.value().get() {
@@ -141,22 +129,19 @@ fn PasskeySignIn() -> impl IntoView {
             .and_then(Result::err)
     };
     // Only where they work: the site opened at the origin they are made for.
-    let shown = move || {
-        supported.get()
-            && matches!(origin.get(), Some(Ok(Some(origin))) if browser::is_page_origin(&origin))
-    };
+    let shown = move || supported.get() && origin.as_deref().is_some_and(browser::is_page_origin);
     view! {
-        <Suspense fallback=|| ()>
-            {move || shown().then(|| view! {
-                <div class="passkey-sign-in">
-                    <p class="divider" aria-hidden="true">"or"</p>
-                    <button type="button" class="button button-quiet" disabled=move || busy.get()
-                        on:click=move |_| { sign_in.dispatch(()); }>
-                        {move || if busy.get() { "Waiting for your passkey…" } else { "Log in with a passkey" }}
-                    </button>
-                    <p class="form-error" role="alert">{failure}</p>
-                </div>
-            })}
-        </Suspense>
+        {move || shown().then(|| view! {
+            <div class="passkey-sign-in">
+                <p class="divider" aria-hidden="true">"or"</p>
+                <button type="button" class="button button-quiet" disabled=move || busy.get()
+                    on:pointerenter=|_| crate::session::prepare_sign_in()
+                    on:focus=|_| crate::session::prepare_sign_in()
+                    on:click=move |_| { sign_in.dispatch(()); }>
+                    {move || if busy.get() { "Waiting for your passkey…" } else { "Log in with a passkey" }}
+                </button>
+                <p class="form-error" role="alert">{failure}</p>
+            </div>
+        })}
     }
 }
