@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { logIn, openHydrated, PASSWORD, USER, watchConsole } from "./support";
 
 test("the start page is rendered on the server", async ({ request }) => {
@@ -24,11 +24,7 @@ test("the page hydrates and, once logged in, a server function reads the databas
 
 test("each page's code arrives when the page is first shown", async ({ page }) => {
   const problems = watchConsole(page);
-  const wasmFiles: string[] = [];
-  page.on("response", (response) => {
-    const path = new URL(response.url()).pathname;
-    if (path.endsWith(".wasm")) wasmFiles.push(path);
-  });
+  const wasmFiles = recordWasmFiles(page);
   const pageFile = (name: string) => wasmFiles.some((path) => path.includes(`/split_page_${name}`));
 
   // The start page: the main module and the start page's own file, nothing of the others.
@@ -49,16 +45,22 @@ test("each page's code arrives when the page is first shown", async ({ page }) =
   expect(problems).toEqual([]);
 });
 
-/** The file the session's calls to the server are in (logins, refreshes, logout). */
-const SESSION_CALLS = "/split_session_calls";
-
-test("the code that sends a login arrives once someone starts on the form, not with the page", async ({ page }) => {
-  const problems = watchConsole(page);
+/** The paths of the wasm files the page receives, in order, as they arrive. */
+function recordWasmFiles(page: Page): string[] {
   const wasmFiles: string[] = [];
   page.on("response", (response) => {
     const path = new URL(response.url()).pathname;
     if (path.endsWith(".wasm")) wasmFiles.push(path);
   });
+  return wasmFiles;
+}
+
+/** The file the session's calls to the server are in (logins, refreshes, logout). */
+const SESSION_CALLS = "/split_session_calls";
+
+test("the code that sends a login arrives once someone starts on the form, not with the page", async ({ page }) => {
+  const problems = watchConsole(page);
+  const wasmFiles = recordWasmFiles(page);
   const callsFetched = () => wasmFiles.filter((path) => path.includes(SESSION_CALLS)).length;
 
   // Looked at only: the page and everything it preloads are in, the calls are not.
