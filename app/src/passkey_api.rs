@@ -145,6 +145,19 @@ pub struct SignedIn {
     pub username: String,
 }
 
+/// A whole passkey sign-in: the server's challenge, the browser's ceremony
+/// ([`crate::browser::use_passkey`]), the server's check. Failures are the
+/// words to show.
+pub async fn sign_in_ceremony() -> Result<SignedIn, String> {
+    let ceremony = begin_passkey_sign_in()
+        .await
+        .map_err(|failure| failure.to_string())?;
+    let credential = crate::browser::use_passkey(&ceremony.options).await?;
+    sign_in_with_passkey(ceremony.id, credential)
+        .await
+        .map_err(|failure| failure.to_string())
+}
+
 /// Signs in with the browser's answer: a session, as a password login.
 #[server(client = ProofClient)]
 pub async fn sign_in_with_passkey(

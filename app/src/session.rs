@@ -97,19 +97,6 @@ pub fn prepare_sign_in() {
     });
 }
 
-/// The passkey sign-in's three steps, which the browser runs from the
-/// session's split file.
-async fn passkey_ceremony() -> Result<crate::passkey_api::SignedIn, String> {
-    use crate::passkey_api;
-    let ceremony = passkey_api::begin_passkey_sign_in()
-        .await
-        .map_err(|failure| failure.to_string())?;
-    let credential = crate::browser::use_passkey(&ceremony.options).await?;
-    passkey_api::sign_in_with_passkey(ceremony.id, credential)
-        .await
-        .map_err(|failure| failure.to_string())
-}
-
 /// Called once hydration is over: until then the state stays `Unknown`, as
 /// the server rendered it.
 #[cfg(feature = "hydrate")]
@@ -181,7 +168,7 @@ impl Session {
             .await
             .map_err(|failure| failure.to_string())??;
         #[cfg(not(feature = "hydrate"))]
-        let signed_in = passkey_ceremony().await?;
+        let signed_in = crate::passkey_api::sign_in_ceremony().await?;
         self.signed_in(signed_in.tokens, signed_in.username, issued_at);
         Ok(())
     }
@@ -514,7 +501,7 @@ mod live {
     )]
     pub fn send_passkey_login(
     ) -> LocalBoxFuture<'static, Result<Result<SignedIn, String>, AuthFailure>> {
-        Box::pin(async { Ok(super::passkey_ceremony().await) })
+        Box::pin(async { Ok(crate::passkey_api::sign_in_ceremony().await) })
     }
 
     fn stored_state() -> AuthState {
