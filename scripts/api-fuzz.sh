@@ -16,11 +16,15 @@ cd "$(dirname "$0")/.."
 
 port=${FUZZ_PORT:-3110}
 base=http://127.0.0.1:$port
-log=target/api-fuzz-server.log
+engine=sqlite
+[[ -n ${FUZZ_POSTGRES:-} ]] && engine=postgres
+# A folder and a log per engine: the two runs may go at the same time.
+data=target/e2e-fuzz-$engine
+log=target/api-fuzz-server-$engine.log
 
-database_url=sqlite://target/e2e-fuzz/tessera.db
+database_url=sqlite://$data/tessera.db
 drop_database() { :; }
-if [[ -n ${FUZZ_POSTGRES:-} ]]; then
+if [[ $engine == postgres ]]; then
     admin=${TESSERA_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
     database=tessera_fuzz_$$
     psql "$admin" -qc "CREATE DATABASE $database"
@@ -29,7 +33,7 @@ if [[ -n ${FUZZ_POSTGRES:-} ]]; then
 fi
 
 # The Playwright suite's server, with tokens that outlive the run.
-E2E_PORT=$port E2E_DATA=target/e2e-fuzz E2E_ACCESS_LIFETIME=30m E2E_REFRESH_LIFETIME=1h \
+E2E_PORT=$port E2E_DATA=$data E2E_ACCESS_LIFETIME=30m E2E_REFRESH_LIFETIME=1h \
     E2E_DATABASE_URL=$database_url bash end2end/serve.sh >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; drop_database' EXIT
