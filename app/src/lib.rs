@@ -138,7 +138,7 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=pages::NotFound>
                     <Route path=StaticSegment("") view={Lazy::<routes::HomeRoute>::new()} />
-                    <Route path=StaticSegment("login") view={Lazy::<routes::LoginRoute>::new()} />
+                    <Route path=StaticSegment("login") view=pages::Login />  // in the main module: see routes.rs
                     <Route path=StaticSegment("signup") view={Lazy::<routes::SignupRoute>::new()} />
                     <Route path=StaticSegment("hello") view={Lazy::<routes::HelloRoute>::new()} />
                     <Route path=StaticSegment("tokens") view={Lazy::<routes::TokensRoute>::new()} />

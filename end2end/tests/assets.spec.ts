@@ -3,12 +3,11 @@ import { openHydrated, watchConsole } from "./support";
 
 /** A bundle file's name carries the hash of its content: tessera.<22 characters>.wasm. */
 const HASHED = /^\/pkg\/[\w-]+\.[A-Za-z0-9_-]{22}\.(wasm|js|css)$/;
-/** What /login needs: the main module, its JavaScript, the stylesheet and the page's own file. */
+/** What /login needs: the main module (the login page is in it), its JavaScript and the stylesheet. */
 const LOGIN_PAGE_FILES = expect.arrayContaining([
   expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/),
   expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.js$/),
   expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.css$/),
-  expect.stringMatching(/^\/pkg\/split_page_login\.[\w-]{22}\.wasm$/),
 ]);
 
 interface Loaded {
@@ -51,6 +50,8 @@ test("the bundle arrives compressed, under names that change with its content, c
 
   const bundle = loaded.filter((file) => file.path.startsWith("/pkg/"));
   expect(bundle.map((file) => file.path)).toEqual(LOGIN_PAGE_FILES);
+  // No split file: the login page's code is in the main module.
+  expect(bundle.filter((file) => file.path.endsWith(".wasm"))).toHaveLength(1);
   for (const file of bundle) {
     expect(file.path, "every bundle file is named after its content").toMatch(HASHED);
     expect(file.status, file.path).toBe(200);

@@ -31,17 +31,22 @@ test("each page's code arrives when the page is first shown", async ({ page }) =
   await openHydrated(page, "/");
   expect(wasmFiles).toContainEqual(expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/));
   expect(pageFile("home")).toBe(true);
-  expect(["login", "signup", "hello", "tokens", "account"].filter(pageFile)).toEqual([]);
+  expect(["signup", "hello", "tokens", "account"].filter(pageFile)).toEqual([]);
 
   // Following a link fetches the next page's file, once.
+  await page.getByRole("link", { name: "Create account" }).first().click();
+  await expect(page.getByRole("heading", { name: "Create account" })).toBeVisible();
+  await expect(page.getByLabel("Username")).toBeEditable();
+  expect(pageFile("signup")).toBe(true);
+  await page.goBack();
+  await page.getByRole("link", { name: "Create account" }).first().click();
+  await expect(page.getByLabel("Username")).toBeEditable();
+  expect(wasmFiles.filter((path) => path.includes("/split_page_signup"))).toHaveLength(1);
+
+  // The login page, where most first visits start, is in the main module.
   await page.getByRole("link", { name: "Log in" }).first().click();
   await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
-  await expect(page.getByLabel("Username")).toBeEditable();
-  expect(pageFile("login")).toBe(true);
-  await page.goBack();
-  await page.getByRole("link", { name: "Log in" }).first().click();
-  await expect(page.getByLabel("Username")).toBeEditable();
-  expect(wasmFiles.filter((path) => path.includes("/split_page_login"))).toHaveLength(1);
+  expect(wasmFiles.filter((path) => path.includes("/split_page_"))).toHaveLength(2);
   expect(problems).toEqual([]);
 });
 
@@ -63,10 +68,11 @@ test("the code that sends a login arrives once someone starts on the form, not w
   const wasmFiles = recordWasmFiles(page);
   const callsFetched = () => wasmFiles.filter((path) => path.includes(SESSION_CALLS)).length;
 
-  // Looked at only: the page and everything it preloads are in, the calls are not.
+  // Looked at only: the main module, which holds the login page, is all
+  // that arrives; the calls are not.
   await openHydrated(page, "/login");
   await page.waitForLoadState("networkidle");
-  expect(wasmFiles.some((path) => path.includes("/split_page_login"))).toBe(true);
+  expect(wasmFiles).toEqual([expect.stringMatching(/^\/pkg\/tessera\.[\w-]{22}\.wasm$/)]);
   expect(callsFetched()).toBe(0);
 
   // Focusing a field fetches them while the person types.
@@ -103,29 +109,33 @@ test("a login whose code cannot be fetched says the server is unreachable, and w
 
 test("a page whose code cannot be fetched says so, and the rest of the app keeps working", async ({ page }) => {
   const problems = watchConsole(page);
-  const loginCode = "**/pkg/split_page_login*.wasm";
-  await page.route(loginCode, (route) => route.abort("internetdisconnected"));
-  await openHydrated(page, "/");
+  const resetCode = "**/pkg/split_page_password_reset*.wasm";
+  await page.route(resetCode, (route) => route.abort("internetdisconnected"));
+  await openHydrated(page, "/login");
 
   const unavailable = page.getByRole("heading", { name: "This page could not be loaded" });
-  await page.getByRole("link", { name: "Log in" }).first().click();
+  await page.getByRole("link", { name: "Forgot password?" }).click();
   await expect(unavailable).toBeVisible();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/forgot-password$/);
 
   // Not a dead app: other pages still come up through the router.
   await page.getByRole("link", { name: "Tessera" }).first().click();
   await expect(page.getByTestId("home-state")).toContainText("You are not logged in.");
+  await page.getByRole("link", { name: "Log in" }).first().click();
+  await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
 
-  // Logged out, the inspector sends the browser on to /login?next=/tokens, whose
-  // file still fails; once it can be fetched, "try again" loads that address.
-  await page.getByRole("link", { name: "Tokens" }).first().click();
-  await expect(page).toHaveURL(/\/login\?next=\/tokens$/);
+  // The file still fails on the next visit (here one through the history,
+  // with a query); once it can be fetched, "try again" loads that address.
+  await page.evaluate(() => {
+    history.pushState(null, "", "/forgot-password?from=history");
+    dispatchEvent(new PopStateEvent("popstate"));
+  });
   await expect(unavailable).toBeVisible();
-  await page.unroute(loginCode);
+  await page.unroute(resetCode);
   await Promise.all([page.waitForEvent("load"), page.getByRole("link", { name: "try again" }).click()]);
-  await expect(page).toHaveURL(/\/login\?next=\/tokens$/);
+  await expect(page).toHaveURL(/\/forgot-password\?from=history$/);
   await page.waitForFunction(() => document.body.dataset.hydrated === "true");
-  await expect(page.getByLabel("Username")).toBeEditable();
+  await expect(page.getByRole("heading", { name: "Forgot password?" })).toBeVisible();
   const aborted = (problem: string) =>
     problem.includes("ERR_INTERNET_DISCONNECTED") || problem.includes("Failed to fetch");
   expect(problems.filter((problem) => !aborted(problem))).toEqual([]);
