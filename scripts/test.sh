@@ -42,25 +42,12 @@ clippy_browser_side
 cargo clippy --release -p tessera-bench --all-targets -- -D warnings   # the benchmarks too
 timed
 
-step "cargo test --release (core, app, server; SQLite and PostgreSQL), and the site's release build beside the run"
-cargo test --release --no-run
-# The tests' run (about 100 s, much of it waiting on PostgreSQL and the
-# password hasher) and the browser side's release build (one LTO unit, then
-# wasm-opt) go side by side. The server side of that build is the binary
-# just built for the tests, which cargo-leptos finds up to date; the tests
-# lay out sites of their own and never read target/site.
-cargo leptos build --release --split >target/site-build.log 2>&1 &
-site_build=$!
-tests_passed=true
-cargo test --release || tests_passed=false
-site_built=true
-wait "$site_build" || site_built=false
-$tests_passed || exit 1
+step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
+cargo test --release
 timed
 
-step "cargo leptos build --release --split (its output), then the files compressed"
-cat target/site-build.log
-$site_built || { echo "the site's release build failed" >&2; exit 1; }
+step "cargo leptos build --release --split, then the files compressed"
+cargo leptos build --release --split
 node scripts/precompress.mjs target/site   # .br and .gz beside each file (issue 18)
 scripts/bundle-size.sh --check   # main module (with the login page) ≤ 203.6 KB brotli, pages split
 timed
