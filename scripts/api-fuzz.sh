@@ -7,18 +7,19 @@
 #
 # Needs target/release/tessera and target/site (cargo leptos build --release)
 # and scripts/setup.sh --test (the schemathesis virtualenv). FUZZ_PORT picks
-# the port (3110); FUZZ_MAX_EXAMPLES the examples per operation (100).
+# the port (3110 on SQLite, 3111 on PostgreSQL); FUZZ_MAX_EXAMPLES the
+# examples per operation (100).
 # FUZZ_POSTGRES=1 runs the server on PostgreSQL (a database of its own on
 # TESSERA_TEST_POSTGRES, dropped afterwards) instead of SQLite: input the
 # one accepts and the other refuses would show as a 5xx there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-port=${FUZZ_PORT:-3110}
+# A port, a folder and a log per engine: the two runs may go at the same time.
+engine=sqlite default_port=3110
+[[ -n ${FUZZ_POSTGRES:-} ]] && engine=postgres default_port=3111
+port=${FUZZ_PORT:-$default_port}
 base=http://127.0.0.1:$port
-engine=sqlite
-[[ -n ${FUZZ_POSTGRES:-} ]] && engine=postgres
-# A folder and a log per engine: the two runs may go at the same time.
 data=target/e2e-fuzz-$engine
 log=target/api-fuzz-server-$engine.log
 

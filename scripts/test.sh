@@ -62,7 +62,7 @@ timed
 step "schemathesis: the API against its OpenAPI document (SQLite and PostgreSQL side by side)"
 scripts/api-fuzz.sh >target/api-fuzz-sqlite.out 2>&1 &
 fuzz_sqlite=$!
-FUZZ_POSTGRES=1 FUZZ_PORT=3111 scripts/api-fuzz.sh >target/api-fuzz-postgres.out 2>&1 &
+FUZZ_POSTGRES=1 scripts/api-fuzz.sh >target/api-fuzz-postgres.out 2>&1 &
 fuzz_postgres=$!
 fuzz_failed=()
 wait "$fuzz_sqlite" || fuzz_failed+=(SQLite)
