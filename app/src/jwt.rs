@@ -4,7 +4,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
+
+use crate::json::{self, Json};
 
 /// A token split into its three dot-separated parts, with the first two decoded.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,13 +20,21 @@ pub struct DecodedJwt {
 }
 
 /// The claims that say when a token lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenTimes {
     pub iat: i64,
     pub exp: i64,
 }
 
 impl TokenTimes {
+    /// The integer `iat` and `exp` of a payload object.
+    fn of(payload: &Json) -> Option<Self> {
+        Some(Self {
+            iat: payload.get("iat")?.as_i64()?,
+            exp: payload.get("exp")?.as_i64()?,
+        })
+    }
+
     /// Seconds the token was issued for.
     pub fn lifetime(&self) -> i64 {
         (self.exp - self.iat).max(0)
@@ -36,9 +45,9 @@ impl TokenTimes {
 /// header and a JSON payload with integer `iat` and `exp`.
 pub fn decode(token: &str) -> Option<DecodedJwt> {
     let (header, payload, signature) = parts(token)?;
-    let header_json = json_text(header)?;
-    let payload_json = json_text(payload)?;
-    let times = serde_json::from_str::<TokenTimes>(&payload_json).ok()?;
+    let (header_json, _) = json_text(header)?;
+    let (payload_json, payload_value) = json_text(payload)?;
+    let times = TokenTimes::of(&payload_value)?;
     Some(DecodedJwt {
         encoded_header: header.to_owned(),
         encoded_payload: payload.to_owned(),
@@ -54,23 +63,15 @@ pub fn decode(token: &str) -> Option<DecodedJwt> {
 pub fn times(token: &str) -> Option<TokenTimes> {
     let (header, payload, _) = parts(token)?;
     json_text(header)?;
-    serde_json::from_str(&json_text(payload)?).ok()
+    TokenTimes::of(&json_text(payload)?.1)
 }
 
 /// The thumbprint of the DPoP key a token is bound to (`cnf.jkt`), if any:
 /// such a token is sent as `Authorization: DPoP` with a proof of that key.
 pub fn bound_key(token: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Bound {
-        cnf: Option<Confirmation>,
-    }
-    #[derive(Deserialize)]
-    struct Confirmation {
-        jkt: String,
-    }
     let (_, payload, _) = parts(token)?;
-    let text = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    Some(serde_json::from_slice::<Bound>(&text).ok()?.cnf?.jkt)
+    let (_, payload) = json_text(payload)?;
+    Some(payload.get("cnf")?.get("jkt")?.as_str()?.to_owned())
 }
 
 fn parts(token: &str) -> Option<(&str, &str, &str)> {
@@ -79,11 +80,11 @@ fn parts(token: &str) -> Option<(&str, &str, &str)> {
     parts.next().is_none().then_some(three)
 }
 
-/// A base64url part decoded to text that is valid JSON.
-fn json_text(part: &str) -> Option<String> {
+/// A base64url part decoded to text that is valid JSON, and its value.
+fn json_text(part: &str) -> Option<(String, Json)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(part).ok()?).ok()?;
-    serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
-    Some(text)
+    let value = json::parse(&text)?;
+    Some((text, value))
 }
 
 /// Indents valid JSON text, keeping its key order (a parsed map would sort

@@ -5,7 +5,7 @@
 //! this browser out. They survive logging out: they are not credentials,
 //! only "this browser has logged in as this name before".
 
-use serde::{Deserialize, Serialize};
+use crate::json::{self, Json};
 
 /// The localStorage key of the markers (apart from the tokens', so that
 /// logging out, which clears those, keeps these).
@@ -13,14 +13,51 @@ pub const STORAGE_KEY: &str = "tessera.known-devices";
 /// The most names one browser keeps markers for; the least recently used go.
 pub const MOST_NAMES: usize = 8;
 
-/// The markers as kept in localStorage.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The markers as kept in localStorage: `{"names":[[username, marker], …]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Markers {
     /// (username, marker), the most recently used first.
     names: Vec<(String, String)>,
 }
 
 impl Markers {
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"names\":[");
+        for (index, (name, marker)) in self.names.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            json::write_string(&mut out, name);
+            out.push(',');
+            json::write_string(&mut out, marker);
+            out.push(']');
+        }
+        out.push_str("]}");
+        out
+    }
+
+    /// Reads what [`Markers::to_json`] wrote; `None` for anything else.
+    pub fn from_json(text: &str) -> Option<Self> {
+        let object = json::parse(text)?;
+        let Some(Json::Array(entries)) = object.get("names") else {
+            return None;
+        };
+        let names = entries
+            .iter()
+            .map(|entry| match entry {
+                Json::Array(pair) => match pair.as_slice() {
+                    [name, marker] => {
+                        Some((name.as_str()?.to_owned(), marker.as_str()?.to_owned()))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some(Self { names })
+    }
+
     pub fn marker_for(&self, username: &str) -> Option<String> {
         self.names
             .iter()
@@ -48,7 +85,7 @@ impl Markers {
 
 /// The marker to show when logging in as `username`.
 pub fn marker_for(username: &str) -> Option<String> {
-    crate::browser::stored::<Markers>(STORAGE_KEY)?.marker_for(username)
+    stored()?.marker_for(username)
 }
 
 /// Keeps the marker a login or sign-up answered with.
@@ -56,7 +93,11 @@ pub fn remember(username: &str, marker: Option<String>) {
     let Some(marker) = marker.filter(|marker| !marker.is_empty()) else {
         return;
     };
-    let mut markers: Markers = crate::browser::stored(STORAGE_KEY).unwrap_or_default();
+    let mut markers = stored().unwrap_or_default();
     markers.remember(username, marker);
-    crate::browser::store(STORAGE_KEY, &markers);
+    crate::browser::store(STORAGE_KEY, &markers.to_json());
+}
+
+fn stored() -> Option<Markers> {
+    Markers::from_json(&crate::browser::stored(STORAGE_KEY)?)
 }

@@ -16,6 +16,7 @@ mod components;
 pub mod display;
 pub mod email_api;
 pub mod failure;
+pub mod json;
 pub mod jwt;
 pub mod known_devices;
 mod pages;

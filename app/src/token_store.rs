@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{self, Json};
 use crate::jwt;
 
 /// The localStorage key of the tokens.
@@ -36,24 +37,68 @@ fn is_false(value: &bool) -> bool {
     !value
 }
 
-/// What localStorage holds while logged in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What localStorage holds while logged in, as a JSON object (see
+/// [`StoredTokens::to_json`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredTokens {
     pub access: String,
     pub refresh: String,
     /// Known when this browser logged in; shown in the navigation.
-    #[serde(default)]
     pub username: Option<String>,
     /// Browser clock, in milliseconds, when the request that returned the
     /// tokens was sent: never later than the server's `iat`.
     pub issued_at: i64,
     /// The account was staff when last asked (shows "Admin" in the
     /// navigation; only the server's answer lets anyone in).
-    #[serde(default, skip_serializing_if = "is_false")]
     pub staff: bool,
 }
 
 impl StoredTokens {
+    /// `{"access":…,"refresh":…,"username":…|null,"issued_at":…}`, with
+    /// `"staff":true` added for a staff member.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(self.access.len() + self.refresh.len() + 96);
+        out.push_str("{\"access\":");
+        json::write_string(&mut out, &self.access);
+        out.push_str(",\"refresh\":");
+        json::write_string(&mut out, &self.refresh);
+        out.push_str(",\"username\":");
+        match &self.username {
+            Some(username) => json::write_string(&mut out, username),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"issued_at\":");
+        out.push_str(&self.issued_at.to_string());
+        if self.staff {
+            out.push_str(",\"staff\":true");
+        }
+        out.push('}');
+        out
+    }
+
+    /// Reads what [`StoredTokens::to_json`] wrote, or an older version
+    /// without `username` or `staff`; other members are ignored. `None` for
+    /// anything else (then this browser is logged out).
+    pub fn from_json(text: &str) -> Option<Self> {
+        let object = json::parse(text)?;
+        let text_of = |key| object.get(key)?.as_str().map(str::to_owned);
+        let username = match object.get("username") {
+            None | Some(Json::Null) => None,
+            Some(username) => Some(username.as_str()?.to_owned()),
+        };
+        let staff = match object.get("staff") {
+            None => false,
+            Some(staff) => staff.as_bool()?,
+        };
+        Some(Self {
+            access: text_of("access")?,
+            refresh: text_of("refresh")?,
+            username,
+            issued_at: object.get("issued_at")?.as_i64()?,
+            staff,
+        })
+    }
+
     pub fn new(access: String, refresh: String, username: Option<String>, issued_at: i64) -> Self {
         Self {
             access,
@@ -112,12 +157,12 @@ pub fn now_ms() -> i64 {
 /// The tokens as localStorage holds them now (another tab may have changed
 /// them since this tab last looked). Always `None` on the server.
 pub fn read() -> Option<StoredTokens> {
-    crate::browser::stored(STORAGE_KEY)
+    StoredTokens::from_json(&crate::browser::stored(STORAGE_KEY)?)
 }
 
 /// Stores new tokens; every other tab sees them through the `storage` event.
 pub fn write(tokens: &StoredTokens) {
-    crate::browser::store(STORAGE_KEY, tokens);
+    crate::browser::store(STORAGE_KEY, &tokens.to_json());
 }
 
 pub fn clear() {

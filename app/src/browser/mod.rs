@@ -20,11 +20,11 @@ pub use webauthn::*;
 #[cfg(not(feature = "hydrate"))]
 mod absent {
     /// The server has no localStorage: nothing is ever stored there.
-    pub fn stored<T>(_key: &str) -> Option<T> {
+    pub fn stored(_key: &str) -> Option<String> {
         None
     }
 
-    pub fn store<T>(_key: &str, _value: &T) {}
+    pub fn store(_key: &str, _text: &str) {}
 
     pub fn forget(_key: &str) {}
 

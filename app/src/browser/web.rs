@@ -95,18 +95,19 @@ fn lock_manager() -> Option<(JsValue, js_sys::Function)> {
     Some((locks, request.dyn_into().ok()?))
 }
 
-/// The JSON value stored under `key` in localStorage, if any and readable.
-pub fn stored<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+/// The text stored under `key` in localStorage, if any. Text, not a typed
+/// value: `crate::json` reads it, so serde_json stays out of the main module.
+pub fn stored(key: &str) -> Option<String> {
     use gloo_storage::{LocalStorage, Storage};
-    LocalStorage::get(key).ok()
+    LocalStorage::raw().get_item(key).ok().flatten()
 }
 
-/// Stores `value` as JSON under `key`; every other tab of the origin sees
-/// the change through the `storage` event.
-pub fn store<T: serde::Serialize>(key: &str, value: &T) {
+/// Stores `text` under `key`; every other tab of the origin sees the change
+/// through the `storage` event.
+pub fn store(key: &str, text: &str) {
     use gloo_storage::{LocalStorage, Storage};
-    if let Err(error) = LocalStorage::set(key, value) {
-        leptos::logging::warn!("could not store {key}: {error}");
+    if LocalStorage::raw().set_item(key, text).is_err() {
+        leptos::logging::warn!("could not store {key} (storage full or turned off)");
     }
 }
 

@@ -1,5 +1,7 @@
 //! The token inspector's decoding and pretty-printing.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use tessera_app::jwt::*;
 
 // Header {"alg":"HS256","typ":"JWT"}, payload {"token_type":"access","exp":20,"iat":10,"jti":"j","user_id":"1"}.
@@ -38,5 +40,22 @@ fn rejects_what_is_not_a_token() {
         "garbage",
     ] {
         assert_eq!(decode(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn reads_the_key_a_token_is_bound_to() {
+    let token = |payload: &str| format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(payload));
+    assert_eq!(
+        bound_key(&token(r#"{"cnf":{"jkt":"abc"},"exp":2}"#)).as_deref(),
+        Some("abc")
+    );
+    for unbound in [
+        r#"{"exp":2}"#,
+        r#"{"cnf":null}"#,
+        r#"{"cnf":{"jkt":1}}"#,
+        "not json",
+    ] {
+        assert_eq!(bound_key(&token(unbound)), None, "{unbound}");
     }
 }

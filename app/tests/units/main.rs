@@ -9,6 +9,7 @@ mod assets;
 mod display;
 #[cfg(feature = "ssr")]
 mod event_types;
+mod json;
 mod jwt;
 mod known_devices;
 mod token_store;

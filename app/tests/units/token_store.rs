@@ -63,13 +63,39 @@ fn an_unreadable_access_token_is_due_at_once() {
 fn storage_format_is_stable() {
     let tokens = stored(300, 42);
     assert_eq!(
-        serde_json::to_string(&tokens).unwrap(),
+        tokens.to_json(),
         format!(
             r#"{{"access":"{}","refresh":"{}","username":null,"issued_at":42}}"#,
             tokens.access, tokens.refresh
         )
     );
-    // Written by an older version without a username: still readable.
-    let old = r#"{"access":"a","refresh":"r","issued_at":1}"#;
-    assert!(serde_json::from_str::<StoredTokens>(old).is_ok());
+    let staff =
+        StoredTokens::new("a\"b".into(), "r".into(), Some("zoë".into()), 7).with_staff(true);
+    assert_eq!(
+        staff.to_json(),
+        r#"{"access":"a\"b","refresh":"r","username":"zoë","issued_at":7,"staff":true}"#
+    );
+    assert_eq!(StoredTokens::from_json(&staff.to_json()), Some(staff));
+    assert_eq!(StoredTokens::from_json(&tokens.to_json()), Some(tokens));
+}
+
+#[test]
+fn older_entries_still_read_and_foreign_ones_do_not() {
+    // Written by an older version without a username; a page's script may add members.
+    let old = StoredTokens::from_json(r#"{"access":"a","refresh":"r","issued_at":1,"other":[1]}"#);
+    assert_eq!(
+        old,
+        Some(StoredTokens::new("a".into(), "r".into(), None, 1))
+    );
+    for foreign in [
+        "",
+        "null",
+        r#"{"access":"a","refresh":"r"}"#,
+        r#"{"access":"a","refresh":"r","issued_at":1.5}"#,
+        r#"{"access":1,"refresh":"r","issued_at":1}"#,
+        r#"{"access":"a","refresh":"r","issued_at":1,"username":7}"#,
+        r#"{"access":"a","refresh":"r","issued_at":1,"staff":"yes"}"#,
+    ] {
+        assert_eq!(StoredTokens::from_json(foreign), None, "{foreign}");
+    }
 }
