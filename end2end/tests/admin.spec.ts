@@ -245,4 +245,8 @@ test("staff correct a profile, and send a reset link once the owner has confirme
   expect(
     unexpected(problems).filter((problem) => !/status of (400|409)/.test(problem)),
   ).toEqual([]);
+  // Contexts made here outlive the test unless closed: a logged-in page
+  // would go on refreshing its tokens through the rest of the suite.
+  await theirs.context().close();
+  await page.context().close();
 });
