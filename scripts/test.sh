@@ -49,7 +49,7 @@ timed
 step "cargo leptos build --release --split, then the files compressed"
 cargo leptos build --release --split
 node scripts/precompress.mjs target/site   # .br and .gz beside each file (issue 18)
-scripts/bundle-size.sh --check   # main module (with the login page) ≤ 203.6 KB brotli, pages split
+scripts/bundle-size.sh --check   # main module (with the login page) ≤ 183.6 KB brotli, pages split
 timed
 
 step "Playwright in Chromium"

@@ -27,6 +27,7 @@ const MAX_DEPTH: usize = 64;
 /// Parses one JSON text, with nothing but whitespace around it.
 pub fn parse(text: &str) -> Option<Json> {
     let mut reader = Reader {
+        text,
         bytes: text.as_bytes(),
         at: 0,
     };
@@ -95,7 +96,10 @@ pub fn write_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// `at` only ever stops beside an ASCII byte, so slices of `text` between
+/// two such places are whole characters.
 struct Reader<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -170,7 +174,7 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             // Copy the run up to the next quote, backslash or control
-            // character as it is: the input is a `str`, so the run is UTF-8.
+            // character as it is.
             let run_start = self.at;
             while let Some(&byte) = self.bytes.get(self.at) {
                 if byte == b'"' || byte == b'\\' || byte < 0x20 {
@@ -178,7 +182,7 @@ impl Reader<'_> {
                 }
                 self.at += 1;
             }
-            out.push_str(std::str::from_utf8(&self.bytes[run_start..self.at]).ok()?);
+            out.push_str(&self.text[run_start..self.at]);
             match *self.bytes.get(self.at)? {
                 b'"' => {
                     self.at += 1;
@@ -225,7 +229,7 @@ impl Reader<'_> {
     }
 
     fn hex4(&mut self) -> Option<u32> {
-        let digits = std::str::from_utf8(self.bytes.get(self.at..self.at + 4)?).ok()?;
+        let digits = self.text.get(self.at..self.at + 4)?;
         if !digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             return None;
         }
@@ -251,10 +255,7 @@ impl Reader<'_> {
             }
             self.at_least_one_digit()?;
         }
-        // The bytes matched are ASCII.
-        Some(Json::Number(
-            String::from_utf8_lossy(&self.bytes[start..self.at]).into_owned(),
-        ))
+        Some(Json::Number(self.text[start..self.at].to_owned()))
     }
 
     fn at_least_one_digit(&mut self) -> Option<()> {
