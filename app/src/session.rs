@@ -12,7 +12,9 @@
 //!   refresh runs under a Web Lock ([`REFRESH_LOCK`]); the tab that gets the
 //!   lock re-reads localStorage first and takes a token another tab already
 //!   rotated instead of presenting a retired one, which the server would
-//!   treat as theft and answer by revoking the whole session.
+//!   treat as theft and answer by revoking the whole session. A rotation is
+//!   also marked by a second lock for a few seconds, since another tab's
+//!   copy of localStorage may not show it yet.
 //! - Server-side rendering never sees localStorage: the state starts
 //!   `Unknown` on both sides and is loaded after hydration.
 
@@ -391,7 +393,7 @@ mod live {
     use leptos::prelude::*;
 
     use super::{AuthState, Session, ELSEWHERE, ENDED_KEY, EXPIRED, REFRESH_LOCK};
-    use crate::browser::{sleep, take_tab_note, with_lock};
+    use crate::browser::{hold_lock, lock_held, sleep, take_tab_note, with_lock};
     use crate::failure::AuthFailure;
     use crate::passkey_api::SignedIn;
     use crate::token_store::{now_ms, read, write, StoredTokens, Tokens, STORAGE_KEY};
@@ -406,9 +408,13 @@ mod live {
     /// A timer refresh that failed without ending the session (offline, a
     /// server error) is tried again after this long, unless the server said.
     const RETRY_AFTER: Duration = Duration::from_secs(5);
-    /// How long a tab that waited for the lock watches localStorage for the
-    /// previous holder's tokens: 20 × 25 ms.
-    const PROPAGATION_POLLS: usize = 20;
+    /// How long the tab that rotated a refresh token keeps the Web Lock that
+    /// says so: far longer than its localStorage write takes to reach the
+    /// other tabs' copies (milliseconds, a few hundred on a busy machine).
+    const ROTATED_MARK: Duration = Duration::from_secs(10);
+    /// How long a tab watches its localStorage for another tab's rotation
+    /// before it gives up and presents what it has: 80 × 25 ms.
+    const PROPAGATION_POLLS: usize = 80;
     const PROPAGATION_POLL: Duration = Duration::from_millis(25);
 
     /// Hydration is over: the state may now follow localStorage.
@@ -580,11 +586,11 @@ mod live {
         let running = IN_FLIGHT.with(|slot| slot.borrow().clone());
         let flight = running.unwrap_or_else(|| {
             let flight = async move {
-                let result = with_lock(REFRESH_LOCK, move |contended| {
-                    rotate_unless_done(stale_access, contended)
-                })
-                .await
-                .unwrap_or_else(|| Err(AuthFailure::Offline("the refresh was interrupted".into())));
+                let result = with_lock(REFRESH_LOCK, move || rotate_unless_done(stale_access))
+                    .await
+                    .unwrap_or_else(|| {
+                        Err(AuthFailure::Offline("the refresh was interrupted".into()))
+                    });
                 IN_FLIGHT.with(|slot| slot.borrow_mut().take());
                 result
             }
@@ -597,24 +603,21 @@ mod live {
     }
 
     /// Runs under the lock: uses what another tab already rotated, or
-    /// rotates the stored refresh token. `contended`: another tab held the
-    /// lock first and has probably just rotated; localStorage reaches other
-    /// tabs asynchronously (each renderer process keeps a copy), so its write
-    /// may not be visible here yet. Wait a little for it before presenting a
-    /// token that may be retired.
-    async fn rotate_unless_done(
-        stale_access: String,
-        contended: bool,
-    ) -> Result<StoredTokens, AuthFailure> {
+    /// rotates the stored refresh token. Each tab reads its own copy of
+    /// localStorage, which another tab's write reaches only some time later:
+    /// the tab that rotated a token therefore also holds a Web Lock named
+    /// after it (the browser keeps those in one place for all tabs), taken
+    /// before it lets go of the refresh lock. A token so marked is retired:
+    /// wait for this tab's copy to show its successor instead of presenting
+    /// it again.
+    async fn rotate_unless_done(stale_access: String) -> Result<StoredTokens, AuthFailure> {
         let mut current = read().ok_or(AuthFailure::NotLoggedIn)?;
-        if contended {
-            for _ in 0..PROPAGATION_POLLS {
-                if current.access != stale_access {
-                    break;
-                }
-                sleep(PROPAGATION_POLL).await;
-                current = read().ok_or(AuthFailure::NotLoggedIn)?;
+        for _ in 0..PROPAGATION_POLLS {
+            if !lock_held(&rotated_mark(&current.refresh)).await {
+                break;
             }
+            sleep(PROPAGATION_POLL).await;
+            current = read().ok_or(AuthFailure::NotLoggedIn)?;
         }
         if current.access != stale_access && !current.refresh_is_due(now_ms()) {
             return Ok(current);
@@ -629,13 +632,27 @@ mod live {
         )
         .with_staff(current.staff);
         // Logged out (or in anew) meanwhile: what storage holds wins.
-        match read() {
+        let outcome = match read() {
             Some(now_stored) if now_stored.refresh == current.refresh => {
                 write(&next);
                 Ok(next)
             }
             Some(now_stored) => Ok(now_stored),
             None => Err(AuthFailure::NotLoggedIn),
-        }
+        };
+        hold_lock(&rotated_mark(&current.refresh), ROTATED_MARK).await;
+        outcome
+    }
+
+    /// The Web Lock that says `refresh` was rotated. Named after the end of
+    /// its signature: distinct per token without spelling the token out in
+    /// `navigator.locks.query()`.
+    fn rotated_mark(refresh: &str) -> String {
+        let tail = refresh
+            .char_indices()
+            .rev()
+            .nth(15)
+            .map_or(refresh, |(at, _)| &refresh[at..]);
+        format!("tessera.rotated.{tail}")
     }
 }

@@ -21,11 +21,10 @@ pub async fn sleep(duration: Duration) {
 }
 
 /// Runs `work` while holding the named Web Lock, so that only one tab of
-/// this origin runs it at a time; `work` learns whether it had to wait for
-/// another tab. Without Web Locks (an insecure context or an old browser) it
-/// simply runs. `None` if it started but never finished (the page is going
-/// away).
-pub async fn with_lock<T, Fut>(name: &str, work: impl FnOnce(bool) -> Fut + 'static) -> Option<T>
+/// this origin runs it at a time. Without Web Locks (an insecure context or
+/// an old browser) it simply runs. `None` if it started but never finished
+/// (the page is going away).
+pub async fn with_lock<T, Fut>(name: &str, work: impl FnOnce() -> Fut + 'static) -> Option<T>
 where
     T: 'static,
     Fut: Future<Output = T> + 'static,
@@ -33,44 +32,25 @@ where
     let work = Rc::new(RefCell::new(Some(work)));
     let output: Rc<RefCell<Option<T>>> = Rc::new(RefCell::new(None));
     if let Some((locks, request)) = lock_manager() {
-        // First without waiting: if that fails, another tab holds it.
-        for contended in [false, true] {
-            let (pending, slot) = (work.clone(), output.clone());
-            let callback = wasm_bindgen::closure::Closure::once_into_js(move |lock: JsValue| {
-                wasm_bindgen_futures::future_to_promise(async move {
-                    if lock.is_null() {
-                        return Ok(JsValue::UNDEFINED); // not available right now
-                    }
-                    let work = pending.borrow_mut().take();
-                    if let Some(work) = work {
-                        let value = work(contended).await;
-                        *slot.borrow_mut() = Some(value);
-                    }
-                    Ok(JsValue::UNDEFINED)
-                })
-            });
-            let options = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(
-                &options,
-                &JsValue::from_str("ifAvailable"),
-                &JsValue::from_bool(!contended),
-            );
-            match request.call3(&locks, &JsValue::from_str(name), &options, &callback) {
-                Ok(promise) => {
-                    let promise = js_sys::Promise::from(promise);
-                    if let Err(error) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                        leptos::logging::warn!("Web Lock failed: {error:?}");
-                        break;
-                    }
+        let (pending, slot) = (work.clone(), output.clone());
+        let callback = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| {
+            wasm_bindgen_futures::future_to_promise(async move {
+                let work = pending.borrow_mut().take();
+                if let Some(work) = work {
+                    let value = work().await;
+                    *slot.borrow_mut() = Some(value);
                 }
-                Err(error) => {
-                    leptos::logging::warn!("Web Lock refused: {error:?}");
-                    break;
+                Ok(JsValue::UNDEFINED)
+            })
+        });
+        match request.call2(&locks, &JsValue::from_str(name), &callback) {
+            Ok(promise) => {
+                let promise = js_sys::Promise::from(promise);
+                if let Err(error) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                    leptos::logging::warn!("Web Lock failed: {error:?}");
                 }
             }
-            if work.borrow().is_none() {
-                break; // it ran
-            }
+            Err(error) => leptos::logging::warn!("Web Lock refused: {error:?}"),
         }
     }
     if let Some(value) = output.borrow_mut().take() {
@@ -79,9 +59,71 @@ where
     // No lock manager, or the lock request failed before running `work`.
     let work = work.borrow_mut().take();
     match work {
-        Some(work) => Some(work(false).await),
+        Some(work) => Some(work().await),
         None => None,
     }
+}
+
+/// Takes the Web Lock `name` if no tab holds it and keeps it for
+/// `duration`; returns once it is held. A mark other tabs can see through
+/// [`lock_held`]: the browser keeps a single record of an origin's Web Locks
+/// for all its tabs, whereas each tab reads its own copy of localStorage,
+/// which another tab's write reaches only some time later.
+pub async fn hold_lock(name: &str, duration: Duration) {
+    let Some((locks, request)) = lock_manager() else {
+        return;
+    };
+    let (granted, on_grant) = futures::channel::oneshot::channel::<()>();
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| {
+        let _ = granted.send(());
+        // Held until this promise settles.
+        js_sys::Promise::new(&mut |resolve, _| {
+            let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                duration.as_millis() as i32,
+            );
+        })
+    });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+    if request
+        .call3(&locks, &JsValue::from_str(name), &options, &callback)
+        .is_ok()
+    {
+        // Granted (or found held already); an error drops `granted`.
+        let _ = on_grant.await;
+    }
+}
+
+/// Whether some tab of this origin holds the Web Lock `name` now
+/// (`navigator.locks.query()`); `false` when the browser cannot say.
+pub async fn lock_held(name: &str) -> bool {
+    let field =
+        |value: &JsValue, key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).ok();
+    let Some((locks, _)) = lock_manager() else {
+        return false;
+    };
+    let Some(query) =
+        field(&locks, "query").and_then(|query| query.dyn_into::<js_sys::Function>().ok())
+    else {
+        return false;
+    };
+    let Ok(promise) = query.call0(&locks) else {
+        return false;
+    };
+    let Ok(snapshot) = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise)).await
+    else {
+        return false;
+    };
+    let Some(held) = field(&snapshot, "held").filter(|held| held.is_array()) else {
+        return false;
+    };
+    js_sys::Array::from(&held).iter().any(|lock| {
+        field(&lock, "name")
+            .and_then(|held| held.as_string())
+            .as_deref()
+            == Some(name)
+    })
 }
 
 /// `navigator.locks` and its `request` method, when the browser has them.
