@@ -32,17 +32,18 @@ timed() { printf '    (%ds so far)\n' $((SECONDS - started)); }
 step "cargo fmt --check"
 cargo fmt --all --check
 
-# Clippy runs in the profiles of the builds that follow, so the build
-# scripts and proc-macros it compiles (161 crates for the server side) are
-# the ones `cargo test --release` and the front end's build reuse, instead of
-# being compiled once more for a debug profile nothing else uses.
-step "cargo clippy (server side and browser side)"
-cargo clippy --release --all-targets -- -D warnings
+# Clippy: the browser side and the benchmarks with `cargo clippy`, in the
+# profiles of the builds that follow, so that the build scripts and
+# proc-macros it compiles are the ones those builds reuse; the server side
+# while `cargo test` compiles it (scripts/lint-rustc.sh), which spares a
+# type-check of every dependency.
+step "cargo clippy (browser side, benchmarks)"
 clippy_browser_side
-cargo clippy --release -p tessera-bench --all-targets -- -D warnings   # the benchmarks too
+cargo clippy --release -p tessera-bench --all-targets -- -D warnings
 timed
 
-step "cargo test --release (core, app, server; SQLite and PostgreSQL)"
+export RUSTC_WORKSPACE_WRAPPER="$PWD/scripts/lint-rustc.sh"
+step "cargo test --release, linted by Clippy (core, app, server; SQLite and PostgreSQL)"
 cargo test --release
 timed
 
