@@ -86,11 +86,14 @@ pub async fn hold_lock(name: &str, duration: Duration) {
     });
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
-    if request
-        .call3(&locks, &JsValue::from_str(name), &options, &callback)
-        .is_ok()
-    {
-        // Granted (or found held already); an error drops `granted`.
+    if let Ok(released) = request.call3(&locks, &JsValue::from_str(name), &options, &callback) {
+        // Settles when the mark is let go, or rejects if the browser refused
+        // it; nothing waits for either, but a rejection must be handled.
+        let released = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(released));
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = released.await;
+        });
+        // Granted (or found held already); a refusal drops `granted`.
         let _ = on_grant.await;
     }
 }
