@@ -8,10 +8,11 @@
 #   them, instead of a `cargo clippy` beforehand that type-checks every
 #   dependency as well.
 # - Test harnesses (`--test`: the unit tests' builds of a crate, the
-#   integration tests) are compiled without optimisation: the integration
-#   tests took 103 s to build in the release profile and 13 s so, and they
-#   run no slower (82 s), since the work they test is in the libraries,
-#   optimised as released. Debug assertions stay off, as in the release
+#   integration tests) are compiled without optimisation: after an edit,
+#   the integration tests took 103 s to build in the release profile and
+#   13 s so, and they run no slower (92 s either way), since the work they
+#   test is in the libraries, optimised as released (2026-12-07, `cargo
+#   test --release -p tessera-server --test integration`). Debug assertions stay off, as in the release
 #   profile (rustc turns them on with opt-level 0 unless told).
 # - Crates for the browser (wasm32) go to rustc unchanged: clippy-driver
 #   turns MIR optimisations off, which would change the bundle whose size
