@@ -25,4 +25,7 @@ for arg in "$@"; do
     --test) unoptimised=(-C opt-level=0 -C debug-assertions=off) ;;
     esac
 done
-exec clippy-driver "$@" -D warnings "${unoptimised[@]}"
+# Clippy's driver beside the rustc Cargo chose (the same toolchain), else PATH's.
+driver="$(dirname "$1")/clippy-driver"
+[[ -x $driver ]] || driver=clippy-driver
+exec "$driver" "$@" -D warnings "${unoptimised[@]}"
