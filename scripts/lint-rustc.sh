@@ -7,25 +7,28 @@
 #   `cargo clippy -- -D warnings`: `cargo test` lints them as it compiles
 #   them, instead of a `cargo clippy` beforehand that type-checks every
 #   dependency as well.
-# - Test harnesses (`--test`: the unit tests' builds of a crate, the
-#   integration tests) are compiled without optimisation: after an edit,
-#   the integration tests took 103 s to build in the release profile and
-#   13 s so, and they run no slower (92 s either way), since the work they
-#   test is in the libraries, optimised as released (2026-12-07, `cargo
-#   test --release -p tessera-server --test integration`). Debug assertions stay off, as in the release
-#   profile (rustc turns them on with opt-level 0 unless told).
+# - They are compiled without optimisation (the dependencies keep the
+#   release profile's: the password hasher, the crypto, the database
+#   drivers and the async runtime run at full speed). Optimising the
+#   project's own crates, the pages' generic code above all, was most of a
+#   test build: after an edit of the core crate, rebuilding core, app and
+#   server took 155 s optimised and 37 s so, and the tests run no slower
+#   (`cargo test --release`'s integration tests 79.6 s against 82.3 s, the
+#   Playwright suite against the server so built 242 s either way;
+#   2026-12-07, `touch src/lib.rs && cargo test --release --no-run`). Debug
+#   assertions stay off, as in the release profile (rustc turns them on
+#   with opt-level 0 unless told). `make run` and `make bench` build the
+#   server optimised, without this wrapper.
 # - Crates for the browser (wasm32) go to rustc unchanged: clippy-driver
 #   turns MIR optimisations off, which would change the bundle whose size
 #   the tests check (`cargo clippy` lints the browser side).
 set -euo pipefail
-unoptimised=()
 for arg in "$@"; do
     case $arg in
     wasm32-* | --target=wasm32-*) exec "$@" ;;
-    --test) unoptimised=(-C opt-level=0 -C debug-assertions=off) ;;
     esac
 done
 # Clippy's driver beside the rustc Cargo chose (the same toolchain), else PATH's.
 driver="$(dirname "$1")/clippy-driver"
 [[ -x $driver ]] || driver=clippy-driver
-exec "$driver" "$@" -D warnings "${unoptimised[@]}"
+exec "$driver" "$@" -D warnings -C opt-level=0 -C debug-assertions=off
