@@ -22,7 +22,7 @@ use std::future::Future;
 
 use leptos::prelude::*;
 
-use crate::failure::AuthFailure;
+use crate::failure::{AuthFailure, TokenProblem};
 use crate::token_store::{self, now_ms, StoredTokens, Tokens};
 
 /// The sessionStorage key of the reason this tab's session ended, and its values.
@@ -245,8 +245,15 @@ impl Session {
             let sent = live::send_logout(tokens.refresh).await;
             #[cfg(not(feature = "hydrate"))]
             let sent = crate::api::logout(tokens.refresh).await;
-            if let Err(failure) = sent {
-                leptos::logging::warn!("logout: {failure}");
+            match sent {
+                // Already ended: by a rotation this logout waited for (see
+                // `live::logout_after_rotation`), or elsewhere.
+                Ok(())
+                | Err(AuthFailure::TokenRefused {
+                    problem: TokenProblem::Revoked,
+                    ..
+                }) => {}
+                Err(failure) => leptos::logging::warn!("logout: {failure}"),
             }
         }
         // After the logout's own proof: the next login makes a new key.
@@ -463,7 +470,21 @@ mod live {
         return_wrapper(let call = _; { call.await } -> Result<(), AuthFailure>)
     )]
     pub fn send_logout(refresh: String) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
-        Box::pin(crate::api::logout(refresh))
+        Box::pin(logout_after_rotation(refresh))
+    }
+
+    /// Sends the logout once no rotation is under way, in this tab or
+    /// another (it waits for the refresh lock). One that overtook a
+    /// rotation would present a token the server has just retired, which
+    /// it takes for a stolen login: the session ends all the same, but the
+    /// person's activity then says their login was used from two places.
+    /// A rotation that finds the tokens forgotten ends its successor's
+    /// session itself (`rotate_unless_done`), so this one may then be told
+    /// the token is blacklisted.
+    async fn logout_after_rotation(refresh: String) -> Result<(), AuthFailure> {
+        with_lock(REFRESH_LOCK, move || crate::api::logout(refresh))
+            .await
+            .unwrap_or_else(|| Err(AuthFailure::Offline("the logout was interrupted".into())))
     }
 
     // The sign-in forms' calls, in the same file: a login page that is only
@@ -638,7 +659,15 @@ mod live {
                 Ok(next)
             }
             Some(now_stored) => Ok(now_stored),
-            None => Err(AuthFailure::NotLoggedIn),
+            None => {
+                // The logout waits for this lock with the token just
+                // retired: only this tab knows the successor, so it ends
+                // the session here, as the logout it is.
+                if let Err(failure) = crate::api::logout(next.refresh).await {
+                    leptos::logging::warn!("logout: {failure}");
+                }
+                Err(AuthFailure::NotLoggedIn)
+            }
         };
         hold_lock(&rotated_mark(&current.refresh), ROTATED_MARK).await;
         outcome

@@ -210,3 +210,46 @@ test("recent activity shows a sign-in from another browser and a failed attempt"
   await expect(activity.nth(0)).toContainText("Logged out of a session");
   await other.context().close();
 });
+
+test("a logout while a refresh is under way is recorded as a logout, not as a login used from two places", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  const name = await newAccount(page);
+  // The timer's next refresh reaches the server, which rotates the token,
+  // but its answer is held back until "Log out" has been pressed.
+  let retired = "";
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(
+    (url) => url.pathname.startsWith("/api/refresh_tokens"),
+    async (route) => {
+      if (retired) return route.continue();
+      retired = new URLSearchParams(route.request().postData() ?? "").get("refresh") ?? "";
+      const response = await route.fetch();
+      await released;
+      await route.fulfill({ response });
+    },
+  );
+  const logouts: string[] = [];
+  page.on("requestfinished", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname.startsWith("/api/logout")) {
+      logouts.push(new URLSearchParams(request.postData() ?? "").get("refresh") ?? "");
+    }
+  });
+  // 3 s access tokens: the refresh is due within seconds.
+  await expect.poll(() => retired, { timeout: 20_000 }).not.toBe("");
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await expect(page.getByTestId("logged-out")).toHaveText("You have logged out.");
+  release();
+  // The button's logout, with the token it knew, is sent last.
+  await expect.poll(() => logouts, { timeout: 20_000 }).toContain(retired);
+
+  await logIn(page, "/account", name, PASSWORD);
+  const activity = page.getByRole("list", { name: "Recent activity" }).getByRole("listitem");
+  // Newest first: this login, the logout, the sign-up's login, the sign-up.
+  await expect(activity).toHaveCount(4);
+  await expect(activity.nth(1)).toHaveAttribute("data-kind", "logout");
+  await expect(page.locator('[data-kind="refresh_reuse"]')).toHaveCount(0);
+  expect(unexpected(problems)).toEqual([]);
+});
