@@ -32,8 +32,16 @@ export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
   expect: { timeout: 10_000 },
+  // Two files at a time, each file's tests in order: a test spends much of
+  // its time waiting on real token lifetimes and throttling waits, and the
+  // other worker fills that time (the suite 247 s with one worker, 197 s
+  // with two, on two cores, 2026-12-07, `npx playwright test --workers=N`).
+  // What two files may do at once: the shared test user's sessions are
+  // only ever ended one by one (tests that end every session of a user,
+  // change a password or deactivate someone make a user of their own), and
+  // the servers that lock an address or check DPoP nonces serve one file.
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   // A failed test runs once more and, if it passes then, is reported as
   // "flaky" in the summary: a bug to fix (the suite's servers run on real
   // time, with 3-second access tokens), never a pass to ignore. Without it a
