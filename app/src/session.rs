@@ -33,6 +33,20 @@ const ELSEWHERE: &str = "elsewhere";
 /// The Web Lock held while a refresh runs.
 pub const REFRESH_LOCK: &str = "tessera.refresh";
 
+/// What a logout's answer is worth a warning for: not a session already
+/// ended, by a rotation the logout waited for (see
+/// `live::logout_after_rotation`) or elsewhere.
+fn warn_unless_ended(sent: Result<(), AuthFailure>) {
+    match sent {
+        Ok(())
+        | Err(AuthFailure::TokenRefused {
+            problem: TokenProblem::Revoked,
+            ..
+        }) => {}
+        Err(failure) => leptos::logging::warn!("logout: {failure}"),
+    }
+}
+
 /// What this tab knows about the login.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthState {
@@ -245,16 +259,7 @@ impl Session {
             let sent = live::send_logout(tokens.refresh).await;
             #[cfg(not(feature = "hydrate"))]
             let sent = crate::api::logout(tokens.refresh).await;
-            match sent {
-                // Already ended: by a rotation this logout waited for (see
-                // `live::logout_after_rotation`), or elsewhere.
-                Ok(())
-                | Err(AuthFailure::TokenRefused {
-                    problem: TokenProblem::Revoked,
-                    ..
-                }) => {}
-                Err(failure) => leptos::logging::warn!("logout: {failure}"),
-            }
+            warn_unless_ended(sent);
         }
         // After the logout's own proof: the next login makes a new key.
         crate::browser::forget_dpop_key().await;
@@ -663,9 +668,7 @@ mod live {
                 // The logout waits for this lock with the token just
                 // retired: only this tab knows the successor, so it ends
                 // the session here, as the logout it is.
-                if let Err(failure) = crate::api::logout(next.refresh).await {
-                    leptos::logging::warn!("logout: {failure}");
-                }
+                super::warn_unless_ended(crate::api::logout(next.refresh).await);
                 Err(AuthFailure::NotLoggedIn)
             }
         };
