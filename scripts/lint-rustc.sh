@@ -19,16 +19,51 @@
 #   assertions stay off, as in the release profile (rustc turns them on
 #   with opt-level 0 unless told). `make run` and `make bench` build the
 #   server optimised, without this wrapper.
-# - Crates for the browser (wasm32) go to rustc unchanged: clippy-driver
-#   turns MIR optimisations off, which would change the bundle whose size
-#   the tests check (`cargo clippy` lints the browser side).
+# - Crates for the browser (wasm32) are compiled by rustc unchanged:
+#   clippy-driver turns MIR optimisations off, which would change the bundle
+#   whose size the tests check. Clippy checks them first, in a pass of its
+#   own that only type-checks and lints (`--emit=metadata`, into a scratch
+#   directory): the dependencies' metadata is the build's own, so this
+#   replaces a `cargo clippy` of the browser side that type-checked every
+#   dependency a second time.
 set -euo pipefail
+rustc=$1
+driver="$(dirname "$rustc")/clippy-driver"   # the same toolchain's, else PATH's
+[[ -x $driver ]] || driver=clippy-driver
+
+browser=false
+query=false
 for arg in "$@"; do
     case $arg in
-    wasm32-* | --target=wasm32-*) exec "$@" ;;
+    wasm32-* | --target=wasm32-*) browser=true ;;
+    --print | --print=*) query=true ;;   # Cargo asking about the target, not compiling
     esac
 done
-# Clippy's driver beside the rustc Cargo chose (the same toolchain), else PATH's.
-driver="$(dirname "$1")/clippy-driver"
-[[ -x $driver ]] || driver=clippy-driver
-exec "$driver" "$@" -D warnings -C opt-level=0 -C debug-assertions=off
+$browser && $query && exec "$@"
+if ! $browser; then
+    exec "$driver" "$@" -D warnings -C opt-level=0 -C debug-assertions=off
+fi
+
+compile=("$@")
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+lint=()
+shift
+while (($#)); do
+    case $1 in
+    --emit=*) lint+=(--emit=metadata) ;;
+    --out-dir) lint+=(--out-dir "$scratch"); shift ;;
+    -C) case $2 in incremental=*) ;; *) lint+=(-C "$2") ;; esac; shift ;;
+    # No artifact notices: Cargo would take this pass's metadata for the
+    # build's and start the crates that depend on it too early.
+    --json=*)
+        json=$(tr , '\n' <<<"${1#--json=}" | grep -vx artifacts | paste -sd , || true)
+        [[ -z $json ]] || lint+=("--json=$json")
+        ;;
+    *) lint+=("$1") ;;
+    esac
+    shift
+done
+"$driver" "$rustc" "${lint[@]}" -D warnings
+rm -rf "$scratch"
+exec "${compile[@]}"

@@ -44,21 +44,29 @@ fi
 
 # The tools' own speed hardly matters (they run for seconds per build), their
 # build time does: a newcomer's first `make test` waits for it. Build them
-# without LTO, lightly optimised, in many codegen units, into one target
-# directory so that the crates both tools share compile once.
+# unoptimised, without LTO, in many codegen units, into one target directory
+# so that the crates both tools share compile once; only the code that does
+# their work on every build (reading, rewriting and splitting the wasm) is
+# optimised. OpenSSL (cargo-generate's) is Debian's, installed above, not
+# compiled from source.
 tool_build=(
     CARGO_PROFILE_RELEASE_LTO=false
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=0
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
     CARGO_PROFILE_RELEASE_DEBUG=false
     CARGO_PROFILE_RELEASE_INCREMENTAL=false
     CARGO_TARGET_DIR="$PWD/target/tools"
+    OPENSSL_NO_VENDOR=1
 )
+tool_hot_code=()
+for crate in walrus wasmparser wasm-encoder wasm-bindgen-cli-support wasm-bindgen-wasm-interpreter wasm_split_cli_support; do
+    tool_hot_code+=(--config "profile.release.package.$crate.opt-level=2")
+done
 
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *" $CARGO_LEPTOS_VERSION"* ]]; then
     # no_downloads: fail loudly rather than fetch tools from GitHub.
     step "installing cargo-leptos $CARGO_LEPTOS_VERSION from source (minutes on 2 cores)"
-    env "${tool_build[@]}" cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+    env "${tool_build[@]}" cargo install "${tool_hot_code[@]}" cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *" $WASM_BINDGEN_VERSION"* ]]; then
@@ -66,7 +74,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *" $WASM_BINDGEN_VERSIO
     # Its lock file names a crate version the registry lacks: install unlocked,
     # choosing versions that the installed rustc supports.
     env "${tool_build[@]}" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
-        cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+        cargo install "${tool_hot_code[@]}" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 if [[ ! -x end2end/node_modules/.bin/wasm-opt ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then

@@ -16,15 +16,6 @@ source scripts/build-env.sh   # npm's wasm-opt, short paths in the wasm
 export LEPTOS_OUTPUT_NAME=tessera
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
 
-# The browser side, checked as `cargo leptos build --release --split` builds
-# it: its target directory, profile and flags (cargo-leptos 0.3 adds
-# `--emit-relocs` for the split), so that its host crates are compiled once.
-clippy_browser_side() {
-    RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -Clink-args=--emit-relocs" \
-        cargo clippy -p tessera-frontend --lib --target wasm32-unknown-unknown \
-        --target-dir target/front --profile wasm-release -- -D warnings
-}
-
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
 timed() { printf '    (%ds so far)\n' $((SECONDS - started)); }
@@ -32,13 +23,12 @@ timed() { printf '    (%ds so far)\n' $((SECONDS - started)); }
 step "cargo fmt --check"
 cargo fmt --all --check
 
-# Clippy: the browser side and the benchmarks with `cargo clippy`, in the
-# profiles of the builds that follow, so that the build scripts and
-# proc-macros it compiles are the ones those builds reuse; the server side
-# while `cargo test` compiles it (scripts/lint-rustc.sh), which spares a
-# type-check of every dependency.
-step "cargo clippy (browser side, benchmarks)"
-clippy_browser_side
+# Clippy: the benchmarks with `cargo clippy`, in the release profile, so
+# that the build scripts and proc-macros it compiles are the ones the builds
+# after it reuse; everything else while it is compiled for real, by
+# scripts/lint-rustc.sh: the server side in `cargo test`, the browser side
+# in the release build (no second type-check of every dependency).
+step "cargo clippy (benchmarks)"
 cargo clippy --release -p tessera-bench --all-targets -- -D warnings
 timed
 
@@ -47,7 +37,7 @@ step "cargo test --release, linted by Clippy (core, app, server; SQLite and Post
 cargo test --release
 timed
 
-step "cargo leptos build --release --split, then the files compressed"
+step "cargo leptos build --release --split, linted by Clippy (browser side), then the files compressed"
 cargo leptos build --release --split
 node scripts/precompress.mjs target/site   # .br and .gz beside each file (issue 18)
 scripts/bundle-size.sh --check   # main module (with the login page) ≤ 183.6 KB brotli, pages split
