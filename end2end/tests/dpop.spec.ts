@@ -48,9 +48,10 @@ test("the app's tokens are bound to this browser's key, and a copy of them is re
   await expect(page.getByTestId("access-payload")).toContainText('"jkt"');
 
   // Copied into a plain fetch: as a bearer token, and with a proof of a
-  // key of the thief's own. Access tokens live 3 s here: one that expired
-  // on its way is refused as expired, so try again with the one the app
-  // has stored since.
+  // key of the thief's own, refused for its binding (no description; an
+  // expired one would say "Token is expired"). Access tokens live 3 s
+  // here: one that expired on its way is refused as expired, so try again
+  // with the one the app has stored since.
   const thief = await DPoP.generateKeyPair("ES256");
   await expect(async () => {
     const { access } = (await storedTokens(page))!;
@@ -63,7 +64,7 @@ test("the app's tokens are bound to this browser's key, and a copy of them is re
       },
     });
     expect(proven.status).toBe(401);
-    expect(proven.headers.get("www-authenticate")).toMatch(/^DPoP error="invalid_token"/);
+    expect(proven.headers.get("www-authenticate")).toMatch(/^DPoP error="invalid_token", algs="/);
   }).toPass({ timeout: 30_000 });
 
   // The app itself carries on: across a reload, in a second tab, and

@@ -592,6 +592,14 @@ impl Sessions {
         }
     }
 
+    /// Whether `header` presents a token in the `DPoP` scheme (with DPoP
+    /// on): a refusal of it is then challenged in that scheme, not as
+    /// `Bearer` (RFC 9449 §7.1), so that a DPoP client reads why.
+    pub fn presents_dpop(&self, header: Option<&[u8]>) -> bool {
+        self.core.dpop.mode() != DpopMode::Off
+            && matches!(header.map(parse_authorization), Some(Credentials::Dpop(_)))
+    }
+
     /// Checks the `DPoP` proof a token request (login, refresh, …) carries:
     /// the key it proves, `None` without one (or with DPoP off). Under
     /// `--dpop required` a login without one is refused here.

@@ -25,16 +25,22 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION);
-        state
-            .tessera
-            .sessions
-            .authenticate_header(
-                header.map(|value| value.as_bytes()),
-                &super::dpop::proof_request(parts),
-            )
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|value| value.as_bytes());
+        let sessions = &state.tessera.sessions;
+        sessions
+            .authenticate_header(header, &super::dpop::proof_request(parts))
             .await
             .map(Self)
-            .map_err(ApiError::from_access)
+            .map_err(|error| {
+                let refusal = ApiError::from_access(error);
+                if sessions.presents_dpop(header) {
+                    refusal.in_dpop_scheme()
+                } else {
+                    refusal
+                }
+            })
     }
 }

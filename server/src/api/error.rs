@@ -52,6 +52,10 @@ pub enum ApiError {
     /// unbound one). `access`: a protected route's (simplejwt's
     /// `messages` body) rather than a token endpoint's.
     BoundTokenRefused { access: bool },
+    /// A refusal of a token presented as `Authorization: DPoP` (an
+    /// expired or revoked one, say): the same status and body, with the
+    /// challenge `DPoP error="invalid_token"` instead of `Bearer`.
+    InDpopScheme(Box<ApiError>),
     /// 403 `{"detail":"You do not have permission to perform this action."}`
     Forbidden,
     /// 404 `{"detail":"Not found."}`
@@ -102,6 +106,31 @@ impl ApiError {
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy { .. } | Self::OutOfSync => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InDpopScheme(refusal) => refusal.status(),
+        }
+    }
+
+    /// The same refusal, challenged in the `DPoP` scheme the client used
+    /// (RFC 9449 §7.1). Only a refusal of the token itself changes: the
+    /// proof's own refusals already carry their DPoP challenge.
+    pub fn in_dpop_scheme(self) -> Self {
+        match self {
+            Self::Unauthorized(_) | Self::UnauthorizedCode(..) | Self::AccessTokenRefused(_) => {
+                Self::InDpopScheme(Box::new(self))
+            }
+            other => other,
+        }
+    }
+
+    /// The words of a refused token or account, for a challenge's
+    /// `error_description`.
+    fn refusal_words(&self) -> Option<String> {
+        match self {
+            Self::AccessTokenRefused(error) => Some(error.to_string()),
+            Self::Unauthorized(message) | Self::UnauthorizedCode(message, _) => {
+                Some(message.clone())
+            }
+            _ => None,
         }
     }
 
@@ -397,10 +426,10 @@ fn detail(detail: &str) -> Detail<'_> {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let body = match &self {
+impl ApiError {
+    /// The answer's JSON body.
+    fn body(&self) -> serde_json::Result<String> {
+        match self {
             Self::Fields(fields) => {
                 serde_json::to_string(&BadRequestBody::Fields(OrderedFields(fields)))
             }
@@ -433,9 +462,7 @@ impl IntoResponse for ApiError {
                 messages: None,
             }),
             Self::BoundTokenRefused { access: true } => {
-                return Self::AccessTokenRefused(TokenError::Invalid)
-                    .into_response()
-                    .with_dpop_challenge("invalid_token", None, None);
+                Self::AccessTokenRefused(TokenError::Invalid).body()
             }
             Self::AccessTokenRefused(error) => {
                 let message = error.to_string();
@@ -476,8 +503,17 @@ impl IntoResponse for ApiError {
                 "The server cannot confirm revocations right now. Try again in 1 second.",
             )),
             Self::Internal(_) => serde_json::to_string(&detail("A server error occurred.")),
+            Self::InDpopScheme(refusal) => refusal.body(),
         }
-        .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = self
+            .body()
+            .unwrap_or_else(|_| r#"{"detail":"A server error occurred."}"#.to_owned());
 
         let mut response =
             (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
@@ -515,6 +551,10 @@ impl IntoResponse for ApiError {
             Self::BoundTokenRefused { .. } => {
                 return response.with_dpop_challenge("invalid_token", None, None);
             }
+            Self::InDpopScheme(refusal) => {
+                let words = refusal.refusal_words();
+                return response.with_dpop_challenge("invalid_token", words.as_deref(), None);
+            }
             _ => {}
         }
         if let Self::Internal(cause) = self {
@@ -550,7 +590,8 @@ trait DpopChallenge {
 
 impl DpopChallenge for Response {
     /// `WWW-Authenticate: DPoP error="…", error_description="…", algs="…"`
-    /// (RFC 9449 §7.1); the descriptions are the core's fixed ASCII words.
+    /// (RFC 9449 §7.1); the descriptions are the core's fixed ASCII words
+    /// (one with a quote or a backslash is left out rather than escaped).
     fn with_dpop_challenge(
         mut self,
         error: &str,
@@ -558,6 +599,7 @@ impl DpopChallenge for Response {
         nonce: Option<&str>,
     ) -> Response {
         let description = description
+            .filter(|words| !words.contains(['"', '\\']))
             .map(|words| format!(r#", error_description="{words}""#))
             .unwrap_or_default();
         let challenge = format!(

@@ -41,7 +41,11 @@ pub struct NotValid(Detail<'static>);
 /// No access token, or one that is malformed, expired, revoked, or of a
 /// user who is gone or inactive
 #[derive(ToResponse)]
-#[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`")))]
+#[response(headers((
+    "WWW-Authenticate" = String,
+    description = "`Bearer realm=\"api\"`; for a token sent as `Authorization: DPoP`, \
+                   `DPoP error=\"…\", error_description=\"…\", algs=\"…\"`"
+)))]
 pub struct AccessRefused(Detail<'static>);
 
 /// Authenticated, but not allowed: the caller is not staff (or, for a

@@ -3,7 +3,8 @@
 //! a bound token works only with fresh proofs of its key; a refresh token
 //! copied without the key ends its session; every malformed, stale,
 //! misdirected or replayed proof is refused and changes nothing; server
-//! nonces; `off` and `required`; a proof replayed on a second instance on
+//! nonces; a refused token challenged in the scheme it came in; `off` and
+//! `required`; a proof replayed on a second instance on
 //! one PostgreSQL database; the UI's server functions.
 
 use serde_json::{json, Value};
@@ -482,6 +483,75 @@ async fn off_ignores_proofs_and_required_refuses_bearer_tokens(engine: Engine) {
     );
 }
 
+/// A token presented as `DPoP` and refused for what it is (revoked,
+/// expired, not a token) is challenged in the scheme it came in (RFC 9449
+/// §7.1), with simplejwt's body as ever; a bearer token's refusal stays
+/// `Bearer`.
+async fn a_refused_token_is_challenged_in_the_scheme_it_came_in(engine: Engine) {
+    let app = spawn_app_with(engine, relaxed).await;
+    app.add_user("ada", PASSWORD).await;
+    let client = DpopClient::new(ProofAlgorithm::Es256);
+    let dpop_refusal =
+        |words: &str| format!(r#"DPoP error="invalid_token", error_description="{words}", {ALGS}"#);
+
+    let (revoked, refresh) = bound_login(&app, &client).await;
+    let logout = post(
+        &app,
+        "/api/token/blacklist/",
+        &[(
+            "DPoP",
+            &proof(&app, &client, "POST", "/api/token/blacklist/"),
+        )],
+        json!({ "refresh": refresh }),
+    )
+    .await;
+    assert_eq!(logout.status, 200, "{}", logout.text());
+    let reply = hello_bound(&app, &revoked, &client).await;
+    assert_eq!(reply.status, 401, "{}", reply.text());
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(dpop_refusal("Token is blacklisted").as_str())
+    );
+    assert_eq!(reply.json()["code"], "token_not_valid");
+    assert_eq!(
+        reply.json()["messages"][0]["message"],
+        "Token is blacklisted"
+    );
+
+    let not_a_token = "not.a.token";
+    let garbage = client.proof(
+        "GET",
+        &format!("{ORIGIN}/hello/"),
+        app.now(),
+        Some(not_a_token),
+    );
+    let reply = hello_with(&app, &format!("DPoP {not_a_token}"), Some(&garbage)).await;
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(dpop_refusal("Token is invalid").as_str())
+    );
+
+    let (bound, _) = bound_login(&app, &client).await;
+    let unbound = str_field(&login(&app, None).await.json(), "access");
+    app.advance(3_600);
+    for access in [&bound, &unbound] {
+        let reply = hello_bound(&app, access, &client).await;
+        assert_eq!(reply.status, 401, "{}", reply.text());
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(dpop_refusal("Token is expired").as_str())
+        );
+        assert_eq!(reply.json()["messages"][0]["message"], "Token is expired");
+    }
+    let bearer = app.hello(&unbound).await;
+    assert_eq!(bearer.status, 401);
+    assert_eq!(
+        bearer.header("www-authenticate"),
+        Some(r#"Bearer realm="api""#)
+    );
+    assert_eq!(bearer.json()["messages"][0]["message"], "Token is expired");
+}
+
 /// Ten requests with one proof at once (on SQLite, recorded together in
 /// one statement): one is served, nine are replays.
 async fn a_proof_sent_ten_times_at_once_is_accepted_once(engine: Engine) {
@@ -517,6 +587,7 @@ on_both_engines!(
     every_flawed_proof_is_refused_and_changes_nothing,
     server_nonces_are_asked_for_and_accepted,
     off_ignores_proofs_and_required_refuses_bearer_tokens,
+    a_refused_token_is_challenged_in_the_scheme_it_came_in,
 );
 
 /// SQLite's one server keeps the proofs it accepted in memory and writes
