@@ -8,8 +8,9 @@
 #   them, instead of a `cargo clippy` beforehand that type-checks every
 #   dependency as well.
 # - They are compiled without optimisation (the dependencies keep the
-#   release profile's: the password hasher, the crypto, the database
-#   drivers and the async runtime run at full speed). Optimising the
+#   release profile's, which `make test` also lowers to 0 but for the
+#   password hasher, the crypto, SQLite and compression: see Cargo.toml's
+#   release profile). Optimising the
 #   project's own crates, the pages' generic code above all, was most of a
 #   test build: after an edit of the core crate, rebuilding core, app and
 #   server took 155 s optimised and 37 s so, and the tests run no slower

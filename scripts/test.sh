@@ -15,6 +15,10 @@ source scripts/build-env.sh   # npm's wasm-opt, short paths in the wasm
 # environment lets it reuse that build instead of compiling leptos twice.
 export LEPTOS_OUTPUT_NAME=tessera
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+# Dependencies unoptimised but for the crates that do the tests' real work
+# (the list and the figures: Cargo.toml's release profile). Every build
+# below shares it, so the release build still reuses the test build's.
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=0
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
