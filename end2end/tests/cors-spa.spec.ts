@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 
 import { baseURL, spaPort } from "../playwright.config";
-import { PASSWORD, USER } from "./support";
+import { PASSWORD, USER, untilExpired } from "./support";
 
 // The seed tutorial's client, a plain JavaScript app (end2end/spa/) served from
 // a second origin, uses the API through CORS: the suite's main server allows
@@ -32,9 +32,10 @@ test("an app on an allowed origin logs in, calls /hello/, survives an access exp
   const firstAccess = await page.evaluate(() => localStorage.getItem("access"));
   const firstRefresh = await page.evaluate(() => localStorage.getItem("refresh"));
 
-  // The suite's access tokens live 3 s: the next call meets a 401, refreshes
-  // (a rotated pair) and retries, and the person sees nothing of it.
-  await page.waitForTimeout(3_500);
+  // The suite's access tokens live 3 s: once this one has expired, the next
+  // call meets a 401, refreshes (a rotated pair) and retries, and the person
+  // sees nothing of it.
+  await untilExpired(firstAccess!);
   await page.evaluate(() => {
     document.getElementById("message")!.textContent = "";
   });

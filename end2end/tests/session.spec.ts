@@ -8,9 +8,9 @@ import {
   logIn,
   openHydrated,
   recordRefreshes,
-  sleep,
   storedTokens,
   unexpected,
+  untilExpired,
   watchConsole,
 } from "./support";
 
@@ -74,19 +74,22 @@ test("after repeated wrong passwords the login page says how long to wait", asyn
   // A name of its own: the wait is per username (unknown names too).
   const name = "throttle-e2e";
   const guess = () => request.post("/api/token/", { data: { username: name, password: "guess" } });
-  // Five free failures, then waits of 1 s, 2 s, 4 s: fail until the wait is
-  // long enough to see it in the page.
+  // Five free failures, then waits of 1 s, 2 s, 4 s, 8 s: fail until the
+  // wait is long enough to see it in the page. A guess refused with 429
+  // changes nothing, so a wait is sat out by guessing until one is heard
+  // (and fails, which sets the next, doubled wait).
   let retryAfter = 0;
   for (let attempt = 0; attempt < 20 && retryAfter < 4; attempt++) {
     const reply = await guess();
     if (reply.status() === 429) {
       retryAfter = Number(reply.headers()["retry-after"]);
-      await sleep(retryAfter * 1000 + 100);
+      await expect
+        .poll(async () => (await guess()).status(), { timeout: 60_000, intervals: [250] })
+        .toBe(401);
     } else {
       expect(reply.status()).toBe(401);
     }
   }
-  await guess(); // fails, and sets the next wait
   await openHydrated(page, "/login");
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password").fill("another guess");
@@ -127,7 +130,7 @@ test("after the access token expired, /hello loads with exactly one refresh", as
   const before = (await storedTokens(page))!;
   await page.close(); // no tab left to refresh in the background
 
-  await sleep(ACCESS_LIFETIME_MS + 500);
+  await untilExpired(before.access);
   const refreshes = recordRefreshes(context);
   const next = await context.newPage();
   const problems = watchConsole(next);
@@ -147,7 +150,7 @@ test("five calls with an expired access token share one refresh", async ({ page,
   await page.clock.setFixedTime(await page.evaluate(() => Date.now()));
   await expect(page.getByTestId("greeting")).toHaveText("Hello, World!");
   const stale = (await storedTokens(page))!;
-  await sleep(ACCESS_LIFETIME_MS + 500);
+  await untilExpired(stale.access);
 
   const refreshes = recordRefreshes(context);
   const hellos = countHelloCalls(page);
@@ -168,17 +171,21 @@ test("two tabs stay logged in across many expiries and never rotate one token tw
   await openHydrated(second, "/tokens");
   await expect(second.getByTestId("access-countdown")).toBeVisible();
 
-  // About four access lifetimes, with both tabs busy: bursts of calls in the
-  // first, page changes in the second (client-side navigation; a reload in
-  // the middle of a refresh would lose its answer, see the overlap option).
+  // Four rounds, each until a refresh has replaced the access token, with
+  // both tabs busy: bursts of calls in the first, page changes in the second
+  // (client-side navigation; a reload in the middle of a refresh would lose
+  // its answer, see the overlap option).
   for (let round = 0; round < 4; round += 1) {
+    const { access } = (await storedTokens(first))!;
     await first.getByTestId("burst").click();
     await expect(first.getByTestId("burst-outcome")).toHaveText("5 of 5 calls answered.");
     await second.getByRole("link", { name: "Hello", exact: true }).click();
     await expect(second.getByTestId("greeting")).toHaveText("Hello, World!");
     await second.getByRole("link", { name: "Tokens", exact: true }).click();
     await expect(second.getByTestId("access-countdown")).toBeVisible();
-    await sleep(ACCESS_LIFETIME_MS);
+    await expect
+      .poll(async () => (await storedTokens(first))?.access, { message: "a refresh", timeout: 30_000 })
+      .not.toBe(access);
   }
 
   expect(refreshes.length).toBeGreaterThanOrEqual(3);
@@ -283,8 +290,9 @@ test("an expired refresh token leads to the login page with a message", async ({
   test.setTimeout(60_000);
   const page = await context.newPage();
   await logIn(page);
+  const { refresh } = (await storedTokens(page))!;
   await page.close(); // nothing refreshes while no tab is open
-  await sleep(REFRESH_LIFETIME_MS + 1_500);
+  await untilExpired(refresh, 1_500);
 
   const next = await context.newPage();
   const problems = watchConsole(next);

@@ -77,7 +77,18 @@ export function countHelloCalls(page: Page): { count: number } {
   return counter;
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until `token` has expired: its `exp` (read off the token, whole
+ * seconds; the server refuses a token from that second on) plus `marginMs`
+ * has passed on this machine's clock, which is the server's. A test of
+ * expiry waits on that state, not on a sleep of a guessed length.
+ */
+export async function untilExpired(token: string, marginMs = 500): Promise<void> {
+  const expiresAt = Number(claims(token).exp) * 1000 + marginMs;
+  await expect
+    .poll(() => Date.now(), { message: "the token's expiry", timeout: 120_000, intervals: [100] })
+    .toBeGreaterThan(expiresAt);
+}
 
 /** axe-core finds nothing on the page as it is now. */
 export async function expectNoAxeViolations(page: Page): Promise<void> {
