@@ -42,6 +42,18 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
+# `make test` checks formatting and lints (Clippy is its compiler, see
+# scripts/lint-rustc.sh); rustup's minimal profile has neither.
+if $want_tests; then
+    components=()
+    cargo fmt --version >/dev/null 2>&1 || components+=(rustfmt)
+    cargo clippy --version >/dev/null 2>&1 || components+=(clippy)
+    if ((${#components[@]})); then
+        step "adding the ${components[*]} component(s)"
+        rustup component add "${components[@]}"
+    fi
+fi
+
 # The tools' own speed hardly matters (they run for seconds per build), their
 # build time does: a newcomer's first `make test` waits for it. Build them
 # unoptimised, without LTO, in many codegen units, into one target directory
