@@ -55,7 +55,8 @@ pub use core::public_url::{InvalidPublicUrl, PublicUrl};
 pub use core::throttle::ThrottleRules;
 pub use core::{Client, TokenPair};
 pub use dpop::{
-    DpopError, DpopKey, DpopMode, DpopSettings, ProofHeader, ProofRequest, ACCEPTED_ALGORITHMS,
+    challenge as dpop_challenge, DpopError, DpopKey, DpopMode, DpopSettings, ProofHeader,
+    ProofRequest, ACCEPTED_ALGORITHMS,
 };
 pub use error::{AuthError, StartError};
 pub use keys::SigningKeys;

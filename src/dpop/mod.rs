@@ -50,6 +50,18 @@ impl FromStr for DpopMode {
     }
 }
 
+/// A `WWW-Authenticate` challenge in the DPoP scheme (RFC 9449 §7.1):
+/// `DPoP error="…", error_description="…", algs="…"`. The descriptions are
+/// the core's fixed ASCII words; one with a quote or a backslash is left
+/// out rather than escaped.
+pub fn challenge(error: &str, description: Option<&str>) -> String {
+    let description = description
+        .filter(|words| !words.contains(['"', '\\']))
+        .map(|words| format!(r#", error_description="{words}""#))
+        .unwrap_or_default();
+    format!(r#"DPoP error="{error}"{description}, algs="{ACCEPTED_ALGORITHMS}""#)
+}
+
 /// How DPoP is configured.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DpopSettings {

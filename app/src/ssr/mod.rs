@@ -35,13 +35,31 @@ pub async fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
         leptos::logging::error!("no request parts in the server function's context");
         reject(AuthFailure::Server("not configured".into()))
     })?;
-    let header = parts.headers.get(header::AUTHORIZATION);
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
     let sessions = &core()?.sessions;
     response::offer_dpop_nonce(sessions.dpop_nonce());
     sessions
-        .authenticate_header(header.map(HeaderValue::as_bytes), &proof_request(&parts))
+        .authenticate_header(header, &proof_request(&parts))
         .await
-        .map_err(reject)
+        .map_err(|error| {
+            // Challenged as the REST API challenges (RFC 9449 §7.1).
+            let key_mismatch = matches!(error, AuthError::Dpop(tessera::DpopError::KeyMismatch));
+            let refused_as_dpop =
+                sessions.presents_dpop(header) && !matches!(error, AuthError::Dpop(_));
+            let words = error.to_string();
+            let failure = reject(error);
+            if failure.status() == 401 {
+                if key_mismatch {
+                    response::challenge_in_dpop(None);
+                } else if refused_as_dpop {
+                    response::challenge_in_dpop(Some(&words));
+                }
+            }
+            failure
+        })
 }
 
 /// What a DPoP proof sent with a request must be for (RFC 9449 §4.3): its

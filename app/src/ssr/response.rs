@@ -31,6 +31,19 @@ pub fn ask_for_dpop_nonce(nonce: &str) {
     }
 }
 
+/// A refused token answered in the DPoP scheme, as the REST API answers
+/// it: one presented as `Authorization: DPoP` (with the refusal's words),
+/// or a bound one without a proof of its key.
+pub fn challenge_in_dpop(description: Option<&str>) {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let challenge = tessera::dpop_challenge("invalid_token", description);
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.insert_header(header::WWW_AUTHENTICATE, value);
+    }
+}
+
 /// Makes the server function's response carry `status` (and, for 401,
 /// `WWW-Authenticate` as the REST API does). Outside a request, nothing.
 pub fn set_status(status: u16) {

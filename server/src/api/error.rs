@@ -590,22 +590,14 @@ trait DpopChallenge {
 
 impl DpopChallenge for Response {
     /// `WWW-Authenticate: DPoP error="…", error_description="…", algs="…"`
-    /// (RFC 9449 §7.1); the descriptions are the core's fixed ASCII words
-    /// (one with a quote or a backslash is left out rather than escaped).
+    /// (RFC 9449 §7.1, [`tessera::dpop_challenge`]).
     fn with_dpop_challenge(
         mut self,
         error: &str,
         description: Option<&str>,
         nonce: Option<&str>,
     ) -> Response {
-        let description = description
-            .filter(|words| !words.contains(['"', '\\']))
-            .map(|words| format!(r#", error_description="{words}""#))
-            .unwrap_or_default();
-        let challenge = format!(
-            r#"DPoP error="{error}"{description}, algs="{}""#,
-            tessera::ACCEPTED_ALGORITHMS
-        );
+        let challenge = tessera::dpop_challenge(error, description);
         let headers = self.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
             headers.insert(header::WWW_AUTHENTICATE, value);

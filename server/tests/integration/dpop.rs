@@ -710,7 +710,8 @@ async fn htu_follows_the_public_url_when_one_is_set() {
 }
 
 /// The UI's server functions take the same proofs: a login through one
-/// with a proof gives bound tokens, and a protected one wants the proof.
+/// with a proof gives bound tokens, and a protected one wants the proof;
+/// their refusals are challenged as the REST API's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn server_functions_bind_and_check_the_same_way() {
     use leptos::server_fn::ServerFn;
@@ -748,13 +749,27 @@ async fn server_functions_bind_and_check_the_same_way() {
         }
     };
     let bearer = call(format!("Bearer {access}"), None).await;
-    assert_eq!(bearer.status, 401, "{}", bearer.text());
-    let proof = client.proof(
-        "POST",
-        &format!("{ORIGIN}{}", Hello::PATH),
-        app.now(),
-        Some(&access),
-    );
-    let proven = call(format!("DPoP {access}"), Some(proof)).await;
+    assert_challenge(&bearer, "invalid_token");
+    let hello_proof = || {
+        client.proof(
+            "POST",
+            &format!("{ORIGIN}{}", Hello::PATH),
+            app.now(),
+            Some(&access),
+        )
+    };
+    let proven = call(format!("DPoP {access}"), Some(hello_proof())).await;
     assert_eq!(proven.status, 200, "{}", proven.text());
+
+    // Expired, under its own scheme: challenged as the REST API does.
+    app.advance(3_600);
+    let expired = call(format!("DPoP {access}"), Some(hello_proof())).await;
+    assert_challenge(&expired, "invalid_token");
+    assert_eq!(
+        expired.header("www-authenticate"),
+        Some(
+            format!(r#"DPoP error="invalid_token", error_description="Token is expired", {ALGS}"#)
+                .as_str()
+        )
+    );
 }
