@@ -93,6 +93,18 @@ async fn refresh_with(app: &TestApp, refresh: &str, client: Option<&DpopClient>)
     .await
 }
 
+/// Logout (`blacklist/`) of a bound refresh token, with a proof of its key.
+async fn logout_bound(app: &TestApp, refresh: &str, client: &DpopClient) -> Reply {
+    let proof = proof(app, client, "POST", "/api/token/blacklist/");
+    post(
+        app,
+        "/api/token/blacklist/",
+        &[("DPoP", &proof)],
+        json!({ "refresh": refresh }),
+    )
+    .await
+}
+
 fn assert_challenge(reply: &Reply, error: &str) {
     assert_eq!(reply.status, 401, "{}", reply.text());
     let challenge = reply.header("www-authenticate").unwrap_or_default();
@@ -263,16 +275,7 @@ async fn a_refresh_token_stays_bound_and_dies_with_its_session_when_copied(engin
         401
     );
     let (_, refresh) = bound_login(&app, &client).await;
-    let logout = post(
-        &app,
-        "/api/token/blacklist/",
-        &[(
-            "DPoP",
-            &proof(&app, &client, "POST", "/api/token/blacklist/"),
-        )],
-        json!({ "refresh": refresh }),
-    )
-    .await;
+    let logout = logout_bound(&app, &refresh, &client).await;
     assert_eq!(logout.status, 200, "{}", logout.text());
 }
 
@@ -495,16 +498,7 @@ async fn a_refused_token_is_challenged_in_the_scheme_it_came_in(engine: Engine) 
         |words: &str| format!(r#"DPoP error="invalid_token", error_description="{words}", {ALGS}"#);
 
     let (revoked, refresh) = bound_login(&app, &client).await;
-    let logout = post(
-        &app,
-        "/api/token/blacklist/",
-        &[(
-            "DPoP",
-            &proof(&app, &client, "POST", "/api/token/blacklist/"),
-        )],
-        json!({ "refresh": refresh }),
-    )
-    .await;
+    let logout = logout_bound(&app, &refresh, &client).await;
     assert_eq!(logout.status, 200, "{}", logout.text());
     let reply = hello_bound(&app, &revoked, &client).await;
     assert_eq!(reply.status, 401, "{}", reply.text());
