@@ -166,12 +166,15 @@ impl Session {
     ) -> Result<(), AuthFailure> {
         let issued_at = now_ms();
         let marker = crate::known_devices::marker_for(&username);
+        // In the browser the tokens are kept by the call (see `live`).
         #[cfg(feature = "hydrate")]
-        let tokens = live::send_login(username.clone(), password, marker, otp).await?;
+        return live::send_login(*self, username, password, marker, otp, issued_at).await;
         #[cfg(not(feature = "hydrate"))]
-        let tokens = crate::api::login(username.clone(), password, marker, otp).await?;
-        self.signed_in(tokens, username, issued_at);
-        Ok(())
+        {
+            let tokens = crate::api::login(username.clone(), password, marker, otp).await?;
+            self.signed_in(tokens, username, issued_at);
+            Ok(())
+        }
     }
 
     /// Signs in with a passkey the browser holds for this site (no name
@@ -180,13 +183,15 @@ impl Session {
     pub async fn passkey_login(&self) -> Result<(), String> {
         let issued_at = now_ms();
         #[cfg(feature = "hydrate")]
-        let signed_in = live::send_passkey_login()
+        return live::send_passkey_login(*self, issued_at)
             .await
-            .map_err(|failure| failure.to_string())??;
+            .map_err(|failure| failure.to_string())?;
         #[cfg(not(feature = "hydrate"))]
-        let signed_in = crate::passkey_api::sign_in_ceremony().await?;
-        self.signed_in(signed_in.tokens, signed_in.username, issued_at);
-        Ok(())
+        {
+            let signed_in = crate::passkey_api::sign_in_ceremony().await?;
+            self.signed_in(signed_in.tokens, signed_in.username, issued_at);
+            Ok(())
+        }
     }
 
     /// Keeps the tokens of `username`'s new session, asked for at
@@ -209,14 +214,16 @@ impl Session {
     ) -> Result<bool, AuthFailure> {
         let issued_at = now_ms();
         #[cfg(feature = "hydrate")]
-        let answer = live::send_sign_up(username.clone(), password, email).await?;
+        return live::send_sign_up(*self, username, password, email, issued_at).await;
         #[cfg(not(feature = "hydrate"))]
-        let answer = crate::api::sign_up(username.clone(), password, email).await?;
-        let Some(tokens) = answer else {
-            return Ok(false);
-        };
-        self.signed_in(tokens, username, issued_at);
-        Ok(true)
+        {
+            let answer = crate::api::sign_up(username.clone(), password, email).await?;
+            let Some(tokens) = answer else {
+                return Ok(false);
+            };
+            self.signed_in(tokens, username, issued_at);
+            Ok(true)
+        }
     }
 
     /// Changes the password. Every session ends with it, this one too (a
@@ -254,15 +261,21 @@ impl Session {
 
     async fn log_out_to(&self, next: AuthState) {
         let stored = self.forget(next);
-        if let Some(tokens) = stored {
-            #[cfg(feature = "hydrate")]
-            let sent = live::send_logout(tokens.refresh).await;
-            #[cfg(not(feature = "hydrate"))]
-            let sent = crate::api::logout(tokens.refresh).await;
-            warn_unless_ended(sent);
+        let refresh = stored.map(|tokens| tokens.refresh);
+        // The logout, then this browser's DPoP key deleted (after the
+        // logout's own proof: the next login makes a new key).
+        #[cfg(feature = "hydrate")]
+        let sent = live::send_logout(refresh).await;
+        #[cfg(not(feature = "hydrate"))]
+        let sent = match refresh {
+            Some(refresh) => crate::api::logout(refresh).await,
+            None => Ok(()),
+        };
+        if let Err(AuthFailure::Offline(_)) = sent {
+            // Perhaps its code could not be fetched: the key goes anyway.
+            crate::browser::forget_dpop_key().await;
         }
-        // After the logout's own proof: the next login makes a new key.
-        crate::browser::forget_dpop_key().await;
+        warn_unless_ended(sent);
     }
 
     /// Runs a protected server call with a fresh access token: refreshed
@@ -407,8 +420,8 @@ mod live {
     use super::{AuthState, Session, ELSEWHERE, ENDED_KEY, EXPIRED, REFRESH_LOCK};
     use crate::browser::{hold_lock, lock_held, sleep, take_tab_note, with_lock};
     use crate::failure::AuthFailure;
-    use crate::passkey_api::SignedIn;
     use crate::token_store::{now_ms, read, write, StoredTokens, Tokens, STORAGE_KEY};
+    use std::future::Future;
 
     type Flight = Shared<LocalBoxFuture<'static, Result<StoredTokens, AuthFailure>>>;
 
@@ -468,13 +481,17 @@ mod live {
         Box::pin(join_or_start_refresh(stale_access))
     }
 
+    /// Logs `refresh` out (if there is a session) and deletes this
+    /// browser's DPoP key.
     #[leptos::wasm_split::wasm_split(
         session_calls,
         wasm_split_path = ::leptos::wasm_split,
         fallible,
         return_wrapper(let call = _; { call.await } -> Result<(), AuthFailure>)
     )]
-    pub fn send_logout(refresh: String) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
+    pub fn send_logout(
+        refresh: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
         Box::pin(logout_after_rotation(refresh))
     }
 
@@ -486,54 +503,129 @@ mod live {
     /// A rotation that finds the tokens forgotten ends its successor's
     /// session itself (`rotate_unless_done`), so this one may then be told
     /// the token is blacklisted.
-    async fn logout_after_rotation(refresh: String) -> Result<(), AuthFailure> {
-        with_lock(REFRESH_LOCK, move || crate::api::logout(refresh))
+    ///
+    /// The key is deleted under the same lock, which sign-ins hold from
+    /// their request until their tokens are kept (`signing_in`): a login
+    /// made right after "Log out", while this waited, can neither lose the
+    /// key its new session is bound to nor sign with the one going away.
+    async fn logout_after_rotation(refresh: Option<String>) -> Result<(), AuthFailure> {
+        under_refresh_lock("the logout", async move {
+            let sent = match refresh {
+                Some(refresh) => crate::api::logout(refresh).await,
+                None => Ok(()),
+            };
+            crate::browser::forget_dpop_key().await;
+            sent
+        })
+        .await
+    }
+
+    /// Runs `work` under the refresh lock: one at a time across the tabs.
+    async fn under_refresh_lock<T: 'static>(
+        what: &'static str,
+        work: impl Future<Output = Result<T, AuthFailure>> + 'static,
+    ) -> Result<T, AuthFailure> {
+        with_lock(REFRESH_LOCK, move || work)
             .await
-            .unwrap_or_else(|| Err(AuthFailure::Offline("the logout was interrupted".into())))
+            .unwrap_or_else(|| Err(AuthFailure::Offline(format!("{what} was interrupted"))))
+    }
+
+    /// A sign-in's request and the keeping of its tokens, under the refresh
+    /// lock (see `logout_after_rotation`).
+    async fn signing_in(
+        session: Session,
+        username: String,
+        issued_at: i64,
+        request: impl Future<Output = Result<Tokens, AuthFailure>> + 'static,
+    ) -> Result<(), AuthFailure> {
+        under_refresh_lock("the login", async move {
+            session.signed_in(request.await?, username, issued_at);
+            Ok(())
+        })
+        .await
     }
 
     // The sign-in forms' calls, in the same file: a login page that is only
-    // looked at does not fetch them (see `prepare_sign_in`).
+    // looked at does not fetch them (see `prepare_sign_in`). Each keeps the
+    // tokens it gets.
     #[leptos::wasm_split::wasm_split(
         session_calls,
         wasm_split_path = ::leptos::wasm_split,
         fallible,
         preload(load_session_calls),
-        return_wrapper(let call = _; { call.await } -> Result<Tokens, AuthFailure>)
+        return_wrapper(let call = _; { call.await } -> Result<(), AuthFailure>)
     )]
     pub fn send_login(
+        session: Session,
         username: String,
         password: String,
         known_device: Option<String>,
         otp: Option<String>,
-    ) -> LocalBoxFuture<'static, Result<Tokens, AuthFailure>> {
-        Box::pin(crate::api::login(username, password, known_device, otp))
+        issued_at: i64,
+    ) -> LocalBoxFuture<'static, Result<(), AuthFailure>> {
+        let request = crate::api::login(username.clone(), password, known_device, otp);
+        Box::pin(signing_in(session, username, issued_at, request))
     }
 
+    /// `Ok(false)`: the account logs in once its address is confirmed.
     #[leptos::wasm_split::wasm_split(
         session_calls,
         wasm_split_path = ::leptos::wasm_split,
         fallible,
-        return_wrapper(let call = _; { call.await } -> Result<Option<Tokens>, AuthFailure>)
+        return_wrapper(let call = _; { call.await } -> Result<bool, AuthFailure>)
     )]
     pub fn send_sign_up(
+        session: Session,
         username: String,
         password: String,
         email: String,
-    ) -> LocalBoxFuture<'static, Result<Option<Tokens>, AuthFailure>> {
-        Box::pin(crate::api::sign_up(username, password, email))
+        issued_at: i64,
+    ) -> LocalBoxFuture<'static, Result<bool, AuthFailure>> {
+        Box::pin(async move {
+            under_refresh_lock("the sign-up", async move {
+                let answer = crate::api::sign_up(username.clone(), password, email).await?;
+                let Some(tokens) = answer else {
+                    return Ok(false);
+                };
+                session.signed_in(tokens, username, issued_at);
+                Ok(true)
+            })
+            .await
+        })
     }
 
-    /// The outer `Err`: the file could not be fetched.
+    /// The outer `Err`: the file could not be fetched. The lock is taken
+    /// for the last request only, not while the person answers their
+    /// authenticator.
     #[leptos::wasm_split::wasm_split(
         session_calls,
         wasm_split_path = ::leptos::wasm_split,
         fallible,
-        return_wrapper(let call = _; { call.await } -> Result<Result<SignedIn, String>, AuthFailure>)
+        return_wrapper(let call = _; { call.await } -> Result<Result<(), String>, AuthFailure>)
     )]
     pub fn send_passkey_login(
-    ) -> LocalBoxFuture<'static, Result<Result<SignedIn, String>, AuthFailure>> {
-        Box::pin(async { Ok(crate::passkey_api::sign_in_ceremony().await) })
+        session: Session,
+        issued_at: i64,
+    ) -> LocalBoxFuture<'static, Result<Result<(), String>, AuthFailure>> {
+        use crate::passkey_api::{begin_passkey_sign_in, sign_in_with_passkey};
+        Box::pin(async move {
+            let words = |failure: AuthFailure| failure.to_string();
+            let ceremony = match begin_passkey_sign_in().await {
+                Ok(ceremony) => ceremony,
+                Err(failure) => return Ok(Err(words(failure))),
+            };
+            let credential = match crate::browser::use_passkey(&ceremony.options).await {
+                Ok(credential) => credential,
+                Err(words) => return Ok(Err(words)),
+            };
+            let kept = under_refresh_lock("the login", async move {
+                let signed_in = sign_in_with_passkey(ceremony.id, credential).await?;
+                session.signed_in(signed_in.tokens, signed_in.username, issued_at);
+                Ok(())
+            })
+            .await;
+            Ok(kept.map_err(words))
+        })
     }
 
     fn stored_state() -> AuthState {
@@ -612,11 +704,8 @@ mod live {
         let running = IN_FLIGHT.with(|slot| slot.borrow().clone());
         let flight = running.unwrap_or_else(|| {
             let flight = async move {
-                let result = with_lock(REFRESH_LOCK, move || rotate_unless_done(stale_access))
-                    .await
-                    .unwrap_or_else(|| {
-                        Err(AuthFailure::Offline("the refresh was interrupted".into()))
-                    });
+                let result =
+                    under_refresh_lock("the refresh", rotate_unless_done(stale_access)).await;
                 IN_FLIGHT.with(|slot| slot.borrow_mut().take());
                 result
             }
@@ -662,6 +751,14 @@ mod live {
             Some(now_stored) if now_stored.refresh == current.refresh => {
                 write(&next);
                 Ok(next)
+            }
+            // Another session is kept now (a browser without Web Locks let
+            // a login through meanwhile): nobody will use the successor, so
+            // it is ended, as the logout that came before that login. The
+            // same successor (a retry within the server's overlap) is kept.
+            Some(now_stored) if now_stored.refresh != next.refresh => {
+                super::warn_unless_ended(crate::api::logout(next.refresh).await);
+                Ok(now_stored)
             }
             Some(now_stored) => Ok(now_stored),
             None => {

@@ -253,3 +253,59 @@ test("a logout while a refresh is under way is recorded as a logout, not as a lo
   await expect(page.locator('[data-kind="refresh_reuse"]')).toHaveCount(0);
   expect(unexpected(problems)).toEqual([]);
 });
+
+test("a logout and a new login while a refresh is under way end the old session as a logout", async ({ page }) => {
+  const problems = watchConsole(page);
+  const name = await newAccount(page);
+  // As above, the refresh's answer (the old session's successor) is held
+  // back; meanwhile the person logs out and logs in again in the same tab.
+  let retired = "";
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(
+    (url) => url.pathname.startsWith("/api/refresh_tokens"),
+    async (route) => {
+      if (retired) return route.continue();
+      retired = new URLSearchParams(route.request().postData() ?? "").get("refresh") ?? "";
+      const response = await route.fetch();
+      await released;
+      await route.fulfill({ response });
+    },
+  );
+  const logouts: string[] = [];
+  page.on("requestfinished", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname.startsWith("/api/logout")) {
+      logouts.push(new URLSearchParams(request.postData() ?? "").get("refresh") ?? "");
+    }
+  });
+  await expect.poll(() => retired, { timeout: 20_000 }).not.toBe("");
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await expect(page.getByTestId("logged-out")).toHaveText("You have logged out.");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  // The login waits for the refresh under way (it holds the refresh lock),
+  // so that the logout's deletion of the DPoP key cannot overtake it.
+  await expect(page.getByRole("button", { name: "Logging in…" })).toBeVisible();
+  release();
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+  const current = (await storedTokens(page))?.refresh;
+  // The rotation ended its successor as a logout, then the button's logout
+  // was sent with the token it knew; the new session is untouched.
+  await expect.poll(() => logouts, { timeout: 20_000 }).toContain(retired);
+  expect(logouts.filter((refresh) => refresh !== retired && refresh !== current)).toHaveLength(1);
+  expect(logouts).not.toContain(current);
+  // The new session's own refresh (3 s tokens) goes through: its DPoP key
+  // is the one it was bound to.
+  const { access } = (await storedTokens(page))!;
+  await expect.poll(async () => (await storedTokens(page))?.access, { timeout: 20_000 }).not.toBe(access);
+  await expect(page.getByTestId("auth-nav")).toHaveAttribute("data-status", "LoggedIn");
+
+  await page.goto("/account");
+  await expect(sessionRows(page)).toHaveCount(1);
+  const activity = page.getByRole("list", { name: "Recent activity" }).getByRole("listitem");
+  await expect(page.locator('[data-kind="logout"]')).toHaveCount(1);
+  await expect(activity).toHaveCount(4);
+  await expect(page.locator('[data-kind="refresh_reuse"]')).toHaveCount(0);
+  expect(unexpected(problems)).toEqual([]);
+});
