@@ -53,9 +53,9 @@ pub async fn authenticated() -> Result<AuthenticatedUser, AuthFailure> {
             let failure = reject(error);
             if failure.status() == 401 {
                 if key_mismatch {
-                    response::challenge_in_dpop(None);
+                    response::challenge_in_dpop("invalid_token", None);
                 } else if refused_as_dpop {
-                    response::challenge_in_dpop(Some(&words));
+                    response::challenge_in_dpop("invalid_token", Some(&words));
                 }
             }
             failure

@@ -19,26 +19,24 @@ pub fn offer_dpop_nonce(nonce: Option<String>) {
 }
 
 /// A proof refused for want of the server's nonce: the answer names the
-/// reason in `WWW-Authenticate` (as RFC 9449 §9 has resources do) and
-/// carries the nonce, for the browser to send the call again with it.
+/// reason in `WWW-Authenticate` (as RFC 9449 §9 has resources do, and as
+/// the REST API words it) and carries the nonce, for the browser to send
+/// the call again with it.
 pub fn ask_for_dpop_nonce(nonce: &str) {
     offer_dpop_nonce(Some(nonce.to_owned()));
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"DPoP error="use_dpop_nonce""#),
-        );
-    }
+    challenge_in_dpop("use_dpop_nonce", None);
 }
 
-/// A refused token answered in the DPoP scheme, as the REST API answers
-/// it: one presented as `Authorization: DPoP` (with the refusal's words),
-/// or a bound one without a proof of its key.
-pub fn challenge_in_dpop(description: Option<&str>) {
+/// `WWW-Authenticate` in the DPoP scheme, as the REST API writes it
+/// ([`tessera::dpop_challenge`]): `invalid_token` for a refused token (one
+/// presented as `Authorization: DPoP`, with the refusal's words, or a bound
+/// one without a proof of its key), `use_dpop_nonce` for a proof without
+/// the server's nonce.
+pub fn challenge_in_dpop(error: &str, description: Option<&str>) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
-    let challenge = tessera::dpop_challenge("invalid_token", description);
+    let challenge = tessera::dpop_challenge(error, description);
     if let Ok(value) = HeaderValue::from_str(&challenge) {
         response.insert_header(header::WWW_AUTHENTICATE, value);
     }

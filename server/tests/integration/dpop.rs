@@ -767,3 +767,52 @@ async fn server_functions_bind_and_check_the_same_way() {
         )
     );
 }
+
+/// A server function asks for the server's nonce in the words of the REST
+/// API's resources: the same challenge, with the nonce to use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn server_functions_ask_for_a_nonce_as_the_rest_api_does() {
+    use leptos::server_fn::ServerFn;
+    use tessera_app::api::Login;
+    let app = spawn_app_with(Engine::Sqlite, |settings| {
+        relaxed(settings);
+        settings.dpop.nonce = true;
+    })
+    .await;
+    app.add_user("ada", PASSWORD).await;
+    let client = DpopClient::new(ProofAlgorithm::Es256);
+    let reply = app
+        .send(request(
+            "POST",
+            Login::PATH,
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("DPoP", &proof(&app, &client, "POST", Login::PATH)),
+            ],
+            format!("username=ada&password={}", PASSWORD.replace(' ', "+")).as_bytes(),
+        ))
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(reply.header("dpop-nonce").is_some());
+    let expected = format!(r#"DPoP error="use_dpop_nonce", {ALGS}"#);
+    assert_eq!(reply.header("www-authenticate"), Some(expected.as_str()));
+
+    // The REST API's resource, asked without a nonce, says the same.
+    let login = post(
+        &app,
+        "/api/token/",
+        &[("DPoP", &{
+            let mut claims =
+                client.claims("POST", &format!("{ORIGIN}/api/token/"), app.now(), None);
+            claims.insert("nonce".into(), reply.header("dpop-nonce").unwrap().into());
+            client.sign(&client.header(), &claims)
+        })],
+        json!({"username": "ada", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(login.status, 200, "{}", login.text());
+    let access = str_field(&login.json(), "access");
+    let bare = client.proof("GET", &format!("{ORIGIN}/hello/"), app.now(), Some(&access));
+    let asked = hello_with(&app, &format!("DPoP {access}"), Some(&bare)).await;
+    assert_eq!(asked.header("www-authenticate"), Some(expected.as_str()));
+}
