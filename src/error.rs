@@ -206,7 +206,7 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Mail(#[from] crate::mail::MailSetupError),
+    Mail(#[from] crate::mail::transport::MailSetupError),
     #[error(transparent)]
     PublicUrl(#[from] crate::core::public_url::InvalidPublicUrl),
     /// `--webauthn-rp-id` does not fit `--public-url`.

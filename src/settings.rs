@@ -80,13 +80,13 @@ pub struct Settings {
     /// Sender-constrained tokens (DPoP).
     pub dpop: crate::dpop::DpopSettings,
     /// Where mail goes.
-    pub mail: crate::mail::MailSettings,
+    pub mail: crate::mail::settings::MailSettings,
     /// How long a password-reset link works.
     pub password_reset_timeout: Duration,
     /// Mail an account's address when its password changes.
     pub security_notices: bool,
     /// Whether addresses are verified, and whether sign-in waits for it.
-    pub email_verification: crate::accounts::EmailVerification,
+    pub email_verification: crate::accounts::verification_mode::EmailVerification,
     /// How long a verification link works.
     pub email_verification_timeout: Duration,
 }
@@ -125,10 +125,10 @@ impl Default for Settings {
             public_url: PublicUrl::default(),
             webauthn_rp_id: None,
             dpop: crate::dpop::DpopSettings::default(),
-            mail: crate::mail::MailSettings::default(),
+            mail: crate::mail::settings::MailSettings::default(),
             password_reset_timeout: DEFAULT_PASSWORD_RESET_TIMEOUT,
             security_notices: true,
-            email_verification: crate::accounts::EmailVerification::Optional,
+            email_verification: crate::accounts::verification_mode::EmailVerification::Optional,
             email_verification_timeout: DEFAULT_EMAIL_VERIFICATION_TIMEOUT,
         }
     }

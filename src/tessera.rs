@@ -96,7 +96,7 @@ impl Tessera {
             &key,
             previous.iter().map(Vec::as_slice),
         );
-        let verification_keys = crate::accounts::email_verification::VerificationKeys::new(
+        let verification_keys = crate::accounts::verification_keys::VerificationKeys::new(
             &key,
             previous.iter().map(Vec::as_slice),
         );
@@ -104,7 +104,7 @@ impl Tessera {
         // One key on every instance: a name's decoy is the same on all.
         let decoy_key = crate::core::secret::derived_keys(DECOY_INFO, &key, [])[0];
         let totp_sealer =
-            crate::two_step::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
+            crate::two_step::sealer::TotpSealer::new(&key, previous.iter().map(Vec::as_slice));
         let postman = Postman::new(&settings.mail).map_err(StartError::Mail)?;
         let webauthn = crate::passkeys::relying_party(
             &settings.public_url,

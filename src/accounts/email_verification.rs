@@ -5,7 +5,7 @@
 //!
 //! A link proves that its reader reads the address: `/verify-email/<key>`,
 //! the key `<uid>-<issued>-<mac>` (the user id as in reset links, then a
-//! stamp over the id and the address, see [`LinkStamps`]). Nothing is
+//! stamp over the id and the address, see [`LinkStamps`](super::reset_token::LinkStamps)). Nothing is
 //! stored: a key works while the account still waits for that address and
 //! for `--email-verification-timeout`; using it ends the wait, so it works
 //! once.
@@ -16,7 +16,8 @@
 //! go to verified addresses only, unless verification is `none`.
 
 use super::password_reset::{admit_mail_request, same_address};
-use super::reset_token::{decode_uid, encode_uid, LinkStamps};
+use super::reset_token::decode_uid;
+use super::verification_mode::EmailVerification;
 use super::Accounts;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::core::{Client, Core};
@@ -24,77 +25,6 @@ use crate::error::AuthError;
 use crate::mail::compose::html_body;
 use crate::mail::{notices, OutgoingMail};
 use crate::store::{EmailAccount, EmailState};
-
-/// django-allauth's `ACCOUNT_EMAIL_VERIFICATION`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum EmailVerification {
-    /// No links are sent; every address counts as the account's.
-    None,
-    /// A link is sent; sign-in does not wait for it.
-    #[default]
-    Optional,
-    /// Sign-up needs an address, and sign-in waits for its verification.
-    Mandatory,
-}
-
-impl EmailVerification {
-    pub const NAMES: [&'static str; 3] = ["none", "optional", "mandatory"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Optional => "optional",
-            Self::Mandatory => "mandatory",
-        }
-    }
-}
-
-impl std::str::FromStr for EmailVerification {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "none" => Ok(Self::None),
-            "optional" => Ok(Self::Optional),
-            "mandatory" => Ok(Self::Mandatory),
-            other => Err(format!(
-                "{other:?} is not one of {}",
-                Self::NAMES.join(", ")
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for EmailVerification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-const MAC_INFO: &[u8] = b"tessera email-verification link v1";
-
-/// Makes and checks verification keys with keys derived from the server
-/// secrets (previous secrets still verify).
-pub(crate) struct VerificationKeys(LinkStamps);
-
-impl VerificationKeys {
-    pub fn new<'a>(current: &'a [u8], previous: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        Self(LinkStamps::new(MAC_INFO, current, previous))
-    }
-
-    /// The key proving that account `id` reads `address`, made at `now`.
-    pub fn make(&self, id: i64, address: &str, now: i64) -> String {
-        let stamp = self.0.make(&[id.to_string().as_str(), address], now);
-        format!("{}-{stamp}", encode_uid(id))
-    }
-
-    /// Whether `stamp` (the key without its uid) proves that account `id`
-    /// reads `address`, made less than `timeout` seconds before `now`.
-    pub fn proves(&self, stamp: &str, id: i64, address: &str, now: i64, timeout: i64) -> bool {
-        self.0
-            .check(stamp, &[id.to_string().as_str(), address], now, timeout)
-    }
-}
 
 /// The account a key names, and the rest of the key.
 fn split_key(key: &str) -> Option<(i64, &str)> {
@@ -444,6 +374,8 @@ fn planned_change<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::reset_token::LinkStamps;
+    use crate::accounts::verification_keys::VerificationKeys;
 
     fn account(email: &str, verified: bool, pending: &str) -> EmailAccount {
         EmailAccount {

@@ -7,6 +7,8 @@ pub(crate) mod email_verification;
 pub(crate) mod password_reset;
 pub(crate) mod reset_token;
 pub(crate) mod username;
+pub(crate) mod verification_keys;
+pub(crate) mod verification_mode;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -31,9 +33,10 @@ pub enum SignedUp {
 }
 
 pub use crate::accounts::email::{is_valid_email, MAX_EMAIL_CHARS};
-pub use crate::accounts::email_verification::{EmailStatus, EmailVerification};
+pub use crate::accounts::email_verification::EmailStatus;
 pub use crate::accounts::password_reset::NewPassword;
 pub use crate::accounts::username::is_valid_username;
+pub use crate::accounts::verification_mode::EmailVerification;
 
 /// The accounts side of the core. Cheap to clone.
 #[derive(Clone)]

@@ -15,7 +15,32 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use crate::core::Client;
+use crate::dpop::DpopKey;
+
+/// Who is asking, as the HTTP layer sees them: the address throttling keys
+/// on (see [`crate::Sessions::caller`]) and the `User-Agent` a new
+/// session is labelled from. Both may be unknown (CLI, tests).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Client<'a> {
+    pub address: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    /// The known-device marker the client showed (see
+    /// [`TokenPair::known_device`](crate::core::TokenPair::known_device)), if any.
+    pub known_device: Option<&'a str>,
+    /// The key the client proved it holds (a DPoP proof), to bind the
+    /// session's tokens to.
+    pub dpop_key: Option<&'a DpopKey>,
+}
+
+impl<'a> Client<'a> {
+    /// The same client, having proven `key` (or not).
+    pub fn bound_to(self, key: Option<&'a DpopKey>) -> Self {
+        Self {
+            dpop_key: key,
+            ..self
+        }
+    }
+}
 
 /// Which header trusted proxies name the client in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -16,7 +16,8 @@ pub(crate) mod secret;
 pub(crate) mod sync_state;
 pub(crate) mod throttle;
 
-use std::net::IpAddr;
+pub use caller::Client;
+
 use std::sync::Arc;
 
 use crate::audit::AuditEvent;
@@ -33,31 +34,6 @@ use crate::store::{
 };
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::{TokenCodec, TokenSpec, TokenType};
-
-/// Who is asking, as the HTTP layer sees them: the address throttling keys
-/// on (see [`crate::Sessions::caller`]) and the `User-Agent` a new
-/// session is labelled from. Both may be unknown (CLI, tests).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Client<'a> {
-    pub address: Option<IpAddr>,
-    pub user_agent: Option<&'a str>,
-    /// The known-device marker the client showed (see
-    /// [`TokenPair::known_device`]), if any.
-    pub known_device: Option<&'a str>,
-    /// The key the client proved it holds (a DPoP proof), to bind the
-    /// session's tokens to.
-    pub dpop_key: Option<&'a crate::dpop::DpopKey>,
-}
-
-impl<'a> Client<'a> {
-    /// The same client, having proven `key` (or not).
-    pub fn bound_to(self, key: Option<&'a crate::dpop::DpopKey>) -> Self {
-        Self {
-            dpop_key: key,
-            ..self
-        }
-    }
-}
 
 /// A fresh access token and, except on a refresh without rotation, a refresh token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,13 +80,13 @@ pub(crate) struct Core {
     /// Where links in mails point.
     pub public_url: public_url::PublicUrl,
     /// The mail transport, and the bell that wakes the sender.
-    pub postman: crate::mail::Postman,
+    pub postman: crate::mail::transport::Postman,
     /// Mail an account's address when its password changes.
     pub security_notices: bool,
     /// Whether addresses are verified, and whether sign-in waits for it.
-    pub email_verification: crate::accounts::EmailVerification,
+    pub email_verification: crate::accounts::verification_mode::EmailVerification,
     /// Verification links: made and checked here, stored nowhere.
-    pub verification_keys: crate::accounts::email_verification::VerificationKeys,
+    pub verification_keys: crate::accounts::verification_keys::VerificationKeys,
     /// Seconds a verification link works.
     pub verification_timeout: i64,
     /// The passkeys' relying party; `None`: passkeys are off.
@@ -118,7 +94,7 @@ pub(crate) struct Core {
     /// DPoP: settings, nonces, the proofs seen recently.
     pub dpop: crate::dpop::DpopGuard,
     /// Seals authenticator-app secrets in the database.
-    pub totp_sealer: crate::two_step::TotpSealer,
+    pub totp_sealer: crate::two_step::sealer::TotpSealer,
     /// Seconds audit events are kept.
     pub audit_retention: i64,
     /// Woken whenever a password attempt resolves: attempts waiting for

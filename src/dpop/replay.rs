@@ -27,7 +27,7 @@ use base64::Engine as _;
 use sha2::Digest as _;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::dpop::DpopKey;
+use super::proof::DpopKey;
 use crate::store::{Store, StoreError};
 
 /// Live proofs a PostgreSQL instance keeps in front of the database.

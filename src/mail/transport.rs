@@ -11,7 +11,7 @@ use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
-use super::MailSettings;
+use super::settings::MailSettings;
 
 /// Longest one SMTP exchange may take before the attempt counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);

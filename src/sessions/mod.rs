@@ -2,6 +2,7 @@
 //! verify, log out, and authenticate a protected request. Every operation
 //! reads the clock once and judges everything at that instant.
 
+pub(crate) mod authenticated;
 mod bearer;
 pub(crate) mod device;
 pub(crate) mod ending;
@@ -9,6 +10,7 @@ mod own;
 mod refresh_state;
 pub(crate) mod rotation_queue;
 
+pub use authenticated::AuthenticatedUser;
 pub use own::OwnSession;
 
 use std::net::IpAddr;
@@ -27,22 +29,6 @@ use crate::sessions::bearer::{parse_authorization, Credentials};
 use crate::store::{RefreshRecord, RevocationReason, RotateOutcome, UserState, VerifiedLogin};
 use crate::tokens::{Claims, TokenError, TokenType, UserClaim};
 use crate::two_step::SecondStep;
-
-/// The user an access token belongs to, once every check has passed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthenticatedUser {
-    pub user_id: i64,
-    /// Shared with the verified-token cache: no copy per request.
-    pub claims: Arc<Claims>,
-}
-
-impl AuthenticatedUser {
-    /// The login session the token belongs to; tokens minted before
-    /// sessions existed (or by another issuer) have none.
-    pub fn session_id(&self) -> Option<&str> {
-        self.claims.sid.as_deref()
-    }
-}
 
 /// What a login's fields may hold, checked before anything reaches the
 /// throttle or the database, as DRF's CharFields check them: no NUL (no
@@ -583,7 +569,7 @@ impl Sessions {
             }
             Some(Credentials::Dpop(token)) => {
                 let user = self.authenticate(token).await?;
-                let key = crate::dpop::prove(&self.core, request, Some(token))
+                let key = crate::dpop::check::prove(&self.core, request, Some(token))
                     .await?
                     .ok_or(DpopError::InvalidProof("no DPoP proof came with the token"))?;
                 check_binding(&self.core, &user.claims, Some(&key))?;
@@ -604,7 +590,7 @@ impl Sessions {
     /// the key it proves, `None` without one (or with DPoP off). Under
     /// `--dpop required` a login without one is refused here.
     pub async fn prove(&self, request: &ProofRequest<'_>) -> Result<Option<DpopKey>, AuthError> {
-        let key = crate::dpop::prove(&self.core, request, None).await?;
+        let key = crate::dpop::check::prove(&self.core, request, None).await?;
         if key.is_none() && self.core.dpop.mode() == DpopMode::Required {
             return Err(DpopError::InvalidProof("a DPoP proof is required").into());
         }

@@ -7,6 +7,7 @@
 
 mod qr;
 pub(crate) mod recovery;
+pub(crate) mod sealer;
 pub(crate) mod totp;
 
 use std::sync::Arc;
@@ -15,36 +16,11 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::core::password_attempt::PasswordAttempt;
 use crate::core::{Client, Core};
 use crate::error::AuthError;
-use crate::keys::sealing::Sealer;
 use crate::mail::notices::{self, TwoStepEvent};
+use crate::sessions::authenticated::AuthenticatedUser;
 use crate::sessions::ending::change_ending_sessions;
-use crate::sessions::AuthenticatedUser;
 use crate::store::{CodeProof, EndedWith, RevocationReason, TwoStepChange};
 use totp::{OtpCode, TotpSecret};
-
-/// Names the sealing of TOTP secrets: keys derived for it seal nothing else.
-const SEALING_PURPOSE: &[u8] = b"tessera totp secret sealing v1";
-
-/// Seals TOTP secrets in the database, each bound to its user: a copy of
-/// the database alone computes no code, and a sealed secret moved to
-/// another user's row does not open.
-pub(crate) struct TotpSealer(Sealer);
-
-impl TotpSealer {
-    pub fn new<'a>(current: &'a [u8], previous: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        Self(Sealer::for_purpose(SEALING_PURPOSE, current, previous))
-    }
-
-    fn seal(&self, user_id: i64, secret: &TotpSecret) -> Vec<u8> {
-        self.0.seal_bound(&user_id.to_be_bytes(), secret.as_bytes())
-    }
-
-    fn open(&self, user_id: i64, sealed: &[u8]) -> Option<TotpSecret> {
-        self.0
-            .open_bound(&user_id.to_be_bytes(), sealed)
-            .map(|(bytes, _)| TotpSecret::from_bytes(bytes))
-    }
-}
 
 /// What a person needs to add the account to an authenticator app.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -120,7 +120,7 @@ impl Upkeep {
             .purge_audit(now.saturating_sub(core.audit_retention))
             .await?;
         core.store.purge_ceremonies(now).await?;
-        crate::dpop::purge(core, now).await?;
+        crate::dpop::check::purge(core, now).await?;
         core.store.flush_expired(now).await
     }
 }
