@@ -1,8 +1,10 @@
 // What a person waits for, measured in Chromium: for each page and network,
 // a first visit (empty cache) and a repeat visit (the same browser, later),
-// the time from navigation start to hydrated (the page answers clicks) and,
-// for /hello, to the greeting the protected call brings; and the bytes on the
-// wire (headers and bodies as received, i.e. compressed).
+// the time from navigation start to the first paint (the server's page is
+// shown: the login form can be filled in, its button waits), to hydrated
+// (the page answers clicks) and, for /hello, to the greeting the protected
+// call brings; and the bytes on the wire (headers and bodies as received,
+// i.e. compressed).
 //
 //   node bench/page-load.mjs BASE USER PASSWORD    (bench/page-load.sh runs it)
 //
@@ -82,6 +84,9 @@ async function visit(page, cdp, path, wantContent) {
   // Whatever the page still fetches (the favicon, code preloaded for later) counts as its weight.
   await page.waitForLoadState("networkidle");
   const milestones = await page.evaluate(() => window.__milestones);
+  const firstPaint = await page.evaluate(
+    () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime,
+  );
   cdp.off("Network.requestWillBeSent", onRequest);
   cdp.off("Network.loadingFinished", onFinished);
   cdp.off("Network.requestServedFromCache", onCached);
@@ -92,6 +97,7 @@ async function visit(page, cdp, path, wantContent) {
     protocol,
     hydrated: milestones.hydrated,
     content: milestones.content,
+    firstPaint,
     bytes: all.reduce((sum, entry) => sum + entry.bytes, 0),
     waterfall: all.map((entry) => ({
       path: new URL(entry.url).pathname,
@@ -165,6 +171,10 @@ try {
           const spoken = [...new Set(visits.map((v) => v.protocol))].join(",");
           if (spoken !== protocol) throw new Error(`asked for ${protocol}, the page came over ${spoken}`);
           const label = `page_load ${protocol} ${network} ${path} ${kind}`;
+          const painted = visits.map((v) => v.firstPaint).filter((ms) => ms !== undefined);
+          if (painted.length) {
+            console.log(`${label} first_paint_ms ${Math.round(median(painted))} (slowest ${Math.round(Math.max(...painted))})`);
+          }
           const hydrated = visits.map((v) => v.hydrated);
           console.log(`${label} hydrated_ms ${Math.round(median(hydrated))} (slowest ${Math.round(Math.max(...hydrated))})`);
           if (path === "/hello") {
