@@ -265,16 +265,20 @@ impl Session {
         // The logout, then this browser's DPoP key deleted (after the
         // logout's own proof: the next login makes a new key).
         #[cfg(feature = "hydrate")]
-        let sent = live::send_logout(refresh).await;
+        let sent = match live::load_session_calls().await {
+            Ok(()) => live::send_logout(refresh).await,
+            // Its code could not be fetched: the key goes all the same,
+            // and the session simply expires on the server.
+            Err(error) => {
+                crate::browser::forget_dpop_key().await;
+                Err(error.into())
+            }
+        };
         #[cfg(not(feature = "hydrate"))]
         let sent = match refresh {
             Some(refresh) => crate::api::logout(refresh).await,
             None => Ok(()),
         };
-        if let Err(AuthFailure::Offline(_)) = sent {
-            // Perhaps its code could not be fetched: the key goes anyway.
-            crate::browser::forget_dpop_key().await;
-        }
         warn_unless_ended(sent);
     }
 
@@ -581,17 +585,14 @@ mod live {
         email: String,
         issued_at: i64,
     ) -> LocalBoxFuture<'static, Result<bool, AuthFailure>> {
-        Box::pin(async move {
-            under_refresh_lock("the sign-up", async move {
-                let answer = crate::api::sign_up(username.clone(), password, email).await?;
-                let Some(tokens) = answer else {
-                    return Ok(false);
-                };
-                session.signed_in(tokens, username, issued_at);
-                Ok(true)
-            })
-            .await
-        })
+        Box::pin(under_refresh_lock("the sign-up", async move {
+            let answer = crate::api::sign_up(username.clone(), password, email).await?;
+            let Some(tokens) = answer else {
+                return Ok(false);
+            };
+            session.signed_in(tokens, username, issued_at);
+            Ok(true)
+        }))
     }
 
     /// The outer `Err`: the file could not be fetched. The lock is taken
