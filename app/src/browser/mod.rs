@@ -69,8 +69,6 @@ mod absent {
     pub async fn dpop_thumbprint() -> Option<String> {
         None
     }
-
-    pub async fn forget_dpop_key() {}
 }
 #[cfg(not(feature = "hydrate"))]
 pub use absent::*;
