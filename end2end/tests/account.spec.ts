@@ -211,13 +211,13 @@ test("recent activity shows a sign-in from another browser and a failed attempt"
   await other.context().close();
 });
 
-test("a logout while a refresh is under way is recorded as a logout, not as a login used from two places", async ({
-  page,
-}) => {
-  const problems = watchConsole(page);
-  const name = await newAccount(page);
-  // The timer's next refresh reaches the server, which rotates the token,
-  // but its answer is held back until "Log out" has been pressed.
+/**
+ * Holds back the answer of the page's next refresh (the server has rotated
+ * the token) until `release()`; later refreshes pass. Returns once that
+ * refresh was sent (3 s access tokens: within seconds), with the refresh
+ * token it retired and the refresh tokens of every logout sent since.
+ */
+async function holdNextRefresh(page: Page): Promise<{ retired: string; release: () => void; logouts: string[] }> {
   let retired = "";
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
@@ -237,8 +237,18 @@ test("a logout while a refresh is under way is recorded as a logout, not as a lo
       logouts.push(new URLSearchParams(request.postData() ?? "").get("refresh") ?? "");
     }
   });
-  // 3 s access tokens: the refresh is due within seconds.
   await expect.poll(() => retired, { timeout: 20_000 }).not.toBe("");
+  return { retired, release, logouts };
+}
+
+test("a logout while a refresh is under way is recorded as a logout, not as a login used from two places", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  const name = await newAccount(page);
+  // The timer's next refresh reaches the server, which rotates the token,
+  // but its answer is held back until "Log out" has been pressed.
+  const { retired, release, logouts } = await holdNextRefresh(page);
   await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("logged-out")).toHaveText("You have logged out.");
   release();
@@ -259,26 +269,7 @@ test("a logout and a new login while a refresh is under way end the old session 
   const name = await newAccount(page);
   // As above, the refresh's answer (the old session's successor) is held
   // back; meanwhile the person logs out and logs in again in the same tab.
-  let retired = "";
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  await page.route(
-    (url) => url.pathname.startsWith("/api/refresh_tokens"),
-    async (route) => {
-      if (retired) return route.continue();
-      retired = new URLSearchParams(route.request().postData() ?? "").get("refresh") ?? "";
-      const response = await route.fetch();
-      await released;
-      await route.fulfill({ response });
-    },
-  );
-  const logouts: string[] = [];
-  page.on("requestfinished", (request) => {
-    if (request.method() === "POST" && new URL(request.url()).pathname.startsWith("/api/logout")) {
-      logouts.push(new URLSearchParams(request.postData() ?? "").get("refresh") ?? "");
-    }
-  });
-  await expect.poll(() => retired, { timeout: 20_000 }).not.toBe("");
+  const { retired, release, logouts } = await holdNextRefresh(page);
   await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByTestId("logged-out")).toHaveText("You have logged out.");
   await page.getByLabel("Username").fill(name);
